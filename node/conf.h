@@ -1,0 +1,64 @@
+/*
+ * Node configuration: the file named by -c, one directive per line, '#'
+ * comments, chrony-like. conf_load() never exits; it returns -1 and has
+ * printed "FILE:LINE: problem" for every error it found.
+ */
+#ifndef NTPMC_CONF_H
+#define NTPMC_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#define CONF_MAX_LISTEN 16
+#define CONF_MAX_ACL 256
+#define CONF_DEFAULT_NTP_PORT 123
+#define CONF_DEFAULT_CONTROL "/run/ntpnode/ctl.sock"
+#define CONF_DEFAULT_DATADIR "/var/lib/ntpnode"
+
+enum conf_discipline { CONF_DISCIPLINE_VIRTUAL, CONF_DISCIPLINE_KERNEL };
+
+struct conf_listen {
+	struct sockaddr_storage addr; /* port filled in */
+	socklen_t len;
+};
+
+struct conf_subnet {
+	int family;        /* AF_INET or AF_INET6 */
+	uint8_t addr[16];  /* network order, masked to prefix */
+	int prefix;
+	int allow;         /* 1 allow, 0 deny */
+};
+
+struct conf_ratelimit {
+	int enabled;
+	int interval;      /* log2 seconds between requests, chrony's meaning */
+	int burst;         /* requests allowed in a burst */
+	int leak;          /* log2 of 1/share of over-limit requests answered */
+	uint32_t entries;  /* fixed size of the client table */
+};
+
+struct conf {
+	char path[PATH_MAX];
+	struct conf_listen listen[CONF_MAX_LISTEN];
+	int n_listen;               /* 0: wildcard 0.0.0.0 and :: */
+	uint16_t wildcard_port;     /* port for the wildcard default */
+	int local_stratum;          /* 0: not set */
+	int serve_threads;          /* 0: one per CPU */
+	struct conf_ratelimit ratelimit;
+	struct conf_subnet acl[CONF_MAX_ACL];
+	int n_acl;
+	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char datadir[PATH_MAX];
+	enum conf_discipline discipline;
+};
+
+void conf_defaults(struct conf *c);
+/* Returns 0, or -1 after printing every error as FILE:LINE: message. */
+int conf_load(struct conf *c, const char *path);
+/* Same on an in-memory text; name is used in messages. */
+int conf_load_text(struct conf *c, const char *name, const char *text);
+
+#endif

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Unpacks the real NTP peers the tests talk to (chronyd, ntpsec's ntpdig,
+# sntp) into DIR without installing them: installing chrony would start a
+# time daemon that disciplines this machine's clock.
+set -euo pipefail
+dir=${1:?usage: fetch-peers.sh DIR}
+mkdir -p "$dir/debs" "$dir/root"
+if [ -x "$dir/root/usr/sbin/chronyd" ] && [ -e "$dir/root/usr/bin/ntpdig" ]; then
+	exit 0
+fi
+cd "$dir/debs"
+apt-get download chrony ntpsec-ntpdig sntp python3-ntp >/dev/null
+for d in ./*.deb; do
+	dpkg-deb -x "$d" "$dir/root"
+done
+echo "fetch-peers: unpacked into $dir/root"
