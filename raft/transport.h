@@ -1,0 +1,67 @@
+/*
+ * rtr: the boundary between the raft driver (raft/driver.c, owned by the
+ * raftcore work) and a member-to-member transport.
+ *
+ * Two implementations: the real one (libuv TCP, authenticated and encrypted
+ * frames, raft/wire*.c, owned by the wire work) and the in-memory simulated
+ * network of tests/unit/test_raft_sim.c.
+ *
+ * Encoding a struct raft_message to and from protobuf (proto/cluster.proto)
+ * belongs to the transport: raft/msgcodec.c, written by the wire work. The
+ * driver only ever sees struct raft_message.
+ *
+ * Threading: everything happens on the one control-plane loop; no callback
+ * is invoked from another thread, and send never calls recv re-entrantly.
+ */
+#ifndef NTPMC_RAFT_TRANSPORT_H
+#define NTPMC_RAFT_TRANSPORT_H
+
+#include <raft.h>
+
+struct rtr;
+
+/*
+ * Delivered message, called by the transport when a frame from an
+ * authenticated current member has been decoded.
+ *
+ * Ownership (mirrors libraft's RAFT_RECEIVE contract): the struct itself
+ * belongs to the transport and is only valid during the call, but every
+ * dynamic part is handed over to the driver, which frees it with the raft
+ * heap (raft_free) whether or not the engine accepts the message:
+ *  - RAFT_APPEND_ENTRIES: .entries is one raft_malloc()ed array of
+ *    n_entries; all entry payloads live in ONE raft_malloc()ed block, and
+ *    every entry's .batch points to that block (NULL entries when
+ *    n_entries == 0).
+ *  - RAFT_INSTALL_SNAPSHOT: .conf built with raft_configuration_add();
+ *    .data.base raft_malloc()ed.
+ * msg->server_id is the authenticated peer's raft id (a frame claiming
+ * another id is dropped by the transport before this point) and
+ * msg->server_address its address in the current configuration.
+ */
+typedef void (*rtr_recv_fn)(void *owner, struct raft_message *msg);
+
+struct rtr {
+	/*
+	 * Send msg to server id reachable at address. The transport must not
+	 * keep any pointer into msg after returning (encode or copy now): the
+	 * driver frees entry payloads right after. Delivery is best effort:
+	 * raft tolerates loss, so an unreachable peer is not an error (return
+	 * 0 and drop, or queue and reconnect). Returns a negative errno only
+	 * for local failures (-ENOMEM, -EINVAL on an unencodable message).
+	 */
+	int (*send)(struct rtr *t, raft_id id, const char *address,
+		    const struct raft_message *msg);
+	/*
+	 * Optional (may be NULL): the committed raft configuration changed;
+	 * connections to servers not in conf must be closed (issue 4:
+	 * "connections close when a peer is removed"). conf is only valid
+	 * during the call.
+	 */
+	void (*members)(struct rtr *t, const struct raft_configuration *conf);
+
+	/* Set by the driver before the transport starts delivering. */
+	rtr_recv_fn recv;
+	void *owner;
+};
+
+#endif
