@@ -1,0 +1,49 @@
+/*
+ * cpol: the leader's role policy (issue 4, item 2), a pure function so that
+ * every case is unit-tested without a cluster.
+ *
+ * A joiner enters as spare; the leader makes a reachable spare a standby
+ * (it starts receiving the log), asks raft to catch it up (RAFT_CATCH_UP),
+ * and promotes it to voter once raft_catch_up() says FINISHED, until the
+ * voter count reaches the target: min(members, 3), or 5 once 5 or more
+ * members are caught up. An even count is allowed only while growing (the
+ * next promotion is on its way); when shrinking, the leader demotes a voter
+ * to restore the target and with it an odd count. Raft changes one
+ * configuration entry at a time, so cpol returns one action at a time and
+ * the caller asks again once the previous change is committed.
+ */
+#ifndef NTPMC_CPOL_H
+#define NTPMC_CPOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cpol_role { CPOL_STANDBY, CPOL_VOTER, CPOL_SPARE }; /* = RAFT_* codes */
+
+enum cpol_catch_up { CPOL_CU_NONE, CPOL_CU_RUNNING, CPOL_CU_ABORTED,
+		     CPOL_CU_FINISHED };             /* = RAFT_CATCH_UP_* */
+
+struct cpol_member {
+	uint64_t id;
+	int role;          /* enum cpol_role */
+	int reachable;     /* heard from within the election timeout */
+	int catch_up;      /* enum cpol_catch_up, leader's view */
+	int parked;        /* spare on purpose (rotation): never promoted */
+};
+
+enum cpol_kind { CPOL_NONE, CPOL_CATCH_UP, CPOL_SET_ROLE };
+
+struct cpol_action {
+	enum cpol_kind kind;
+	uint64_t id;
+	int role;          /* CPOL_SET_ROLE: the new role */
+};
+
+/* The voter count the policy aims at for this membership. */
+int cpol_target_voters(const struct cpol_member *m, size_t n);
+
+/* The next step for leader `self`; kind CPOL_NONE when nothing is to do. */
+struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
+			     uint64_t self);
+
+#endif

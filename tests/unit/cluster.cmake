@@ -1,0 +1,6 @@
+# Unit tests of the cluster glue (node/c*.c), kept here so that the shared
+# list in CMakeLists.txt changes in one line only.
+ntpmc_unit_test(test_cpol SOURCES test_cpol.c LIBS ntpnode_core TIMEOUT 10)
+ntpmc_unit_test(test_cstat SOURCES test_cstat.c LIBS ntpnode_core m TIMEOUT 10)
+ntpmc_unit_test(test_ckey SOURCES test_ckey.c LIBS ntpnode_core TIMEOUT 10)
+ntpmc_unit_test(test_cargs SOURCES test_cargs.c LIBS ntpnode_core TIMEOUT 10)

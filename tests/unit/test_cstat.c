@@ -1,0 +1,128 @@
+/* `cluster status` rendering: the JSON contract of issue 4 item 4. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "node/cstat.h"
+
+static struct cstat_member mk(uint64_t id, const char *name, int role,
+			      int leader, int reach)
+{
+	struct cstat_member m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	strcpy(m.name, name);
+	m.role = role;
+	m.is_leader = leader;
+	m.reachable = reach;
+	m.last_contact_ms = -1;
+	m.log_lag = -1;
+	m.sync = CSTAT_SYNC_UNKNOWN;
+	m.stratum = -1;
+	m.offset = NAN;
+	return m;
+}
+
+static void json_fields(void **state)
+{
+	struct cstat_member m[3] = {
+		mk(18446744073709551615ULL, "n1", 1, 1, 1),
+		mk(2, "we\"ird\\\n", 1, 0, 0),
+		mk(3, "n3", 2, 0, 1),
+	};
+	struct cstat s = { "c0ffee", 7, 18446744073709551615ULL, 0, 3, m };
+	char *j;
+
+	(void)state;
+	m[0].stratum = 2;
+	m[0].offset = 0.000125;
+	m[0].sync = CSTAT_SYNC;
+	m[0].last_contact_ms = 0;
+	m[0].log_lag = 0;
+	j = cstat_json(&s);
+	assert_non_null(j);
+	assert_non_null(strstr(j, "{\"cluster_id\":\"c0ffee\",\"term\":7,"
+			       "\"leader_id\":\"18446744073709551615\","
+			       "\"fault_tolerance\":0,\"view\":\"leader\","
+			       "\"members\":[{\"id\":\"18446744073709551615\","
+			       "\"name\":\"n1\",\"role\":\"voter\","
+			       "\"is_leader\":true,\"reachable\":true,"));
+	assert_non_null(strstr(j, "\"last_contact_ms\":0,\"log_lag\":0,"
+			       "\"sync\":\"synced\",\"stratum\":2,"
+			       "\"offset\":0.000125000}"));
+	assert_non_null(strstr(j, "\"name\":\"we\\\"ird\\\\\\u000a\""));
+	assert_non_null(strstr(j, "\"role\":\"spare\""));
+	assert_non_null(strstr(j, "\"stratum\":null,\"offset\":null"));
+	free(j);
+
+	s.leader_id = 0;
+	s.local = 1;
+	j = cstat_json(&s);
+	assert_non_null(strstr(j, "\"leader_id\":null,"));
+	assert_non_null(strstr(j, "\"view\":\"local\""));
+	free(j);
+}
+
+static void fault_tolerance(void **state)
+{
+	struct cstat_member m[5];
+	struct cstat s = { "x", 1, 1, 0, 0, m };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		m[i] = mk((uint64_t)i + 1, "n", 1, i == 0, 1);
+	s.n = 1;
+	assert_int_equal(cstat_fault_tolerance(&s), 0);
+	s.n = 3;
+	assert_int_equal(cstat_fault_tolerance(&s), 1);
+	s.n = 5;
+	assert_int_equal(cstat_fault_tolerance(&s), 2);
+	m[4].reachable = 0;
+	assert_int_equal(cstat_fault_tolerance(&s), 1);
+	m[3].reachable = m[2].reachable = m[1].reachable = 0;
+	assert_int_equal(cstat_fault_tolerance(&s), 0);  /* never negative */
+	/* standbys and spares do not count */
+	m[3].role = 0;
+	m[4].role = 2;
+	m[3].reachable = m[4].reachable = 1;
+	m[1].reachable = 1;
+	s.n = 5;
+	assert_int_equal(cstat_fault_tolerance(&s), 0);
+	s.n = 0;
+	assert_int_equal(cstat_fault_tolerance(&s), 0);
+}
+
+static void text_table(void **state)
+{
+	struct cstat_member m[2] = { mk(1, "a\x1b[2J", 1, 1, 1),
+				     mk(2, "b", 0, 0, 1) };
+	struct cstat s = { "abc", 3, 1, 1, 2, m };
+	char *t;
+
+	(void)state;
+	t = cstat_text(&s);
+	assert_non_null(t);
+	assert_non_null(strstr(t, "cluster abc  term 3  leader 1"));
+	assert_non_null(strstr(t, "local view"));
+	assert_null(strchr(t, 0x1b));   /* no terminal escapes from names */
+	assert_non_null(strstr(t, "standby"));
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_fields),
+		cmocka_unit_test(fault_tolerance),
+		cmocka_unit_test(text_table),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
