@@ -1,0 +1,536 @@
+/*
+ * ntpsim: simulated upstream NTP servers on loopback, one process, one UDP
+ * socket per server. A request is held for its drawn forward delay (it
+ * "arrives" then, which is what the receive timestamp says) and the reply
+ * for its return delay; the transmit timestamp is taken from the send
+ * instant minus the return delay, so scheduling lateness shows up as server
+ * processing time, never as path error. See docs/ntpsim.md.
+ */
+#include "tools/sim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define NTP_LEN 48
+#define NTP_UNIX_OFFSET 2208988800ULL /* 1900 -> 1970, RFC 5905 6 */
+#define MAX_PENDING 65536
+
+struct pending {
+	int64_t due_ns;     /* system clock: when the reply leaves */
+	int64_t t2_ns;      /* server clock when the request arrived */
+	double ret;         /* drawn return delay, seconds */
+	int srv;
+	uint8_t vn, poll;
+	uint8_t xmt[8];     /* client's transmit timestamp, echoed as origin */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+};
+
+struct counters {
+	uint64_t requests, bad, down, req_lost, reply_lost, answered, overflow;
+};
+
+struct sim {
+	struct sim_scenario sc;
+	struct sim_rng rng[SIM_MAX_SERVERS];
+	struct counters cnt[SIM_MAX_SERVERS];
+	struct pollfd pfd[SIM_MAX_SERVERS];
+	struct pending *heap;
+	int n_heap;
+	int verbose;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ntpsim [-f SCENARIO] [-s SERVER]... [--seed N]\n"
+		"              [--truth-offset D] [--truth-drift PPM] "
+		"[--status FILE] [-v]\n"
+		"       ntpsim truth STATUSFILE\n"
+		"SERVER is ADDR[,key=value]...; keys: port offset drift step=T:S\n"
+		"  down=T1:T2 stratum li precision refid rootdelay rootdisp kod\n"
+		"  delay fwd ret jitter fwdjitter retjitter loss fwdloss retloss\n"
+		"Durations take s, ms, us or ns (default s). See docs/ntpsim.md.\n");
+}
+
+/* ---- timer queue: a binary min-heap on due_ns ---- */
+
+static void heap_swap(struct pending *a, struct pending *b)
+{
+	struct pending t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static int heap_push(struct sim *s, const struct pending *p)
+{
+	int i;
+
+	if (s->n_heap >= MAX_PENDING)
+		return -1;
+	i = s->n_heap++;
+	s->heap[i] = *p;
+	while (i > 0 && s->heap[(i - 1) / 2].due_ns > s->heap[i].due_ns) {
+		heap_swap(&s->heap[(i - 1) / 2], &s->heap[i]);
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+static void heap_pop(struct sim *s, struct pending *out)
+{
+	int i = 0;
+
+	*out = s->heap[0];
+	s->heap[0] = s->heap[--s->n_heap];
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < s->n_heap && s->heap[l].due_ns < s->heap[m].due_ns)
+			m = l;
+		if (r < s->n_heap && s->heap[r].due_ns < s->heap[m].due_ns)
+			m = r;
+		if (m == i)
+			break;
+		heap_swap(&s->heap[i], &s->heap[m]);
+		i = m;
+	}
+}
+
+/* ---- wire format (RFC 5905 7.3) ---- */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void put_ts(uint8_t *p, int64_t unix_ns)
+{
+	int64_t sec = unix_ns / 1000000000, ns = unix_ns % 1000000000;
+
+	if (ns < 0) {
+		ns += 1000000000;
+		sec--;
+	}
+	put_u32(p, (uint32_t)((uint64_t)sec + NTP_UNIX_OFFSET));
+	put_u32(p + 4, (uint32_t)(((uint64_t)ns << 32) / 1000000000));
+}
+
+static uint32_t short_fmt(double seconds)
+{
+	double v = seconds * 65536.0;
+
+	return v >= 4294967295.0 ? 0xffffffffu : (uint32_t)v;
+}
+
+static void build_reply(const struct sim_server *sv, const struct pending *p,
+			int64_t t3_ns, uint8_t *b)
+{
+	int kod = sv->kod[0] != '\0';
+	uint32_t refid = sv->refid;
+
+	memset(b, 0, NTP_LEN);
+	b[0] = (uint8_t)(((kod ? 3 : sv->li) << 6) | (p->vn << 3) | 4);
+	b[1] = (uint8_t)(kod ? 0 : sv->stratum);
+	b[2] = p->poll;
+	b[3] = (uint8_t)(int8_t)sv->precision;
+	put_u32(b + 4, short_fmt(sv->root_delay));
+	put_u32(b + 8, short_fmt(sv->root_disp));
+	if (kod) {
+		refid = 0;
+		for (size_t i = 0; i < strlen(sv->kod); i++)
+			refid |= (uint32_t)(unsigned char)sv->kod[i]
+				 << (24 - 8 * i);
+	}
+	put_u32(b + 12, refid);
+	/* Reference time: the last 16 s boundary of the server's clock. */
+	put_ts(b + 16, t3_ns - (t3_ns % (16 * (int64_t)1000000000)));
+	memcpy(b + 24, p->xmt, 8);
+	put_ts(b + 32, p->t2_ns);
+	put_ts(b + 40, t3_ns);
+}
+
+/* ---- serving ---- */
+
+static int64_t rx_time(struct msghdr *m)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
+	}
+	return sim_now_ns();
+}
+
+static void on_request(struct sim *s, int i, const uint8_t *b, ssize_t n,
+		       int64_t rx_ns, const struct sockaddr_storage *peer,
+		       socklen_t peer_len)
+{
+	const struct sim_server *sv = &s->sc.servers[i];
+	struct counters *c = &s->cnt[i];
+	struct sim_draw d;
+	struct pending p;
+	int vn, mode;
+
+	c->requests++;
+	if (n < NTP_LEN) {
+		c->bad++;
+		return;
+	}
+	vn = (b[0] >> 3) & 7;
+	mode = b[0] & 7;
+	if (mode != 3 || vn < 1 || vn > 4) {
+		c->bad++;
+		return;
+	}
+	if (sim_server_down(&s->sc.truth, sv, rx_ns)) {
+		c->down++;
+		return;
+	}
+	sim_path_draw(sv, &s->rng[i], &d);
+	if (d.req_lost) {
+		c->req_lost++;
+		return;
+	}
+	if (d.reply_lost) {
+		c->reply_lost++;
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.srv = i;
+	p.vn = (uint8_t)vn;
+	p.poll = b[2];
+	memcpy(p.xmt, b + 40, 8);
+	memcpy(&p.peer, peer, peer_len);
+	p.peer_len = peer_len;
+	/* The kernel receive time is when the client sent (loopback takes
+	 * microseconds); the request reaches the server fwd later. */
+	p.t2_ns = sim_server_ns(&s->sc.truth, sv,
+				rx_ns + (int64_t)(d.fwd * 1e9));
+	p.ret = d.ret;
+	p.due_ns = rx_ns + (int64_t)((d.fwd + d.ret) * 1e9);
+	if (heap_push(s, &p) != 0)
+		c->overflow++;
+}
+
+static void drain_socket(struct sim *s, int i)
+{
+	/* Bounded so one busy server cannot starve the timer queue. */
+	for (int k = 0; k < 256; k++) {
+		uint8_t buf[1024];
+		union {
+			char b[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct sockaddr_storage peer;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_name = &peer,
+				    .msg_namelen = sizeof(peer),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl.b,
+				    .msg_controllen = sizeof(ctl.b) };
+		ssize_t n = recvmsg(s->pfd[i].fd, &m, MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				fprintf(stderr, "ntpsim: recvmsg: %s\n",
+					strerror(errno));
+			return;
+		}
+		on_request(s, i, buf, n, rx_time(&m), &peer, m.msg_namelen);
+	}
+}
+
+static void send_due(struct sim *s)
+{
+	while (s->n_heap > 0 && s->heap[0].due_ns <= sim_now_ns()) {
+		struct pending p;
+		const struct sim_server *sv;
+		uint8_t out[NTP_LEN];
+		int64_t now, t3;
+
+		heap_pop(s, &p);
+		sv = &s->sc.servers[p.srv];
+		now = sim_now_ns();
+		/* The reply reaches the client about now: it left ret ago. */
+		t3 = sim_server_ns(&s->sc.truth, sv, now - (int64_t)(p.ret * 1e9));
+		build_reply(sv, &p, t3, out);
+		if (sendto(s->pfd[p.srv].fd, out, sizeof(out), 0,
+			   (struct sockaddr *)&p.peer, p.peer_len) < 0) {
+			fprintf(stderr, "ntpsim: sendto: %s\n", strerror(errno));
+			continue;
+		}
+		s->cnt[p.srv].answered++;
+		if (s->verbose)
+			fprintf(stderr,
+				"ntpsim: %s answered ret %.6f late %.6f\n",
+				sv->addr, p.ret,
+				(double)(now - p.due_ns) * 1e-9);
+	}
+}
+
+static int open_server(struct sim_server *sv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(sv->addr, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(sv->port);
+		inet_pton(AF_INET6, sv->addr, &a->sin6_addr);
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(sv->port);
+		inet_pton(AF_INET, sv->addr, &a->sin_addr);
+		len = sizeof(*a);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0 ||
+	    bind(fd, (struct sockaddr *)&ss, len) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	sv->port = ntohs(ss.ss_family == AF_INET6 ?
+				 ((struct sockaddr_in6 *)&ss)->sin6_port :
+				 ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+static void run(struct sim *s)
+{
+	sigset_t empty;
+
+	sigemptyset(&empty);
+	while (!stop_flag) {
+		struct timespec to, *top = NULL;
+
+		if (s->n_heap > 0) {
+			int64_t wait = s->heap[0].due_ns - sim_now_ns();
+
+			if (wait < 0)
+				wait = 0;
+			to.tv_sec = wait / 1000000000;
+			to.tv_nsec = wait % 1000000000;
+			top = &to;
+		}
+		/* Signals are blocked except inside ppoll: no lost wakeup. */
+		if (ppoll(s->pfd, (nfds_t)s->sc.n_servers, top, &empty) < 0 &&
+		    errno != EINTR) {
+			fprintf(stderr, "ntpsim: ppoll: %s\n", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < s->sc.n_servers; i++)
+			if (s->pfd[i].revents & POLLIN)
+				drain_socket(s, i);
+		send_due(s);
+	}
+}
+
+static void print_counters(const struct sim *s)
+{
+	for (int i = 0; i < s->sc.n_servers; i++) {
+		const struct counters *c = &s->cnt[i];
+
+		fprintf(stderr,
+			"ntpsim: %s:%u requests %" PRIu64 " answered %" PRIu64
+			" req_lost %" PRIu64 " reply_lost %" PRIu64
+			" bad %" PRIu64 " down %" PRIu64 " overflow %" PRIu64
+			"\n",
+			s->sc.servers[i].addr, s->sc.servers[i].port,
+			c->requests, c->answered, c->req_lost, c->reply_lost,
+			c->bad, c->down, c->overflow);
+	}
+}
+
+static int truth_cmd(const char *status)
+{
+	struct sim_truth t;
+	int64_t now;
+
+	if (sim_read_truth(status, &t) != 0) {
+		fprintf(stderr, "ntpsim: %s: not an ntpsim status file\n",
+			status);
+		return 1;
+	}
+	now = sim_now_ns();
+	printf("%.9f\n", (double)(sim_truth_ns(&t, now) - now) * 1e-9);
+	return 0;
+}
+
+static int parse_args(struct sim *s, int argc, char **argv,
+		      const char **status)
+{
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, 'f' },
+		{ "server", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "truth-offset", required_argument, NULL, 'O' },
+		{ "truth-drift", required_argument, NULL, 'D' },
+		{ "status", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sim_scenario *sc = &s->sc;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:s:vh", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'f':
+			if (sim_load_scenario(sc, optarg) != 0)
+				return -1;
+			break;
+		case 's':
+			if (sc->n_servers >= SIM_MAX_SERVERS) {
+				fprintf(stderr, "ntpsim: too many servers\n");
+				return -1;
+			}
+			if (sim_parse_server(&sc->servers[sc->n_servers++],
+					     optarg, "--server") != 0)
+				return -1;
+			break;
+		case 'S':
+			errno = 0;
+			sc->seed = strtoull(optarg, &end, 0);
+			if (end == optarg || *end || errno) {
+				fprintf(stderr, "ntpsim: bad --seed\n");
+				return -1;
+			}
+			break;
+		case 'O':
+			if (sim_parse_duration(optarg, &sc->truth.offset) != 0) {
+				fprintf(stderr, "ntpsim: bad --truth-offset\n");
+				return -1;
+			}
+			break;
+		case 'D':
+			if (sim_parse_double(optarg, &sc->truth.drift_ppm) != 0) {
+				fprintf(stderr, "ntpsim: bad --truth-drift\n");
+				return -1;
+			}
+			break;
+		case 't':
+			*status = optarg;
+			break;
+		case 'v':
+			s->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || sc->n_servers == 0) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct sim s;
+	const char *status = NULL;
+	struct sigaction sa;
+	sigset_t block;
+	int rc = 1, opened = 0;
+
+	if (argc == 3 && strcmp(argv[1], "truth") == 0)
+		return truth_cmd(argv[2]);
+	sim_scenario_init(&s.sc);
+	if (parse_args(&s, argc, argv, &status) != 0)
+		return 2;
+	s.heap = calloc(MAX_PENDING, sizeof(*s.heap));
+	if (s.heap == NULL) {
+		fprintf(stderr, "ntpsim: out of memory\n");
+		return 1;
+	}
+	/* Wake up close to each reply's due time (default slack 50 us). */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	s.sc.truth.t0_ns = sim_now_ns();
+	for (; opened < s.sc.n_servers; opened++) {
+		struct sim_server *sv = &s.sc.servers[opened];
+
+		s.pfd[opened].fd = open_server(sv);
+		s.pfd[opened].events = POLLIN;
+		if (s.pfd[opened].fd < 0) {
+			fprintf(stderr, "ntpsim: bind %s port %u: %s\n",
+				sv->addr, sv->port, strerror(errno));
+			goto out;
+		}
+		sim_rng_seed(&s.rng[opened], s.sc.seed, (uint64_t)opened);
+	}
+	if (status && sim_write_status(&s.sc, status) != 0) {
+		fprintf(stderr, "ntpsim: cannot write %s: %s\n", status,
+			strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < s.sc.n_servers; i++)
+		printf("server %s %u\n", s.sc.servers[i].addr,
+		       s.sc.servers[i].port);
+	printf("ready\n");
+	fflush(stdout);
+	run(&s);
+	print_counters(&s);
+	rc = 0;
+out:
+	for (int i = 0; i < opened; i++)
+		close(s.pfd[i].fd);
+	free(s.heap);
+	return rc;
+}
