@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Cluster benchmark (issue 4, item 8). Not a ctest: it takes minutes.
+#   tests/bench/cluster-bench.sh [all|failover|transfer|join|rss|disk]
+# Env: BUILD (default build/release), TRIALS (default 20), IDLE (seconds of
+# idle before reading VmRSS, default 60), WRITES (default 10000).
+# Prints one line per figure; targets (issue 4): new leader p50 <= 1 s,
+# p95 <= 2 s; transfer write pause <= 200 ms; join -> voter serving <= 5 s;
+# VmRSS <= 10 MB per member; datadir <= 8 MB after 10,000 writes.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$top/build/release}
+export NTPNODE=${NTPNODE:-$BUILD/node/ntpnode}
+export NTPCTL=${NTPCTL:-$BUILD/tools/ntpctl}
+TRIALS=${TRIALS:-20}
+IDLE=${IDLE:-60}
+WRITES=${WRITES:-10000}
+what=${1:-all}
+# shellcheck source-path=SCRIPTDIR
+. "$top/tests/integration/lib-cluster.sh"
+lc_setup "${LC_WORKDIR:-}"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# median and p95 (nearest rank) of the numbers on stdin
+stats() {
+	sort -n | awk '{ v[NR] = $1 }
+	END { if (!NR) { print "n=0"; exit }
+	      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	      r = int(0.95 * NR + 0.999999); if (r < 1) r = 1
+	      printf "n=%d median=%d p95=%d max=%d (ms)\n", NR, m, v[r], v[NR] }'
+}
+
+start3() {
+	local i t
+	for i in 1 2 3; do lc_conf "$i"; done
+	lc_init 1
+	lc_join 2 "$LC_TOKEN"
+	t=$(lc_ctl 1 token create)
+	lc_join 3 "$t"
+	lc_wait_voters 3 30 || lc_fail "3 voters"
+}
+
+# One NTP client request; prints LI (0..3) of the reply, fails on timeout.
+ntp_li() {
+	python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+s.sendto(b'\x23' + b'\0' * 47, ('127.0.0.1', int(sys.argv[1])))
+d, _ = s.recvfrom(512)
+print(d[0] >> 6)
+PY
+}
+
+bench_failover() {
+	local k old new t0 t1 t2 f=$LC_DIR/failover.leader w=$LC_DIR/failover.write
+	: >"$f"
+	: >"$w"
+	for k in $(seq 1 "$TRIALS"); do
+		old=$(lc_wait_leader 10) || lc_fail "no leader before trial $k"
+		t0=$(now_ms)
+		lc_kill9 "$old"
+		new=
+		while [ -z "$new" ]; do
+			for i in 1 2 3; do
+				[ "$i" = "$old" ] && continue
+				l=$(lc_leader_seen_by "$i") || continue
+				[ "$l" != "$old" ] && new=$l && break
+			done
+			[ $(($(now_ms) - t0)) -gt 20000 ] && lc_fail "no new leader"
+		done
+		t1=$(now_ms)
+		until lc_ctl "$new" config set min-serving $((k % 5 + 1)) \
+			2>/dev/null; do
+			[ $(($(now_ms) - t0)) -gt 20000 ] && lc_fail "no write"
+		done
+		t2=$(now_ms)
+		echo $((t1 - t0)) >>"$f"
+		echo $((t2 - t0)) >>"$w"
+		lc_log "trial $k: kill n$old -> leader n$new $((t1 - t0)) ms, write $((t2 - t0)) ms"
+		lc_run "$old"
+		lc_wait_voters 3 30 || lc_fail "voters after restart"
+	done
+	echo "failover kill -9 -> new leader: $(stats <"$f")"
+	echo "failover kill -9 -> first write accepted: $(stats <"$w")"
+}
+
+bench_transfer() {
+	local k l target gap p=$LC_DIR/transfer.pause
+	: >"$p"
+	for k in $(seq 1 "$TRIALS"); do
+		l=$(lc_wait_leader 10) || lc_fail "no leader"
+		target=$((l % 3 + 1))
+		# writer: timestamps of accepted writes, against a follower (it
+		# forwards), so the pause seen is the one a client sees
+		(
+			end=$(($(now_ms) + 1500))
+			while [ "$(now_ms)" -lt "$end" ]; do
+				lc_ctl "$target" config set token-uses 2 \
+					2>/dev/null && now_ms
+			done
+		) >"$LC_DIR/writes" &
+		wpid=$!
+		sleep 0.5
+		lc_ctl "$l" leader transfer "n$target" >/dev/null ||
+			lc_log "transfer $k failed"
+		wait "$wpid"
+		gap=$(awk 'NR > 1 { g = $1 - p; if (g > m) m = g } { p = $1 }
+			END { print m + 0 }' "$LC_DIR/writes")
+		echo "$gap" >>"$p"
+		lc_log "transfer $k n$l -> n$target: longest write gap $gap ms"
+	done
+	echo "leader transfer write pause (longest gap between accepted writes): $(stats <"$p")"
+}
+
+bench_join() {
+	local k t t0 t1 i j=$LC_DIR/join.ms li port
+	: >"$j"
+	for k in $(seq 1 "$TRIALS"); do
+		i=$((10 + k))
+		lc_conf "$i"
+		t=$(lc_ctl 1 token create)
+		port=$(lc_nport "$i")
+		t0=$(now_ms)
+		lc_join_bg "$i" "$t"
+		while :; do
+			li=$(ntp_li "$port" 2>/dev/null || echo x)
+			if [ "$li" != x ] && [ "$li" != 3 ] &&
+				lc_status_json 1 | jq -e --arg n "n$i" \
+				'.members[]|select(.name==$n and .role=="voter")' \
+				>/dev/null 2>&1; then
+				break
+			fi
+			[ $(($(now_ms) - t0)) -gt 30000 ] && lc_fail "join $k"
+			sleep 0.02
+		done
+		t1=$(now_ms)
+		echo $((t1 - t0)) >>"$j"
+		lc_log "join $k: $((t1 - t0)) ms"
+		# keep 3 voters: remove the joiner again
+		lc_ctl 1 node remove "n$i" >/dev/null || lc_fail "remove n$i"
+		lc_stop "$i"
+		rm -rf "$(lc_memdir "$i")"
+		lc_wait_voters 3 30 || lc_fail "voters after remove"
+	done
+	echo "join exec -> voter answering NTP with LI != 3: $(stats <"$j")"
+}
+
+bench_rss() {
+	local i rss
+	lc_log "idle ${IDLE}s"
+	sleep "$IDLE"
+	for i in 1 2 3; do
+		rss=$(awk '/^VmRSS/ { print $2 }' "/proc/${LC_PID[$i]}/status")
+		echo "VmRSS n$i after ${IDLE}s idle: $rss kB"
+	done
+}
+
+bench_disk() {
+	local k l
+	l=$(lc_wait_leader 10)
+	for k in $(seq 1 "$WRITES"); do
+		lc_ctl "$l" config set budget-usd "$k" >/dev/null ||
+			lc_fail "write $k"
+	done
+	for i in 1 2 3; do
+		echo "datadir n$i after $WRITES config writes: $(du -sk \
+			"$(lc_memdir "$i")/data" | cut -f1) kB"
+	done
+}
+
+start3
+case $what in
+all)
+	bench_rss
+	bench_failover
+	bench_transfer
+	bench_join
+	bench_disk
+	;;
+failover | transfer | join | rss | disk) "bench_$what" ;;
+*)
+	echo "usage: $0 [all|failover|transfer|join|rss|disk]" >&2
+	exit 2
+	;;
+esac
