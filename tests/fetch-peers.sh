@@ -5,7 +5,9 @@
 set -euo pipefail
 dir=${1:?usage: fetch-peers.sh DIR}
 mkdir -p "$dir/debs" "$dir/root"
-if [ -x "$dir/root/usr/sbin/chronyd" ] && [ -e "$dir/root/usr/bin/ntpdig" ]; then
+if [ -x "$dir/root/usr/sbin/chronyd" ] && [ -e "$dir/root/usr/bin/ntpdig" ] &&
+	[ -e "$dir/root/usr/bin/sntp" ] &&
+	[ -d "$dir/root/usr/lib/python3/dist-packages/ntp" ]; then
 	exit 0
 fi
 cd "$dir/debs"
