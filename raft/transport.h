@@ -40,6 +40,35 @@ struct rtr;
  */
 typedef void (*rtr_recv_fn)(void *owner, struct raft_message *msg);
 
+/*
+ * Application messages (optional, added for node/cluster.c): opaque bytes
+ * (proto/cluster_app.proto) carried over the same authenticated,
+ * encrypted connections as raft messages, best effort, in order per peer,
+ * at most RTR_APP_MAX bytes. They carry what raft does not: join requests
+ * and their answers, control requests a follower forwards to the leader,
+ * and members' NTP status for `ntpctl cluster status`.
+ *
+ * Joiners: a connection authenticated with a join token (raft/hs.h,
+ * hs_peer.join) belongs to a node that is not a member yet. Its raft
+ * messages are dropped, but its app messages are delivered with
+ * from->joiner set, and send_app to its id reaches it on that connection
+ * while it is open. On the joining node, send_app with id 0 goes to the
+ * member its transport reached with the token (dialing the token's
+ * endpoints in turn, see the transport's own config), and replies come
+ * back with from->id = that member's id.
+ */
+#define RTR_APP_MAX (64 * 1024)
+
+struct rtr_from {
+	raft_id id;               /* authenticated raft id of the sender */
+	int joiner;               /* 1: authenticated by a join token */
+	unsigned char key[32];    /* its Ed25519 identity public key */
+	unsigned char token_id[8];/* joiner: the token it proved */
+};
+
+typedef void (*rtr_app_fn)(void *owner, const struct rtr_from *from,
+			   const void *buf, size_t len);
+
 struct rtr {
 	/*
 	 * Send msg to server id reachable at address. The transport must not
@@ -62,6 +91,16 @@ struct rtr {
 	/* Set by the driver before the transport starts delivering. */
 	rtr_recv_fn recv;
 	void *owner;
+
+	/*
+	 * Optional (NULL: no app messages). Same error contract as send;
+	 * -E2BIG over RTR_APP_MAX. buf is copied before returning.
+	 */
+	int (*send_app)(struct rtr *t, raft_id id, const char *address,
+			const void *buf, size_t len);
+	/* Set by node/cluster.c; NULL: app messages are dropped. */
+	rtr_app_fn app_recv;
+	void *app_owner;
 };
 
 #endif
