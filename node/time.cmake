@@ -1,0 +1,9 @@
+# Time engine (issue 3): sources, filter, selection, discipline, leap file.
+target_sources(ntpnode_core PRIVATE
+  md5.c
+  refid.c
+  leap.c
+  filter.c
+  select.c
+  disc.c
+)
