@@ -1,0 +1,962 @@
+/* drv: the raft_step() loop: persistence, sends, apply, snapshots. */
+#include "raft/driver.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/log.h"
+#include "raft/adapter.h"
+#include "storage/st_raft.h"
+
+/* Events generated while handling an update (persisted entries, persisted
+ * snapshot, configuration, snapshot taken) are queued and stepped in order
+ * after the update that caused them is fully handled. */
+#define DRV_QUEUE_MAX 16
+
+/* Capacity is reported to the engine in units of 64 KiB (the field is an
+ * unsigned short). */
+#define CAP_UNIT 65536ULL
+
+struct drv {
+	struct raft raft;
+	struct drv_config cfg;
+	struct st *st;
+	int failed;
+	uint64_t applied;
+	uint64_t snap_index;		/* latest snapshot index, 0 if none */
+	struct raft_configuration conf;	/* last committed configuration */
+	uint64_t conf_index;
+	struct raft_event queue[DRV_QUEUE_MAX];
+	unsigned q_head, q_len;
+	raft_time transfer_deadline;	/* 0: no transfer we started */
+	int transfer_state;
+	struct drv_stats stats;
+};
+
+static raft_time now_of(struct drv *d)
+{
+	return d->cfg.now(d->cfg.now_data);
+}
+
+static void fail(struct drv *d, int rc, const char *what)
+{
+	if (d->failed == 0) {
+		d->failed = rc != 0 ? rc : -EIO;
+		log_err("raft %llu: %s failed (%d): stopping, no further "
+			"acknowledgement", d->cfg.id, what, rc);
+	}
+}
+
+static unsigned short capacity_of(struct drv *d)
+{
+	uint64_t c = st_free_bytes(d->st) / CAP_UNIT;
+
+	return c > 65535 ? 65535 : (unsigned short)c;
+}
+
+static int enqueue(struct drv *d, const struct raft_event *ev)
+{
+	if (d->q_len == DRV_QUEUE_MAX) {
+		fail(d, -ENOBUFS, "event queue");
+		return -ENOBUFS;
+	}
+	d->queue[(d->q_head + d->q_len) % DRV_QUEUE_MAX] = *ev;
+	d->q_len++;
+	return 0;
+}
+
+/* ---- persistence ---- */
+
+static int persist_entries(struct drv *d, const struct raft_update *u)
+{
+	struct st_entry stack[32] = { { 0 } }, *e = stack;
+	struct raft_event ev;
+	unsigned i, n = u->entries.n;
+	int rc;
+
+	if (n > 32) {
+		e = calloc(n, sizeof(*e));
+		if (e == NULL) {
+			fail(d, -ENOMEM, "persist entries");
+			return -ENOMEM;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		e[i].term = u->entries.batch[i].term;
+		e[i].type = u->entries.batch[i].type;
+		e[i].buf = u->entries.batch[i].buf.base;
+		e[i].len = u->entries.batch[i].buf.len;
+	}
+	rc = st_log_append(d->st, u->entries.index, e, n);
+	if (e != stack)
+		free(e);
+	/* Whatever happened, the payloads are ours to free (adapter.h). */
+	rad_entries_free_payloads(u->entries.batch, n);
+	if (rc != 0) {
+		fail(d, rc, "persist entries");
+		return rc;
+	}
+	d->stats.entries_persisted += n;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_PERSISTED_ENTRIES;
+	ev.persisted_entries.index = u->entries.index + n - 1;
+	return enqueue(d, &ev);
+}
+
+static int conf_encode(const struct raft_configuration *c,
+		       struct raft_buffer *b)
+{
+	b->base = NULL;
+	b->len = 0;
+	return raft_configuration_encode(c, b) == 0 ? 0 : -ENOMEM;
+}
+
+/* An InstallSnapshot accepted by the engine: thesis fig. 5.3 steps 6-8. */
+static int install_snapshot(struct drv *d, struct raft_update *u)
+{
+	struct raft_snapshot_metadata *m = &u->snapshot.metadata;
+	struct raft_buffer cb;
+	struct st_snap s;
+	struct raft_event ev;
+	int rc;
+
+	rc = conf_encode(&m->configuration, &cb);
+	if (rc != 0)
+		goto out;
+	memset(&s, 0, sizeof(s));
+	s.index = m->index;
+	s.term = m->term;
+	s.conf_index = m->configuration_index;
+	s.conf = cb.base;
+	s.conf_len = cb.len;
+	s.data = u->snapshot.chunk.base;
+	s.data_len = u->snapshot.chunk.len;
+	rc = st_snap_put(d->st, &s, UINT64_MAX);
+	raft_free(cb.base);
+	if (rc != 0)
+		goto out;
+	rc = fsm_restore(d->cfg.fsm, m->index, u->snapshot.chunk.base,
+			 u->snapshot.chunk.len);
+	if (rc != 0)
+		goto out;
+	raft_configuration_close(&d->conf);
+	rc = rad_conf_copy(&m->configuration, &d->conf);
+	if (rc != 0)
+		goto out;
+	d->conf_index = m->configuration_index;
+	d->applied = m->index;
+	d->snap_index = m->index;
+	d->stats.snapshots_installed++;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_PERSISTED_SNAPSHOT;
+	ev.persisted_snapshot.metadata = *m;	/* conf goes to the engine */
+	ev.persisted_snapshot.offset = 0;
+	ev.persisted_snapshot.last = true;
+	raft_free(u->snapshot.chunk.base);
+	return enqueue(d, &ev);
+out:
+	raft_free(u->snapshot.chunk.base);
+	raft_configuration_close(&m->configuration);
+	fail(d, rc, "install snapshot");
+	return rc;
+}
+
+/* ---- sending ---- */
+
+struct fill {
+	struct raft_entry *e;
+	unsigned char *block;
+	size_t off;
+	unsigned i;
+};
+
+static int size_fn(void *arg, uint64_t index, const struct st_entry *e)
+{
+	struct fill *f = arg;
+
+	f->off += e->len;
+	return 0;
+}
+
+static int fill_fn(void *arg, uint64_t index, const struct st_entry *e)
+{
+	struct fill *f = arg;
+	struct raft_entry *re = &f->e[f->i++];
+
+	re->term = e->term;
+	re->type = (enum raft_entry_type)e->type;
+	re->buf.base = f->block + f->off;
+	re->buf.len = e->len;
+	re->batch = f->block;
+	if (e->len > 0)
+		memcpy(f->block + f->off, e->buf, e->len);
+	f->off += e->len;
+	return 0;
+}
+
+/* The engine sets prev_log_index and n_entries; the entries come from the
+ * log (adapter.h). Two passes in two read txns: a concurrent writer does
+ * not exist (one loop owns the store). */
+static int fill_append(struct drv *d, struct raft_append_entries *ae)
+{
+	struct fill f = { 0 };
+	unsigned n = ae->n_entries;
+	int rc;
+
+	ae->entries = NULL;
+	if (n == 0)
+		return 0;
+	rc = st_log_read(d->st, ae->prev_log_index + 1, n, size_fn, &f);
+	if (rc != 0)
+		return rc;
+	f.e = raft_calloc(n, sizeof(*f.e));
+	f.block = raft_malloc(f.off + 1);
+	if (f.e == NULL || f.block == NULL) {
+		raft_free(f.e);
+		raft_free(f.block);
+		return -ENOMEM;
+	}
+	f.off = 0;
+	rc = st_log_read(d->st, ae->prev_log_index + 1, n, fill_fn, &f);
+	if (rc != 0) {
+		raft_free(f.e);
+		raft_free(f.block);
+		return rc;
+	}
+	ae->entries = f.e;
+	return 0;
+}
+
+static int fill_snapshot(struct drv *d, struct raft_install_snapshot *is,
+			 void **mem)
+{
+	struct raft_buffer cb;
+	struct st_snap s;
+	int rc;
+
+	rc = st_snap_get(d->st, &s, mem);
+	if (rc != 0)
+		return rc;
+	cb.base = (void *)s.conf;
+	cb.len = s.conf_len;
+	raft_configuration_init(&is->conf);
+	if (raft_configuration_decode(&cb, &is->conf) != 0) {
+		free(*mem);
+		*mem = NULL;
+		return -EIO;
+	}
+	/* Our latest snapshot may be newer than the one the engine saw. */
+	is->last_index = s.index;
+	is->last_term = s.term;
+	is->conf_index = s.conf_index;
+	is->data.base = (void *)s.data;
+	is->data.len = s.data_len;
+	return 0;
+}
+
+static void send_one(struct drv *d, struct raft_message *m)
+{
+	void *mem = NULL;
+	int rc = 0;
+
+	switch (m->type) {
+	case RAFT_APPEND_ENTRIES:
+		rc = fill_append(d, &m->append_entries);
+		break;
+	case RAFT_INSTALL_SNAPSHOT:
+		rc = fill_snapshot(d, &m->install_snapshot, &mem);
+		break;
+	default:
+		break;
+	}
+	if (rc != 0) {
+		/* Raft tolerates a lost message; the engine will retry. */
+		log_warnx("raft %llu: cannot build message %d for %llu: %d",
+			  d->cfg.id, m->type, m->server_id, rc);
+		return;
+	}
+	rc = d->cfg.tr->send(d->cfg.tr, m->server_id, m->server_address, m);
+	if (rc != 0)
+		log_debug("raft %llu: send to %llu: %d", d->cfg.id,
+			  m->server_id, rc);
+	d->stats.sends++;
+	if (m->type == RAFT_APPEND_ENTRIES && m->append_entries.n_entries) {
+		raft_free(m->append_entries.entries[0].batch);
+		raft_free(m->append_entries.entries);
+		m->append_entries.entries = NULL;
+	} else if (m->type == RAFT_INSTALL_SNAPSHOT) {
+		raft_configuration_close(&m->install_snapshot.conf);
+		free(mem);
+	}
+}
+
+/* ---- apply and snapshots ---- */
+
+struct applier {
+	struct drv *d;
+	int rc;
+};
+
+static int apply_fn(void *arg, uint64_t index, const struct st_entry *e)
+{
+	struct applier *a = arg;
+	struct drv *d = a->d;
+	struct raft_configuration conf;
+	struct raft_buffer b;
+	struct raft_event ev;
+	int result = 0, rc;
+
+	switch (e->type) {
+	case RAFT_COMMAND:
+		rc = fsm_apply(d->cfg.fsm, index, e->buf, e->len, &result);
+		if (rc != 0) {
+			log_err("raft %llu: committed command %llu cannot be "
+				"applied by this build (FSM version %d): "
+				"halting", d->cfg.id,
+				(unsigned long long)index, FSM_CMD_VERSION);
+			return rc;
+		}
+		if (d->cfg.on_apply != NULL)
+			d->cfg.on_apply(d->cfg.cb_data, index, e->term,
+					e->buf, e->len, result);
+		break;
+	case RAFT_CHANGE:
+		b.base = (void *)e->buf;
+		b.len = e->len;
+		raft_configuration_init(&conf);
+		if (raft_configuration_decode(&b, &conf) != 0)
+			return -EIO;
+		raft_configuration_close(&d->conf);
+		d->conf = conf;
+		d->conf_index = index;
+		if (d->cfg.tr->members != NULL)
+			d->cfg.tr->members(d->cfg.tr, &d->conf);
+		memset(&ev, 0, sizeof(ev));
+		ev.type = RAFT_CONFIGURATION;
+		ev.configuration.index = index;
+		if (rad_conf_copy(&conf, &ev.configuration.conf) != 0)
+			return -ENOMEM;
+		rc = enqueue(d, &ev);
+		if (rc != 0) {
+			raft_configuration_close(&ev.configuration.conf);
+			return rc;
+		}
+		break;
+	default:		/* RAFT_BARRIER: nothing to apply */
+		break;
+	}
+	d->applied = index;
+	return 0;
+}
+
+static int take_snapshot(struct drv *d)
+{
+	struct raft_buffer cb;
+	struct raft_event ev;
+	struct st_snap s;
+	void *data = NULL;
+	size_t len = 0;
+	uint64_t upto = 0, trailing = d->cfg.snapshot_trailing;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.index = d->applied;
+	s.term = st_log_term(d->st, d->applied);
+	if (s.term == 0)
+		return 0;	/* not in our log (just installed): skip */
+	rc = fsm_snapshot(d->cfg.fsm, &data, &len);
+	if (rc != 0)
+		return rc;
+	rc = conf_encode(&d->conf, &cb);
+	if (rc != 0) {
+		free(data);
+		return rc;
+	}
+	s.conf_index = d->conf_index;
+	s.conf = cb.base;
+	s.conf_len = cb.len;
+	s.data = data;
+	s.data_len = len;
+	/* Keep one more entry than the engine's trail keeps, so every entry
+	 * the engine may ask us to send is still in the log. */
+	if (s.index > trailing + 1)
+		upto = s.index - trailing - 1;
+	rc = st_snap_put(d->st, &s, upto);
+	raft_free(cb.base);
+	free(data);
+	if (rc != 0)
+		return rc;
+	d->snap_index = s.index;
+	d->stats.snapshots_taken++;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_SNAPSHOT;
+	ev.snapshot.metadata.index = s.index;
+	ev.snapshot.metadata.term = s.term;
+	ev.snapshot.metadata.configuration_index = d->conf_index;
+	rc = rad_conf_copy(&d->conf, &ev.snapshot.metadata.configuration);
+	if (rc != 0)
+		return rc;
+	ev.snapshot.trailing = (unsigned)trailing;
+	rc = enqueue(d, &ev);
+	if (rc != 0)
+		raft_configuration_close(&ev.snapshot.metadata.configuration);
+	return rc;
+}
+
+static int apply_committed(struct drv *d)
+{
+	struct applier a = { d, 0 };
+	raft_index commit = raft_commit_index(&d->raft);
+	uint64_t first, last;
+	int rc;
+
+	if (commit <= d->applied)
+		return 0;
+	rc = st_log_range(d->st, &first, &last);
+	if (rc != 0)
+		goto err;
+	if (last < commit)
+		commit = last;	/* cannot happen with synchronous appends */
+	if (commit > d->applied) {
+		rc = st_log_read(d->st, d->applied + 1,
+				 (unsigned)(commit - d->applied), apply_fn,
+				 &a);
+		if (rc != 0)
+			goto err;
+	}
+	if (d->applied - d->snap_index >= d->cfg.snapshot_threshold) {
+		rc = take_snapshot(d);
+		if (rc != 0)
+			goto err;
+	}
+	return 0;
+err:
+	fail(d, rc, "apply");
+	return rc;
+}
+
+/* ---- the step ---- */
+
+static void handle_update(struct drv *d, struct raft_update *u)
+{
+	unsigned i;
+	int rc;
+
+	/* Term and vote first: nothing may leave this node that depends on
+	 * them before they are durable (thesis 3.8; raft_update docs). */
+	if (u->flags & (RAFT_UPDATE_CURRENT_TERM | RAFT_UPDATE_VOTED_FOR)) {
+		rc = st_term_vote_put(d->st, raft_current_term(&d->raft),
+				      raft_voted_for(&d->raft));
+		if (rc != 0) {
+			fail(d, rc, "persist term/vote");
+			if (u->flags & RAFT_UPDATE_ENTRIES)
+				rad_entries_free_payloads(u->entries.batch,
+							  u->entries.n);
+			if (u->flags & RAFT_UPDATE_SNAPSHOT) {
+				raft_free(u->snapshot.chunk.base);
+				raft_configuration_close(
+				    &u->snapshot.metadata.configuration);
+			}
+			return;
+		}
+	}
+	if (u->flags & RAFT_UPDATE_ENTRIES) {
+		if (persist_entries(d, u) != 0)
+			return;
+	}
+	if (u->flags & RAFT_UPDATE_SNAPSHOT) {
+		if (install_snapshot(d, u) != 0)
+			return;
+	}
+	if (u->flags & RAFT_UPDATE_MESSAGES) {
+		for (i = 0; i < u->messages.n; i++)
+			send_one(d, &u->messages.batch[i]);
+	}
+	apply_committed(d);
+}
+
+/* Steps one event and handles its update. The event's memory follows
+ * adapter.h; returns raft_step()'s code. */
+static int step_one(struct drv *d, struct raft_event *ev)
+{
+	struct raft_update u;
+	int rc;
+
+	memset(&u, 0, sizeof(u));
+	ev->time = now_of(d);
+	ev->capacity = capacity_of(d);
+	rc = raft_step(&d->raft, ev, &u);
+	d->stats.steps++;
+	if (rc != 0)
+		return rc;
+	handle_update(d, &u);
+	return 0;
+}
+
+static void drain(struct drv *d)
+{
+	struct raft_event ev;
+	int rc;
+
+	while (d->q_len > 0 && d->failed == 0) {
+		ev = d->queue[d->q_head];
+		d->q_head = (d->q_head + 1) % DRV_QUEUE_MAX;
+		d->q_len--;
+		rc = step_one(d, &ev);
+		if (rc != 0 && rc != RAFT_NOTLEADER) {
+			/* The engine's own follow-ups failing means our view
+			 * and its view diverged: stop rather than guess. */
+			fail(d, -EIO, raft_strerror(rc));
+		}
+	}
+	/* Leftover events after a failure still own configurations. */
+	while (d->q_len > 0) {
+		ev = d->queue[d->q_head];
+		d->q_head = (d->q_head + 1) % DRV_QUEUE_MAX;
+		d->q_len--;
+		if (ev.type == RAFT_CONFIGURATION)
+			raft_configuration_close(&ev.configuration.conf);
+		else if (ev.type == RAFT_SNAPSHOT)
+			raft_configuration_close(
+			    &ev.snapshot.metadata.configuration);
+		else if (ev.type == RAFT_PERSISTED_SNAPSHOT)
+			raft_configuration_close(
+			    &ev.persisted_snapshot.metadata.configuration);
+	}
+}
+
+static int run(struct drv *d, struct raft_event *ev)
+{
+	int rc = step_one(d, ev);
+
+	drain(d);
+	return rc;
+}
+
+static void on_receive(void *owner, struct raft_message *m)
+{
+	struct drv *d = owner;
+	struct raft_event ev;
+	struct raft_entry *entries = NULL;
+	int rc;
+
+	if (d->failed != 0 || rad_msg_check(m) != 0) {
+		d->stats.recv_dropped++;
+		rad_msg_free(m);
+		return;
+	}
+	if (m->type == RAFT_APPEND_ENTRIES && m->append_entries.n_entries)
+		entries = m->append_entries.entries;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_RECEIVE;
+	ev.receive.message = m;
+	rc = run(d, &ev);
+	/* The array is always ours; the payload went to the engine or to the
+	 * update (adapter.h). */
+	raft_free(entries);
+	if (rc == RAFT_SHUTDOWN)
+		fail(d, -EIO, "receive: conflicting committed entry");
+	else if (rc != 0)
+		log_debug("raft %llu: receive from %llu: %s", d->cfg.id,
+			  m->server_id, raft_strerror(rc));
+}
+
+/* ---- public ---- */
+
+int drv_has_state(struct st *st)
+{
+	uint64_t term, vote, first, last;
+	struct st_snap s;
+	void *mem;
+
+	if (st_term_vote_get(st, &term, &vote) == 0 && term != 0)
+		return 1;
+	if (st_log_range(st, &first, &last) == 0 && last != 0)
+		return 1;
+	if (st_snap_get(st, &s, &mem) == 0) {
+		free(mem);
+		return 1;
+	}
+	return 0;
+}
+
+int drv_bootstrap_conf(struct st *st, const struct raft_configuration *conf)
+{
+	struct raft_buffer b;
+	struct st_entry e;
+	int rc;
+
+	if (drv_has_state(st))
+		return -EEXIST;
+	rc = conf_encode(conf, &b);
+	if (rc != 0)
+		return rc;
+	e.term = 1;
+	e.type = RAFT_CHANGE;
+	e.buf = b.base;
+	e.len = b.len;
+	/* Entry 1 first, then the term: a crash in between leaves a log
+	 * without a term, which start-up refuses, rather than a term with
+	 * no configuration. */
+	rc = st_log_append(st, 1, &e, 1);
+	raft_free(b.base);
+	if (rc == 0)
+		rc = st_term_vote_put(st, 1, 0);
+	return rc;
+}
+
+int drv_bootstrap(struct st *st, raft_id id, const char *address)
+{
+	struct raft_configuration conf;
+	int rc;
+
+	raft_configuration_init(&conf);
+	if (raft_configuration_add(&conf, id, address, RAFT_VOTER) != 0) {
+		raft_configuration_close(&conf);
+		return -EINVAL;
+	}
+	rc = drv_bootstrap_conf(st, &conf);
+	raft_configuration_close(&conf);
+	return rc;
+}
+
+static int load_entries(struct drv *d, uint64_t first, unsigned n,
+			struct raft_entry **out)
+{
+	struct fill f = { 0 };
+	int rc;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	rc = st_log_read(d->st, first, n, size_fn, &f);
+	if (rc != 0)
+		return rc;
+	f.e = raft_calloc(n, sizeof(*f.e));
+	f.block = raft_malloc(f.off + 1);
+	if (f.e == NULL || f.block == NULL) {
+		raft_free(f.e);
+		raft_free(f.block);
+		return -ENOMEM;
+	}
+	f.off = 0;
+	rc = st_log_read(d->st, first, n, fill_fn, &f);
+	if (rc != 0) {
+		raft_free(f.e);
+		raft_free(f.block);
+		return rc;
+	}
+	*out = f.e;
+	return 0;
+}
+
+static int start(struct drv *d)
+{
+	struct raft_snapshot_metadata meta;
+	struct raft_entry *entries = NULL;
+	struct raft_event ev;
+	struct raft_buffer cb;
+	struct st_snap s;
+	uint64_t term, vote, first, last;
+	void *mem = NULL;
+	unsigned n = 0;
+	int have_snap, rc;
+
+	rc = st_term_vote_get(d->st, &term, &vote);
+	if (rc != 0)
+		return rc;
+	rc = st_log_range(d->st, &first, &last);
+	if (rc != 0)
+		return rc;
+	memset(&ev, 0, sizeof(ev));
+	memset(&meta, 0, sizeof(meta));
+	rc = st_snap_get(d->st, &s, &mem);
+	have_snap = rc == 0;
+	if (rc != 0 && rc != -ENOENT)
+		return rc;
+	if ((have_snap || last != 0) && term == 0) {
+		log_warnx("raft %llu: store has a log but no term: refusing",
+			  d->cfg.id);
+		free(mem);
+		return -EIO;
+	}
+	if (have_snap) {
+		cb.base = (void *)s.conf;
+		cb.len = s.conf_len;
+		raft_configuration_init(&meta.configuration);
+		if (raft_configuration_decode(&cb, &meta.configuration) != 0 ||
+		    fsm_restore(d->cfg.fsm, s.index, s.data, s.data_len) != 0) {
+			raft_configuration_close(&meta.configuration);
+			free(mem);
+			return -EIO;
+		}
+		meta.index = s.index;
+		meta.term = s.term;
+		meta.configuration_index = s.conf_index;
+		rc = rad_conf_copy(&meta.configuration, &d->conf);
+		d->conf_index = s.conf_index;
+		d->applied = s.index;
+		d->snap_index = s.index;
+		free(mem);
+		if (rc != 0) {
+			raft_configuration_close(&meta.configuration);
+			return rc;
+		}
+		ev.start.metadata = &meta;
+	}
+	if (last != 0) {
+		n = (unsigned)(last - first + 1);
+		rc = load_entries(d, first, n, &entries);
+		if (rc != 0) {
+			if (have_snap)
+				raft_configuration_close(&meta.configuration);
+			return rc;
+		}
+	}
+	ev.type = RAFT_START;
+	ev.start.term = term;
+	ev.start.voted_for = vote;
+	ev.start.start_index = last != 0 ? first : d->snap_index + 1;
+	ev.start.entries = entries;
+	ev.start.n_entries = n;
+	rc = step_one(d, &ev);
+	if (rc == 0 && n > 0)
+		raft_free(entries[0].batch);	/* success: still ours */
+	raft_free(entries);
+	if (rc != 0) {
+		log_warnx("raft %llu: start: %s", d->cfg.id,
+			  raft_errmsg(&d->raft));
+		return -EIO;
+	}
+	drain(d);
+	return d->failed;
+}
+
+int drv_open(struct drv **out, const struct drv_config *cfg)
+{
+	struct drv *d;
+	int rc;
+
+	*out = NULL;
+	if (cfg->st == NULL || cfg->tr == NULL || cfg->fsm == NULL ||
+	    cfg->now == NULL || cfg->id == 0 || cfg->address == NULL)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	d->cfg = *cfg;
+	d->st = cfg->st;
+	if (d->cfg.election_timeout_ms == 0)
+		d->cfg.election_timeout_ms = DRV_ELECTION_TIMEOUT_MS;
+	if (d->cfg.heartbeat_timeout_ms == 0)
+		d->cfg.heartbeat_timeout_ms = DRV_HEARTBEAT_TIMEOUT_MS;
+	if (d->cfg.snapshot_threshold == 0)
+		d->cfg.snapshot_threshold = DRV_SNAPSHOT_THRESHOLD;
+	if (d->cfg.snapshot_trailing == 0)
+		d->cfg.snapshot_trailing = DRV_SNAPSHOT_TRAILING;
+	if (d->cfg.capacity_min_kib == 0)
+		d->cfg.capacity_min_kib = DRV_CAPACITY_MIN_KIB;
+	raft_configuration_init(&d->conf);
+	/* raft_init with NULL io/fsm: the sans-I/O engine only. */
+	rc = raft_init(&d->raft, NULL, NULL, cfg->id, cfg->address);
+	if (rc != 0) {
+		free(d);
+		return -ENOMEM;
+	}
+	raft_seed(&d->raft, cfg->seed);
+	raft_set_election_timeout(&d->raft, d->cfg.election_timeout_ms);
+	raft_set_heartbeat_timeout(&d->raft, d->cfg.heartbeat_timeout_ms);
+	raft_set_pre_vote(&d->raft, true);
+	raft_set_capacity_threshold(&d->raft,
+	    (unsigned short)((d->cfg.capacity_min_kib * 1024ULL + CAP_UNIT - 1) /
+			     CAP_UNIT));
+	cfg->tr->recv = on_receive;
+	cfg->tr->owner = d;
+	rc = start(d);
+	if (rc != 0) {
+		cfg->tr->recv = NULL;
+		drv_close(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+void drv_close(struct drv *d)
+{
+	if (d == NULL)
+		return;
+	if (d->cfg.tr->owner == d) {
+		d->cfg.tr->recv = NULL;
+		d->cfg.tr->owner = NULL;
+	}
+	raft_close(&d->raft, NULL);
+	raft_configuration_close(&d->conf);
+	free(d);
+}
+
+int drv_tick(struct drv *d)
+{
+	struct raft_event ev;
+	int rc;
+
+	if (d->failed != 0)
+		return d->failed;
+	if (d->transfer_deadline != 0) {
+		if (raft_transferee(&d->raft) == 0) {
+			d->transfer_deadline = 0;
+			d->transfer_state = 0;
+		} else if (now_of(d) >= d->transfer_deadline) {
+			d->transfer_deadline = 0;
+			d->transfer_state = -1;
+		}
+	}
+	if (now_of(d) < raft_timeout(&d->raft))
+		return 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_TIMEOUT;
+	rc = run(d, &ev);
+	if (rc != 0)
+		log_debug("raft %llu: timeout: %s", d->cfg.id,
+			  raft_strerror(rc));
+	return d->failed;
+}
+
+raft_time drv_next_timeout(struct drv *d)
+{
+	return raft_timeout(&d->raft);
+}
+
+int drv_submit(struct drv *d, const void *buf, size_t len, uint64_t *index,
+	       uint64_t *term)
+{
+	struct raft_entry e;
+	struct raft_event ev;
+	int rc;
+
+	if (d->failed != 0)
+		return RAFT_IOERR;
+	if (raft_state(&d->raft) != RAFT_LEADER)
+		return RAFT_NOTLEADER;
+	e.term = raft_current_term(&d->raft);
+	e.type = RAFT_COMMAND;
+	e.buf.len = len;
+	e.buf.base = raft_malloc(len + 1);
+	if (e.buf.base == NULL)
+		return RAFT_NOMEM;
+	if (len > 0)
+		memcpy(e.buf.base, buf, len);
+	e.batch = e.buf.base;
+	*index = raft_last_index(&d->raft) + 1;
+	*term = e.term;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_SUBMIT;
+	ev.submit.entries = &e;
+	ev.submit.n = 1;
+	rc = run(d, &ev);
+	if (rc != 0)
+		raft_free(e.batch);	/* the engine never frees (adapter.h) */
+	return d->failed != 0 ? RAFT_IOERR : rc;
+}
+
+int drv_change(struct drv *d, const struct raft_configuration *conf,
+	       uint64_t *index)
+{
+	struct raft_entry e;
+	struct raft_event ev;
+	int rc;
+
+	if (d->failed != 0)
+		return RAFT_IOERR;
+	if (raft_state(&d->raft) != RAFT_LEADER)
+		return RAFT_NOTLEADER;
+	e.term = raft_current_term(&d->raft);
+	e.type = RAFT_CHANGE;
+	if (raft_configuration_encode(conf, &e.buf) != 0)
+		return RAFT_NOMEM;
+	e.batch = e.buf.base;
+	*index = raft_last_index(&d->raft) + 1;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_SUBMIT;
+	ev.submit.entries = &e;
+	ev.submit.n = 1;
+	rc = run(d, &ev);
+	if (rc != 0)
+		raft_free(e.batch);
+	return d->failed != 0 ? RAFT_IOERR : rc;
+}
+
+int drv_catch_up(struct drv *d, raft_id id)
+{
+	struct raft_event ev;
+
+	if (d->failed != 0)
+		return RAFT_IOERR;
+	if (raft_state(&d->raft) != RAFT_LEADER)
+		return RAFT_NOTLEADER;
+	/* The engine asserts the id is in its configuration (adapter.h). */
+	if (!rad_conf_has(&d->raft.configuration, id))
+		return RAFT_BADID;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_CATCH_UP;
+	ev.catch_up.server_id = id;
+	return run(d, &ev);
+}
+
+int drv_catch_up_status(struct drv *d, raft_id id, int *status)
+{
+	return raft_catch_up(&d->raft, id, status);
+}
+
+int drv_transfer(struct drv *d, raft_id id, unsigned deadline_ms)
+{
+	struct raft_event ev;
+	int rc;
+
+	if (d->failed != 0)
+		return RAFT_IOERR;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_TRANSFER;
+	ev.transfer.server_id = id;
+	rc = run(d, &ev);
+	if (rc == 0) {
+		d->transfer_deadline = now_of(d) + deadline_ms;
+		d->transfer_state = 1;
+	}
+	return rc;
+}
+
+int drv_transfer_state(struct drv *d)
+{
+	if (d->transfer_state == 1 && raft_transferee(&d->raft) == 0) {
+		d->transfer_deadline = 0;
+		d->transfer_state = 0;
+	}
+	return d->transfer_state;
+}
+
+int drv_failed(const struct drv *d)
+{
+	return d->failed;
+}
+
+struct raft *drv_raft(struct drv *d)
+{
+	return &d->raft;
+}
+
+uint64_t drv_applied(const struct drv *d)
+{
+	return d->applied;
+}
+
+const struct raft_configuration *drv_conf(const struct drv *d)
+{
+	return &d->conf;
+}
+
+void drv_get_stats(const struct drv *d, struct drv_stats *s)
+{
+	*s = d->stats;
+}

@@ -1,0 +1,396 @@
+/* fsm: the replicated state and the deterministic apply of commands. */
+#include "raft/fsm_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/cluster_fsm.pb-c.h"
+
+/* Tokens expired this long ago are dropped at the next command. */
+#define TOKEN_PURGE_MS (24ULL * 3600 * 1000)
+
+struct fsm *fsm_new(void)
+{
+	return calloc(1, sizeof(struct fsm));
+}
+
+void fsm_free(struct fsm *f)
+{
+	free(f);
+}
+
+void fsm_reset(struct fsm *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+int fsm_strset(char *dst, size_t cap, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n >= cap)
+		return -1;
+	memcpy(dst, s != NULL ? s : "", n);
+	dst[n] = '\0';
+	return 0;
+}
+
+uint64_t fsm_applied(const struct fsm *f)
+{
+	return f->applied;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
+{
+	struct fsm_audit *a;
+	va_list ap;
+
+	if (f->audit_len < FSM_AUDIT_MAX) {
+		a = &f->audit[(f->audit_head + f->audit_len) % FSM_AUDIT_MAX];
+		f->audit_len++;
+	} else {
+		a = &f->audit[f->audit_head];
+		f->audit_head = (f->audit_head + 1) % FSM_AUDIT_MAX;
+	}
+	a->time_ms = time_ms;
+	va_start(ap, fmt);
+	vsnprintf(a->text, sizeof(a->text), fmt, ap);
+	va_end(ap);
+	f->audit_seq++;
+}
+
+/* ---- config ---- */
+
+static int config_find(const struct fsm *f, const char *key, unsigned *pos)
+{
+	unsigned lo = 0, hi = f->n_config;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		int c = strcmp(f->config[mid].key, key);
+
+		if (c == 0) {
+			*pos = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return 0;
+}
+
+const char *fsm_config_get(const struct fsm *f, const char *key)
+{
+	unsigned pos;
+
+	return config_find(f, key, &pos) ? f->config[pos].value : NULL;
+}
+
+static int apply_config(struct fsm *f, const Ntpmc__Fsm__FsmConfigSet *c,
+			uint64_t t)
+{
+	unsigned pos;
+	int found;
+
+	if (c->key == NULL || c->key[0] == '\0' ||
+	    strlen(c->key) > FSM_KEY_MAX || c->value == NULL ||
+	    strlen(c->value) > FSM_VALUE_MAX)
+		return FSM_EINVAL;
+	found = config_find(f, c->key, &pos);
+	if (c->value[0] == '\0') {
+		if (found) {
+			memmove(&f->config[pos], &f->config[pos + 1],
+				(f->n_config - pos - 1) * sizeof(f->config[0]));
+			f->n_config--;
+		}
+		audit(f, t, "config unset %s", c->key);
+		return FSM_OK;
+	}
+	if (!found) {
+		if (f->n_config == FSM_CONFIG_MAX)
+			return FSM_EFULL;
+		memmove(&f->config[pos + 1], &f->config[pos],
+			(f->n_config - pos) * sizeof(f->config[0]));
+		f->n_config++;
+		fsm_strset(f->config[pos].key, sizeof(f->config[pos].key),
+			   c->key);
+	}
+	fsm_strset(f->config[pos].value, sizeof(f->config[pos].value),
+		   c->value);
+	audit(f, t, "config set %s=%s", c->key, c->value);
+	return FSM_OK;
+}
+
+/* ---- members ---- */
+
+static int member_find(const struct fsm *f, uint64_t id, unsigned *pos)
+{
+	unsigned i;
+
+	for (i = 0; i < f->n_members && f->members[i].id < id; i++)
+		;
+	*pos = i;
+	return i < f->n_members && f->members[i].id == id;
+}
+
+unsigned fsm_member_count(const struct fsm *f)
+{
+	return f->n_members;
+}
+
+const struct fsm_member *fsm_member_at(const struct fsm *f, unsigned i)
+{
+	return i < f->n_members ? &f->members[i] : NULL;
+}
+
+const struct fsm_member *fsm_member_find(const struct fsm *f, uint64_t id)
+{
+	unsigned pos;
+
+	return member_find(f, id, &pos) ? &f->members[pos] : NULL;
+}
+
+int fsm_version_ok(const struct fsm *f, uint32_t version)
+{
+	unsigned i;
+
+	if (version == 0 || version > FSM_CMD_VERSION)
+		return 0;
+	for (i = 0; i < f->n_members; i++)
+		if (f->members[i].role == FSM_ROLE_VOTER &&
+		    f->members[i].cmd_version < version)
+			return 0;
+	return 1;
+}
+
+static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
+			    uint64_t t)
+{
+	struct fsm_member n;
+	unsigned pos;
+
+	memset(&n, 0, sizeof(n));
+	if (m->id == 0 || m->role > FSM_ROLE_SPARE ||
+	    (m->idkey.len != 0 && m->idkey.len != FSM_IDKEY_LEN) ||
+	    fsm_strset(n.name, sizeof(n.name), m->name) != 0 ||
+	    fsm_strset(n.provider, sizeof(n.provider), m->provider) != 0 ||
+	    fsm_strset(n.region, sizeof(n.region), m->region) != 0 ||
+	    fsm_strset(n.address, sizeof(n.address), m->address) != 0)
+		return FSM_EINVAL;
+	n.id = m->id;
+	n.role = (int)m->role;
+	n.cmd_version = m->cmd_version;
+	if (m->idkey.len == FSM_IDKEY_LEN)
+		memcpy(n.idkey, m->idkey.data, FSM_IDKEY_LEN);
+	if (!member_find(f, m->id, &pos)) {
+		if (f->n_members == FSM_MEMBERS_MAX)
+			return FSM_EFULL;
+		memmove(&f->members[pos + 1], &f->members[pos],
+			(f->n_members - pos) * sizeof(f->members[0]));
+		f->n_members++;
+	}
+	f->members[pos] = n;
+	audit(f, t, "member %llu (%s) %s at %s", (unsigned long long)n.id,
+	      n.name, n.role == FSM_ROLE_VOTER ? "voter" :
+	      n.role == FSM_ROLE_STANDBY ? "standby" : "spare", n.address);
+	return FSM_OK;
+}
+
+static int apply_member_del(struct fsm *f, uint64_t id, uint64_t t)
+{
+	unsigned pos;
+
+	if (!member_find(f, id, &pos))
+		return FSM_ENOKEY;
+	memmove(&f->members[pos], &f->members[pos + 1],
+		(f->n_members - pos - 1) * sizeof(f->members[0]));
+	f->n_members--;
+	audit(f, t, "member %llu removed", (unsigned long long)id);
+	return FSM_OK;
+}
+
+/* ---- tokens ---- */
+
+unsigned fsm_token_count(const struct fsm *f)
+{
+	return f->n_tokens;
+}
+
+const struct fsm_token *fsm_token_at(const struct fsm *f, unsigned i)
+{
+	return i < f->n_tokens ? &f->tokens[i] : NULL;
+}
+
+static void token_remove(struct fsm *f, unsigned i)
+{
+	memmove(&f->tokens[i], &f->tokens[i + 1],
+		(f->n_tokens - i - 1) * sizeof(f->tokens[0]));
+	f->n_tokens--;
+}
+
+static void tokens_purge(struct fsm *f, uint64_t t)
+{
+	unsigned i = 0;
+
+	while (i < f->n_tokens) {
+		if (f->tokens[i].expires_ms + TOKEN_PURGE_MS < t)
+			token_remove(f, i);
+		else
+			i++;
+	}
+}
+
+static int apply_token_add(struct fsm *f, const Ntpmc__Fsm__FsmTokenAdd *a,
+			   uint64_t t)
+{
+	struct fsm_token *k;
+	unsigned i;
+
+	if (a->id == 0 || a->hash.len != FSM_TOKEN_HASH_LEN || a->uses == 0)
+		return FSM_EINVAL;
+	for (i = 0; i < f->n_tokens && f->tokens[i].id < a->id; i++)
+		;
+	if (i < f->n_tokens && f->tokens[i].id == a->id)
+		return FSM_EINVAL;
+	if (f->n_tokens == FSM_TOKENS_MAX)
+		return FSM_EFULL;
+	memmove(&f->tokens[i + 1], &f->tokens[i],
+		(f->n_tokens - i) * sizeof(f->tokens[0]));
+	f->n_tokens++;
+	k = &f->tokens[i];
+	memset(k, 0, sizeof(*k));
+	k->id = a->id;
+	memcpy(k->hash, a->hash.data, FSM_TOKEN_HASH_LEN);
+	k->uses_left = a->uses;
+	k->expires_ms = a->expires_ms;
+	audit(f, t, "token %llu created, %u use(s)",
+	      (unsigned long long)a->id, a->uses);
+	return FSM_OK;
+}
+
+/* A use is bound to the joiner's identity key, so that a retry by the
+ * same joiner (lost reply) succeeds until the token expires. */
+static int apply_token_use(struct fsm *f, const Ntpmc__Fsm__FsmTokenUse *u,
+			   uint64_t t)
+{
+	struct fsm_token *k = NULL;
+	unsigned i;
+
+	if (u->hash.len != FSM_TOKEN_HASH_LEN || u->idkey.len != FSM_IDKEY_LEN)
+		return FSM_EINVAL;
+	for (i = 0; i < f->n_tokens; i++)
+		if (memcmp(f->tokens[i].hash, u->hash.data,
+			   FSM_TOKEN_HASH_LEN) == 0)
+			k = &f->tokens[i];
+	if (k == NULL) {
+		audit(f, t, "token use refused: unknown token");
+		return FSM_ENOKEY;
+	}
+	if (t > k->expires_ms) {
+		audit(f, t, "token %llu use refused: expired",
+		      (unsigned long long)k->id);
+		return FSM_EEXPIRED;
+	}
+	for (i = 0; i < k->n_bound; i++)
+		if (memcmp(k->bound[i], u->idkey.data, FSM_IDKEY_LEN) == 0)
+			return FSM_OK;
+	if (k->uses_left == 0 || k->n_bound == FSM_BOUND_MAX) {
+		audit(f, t, "token %llu use refused: no use left",
+		      (unsigned long long)k->id);
+		return FSM_EUSED;
+	}
+	k->uses_left--;
+	memcpy(k->bound[k->n_bound++], u->idkey.data, FSM_IDKEY_LEN);
+	audit(f, t, "token %llu used, %u left", (unsigned long long)k->id,
+	      k->uses_left);
+	return FSM_OK;
+}
+
+static int apply_token_revoke(struct fsm *f, uint64_t id, uint64_t t)
+{
+	unsigned i;
+
+	for (i = 0; i < f->n_tokens; i++) {
+		if (f->tokens[i].id == id) {
+			token_remove(f, i);
+			audit(f, t, "token %llu revoked",
+			      (unsigned long long)id);
+			return FSM_OK;
+		}
+	}
+	return FSM_ENOKEY;
+}
+
+/* ---- apply ---- */
+
+int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
+	      int *result)
+{
+	Ntpmc__Fsm__FsmCommand *c;
+	uint64_t t;
+	int r;
+
+	*result = FSM_EINVAL;
+	c = ntpmc__fsm__fsm_command__unpack(NULL, len, buf);
+	if (c == NULL)
+		return FSM_HALT;
+	if (c->version == 0 || c->version > FSM_CMD_VERSION) {
+		ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+		return FSM_HALT;
+	}
+	t = c->time_ms;
+	switch (c->op_case) {
+	case NTPMC__FSM__FSM_COMMAND__OP_CONFIG_SET:
+		r = apply_config(f, c->config_set, t);
+		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_MEMBER_PUT:
+		r = apply_member_put(f, c->member_put, t);
+		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_MEMBER_DEL:
+		r = apply_member_del(f, c->member_del->id, t);
+		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD:
+		r = apply_token_add(f, c->token_add, t);
+		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE:
+		r = apply_token_use(f, c->token_use, t);
+		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE:
+		r = apply_token_revoke(f, c->token_revoke->id, t);
+		break;
+	default:
+		/* An operation this build does not know, sent as our own
+		 * version: not skippable. */
+		ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+		return FSM_HALT;
+	}
+	tokens_purge(f, t);
+	ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+	f->applied = index;
+	*result = r;
+	return 0;
+}
+
+unsigned fsm_audit_count(const struct fsm *f)
+{
+	return f->audit_len;
+}
+
+const char *fsm_audit_at(const struct fsm *f, unsigned i, uint64_t *time_ms)
+{
+	const struct fsm_audit *a;
+
+	if (i >= f->audit_len)
+		return NULL;
+	a = &f->audit[(f->audit_head + i) % FSM_AUDIT_MAX];
+	if (time_ms != NULL)
+		*time_ms = a->time_ms;
+	return a->text;
+}

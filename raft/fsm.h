@@ -1,0 +1,123 @@
+/*
+ * fsm: the replicated state, in memory on every member, changed only by
+ * committed raft entries (commands) and snapshotted through raft.
+ *
+ * Contents: replicated config (key -> canonical value; the closed key set
+ * and value checks are node/ckey.h, applied BEFORE proposing, so apply
+ * itself never depends on a table that could differ between builds),
+ * membership metadata, join tokens (hashed), an audit trail capped at
+ * FSM_AUDIT_MAX events.
+ *
+ * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
+ * format version. This build applies versions 1..FSM_CMD_VERSION; a member
+ * advertises that number in its membership record, and the leader proposes
+ * a version only if every voter advertises at least it
+ * (fsm_version_ok()). A committed command this member cannot decode, or of
+ * a newer version, makes fsm_apply() return FSM_HALT: the caller must
+ * stop applying (and exit non-zero) instead of skipping it, or members
+ * would silently diverge.
+ *
+ * Apply is deterministic: no clock, no randomness, no iteration over hash
+ * order; time comes inside the command (the proposer's clock).
+ */
+#ifndef NTPMC_RAFT_FSM_H
+#define NTPMC_RAFT_FSM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FSM_CMD_VERSION 1	/* highest command version this build applies */
+#define FSM_AUDIT_MAX 1000
+#define FSM_HASH_LEN 32
+#define FSM_KEY_MAX 64
+#define FSM_VALUE_MAX 256
+#define FSM_NAME_MAX 64
+#define FSM_TOKEN_HASH_LEN 32
+#define FSM_IDKEY_LEN 32	/* Ed25519 public key */
+
+/* Results of a command (deterministic, same on every member). */
+enum fsm_result {
+	FSM_OK = 0,
+	FSM_ENOKEY,		/* unknown config key / member / token */
+	FSM_EINVAL,		/* bad value in the command */
+	FSM_EEXPIRED,		/* token expired */
+	FSM_EUSED,		/* token has no use left */
+	FSM_EFULL,		/* too many members / tokens */
+};
+
+#define FSM_HALT (-1000)	/* fsm_apply: stop the apply loop */
+
+enum fsm_role { FSM_ROLE_VOTER, FSM_ROLE_STANDBY, FSM_ROLE_SPARE };
+
+struct fsm_member {
+	uint64_t id;
+	char name[FSM_NAME_MAX + 1];
+	char provider[16];
+	char region[FSM_NAME_MAX + 1];
+	char address[FSM_VALUE_MAX + 1];
+	int role;			/* enum fsm_role */
+	uint32_t cmd_version;		/* highest FSM_CMD_VERSION it applies */
+	unsigned char idkey[FSM_IDKEY_LEN];	/* identity public key */
+};
+
+struct fsm_token {
+	uint64_t id;
+	unsigned char hash[FSM_TOKEN_HASH_LEN];	/* BLAKE2b of the secret */
+	uint32_t uses_left;
+	uint64_t expires_ms;		/* unix ms */
+	unsigned n_bound;		/* identities that consumed it */
+	unsigned char bound[8][FSM_IDKEY_LEN];
+};
+
+struct fsm;
+
+struct fsm *fsm_new(void);
+void fsm_free(struct fsm *f);
+
+/* Applies the command committed at index. Returns FSM_HALT when it cannot
+ * be applied at all (undecodable, unknown version); otherwise 0 and the
+ * command's own outcome in *result (enum fsm_result). */
+int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
+	      int *result);
+/* Index of the last applied command (or restored snapshot). */
+uint64_t fsm_applied(const struct fsm *f);
+
+/* Canonical bytes of the whole state (malloc()ed). Two members with the
+ * same state produce the same bytes. */
+int fsm_snapshot(const struct fsm *f, void **buf, size_t *len);
+/* Replaces the state. -EINVAL on bytes that do not decode (state kept). */
+int fsm_restore(struct fsm *f, uint64_t index, const void *buf, size_t len);
+/* BLAKE2b-256 of the canonical bytes. */
+int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN]);
+
+/* Read access. */
+const char *fsm_config_get(const struct fsm *f, const char *key);
+unsigned fsm_member_count(const struct fsm *f);
+const struct fsm_member *fsm_member_at(const struct fsm *f, unsigned i);
+const struct fsm_member *fsm_member_find(const struct fsm *f, uint64_t id);
+unsigned fsm_token_count(const struct fsm *f);
+const struct fsm_token *fsm_token_at(const struct fsm *f, unsigned i);
+unsigned fsm_audit_count(const struct fsm *f);
+/* i = 0 is the oldest kept event. */
+const char *fsm_audit_at(const struct fsm *f, unsigned i, uint64_t *time_ms);
+/* 1 when every voter in the membership advertises at least version. */
+int fsm_version_ok(const struct fsm *f, uint32_t version);
+
+/* Command builders (protobuf-encoded, malloc()ed, version FSM_CMD_VERSION).
+ * Each returns 0 or -ENOMEM / -EINVAL (oversized field). */
+int fsm_cmd_config_set(const char *key, const char *value, uint64_t time_ms,
+		       void **buf, size_t *len);
+int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
+		       void **buf, size_t *len);
+int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
+		       size_t *len);
+int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
+		      uint32_t uses, uint64_t expires_ms, uint64_t time_ms,
+		      void **buf, size_t *len);
+int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
+		      const unsigned char idkey[FSM_IDKEY_LEN],
+		      uint64_t time_ms, void **buf, size_t *len);
+int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
+			 size_t *len);
+
+#endif
