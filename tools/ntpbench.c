@@ -636,6 +636,11 @@ static void run(struct sock *socks, const struct opts *o, struct result *r,
 		now = mono_ns();
 		if (!stop_at && (stop_flag || (!o->count && now >= end) ||
 				 (o->count && r->sent >= o->count))) {
+			/* Open loop: what was due before the end still leaves,
+			 * so a stall near the end does not shorten the run. */
+			for (i = 0; i < o->sockets && o->rate > 0 && !o->count &&
+				    !stop_flag; i++)
+				send_due(&socks[i], o, end, start, UINT64_MAX, r);
 			stop_at = now;
 			sp->cpu = cpu_s() - cpu0;
 		}

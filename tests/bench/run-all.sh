@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark (docs/benchmarks.md) against a fresh Release build:
-# serving throughput and latency, memory, then the cluster benchmark.
-# Not part of the test suite; takes several minutes on an idle machine.
+# serving throughput and latency, memory, time accuracy, then the cluster
+# benchmark.
+# Not part of the test suite; takes about 30 minutes (accuracy alone ~20).
 #   tests/bench/run-all.sh [--no-cluster]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,11 +19,17 @@ CC=${CC:-gcc} cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null
 tests/fetch-peers.sh "$top/build/peers"
 
-echo "== serve-bench"
-tests/bench/serve-bench.sh
-echo "== rss-bench"
-tests/bench/rss-bench.sh
+# One benchmark failing (or missing a target, for those whose exit says so)
+# does not stop the others; the exit status tells.
+rc=0
+step() {
+	echo "== $1"
+	"$@" || { echo "== $1: exit $?"; rc=1; }
+}
+step tests/bench/serve-bench.sh
+step tests/bench/rss-bench.sh
+[ -x tests/bench/accuracy.sh ] && step tests/bench/accuracy.sh
 if [ "$cluster" = 1 ] && [ -x tests/bench/cluster-bench.sh ]; then
-	echo "== cluster-bench"
-	tests/bench/cluster-bench.sh
+	step tests/bench/cluster-bench.sh
 fi
+exit $rc
