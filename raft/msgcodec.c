@@ -276,11 +276,12 @@ static int decode_snapshot(const Ntpmc__RaftInstallSnapshotPb *p,
 
 		if ((v->role != RAFT_STANDBY && v->role != RAFT_VOTER &&
 		     v->role != RAFT_SPARE) ||
-		    v->address == NULL || v->address[0] == '\0') {
+		    v->id == 0 || v->address == NULL ||
+		    v->address[0] == '\0') {
 			rc = -EINVAL;
 			goto err;
 		}
-		/* Refuses id 0 and duplicate ids or addresses. */
+		/* Refuses duplicate ids or addresses. */
 		rc = raft_configuration_add(&s->conf, v->id, v->address,
 					    (int)v->role);
 		if (rc != 0) {
