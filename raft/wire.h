@@ -1,0 +1,71 @@
+/*
+ * wire: the established-connection data path of the cluster transport,
+ * without I/O: raft_message -> record (encode, seal) and byte stream ->
+ * raft_message (split, open, decode, check the sender), with a counter for
+ * every reason a frame is dropped. raft/tcp.c drives it over libuv.
+ */
+#ifndef NTPMC_WIRE_H
+#define NTPMC_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <raft.h>
+
+#include "raft/chan.h"
+#include "raft/frame.h"
+#include "raft/hs.h"
+
+enum wire_drop {
+	WIRE_DROP_OVERSIZED, /* record longer than the cap: connection closed */
+	WIRE_DROP_TRUNCATED, /* stream ended inside a record */
+	WIRE_DROP_FORGED,    /* authentication failed: connection closed */
+	WIRE_DROP_MALFORMED, /* authentic, but not a RaftMsg we can decode */
+	WIRE_DROP_WRONG_ID,  /* sender id is not the authenticated peer's */
+	WIRE_DROP_QUEUE_FULL, /* send queue to a peer full */
+	WIRE_DROP_UNENCODABLE, /* outgoing message over the size cap */
+	WIRE_DROP_NO_ROUTE,  /* outgoing message to an unusable address */
+	WIRE_DROP_COUNT
+};
+const char *wire_drop_name(enum wire_drop d);
+
+struct wire_stats {
+	uint64_t drops[WIRE_DROP_COUNT];
+	uint64_t hs_failed[HS_ERR_COUNT]; /* by -hs_err */
+	uint64_t frames_rx, frames_tx;
+	uint64_t conns_in, conns_out, conns_closed;
+};
+
+typedef void (*wire_deliver_fn)(void *ctx, struct raft_message *msg);
+
+struct wire_rx {
+	struct frame_reader fr;
+	struct chan *chan; /* borrowed */
+	uint64_t peer_id;
+	struct wire_stats *stats;
+};
+
+void wire_rx_init(struct wire_rx *rx, struct chan *chan, uint64_t peer_id,
+		  struct wire_stats *stats);
+void wire_rx_free(struct wire_rx *rx);
+/*
+ * Feeds bytes received from the peer; every authentic, well-formed frame
+ * from the peer is passed to deliver (which takes ownership of its dynamic
+ * parts, raft/transport.h). Returns 0, or a negative errno when the
+ * connection must be closed (oversized or forged record; already counted).
+ */
+int wire_rx_feed(struct wire_rx *rx, const uint8_t *data, size_t n,
+		 wire_deliver_fn deliver, void *ctx);
+/* The peer closed: counts a truncated record if one was pending. */
+void wire_rx_eof(struct wire_rx *rx);
+
+/*
+ * Encodes msg as sent by self and seals it: *out (malloc()ed) holds the
+ * whole record, length prefix included. -E2BIG (counted as unencodable)
+ * when over CHAN_PLAIN_MAX.
+ */
+int wire_tx_seal(struct chan *chan, const struct raft_message *msg,
+		 uint64_t self, struct wire_stats *stats, uint8_t **out,
+		 size_t *len);
+
+#endif
