@@ -142,7 +142,7 @@ start_echoresp() {
 	ECHO_PID=$!
 	LIB_PIDS+=("$ECHO_PID")
 	for _ in $(seq 100); do
-		NTP_PORT=$(awk '$1=="port"{print $2}' "$2/echoresp.out")
+		NTP_PORT=$(awk '$1=="port"{print $2}' "$2/echoresp.out" 2>/dev/null || true)
 		[ -n "$NTP_PORT" ] && return 0
 		sleep 0.05
 	done

@@ -11,6 +11,9 @@
 # BUILD defaults to build/release (run tools/run-local.sh or cmake first).
 # -N runs servers and ntpbench at that nice level (e.g. -10 on a shared
 # machine, so that other jobs disturb the runs less; all servers alike).
+# With the kernel's autogroup scheduling a nice level only counts within a
+# session, so -N also moves the benchmark into a session of its own and sets
+# that session's autogroup nice level.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$top/build/release
@@ -36,6 +39,13 @@ while getopts "b:n:d:s:o:N:h" opt; do
 done
 [[ "$runs" =~ ^[1-9][0-9]*$ && "$nice_lvl" =~ ^-?[0-9]+$ ]] || usage
 [ "$(nproc)" -ge 2 ] || { echo "serve-bench: needs 2 CPUs" >&2; exit 1; }
+if [ "$nice_lvl" != 0 ] && [ -e /proc/self/autogroup ]; then
+	if [ -z "${SERVE_BENCH_SESSION:-}" ]; then
+		SERVE_BENCH_SESSION=1 exec setsid -w "$0" "$@"
+	fi
+	echo "$nice_lvl" >/proc/self/autogroup ||
+		echo "serve-bench: cannot set the autogroup nice level" >&2
+fi
 
 PEERS=$top/build/peers/root
 # shellcheck source=tests/peers-lib.sh

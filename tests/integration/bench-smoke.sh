@@ -26,7 +26,7 @@ start_echo() {
 	"$echoresp" "$@" >"$tmp/echo.out" &
 	pid=$!
 	for _ in $(seq 100); do
-		port=$(awk '$1=="port"{print $2}' "$tmp/echo.out")
+		port=$(awk '$1=="port"{print $2}' "$tmp/echo.out" 2>/dev/null || true)
 		[ -n "$port" ] && return 0
 		sleep 0.05
 	done
