@@ -6,4 +6,5 @@ target_sources(ntpnode_core PRIVATE
   filter.c
   select.c
   disc.c
+  hosts.c
 )
