@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "node/conftime.h"
+
 #define CONF_MAX_LISTEN 16
 #define CONF_MAX_ACL 256
 #define CONF_DEFAULT_NTP_PORT 123
@@ -53,6 +55,7 @@ struct conf {
 	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char datadir[PATH_MAX];
 	enum conf_discipline discipline;
+	struct conf_time time;      /* time engine (conftime.h) */
 };
 
 void conf_defaults(struct conf *c);
