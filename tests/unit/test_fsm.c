@@ -1,0 +1,195 @@
+/* fsm: apply results, tokens, audit cap, versions, snapshot/restore, hash. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/cluster_fsm.pb-c.h"
+#include "raft/fsm.h"
+
+static uint64_t idx;
+
+static int apply_buf(struct fsm *f, void *buf, size_t len)
+{
+	int result = -1;
+
+	assert_int_equal(fsm_apply(f, ++idx, buf, len, &result), 0);
+	free(buf);
+	return result;
+}
+
+static int cfg(struct fsm *f, const char *k, const char *v, uint64_t t)
+{
+	void *b;
+	size_t n;
+
+	assert_int_equal(fsm_cmd_config_set(k, v, t, &b, &n), 0);
+	return apply_buf(f, b, n);
+}
+
+static void test_config(void **state)
+{
+	struct fsm *f = fsm_new();
+
+	assert_int_equal(cfg(f, "min-serving-nodes", "2", 1), FSM_OK);
+	assert_int_equal(cfg(f, "alpha", "x", 2), FSM_OK);
+	assert_string_equal(fsm_config_get(f, "min-serving-nodes"), "2");
+	assert_int_equal(cfg(f, "alpha", "", 3), FSM_OK);
+	assert_null(fsm_config_get(f, "alpha"));
+	assert_int_equal(cfg(f, "", "v", 4), FSM_EINVAL);
+	assert_int_equal(fsm_applied(f), idx);
+	assert_int_equal(fsm_audit_count(f), 2 + 1);
+	fsm_free(f);
+}
+
+static void test_tokens(void **state)
+{
+	struct fsm *f = fsm_new();
+	unsigned char h[FSM_TOKEN_HASH_LEN], other[FSM_TOKEN_HASH_LEN];
+	unsigned char k1[FSM_IDKEY_LEN], k2[FSM_IDKEY_LEN];
+	void *b;
+	size_t n;
+
+	memset(h, 1, sizeof(h));
+	memset(other, 2, sizeof(other));
+	memset(k1, 3, sizeof(k1));
+	memset(k2, 4, sizeof(k2));
+	assert_int_equal(fsm_cmd_token_add(5, h, 1, 1000, 10, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_cmd_token_add(5, h, 1, 1000, 10, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_EINVAL);	/* dup id */
+	assert_int_equal(fsm_cmd_token_use(other, k1, 20, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	assert_int_equal(fsm_cmd_token_use(h, k1, 20, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	/* Same joiner retrying: still fine; another identity: used up. */
+	assert_int_equal(fsm_cmd_token_use(h, k1, 30, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_cmd_token_use(h, k2, 30, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_EUSED);
+	/* Expired, even for the bound identity. */
+	assert_int_equal(fsm_cmd_token_use(h, k1, 1001, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_EEXPIRED);
+	assert_int_equal(fsm_token_count(f), 1);
+	assert_int_equal(fsm_token_at(f, 0)->uses_left, 0);
+	assert_int_equal(fsm_cmd_token_revoke(5, 40, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_token_count(f), 0);
+	assert_int_equal(fsm_cmd_token_revoke(5, 40, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	fsm_free(f);
+}
+
+static void test_members_versions(void **state)
+{
+	struct fsm *f = fsm_new();
+	struct fsm_member m;
+	void *b;
+	size_t n;
+
+	assert_true(fsm_version_ok(f, FSM_CMD_VERSION));
+	assert_false(fsm_version_ok(f, FSM_CMD_VERSION + 1));
+	memset(&m, 0, sizeof(m));
+	m.id = 9;
+	strcpy(m.name, "gcp-1");
+	strcpy(m.provider, "gcp");
+	strcpy(m.address, "10.0.0.9:7000");
+	m.role = FSM_ROLE_VOTER;
+	m.cmd_version = 0;	/* an old member advertising nothing */
+	assert_int_equal(fsm_cmd_member_put(&m, 1, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_false(fsm_version_ok(f, 1));
+	m.cmd_version = 1;
+	assert_int_equal(fsm_cmd_member_put(&m, 2, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_true(fsm_version_ok(f, 1));
+	assert_int_equal(fsm_member_count(f), 1);
+	assert_string_equal(fsm_member_find(f, 9)->name, "gcp-1");
+	assert_int_equal(fsm_cmd_member_del(9, 3, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_null(fsm_member_find(f, 9));
+	fsm_free(f);
+}
+
+static void test_halt(void **state)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	struct fsm *f = fsm_new();
+	unsigned char buf[64];
+	int result;
+	size_t n;
+
+	/* Garbage. */
+	assert_int_equal(fsm_apply(f, 1, "\xff\xff\xff", 3, &result), FSM_HALT);
+	/* A newer version than this build knows. */
+	c.version = FSM_CMD_VERSION + 1;
+	n = ntpmc__fsm__fsm_command__pack(&c, buf);
+	assert_int_equal(fsm_apply(f, 1, buf, n, &result), FSM_HALT);
+	/* Our version but no operation we know (a newer oneof member). */
+	c.version = FSM_CMD_VERSION;
+	n = ntpmc__fsm__fsm_command__pack(&c, buf);
+	assert_int_equal(fsm_apply(f, 1, buf, n, &result), FSM_HALT);
+	assert_int_equal(fsm_applied(f), 0);
+	fsm_free(f);
+}
+
+static void test_snapshot_hash(void **state)
+{
+	struct fsm *a = fsm_new(), *b = fsm_new();
+	unsigned char ha[FSM_HASH_LEN], hb[FSM_HASH_LEN];
+	char k[16];
+	void *buf;
+	size_t len;
+	int i;
+
+	/* Same state reached in a different order: same bytes, same hash. */
+	assert_int_equal(cfg(a, "x", "1", 5), FSM_OK);
+	assert_int_equal(cfg(a, "y", "2", 5), FSM_OK);
+	assert_int_equal(fsm_snapshot(a, &buf, &len), 0);
+	assert_int_equal(fsm_restore(b, 7, buf, len), 0);
+	free(buf);
+	assert_int_equal(fsm_applied(b), 7);
+	assert_int_equal(fsm_hash(a, ha), 0);
+	assert_int_equal(fsm_hash(b, hb), 0);
+	assert_memory_equal(ha, hb, FSM_HASH_LEN);
+	assert_int_equal(cfg(b, "y", "3", 6), FSM_OK);
+	assert_int_equal(fsm_hash(b, hb), 0);
+	assert_memory_not_equal(ha, hb, FSM_HASH_LEN);
+	/* Bad bytes are refused and the state is kept. */
+	assert_int_equal(fsm_restore(b, 9, "\x08\x63", 2), -EINVAL);
+	assert_int_equal(fsm_restore(b, 9, "\xff\xff", 2), -EINVAL);
+	assert_string_equal(fsm_config_get(b, "y"), "3");
+	/* The audit trail keeps only the last FSM_AUDIT_MAX events. */
+	for (i = 0; i < FSM_AUDIT_MAX + 50; i++) {
+		snprintf(k, sizeof(k), "k%d", i % 10);
+		assert_int_equal(cfg(a, k, "v", (uint64_t)i), FSM_OK);
+	}
+	assert_int_equal(fsm_audit_count(a), FSM_AUDIT_MAX);
+	assert_int_equal(fsm_snapshot(a, &buf, &len), 0);
+	assert_int_equal(fsm_restore(b, 10, buf, len), 0);
+	free(buf);
+	assert_int_equal(fsm_audit_count(b), FSM_AUDIT_MAX);
+	assert_int_equal(fsm_hash(a, ha), 0);
+	assert_int_equal(fsm_hash(b, hb), 0);
+	assert_memory_equal(ha, hb, FSM_HASH_LEN);
+	fsm_free(a);
+	fsm_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_members_versions),
+		cmocka_unit_test(test_halt),
+		cmocka_unit_test(test_snapshot_hash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
