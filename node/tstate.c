@@ -7,6 +7,7 @@
  */
 #include "node/tstate.h"
 
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -79,12 +80,18 @@ void tstate_set_local(int stratum)
 int64_t tstate_served_ns(const struct tstate *s, int64_t raw_ns)
 {
 	double corr;
+	int64_t out;
 
 	if (s->corr_offset == 0.0 && s->corr_freq == 0.0)
 		return raw_ns;
+	/* In doubles: a corrupt or extreme state must not overflow. */
 	corr = s->corr_offset * 1e9 +
-	       s->corr_freq * (double)(raw_ns - s->corr_base_ns);
-	return raw_ns + (int64_t)corr;
+	       s->corr_freq * ((double)raw_ns - (double)s->corr_base_ns);
+	if (!(fabs(corr) < 1e18))
+		return raw_ns;
+	if (__builtin_add_overflow(raw_ns, (int64_t)corr, &out))
+		return raw_ns;
+	return out;
 }
 
 double tstate_root_disp_at(const struct tstate *s, int64_t now_ns)
@@ -92,5 +99,6 @@ double tstate_root_disp_at(const struct tstate *s, int64_t now_ns)
 	/* RFC 5905 11.2: dispersion grows at PHI from the last update. */
 	if (s->ref_ns == 0 || now_ns <= s->ref_ns)
 		return s->root_disp;
-	return s->root_disp + TSTATE_PHI * (double)(now_ns - s->ref_ns) / 1e9;
+	return s->root_disp +
+	       TSTATE_PHI * ((double)now_ns - (double)s->ref_ns) / 1e9;
 }
