@@ -4,4 +4,6 @@ target_sources(ntpnode_core PRIVATE
   clk.c
   ntp.c
   tstate.c
+  acl.c
+  rl.c
 )
