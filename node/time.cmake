@@ -7,4 +7,5 @@ target_sources(ntpnode_core PRIVATE
   select.c
   disc.c
   hosts.c
+  source.c
 )

@@ -5,3 +5,4 @@ ntpmc_unit_test(test_filter SOURCES test_filter.c LIBS ntpnode_core m TIMEOUT 30
 ntpmc_unit_test(test_select SOURCES test_select.c LIBS ntpnode_core TIMEOUT 30)
 ntpmc_unit_test(test_disc SOURCES test_disc.c LIBS ntpnode_core m TIMEOUT 30)
 ntpmc_unit_test(test_hosts SOURCES test_hosts.c LIBS ntpnode_core TIMEOUT 30)
+ntpmc_unit_test(test_source SOURCES test_source.c LIBS ntpnode_core TIMEOUT 30)
