@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -19,6 +20,12 @@
 #define CONF_DEFAULT_NTP_PORT 123
 #define CONF_DEFAULT_CONTROL "/run/ntpnode/ctl.sock"
 #define CONF_DEFAULT_DATADIR "/var/lib/ntpnode"
+#define CONF_MAX_SERVE_THREADS 256
+/* Rate limiting is on by default: a public server meets abusive clients. */
+#define CONF_DEFAULT_RL_INTERVAL 3      /* chrony's defaults */
+#define CONF_DEFAULT_RL_BURST 8
+#define CONF_DEFAULT_RL_LEAK 2
+#define CONF_DEFAULT_RL_ENTRIES 65536
 
 enum conf_discipline { CONF_DISCIPLINE_VIRTUAL, CONF_DISCIPLINE_KERNEL };
 
@@ -27,6 +34,12 @@ struct conf_listen {
 	socklen_t len;
 };
 
+/*
+ * Access control: the longest matching prefix decides; among equal prefixes
+ * the later line wins. An address no line matches is served (a public
+ * server), so "deny all" then "allow 192.0.2.0/24" restricts to one subnet.
+ * "all" is stored as two entries, 0.0.0.0/0 and ::/0.
+ */
 struct conf_subnet {
 	int family;        /* AF_INET or AF_INET6 */
 	uint8_t addr[16];  /* network order, masked to prefix */
@@ -46,7 +59,8 @@ struct conf {
 	char path[PATH_MAX];
 	struct conf_listen listen[CONF_MAX_LISTEN];
 	int n_listen;               /* 0: wildcard 0.0.0.0 and :: */
-	uint16_t wildcard_port;     /* port for the wildcard default */
+	uint16_t wildcard_port;     /* `port N`: the wildcard default and listen
+				       lines without their own port */
 	int local_stratum;          /* 0: not set */
 	int serve_threads;          /* 0: one per CPU */
 	struct conf_ratelimit ratelimit;
@@ -59,6 +73,8 @@ struct conf {
 };
 
 void conf_defaults(struct conf *c);
+/* Where conf_load* print their errors; NULL = stderr (tests capture them). */
+void conf_set_error_stream(FILE *f);
 /* Returns 0, or -1 after printing every error as FILE:LINE: message. */
 int conf_load(struct conf *c, const char *path);
 /* Same on an in-memory text; name is used in messages. */
