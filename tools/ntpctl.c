@@ -1,9 +1,280 @@
-/* ntpctl: the operator's command-line client of ntpnode. */
+/*
+ * ntpctl: the operator's command-line client of ntpnode. It sends one
+ * request over the control socket and prints the reply: text by default,
+ * the daemon's JSON with -o json. Exit: 0 ok, 1 error (daemon unreachable
+ * or an error reply), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/conf.h"
+#include "node/ctlframe.h"
+
+#define NTPCTL_TIMEOUT_MS 10000
+
+/*
+ * Known commands: a command may be several words ("cluster status"); the
+ * longest match wins. Adding a command is one row; the daemon registers the
+ * same name with ctl_register().
+ */
+static const struct command {
+	const char *name;
+	int min_args, max_args;
+	const char *args;
+	const char *help;
+} commands[] = {
+	{ "serverstats", 0, 0, "", "NTP server counters and request rate" },
+	{ "loglevel", 1, 1, "debug|info|warn|error",
+	  "set the daemon's log level (root or the daemon's user)" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: ntpctl [-s SOCKET] [-o text|json] COMMAND [ARGS]\n"
+		   "  -s, --socket PATH   control socket (default $NTPCTL_SOCKET "
+		   "or %s)\n"
+		   "  -o, --output FMT    text (default) or json\n"
+		   "  -h, --help          this text\n"
+		   "commands:\n", CONF_DEFAULT_CONTROL);
+	for (i = 0; i < N_COMMANDS; i++) {
+		char head[64];
+
+		snprintf(head, sizeof(head), "%s %s", commands[i].name,
+			 commands[i].args);
+		fprintf(f, "  %-32s %s\n", head, commands[i].help);
+	}
+}
+
+/* How many words of argv name commands[i], or 0. */
+static int match_words(const char *name, int argc, char **argv)
+{
+	int n = 0;
+
+	while (*name) {
+		size_t len = strcspn(name, " ");
+
+		if (n == argc || strlen(argv[n]) != len ||
+		    strncmp(argv[n], name, len) != 0)
+			return 0;
+		n++;
+		name += len;
+		name += *name == ' ';
+	}
+	return n;
+}
+
+static const struct command *find_command(int argc, char **argv, int *words)
+{
+	const struct command *best = NULL;
+	size_t i;
+	int n;
+
+	*words = 0;
+	for (i = 0; i < N_COMMANDS; i++) {
+		n = match_words(commands[i].name, argc, argv);
+		if (n > *words) {
+			*words = n;
+			best = &commands[i];
+		}
+	}
+	return best;
+}
+
+static long remaining_ms(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Sends one request, returns the reply or NULL after printing why. */
+static Ntpmc__CtlResponse *exchange(const char *path, const char *command,
+				    int argc, char **argv)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	Ntpmc__CtlResponse *rsp = NULL;
+	struct ctlframe_rd rd;
+	struct timespec deadline;
+	uint8_t *req, buf[65536];
+	size_t len, off = 0, used;
+	int fd, r = CTLFRAME_MORE;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "ntpctl: socket path too long: %s\n", path);
+		return NULL;
+	}
+	strcpy(sun.sun_path, path);
+	req = ctlframe_pack_request(command, argc, argv, &len);
+	if (!req) {
+		fprintf(stderr, "ntpctl: request too large\n");
+		return NULL;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("ntpctl: socket");
+		free(req);
+		return NULL;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			fprintf(stderr, "ntpctl: cannot reach ntpnode at %s: "
+				"is it running?\n", path);
+		else
+			fprintf(stderr, "ntpctl: cannot reach ntpnode at %s: "
+				"%s\n", path, strerror(errno));
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += NTPCTL_TIMEOUT_MS / 1000;
+	while (off < len) {
+		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "ntpctl: send to %s: %s\n", path,
+				strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	ctlframe_rd_init(&rd, CTL_MAX_RESPONSE);
+	while (r == CTLFRAME_MORE) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long ms = remaining_ms(&deadline);
+		ssize_t n;
+
+		if (ms <= 0 || poll(&pfd, 1, (int)ms) == 0) {
+			fprintf(stderr, "ntpctl: no reply from ntpnode at %s "
+				"within %d s\n", path, NTPCTL_TIMEOUT_MS / 1000);
+			break;
+		}
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "ntpctl: ntpnode at %s closed the "
+				"connection without a reply\n", path);
+			break;
+		}
+		/* One reply is expected; bytes after it are ignored. */
+		r = ctlframe_rd_feed(&rd, buf, (size_t)n, &used);
+	}
+	if (r == CTLFRAME_TOOBIG)
+		fprintf(stderr, "ntpctl: reply larger than %d bytes\n",
+			CTL_MAX_RESPONSE);
+	if (r == CTLFRAME_NOMEM)
+		fprintf(stderr, "ntpctl: out of memory\n");
+	if (r == CTLFRAME_DONE) {
+		rsp = ctlframe_unpack_response(rd.body, rd.len);
+		if (!rsp)
+			fprintf(stderr, "ntpctl: malformed reply\n");
+	}
+	ctlframe_rd_free(&rd);
+out:
+	close(fd);
+	free(req);
+	return rsp;
+}
+
+static void print_body(const char *s)
+{
+	size_t n = strlen(s);
+
+	fputs(s, stdout);
+	if (n && s[n - 1] != '\n')
+		putchar('\n');
+}
 
 int main(int argc, char **argv)
 {
-	(void)argv;
-	fprintf(stderr, "usage: ntpctl [-s SOCKET] [-o json] COMMAND\n");
-	return argc < 2 ? 2 : 2;
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = getenv("NTPCTL_SOCKET");
+	const struct command *cmd;
+	Ntpmc__CtlResponse *rsp;
+	int json = 0, o, words, nargs, rc;
+
+	if (!path || !*path)
+		path = CONF_DEFAULT_CONTROL;
+	while ((o = getopt_long(argc, argv, "s:o:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 's':
+			path = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0) {
+				json = 1;
+			} else if (strcmp(optarg, "text") == 0) {
+				json = 0;
+			} else {
+				fprintf(stderr, "ntpctl: -o takes text or json, "
+					"not '%s'\n", optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		fprintf(stderr, "ntpctl: no command given\n");
+		usage(stderr);
+		return 2;
+	}
+	cmd = find_command(argc, argv, &words);
+	if (!cmd) {
+		fprintf(stderr, "ntpctl: unknown command '%s'\n", argv[0]);
+		usage(stderr);
+		return 2;
+	}
+	nargs = argc - words;
+	if (nargs < cmd->min_args || nargs > cmd->max_args) {
+		fprintf(stderr, "ntpctl: usage: ntpctl %s%s%s\n", cmd->name,
+			cmd->args[0] ? " " : "", cmd->args);
+		return 2;
+	}
+	rsp = exchange(path, cmd->name, nargs, argv + words);
+	if (!rsp)
+		return 1;
+	rc = 0;
+	if (rsp->version != CTL_VERSION) {
+		fprintf(stderr, "ntpctl: ntpnode speaks control protocol "
+			"version %u, this ntpctl %d\n", rsp->version,
+			CTL_VERSION);
+		rc = 1;
+	} else if (rsp->status != 0) {
+		fprintf(stderr, "ntpctl: %s: %s\n", cmd->name,
+			rsp->error[0] ? rsp->error : "failed");
+		rc = 1;
+	} else {
+		print_body(json ? rsp->json : rsp->text);
+	}
+	ntpmc__ctl_response__free_unpacked(rsp, NULL);
+	return rc;
 }
