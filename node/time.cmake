@@ -8,4 +8,5 @@ target_sources(ntpnode_core PRIVATE
   disc.c
   hosts.c
   source.c
+  sync.c
 )

@@ -1,0 +1,81 @@
+/*
+ * The time engine on the libuv loop: resolves the configured upstreams and
+ * pools, polls them (one UDP socket per address family, kernel receive
+ * timestamps), filters, selects, disciplines, and publishes the time state
+ * (tstate.h) that the serving threads read. It is tstate's only writer.
+ */
+#ifndef NTPMC_SYNC_H
+#define NTPMC_SYNC_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "node/conf.h"
+#include "node/disc.h"
+
+struct sync;
+
+/* Where the frequency estimate is kept (main.c puts it in the node-local
+ * LMDB table); both return 0 or a negative errno. */
+struct sync_persist {
+	int (*load)(void *arg, double *freq);
+	int (*save)(void *arg, double freq);
+	void *arg;
+};
+
+/* First claim: wait at most this long for a majority of the configured
+ * sources to answer (issue 3). */
+#define SYNC_FIRST_CLAIM_WAIT_NS 8000000000LL
+
+/*
+ * persist (may be NULL) keeps the frequency estimate across restarts: it is
+ * saved after the first update, hourly and at stop, and restored here.
+ * adjtimex is used only with `discipline kernel`. Returns NULL after
+ * logging why.
+ */
+struct sync *sync_start(uv_loop_t *loop, const struct conf *c,
+			const struct sync_persist *persist,
+			disc_adjtimex_fn adjtimex);
+/* Saves the frequency, closes everything; run the loop afterwards. */
+void sync_stop(struct sync *sy);
+
+/* For the control commands (syncctl.c). */
+struct sync_source_view {
+	const char *name;       /* as configured */
+	char addr[64];          /* "" when unresolved */
+	int pool;
+	const char *state;      /* selected candidate falseticker unreachable
+				   kod unresolved unusable */
+	char reason[128];       /* why not used; "" when selected */
+	int stratum, poll;
+	uint8_t reach;
+	int have_sample;
+	double offset, delay, jitter; /* last estimate, s */
+	double last_offset, last_delay;
+	double distance;
+	uint64_t sent, good, bad;
+};
+
+struct sync_tracking_view {
+	int synced;
+	const char *state;      /* "synchronized", "holdover", "unsynchronized" */
+	const char *reason;
+	char reference[64];     /* system peer address, "" */
+	uint32_t refid;
+	int stratum;
+	double correction;      /* served - raw clock now, s */
+	double freq_ppm;
+	double remaining;       /* offset still being slewed, s */
+	double root_delay, root_disp;
+	int leap;
+	int64_t last_update_ns; /* served Unix ns, 0 = never */
+	int agree, reachable, configured;
+	const char *discipline;
+	int steps;
+};
+
+int sync_n_sources(const struct sync *sy);
+void sync_source(const struct sync *sy, int i, struct sync_source_view *v);
+void sync_tracking(const struct sync *sy, struct sync_tracking_view *v);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * The engine on a real libuv loop against in-process fake servers on
+ * 127.0.0.1: three truechimers 200 ms ahead of the system clock and one
+ * falseticker 500 ms ahead. The published state must become synchronized
+ * (stratum 2, refid 127.0.0.1) with the correction on the truechimers,
+ * the falseticker marked, and stop must free everything (ASan).
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "node/clk.h"
+#include "node/conf.h"
+#include "node/ntp.h"
+#include "node/sync.h"
+#include "node/tstate.h"
+
+#define NSRV 4
+
+struct fake {
+	uv_udp_t h;
+	double offset;
+	int answered;
+	int spoof;      /* answer with a wrong origin instead */
+};
+
+static struct fake srv[NSRV + 1];
+static double saved_freq;
+static int saves, loads;
+
+static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+	static char buf[512];
+
+	(void)h;
+	(void)sz;
+	b->base = buf;
+	b->len = sizeof(buf);
+}
+
+static void send_cb(uv_udp_send_t *r, int status)
+{
+	(void)status;
+	free(r);
+}
+
+static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
+		    const struct sockaddr *from, unsigned flags)
+{
+	struct fake *f = h->data;
+	struct ntp_hdr q, r;
+	int64_t now = clk_raw_ns() + (int64_t)(f->offset * 1e9);
+	uv_udp_send_t *req;
+	uv_buf_t out;
+	static uint8_t pkt[NSRV + 1][48];
+
+	(void)flags;
+	if (n < 48 || !from)
+		return;
+	ntp_decode((const uint8_t *)b->base, &q);
+	memset(&r, 0, sizeof(r));
+	r.version = 4;
+	r.mode = NTP_MODE_SERVER;
+	r.stratum = 1;
+	r.precision = -20;
+	r.refid = 0x47505300;
+	r.root_disp = ntp_short_from_s(1e-5);
+	r.org = f->spoof ? q.xmt ^ 0xdead : q.xmt;
+	r.rec = r.xmt = r.ref = ntp_ts_from_ns(now);
+	ntp_encode(&r, pkt[f - srv]);
+	f->answered++;
+	req = malloc(sizeof(*req));
+	out = uv_buf_init((char *)pkt[f - srv], 48);
+	if (uv_udp_send(req, h, &out, 1, from, send_cb) < 0)
+		free(req);
+}
+
+static int p_load(void *arg, double *f)
+{
+	(void)arg;
+	loads++;
+	if (!saves)
+		return -2;
+	*f = saved_freq;
+	return 0;
+}
+
+static int p_save(void *arg, double f)
+{
+	(void)arg;
+	saved_freq = f;
+	saves++;
+	return 0;
+}
+
+static void stop_cb(uv_timer_t *t)
+{
+	uv_stop(t->loop);
+}
+
+static void test_engine(void **st)
+{
+	uv_loop_t loop;
+	uv_timer_t stop;
+	struct conf c;
+	struct sync *sy;
+	struct tstate ts;
+	struct sync_tracking_view tv;
+	struct sync_persist persist = { p_load, p_save, NULL };
+	int i, false_seen = 0, used = 0;
+
+	(void)st;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	memset(&c, 0, sizeof(c));
+	c.discipline = CONF_DISCIPLINE_VIRTUAL;
+	c.time.minsources = 1;
+	c.time.maxdistance = 3;
+	c.time.maxslewrate = 500;
+	c.time.makestep = 1;
+	c.time.makestep_limit = 3;
+	c.time.holdover = 3600;
+	for (i = 0; i <= NSRV; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		struct sockaddr_storage got;
+		int len = sizeof(got);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		srv[i].offset = i == 3 ? 0.5 : 0.2;
+		srv[i].spoof = i == NSRV;
+		assert_int_equal(uv_udp_init(&loop, &srv[i].h), 0);
+		srv[i].h.data = &srv[i];
+		assert_int_equal(uv_udp_bind(&srv[i].h, (struct sockaddr *)&a, 0), 0);
+		uv_udp_getsockname(&srv[i].h, (struct sockaddr *)&got, &len);
+		uv_udp_recv_start(&srv[i].h, alloc_cb, recv_cb);
+		strcpy(c.time.up[i].host, "127.0.0.1");
+		c.time.up[i].port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+		c.time.up[i].minpoll = -3;
+		c.time.up[i].maxpoll = -3;
+		c.time.up[i].iburst = 1;
+	}
+	c.time.n_up = NSRV + 1;
+	sy = sync_start(&loop, &c, &persist, NULL);
+	assert_non_null(sy);
+	assert_int_equal(loads, 1);
+	uv_timer_init(&loop, &stop);
+	uv_timer_start(&stop, stop_cb, 2500, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	tstate_read(&ts);
+	assert_int_equal(ts.stratum, 2);
+	assert_int_equal(ts.leap, 0);
+	assert_int_equal(ts.refid, 0x7f000001u);
+	/* served - raw now: the truechimers' +200 ms */
+	assert_true(fabs(tstate_served_ns(&ts, clk_raw_ns()) - clk_raw_ns() -
+			 0.2e9) < 1e6);
+	for (i = 0; i < sync_n_sources(sy); i++) {
+		struct sync_source_view v;
+
+		sync_source(sy, i, &v);
+		if (i == 3) {
+			assert_string_equal(v.state, "falseticker");
+			false_seen = 1;
+		} else if (i == NSRV) {
+			/* only spoofed replies: never reached, never used */
+			assert_int_equal(v.reach, 0);
+			assert_int_equal(v.good, 0);
+			assert_true(v.bad > 0);
+			assert_string_equal(v.state, "unreachable");
+		} else {
+			assert_true(!strcmp(v.state, "selected") ||
+				    !strcmp(v.state, "combined"));
+			used++;
+		}
+	}
+	assert_true(false_seen);
+	assert_int_equal(used, 3);
+	sync_tracking(sy, &tv);
+	assert_true(tv.synced);
+	assert_int_equal(tv.agree, 3);
+	assert_int_equal(tv.configured, 5);
+	assert_true(fabs(tv.correction - 0.2) < 1e-3);
+	assert_int_equal(tv.steps, 1);
+
+	sync_stop(sy);
+	assert_true(saves >= 1);
+	for (i = 0; i <= NSRV; i++)
+		uv_close((uv_handle_t *)&srv[i].h, NULL);
+	uv_close((uv_handle_t *)&stop, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
