@@ -8,8 +8,16 @@
 #define NTPMC_SERVE_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "node/conf.h"
+
+/*
+ * In-process reply time (recvmmsg returned -> sendmmsg called) per reply,
+ * log-linear: 4 buckets per power of two (25 % resolution) up to ~4 s.
+ * Bucket i holds times in [lower, serve_hist_upper_ns(i)) ns.
+ */
+#define SERVE_HIST_BUCKETS 128
 
 struct serve;
 
@@ -26,6 +34,8 @@ struct serve_stats {
 	uint64_t drop_denied;       /* allow/deny */
 	uint64_t drop_ratelimit;    /* dropped by the rate limiter */
 	uint64_t send_errors;
+	uint64_t rl_leaked;         /* over the limit, answered anyway */
+	uint64_t reply_ns_hist[SERVE_HIST_BUCKETS];
 };
 
 /*
@@ -36,5 +46,17 @@ struct serve *serve_start(const struct conf *c);
 void serve_get_stats(const struct serve *s, struct serve_stats *out);
 /* Stops and joins the threads, closes the sockets, frees s. */
 void serve_stop(struct serve *s);
+
+/* The bound addresses (listen order, or 0.0.0.0 then ::), with the port
+ * actually bound: a conf with port 0 gets an ephemeral one (tests). */
+int serve_naddrs(const struct serve *s);
+int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out);
+int serve_nthreads(const struct serve *s);
+
+/* Histogram helpers: bucket of a time, its upper bound, and the upper
+ * bound of the bucket holding quantile q (0..1) of the replies; 0 if none. */
+int serve_hist_bucket(uint64_t ns);
+uint64_t serve_hist_upper_ns(int idx);
+uint64_t serve_hist_quantile_ns(const struct serve_stats *st, double q);
 
 #endif

@@ -6,4 +6,5 @@ target_sources(ntpnode_core PRIVATE
   tstate.c
   acl.c
   rl.c
+  serve.c
 )

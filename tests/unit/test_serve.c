@@ -1,0 +1,411 @@
+/* Serving threads in-process on loopback: replies, drop counters, rate
+ * limiting with KoD, acl, pktinfo source address, probe-bind refusal. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "node/clk.h"
+#include "node/log.h"
+#include "node/ntp.h"
+#include "node/serve.h"
+#include "node/tstate.h"
+
+static struct conf cf;
+
+static void conf_for(const char *addr, uint16_t port, int threads)
+{
+	memset(&cf, 0, sizeof(cf));
+	cf.serve_threads = threads;
+	cf.ratelimit.interval = 3;
+	cf.ratelimit.burst = 8;
+	cf.ratelimit.leak = 2;
+	if (!addr)
+		return;
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (void *)&cf.listen[0].addr;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, addr, &s6->sin6_addr), 1);
+		cf.listen[0].len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (void *)&cf.listen[0].addr;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
+		cf.listen[0].len = sizeof(*s4);
+	}
+	cf.n_listen = 1;
+}
+
+static uint16_t port_of(struct serve *s, int i)
+{
+	struct sockaddr_storage ss;
+
+	assert_int_equal(serve_addr(s, i, &ss), 0);
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* A client socket "connected" nowhere; sends to addr:port. */
+static int client(int fam)
+{
+	int fd = socket(fam, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static void send_to(int fd, const char *addr, uint16_t port,
+		    const uint8_t *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (void *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (void *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		sl = sizeof(*s4);
+	}
+	assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl),
+			 (ssize_t)len);
+}
+
+/* Returns the reply length, or -1 after timeout_ms without one. */
+static ssize_t recv_reply(int fd, uint8_t *buf, size_t len, int timeout_ms,
+			  struct sockaddr_storage *from)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	socklen_t fl = sizeof(*from);
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	return recvfrom(fd, buf, len, 0, (struct sockaddr *)from, &fl);
+}
+
+static void make_req(uint8_t *b, int version, int mode, uint64_t xmt)
+{
+	int i;
+
+	memset(b, 0, 128);
+	b[0] = (uint8_t)(version << 3 | mode);
+	b[2] = 7;
+	for (i = 0; i < 8; i++)
+		b[40 + i] = (uint8_t)(xmt >> (56 - 8 * i));
+}
+
+/* Waits until the served counters reach `received` datagrams. */
+static void wait_received(struct serve *s, uint64_t received,
+			  struct serve_stats *st)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		serve_get_stats(s, st);
+		if (st->received >= received)
+			return;
+		usleep(10000);
+	}
+	fail_msg("server saw %llu of %llu datagrams",
+		 (unsigned long long)st->received,
+		 (unsigned long long)received);
+}
+
+static void test_replies_and_drops(void **state)
+{
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	struct ntp_hdr h;
+	uint8_t req[128], rep[256];
+	uint16_t port;
+	int fd = client(AF_INET), v;
+	int64_t before;
+
+	tstate_set_local(3);
+	conf_for("127.0.0.1", 0, 2);
+	s = serve_start(&cf);
+	assert_non_null(s);
+	assert_int_equal(serve_nthreads(s), 2);
+	port = port_of(s, 0);
+	assert_true(port != 0);
+
+	/* Every version 1-4 gets a 48-byte mode 4 reply echoing it. */
+	for (v = 1; v <= 4; v++) {
+		make_req(req, v, v == 1 ? 0 : 3, 0x1122334455667788ull + v);
+		before = clk_raw_ns();
+		send_to(fd, "127.0.0.1", port, req, 48);
+		assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from),
+				 48);
+		ntp_decode(rep, &h);
+		assert_int_equal(h.mode, 4);
+		assert_int_equal(h.version, v);
+		assert_int_equal(h.poll, 7);
+		assert_int_equal(h.stratum, 3);
+		assert_int_equal(h.leap, 0);
+		assert_true(h.refid == TSTATE_REFID_LOCAL);
+		assert_true(h.org == 0x1122334455667788ull + (uint64_t)v);
+		/* Kernel receive time, then transmit, both now-ish. */
+		assert_true(ntp_ts_to_ns(h.rec, before) >= before - 1000000);
+		assert_true(h.xmt >= h.rec);
+		assert_true(ntp_ts_to_ns(h.xmt, before) < before + 2000000000LL);
+	}
+	/* Extension field: bare 48-byte reply to a 76-byte request. */
+	make_req(req, 4, 3, 42);
+	req[48] = 0x01; req[49] = 0x04; req[50] = 0; req[51] = 28;
+	send_to(fd, "127.0.0.1", port, req, 76);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from), 48);
+
+	/* None of these is answered. */
+	make_req(req, 2, 6, 1);
+	send_to(fd, "127.0.0.1", port, req, 48);       /* control */
+	make_req(req, 2, 7, 1);
+	send_to(fd, "127.0.0.1", port, req, 48);       /* private */
+	make_req(req, 4, 4, 1);
+	send_to(fd, "127.0.0.1", port, req, 48);       /* server mode */
+	make_req(req, 5, 3, 1);
+	send_to(fd, "127.0.0.1", port, req, 48);       /* version 5 */
+	make_req(req, 4, 3, 1);
+	send_to(fd, "127.0.0.1", port, req, 47);       /* short */
+	send_to(fd, "127.0.0.1", port, req, 68);       /* MAC */
+	wait_received(s, 11, &st);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 200, &from), -1);
+	serve_get_stats(s, &st);
+	assert_int_equal(st.received, 11);
+	assert_int_equal(st.replied, 5);
+	assert_int_equal(st.drop_control, 2);
+	assert_int_equal(st.drop_mode, 1);
+	assert_int_equal(st.drop_version, 1);
+	assert_int_equal(st.drop_short, 1);
+	assert_int_equal(st.drop_auth, 1);
+	assert_int_equal(st.kod_sent + st.rate_limited + st.drop_denied, 0);
+	assert_true(serve_hist_quantile_ns(&st, 0.5) > 0);
+
+	/* A second instance on the same address must not start. */
+	conf_for("127.0.0.1", port, 1);
+	assert_null(serve_start(&cf));
+	serve_stop(s);
+	close(fd);
+}
+
+static void test_probe_refusal(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct serve *s;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	conf_for("127.0.0.1", ntohs(a.sin_port), 1);
+	assert_null(serve_start(&cf));
+	/* Also when the taken address is covered by a wildcard. */
+	conf_for("0.0.0.0", ntohs(a.sin_port), 1);
+	assert_null(serve_start(&cf));
+	close(fd);
+	/* Free again: starts. */
+	conf_for("127.0.0.1", ntohs(a.sin_port), 1);
+	s = serve_start(&cf);
+	if (!s) /* someone else grabbed the ephemeral port meanwhile */
+		skip();
+	serve_stop(s);
+}
+
+static void test_ratelimit_kod(void **state)
+{
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	struct ntp_hdr h;
+	uint8_t req[128], rep[256];
+	int fds[10], i, normal = 0, kod = 0;
+	uint16_t port;
+	ssize_t n;
+
+	tstate_set_local(5);
+	conf_for("127.0.0.1", 0, 3);
+	cf.ratelimit.enabled = 1;
+	cf.ratelimit.interval = 10; /* 1024 s: no refill during the test */
+	cf.ratelimit.burst = 2;
+	cf.ratelimit.leak = 2;
+	cf.ratelimit.entries = 1024;
+	s = serve_start(&cf);
+	assert_non_null(s);
+	port = port_of(s, 0);
+	/* Ten source ports (spread over the threads), one client. Over the
+	 * limit: 1 in 4 answered, 1 in 4 KoD, the rest dropped. */
+	for (i = 0; i < 10; i++) {
+		fds[i] = client(AF_INET);
+		make_req(req, 4, 3, (uint64_t)i + 1);
+		send_to(fds[i], "127.0.0.1", port, req, 48);
+		wait_received(s, (uint64_t)i + 1, &st);
+	}
+	for (i = 0; i < 10; i++) {
+		n = recv_reply(fds[i], rep, sizeof(rep), 300, &from);
+		if (n < 0)
+			continue;
+		assert_int_equal(n, 48);
+		ntp_decode(rep, &h);
+		assert_true(h.org == (uint64_t)i + 1);
+		if (h.stratum == 0) {
+			assert_true(h.refid == NTP_KOD_RATE);
+			assert_int_equal(h.leap, 3);
+			kod++;
+		} else {
+			assert_int_equal(h.stratum, 5);
+			normal++;
+		}
+	}
+	assert_int_equal(normal, 4);  /* 2 within the burst + 2 leaked */
+	assert_int_equal(kod, 2);
+	serve_get_stats(s, &st);
+	assert_int_equal(st.replied, 6);
+	assert_int_equal(st.kod_sent, 2);
+	assert_int_equal(st.rl_leaked, 2);
+	assert_int_equal(st.rate_limited, 6);
+	assert_int_equal(st.drop_ratelimit, 4);
+	for (i = 0; i < 10; i++)
+		close(fds[i]);
+	serve_stop(s);
+}
+
+static void test_acl_and_pktinfo(void **state)
+{
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	uint8_t req[128], rep[256];
+	int fd = client(AF_INET);
+	uint16_t port;
+	char a[INET_ADDRSTRLEN];
+
+	tstate_set_local(4);
+	conf_for("0.0.0.0", 0, 1);
+	/* deny 127.0.0.0/8, allow 127.0.0.1/32: longest prefix wins. */
+	cf.n_acl = 2;
+	cf.acl[0].family = AF_INET;
+	cf.acl[0].addr[0] = 127;
+	cf.acl[0].prefix = 8;
+	cf.acl[0].allow = 0;
+	cf.acl[1].family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", cf.acl[1].addr);
+	cf.acl[1].prefix = 32;
+	cf.acl[1].allow = 1;
+	s = serve_start(&cf);
+	assert_non_null(s);
+	port = port_of(s, 0);
+	/* To 127.0.0.2 on a wildcard socket: the reply must come from
+	 * 127.0.0.2 (IP_PKTINFO), not from 127.0.0.1. */
+	make_req(req, 4, 3, 9);
+	send_to(fd, "127.0.0.2", port, req, 48);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from), 48);
+	assert_int_equal(from.ss_family, AF_INET);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, a,
+		  sizeof(a));
+	assert_string_equal(a, "127.0.0.2");
+	assert_int_equal(ntohs(((struct sockaddr_in *)&from)->sin_port), port);
+	close(fd);
+	/* From 127.0.0.3: denied. */
+	fd = client(AF_INET);
+	{
+		struct sockaddr_in b = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, "127.0.0.3", &b.sin_addr);
+		assert_int_equal(bind(fd, (struct sockaddr *)&b, sizeof(b)), 0);
+	}
+	send_to(fd, "127.0.0.1", port, req, 48);
+	wait_received(s, 2, &st);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 200, &from), -1);
+	serve_get_stats(s, &st);
+	assert_int_equal(st.drop_denied, 1);
+	assert_int_equal(st.replied, 1);
+	close(fd);
+	serve_stop(s);
+}
+
+static void test_ipv6_wildcard(void **state)
+{
+	struct serve *s;
+	struct sockaddr_storage from;
+	uint8_t req[128], rep[256];
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		skip();
+	tstate_set_local(4);
+	conf_for("::", 0, 1);
+	s = serve_start(&cf);
+	if (!s) { /* no IPv6 loopback here */
+		close(fd);
+		skip();
+	}
+	make_req(req, 4, 3, 77);
+	send_to(fd, "::1", port_of(s, 0), req, 48);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from), 48);
+	assert_int_equal(from.ss_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_LOOPBACK(
+		&((struct sockaddr_in6 *)&from)->sin6_addr));
+	close(fd);
+	serve_stop(s);
+}
+
+static void test_hist(void **state)
+{
+	struct serve_stats st;
+	uint64_t v;
+	int i;
+
+	for (v = 0; v < 100000; v += 1 + v / 7) {
+		i = serve_hist_bucket(v);
+		assert_true(i >= 0 && i < SERVE_HIST_BUCKETS);
+		assert_true(v < serve_hist_upper_ns(i));
+		if (i > 0)
+			assert_true(v >= serve_hist_upper_ns(i - 1));
+	}
+	memset(&st, 0, sizeof(st));
+	assert_true(serve_hist_quantile_ns(&st, 0.99) == 0);
+	st.reply_ns_hist[serve_hist_bucket(1000)] = 98;
+	st.reply_ns_hist[serve_hist_bucket(50000)] = 2;
+	assert_true(serve_hist_quantile_ns(&st, 0.5) ==
+		    serve_hist_upper_ns(serve_hist_bucket(1000)));
+	assert_true(serve_hist_quantile_ns(&st, 0.99) > 50000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hist),
+		cmocka_unit_test(test_replies_and_drops),
+		cmocka_unit_test(test_probe_refusal),
+		cmocka_unit_test(test_ratelimit_kod),
+		cmocka_unit_test(test_acl_and_pktinfo),
+		cmocka_unit_test(test_ipv6_wildcard),
+	};
+
+	log_init("test_serve", LOG_LVL_WARN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
