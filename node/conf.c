@@ -365,6 +365,24 @@ static const struct {
 	{ { "datadir", "datadir PATH", parse_datadir, 1 }, 1, 1 },
 	{ { "discipline", "discipline virtual|kernel", parse_discipline, 1 },
 	  1, 1 },
+	/* time engine (conftime.c) */
+	{ { "upstream", "upstream HOST [port N] [minpoll N] [maxpoll N] "
+	    "[iburst] [prefer]", conf_parse_upstream, 0 }, 1, 10 },
+	{ { "pool", "pool NAME [port N] [minpoll N] [maxpoll N] [iburst] "
+	    "[prefer] [maxsources N]", conf_parse_upstream, 0 }, 1, 12 },
+	{ { "minsources", "minsources N", conf_parse_minsources, 1 }, 1, 1 },
+	{ { "maxdistance", "maxdistance SECONDS", conf_parse_maxdistance, 1 },
+	  1, 1 },
+	{ { "maxslewrate", "maxslewrate PPM", conf_parse_maxslewrate, 1 },
+	  1, 1 },
+	{ { "makestep", "makestep THRESHOLD LIMIT", conf_parse_makestep, 1 },
+	  2, 2 },
+	{ { "holdover", "holdover SECONDS", conf_parse_holdover, 1 }, 1, 1 },
+	{ { "leapfile", "leapfile PATH", conf_parse_leapfile, 1 }, 1, 1 },
+	{ { "hostsfile", "hostsfile PATH (test-only)", conf_parse_hostsfile, 1 },
+	  1, 1 },
+	{ { "clock-error", "clock-error offset SECONDS drift PPM (test-only)",
+	    conf_parse_clock_error, 1 }, 4, 4 },
 };
 
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -381,6 +399,7 @@ void conf_defaults(struct conf *c)
 	strcpy(c->control, CONF_DEFAULT_CONTROL);
 	strcpy(c->datadir, CONF_DEFAULT_DATADIR);
 	c->discipline = CONF_DISCIPLINE_VIRTUAL;
+	conf_time_defaults(&c->time);
 }
 
 /* Splits in place; '#' at the start of a word ends the line. */
@@ -464,6 +483,7 @@ static void finish(struct conf_ctx *x)
 			break;
 		}
 	}
+	conf_time_finish(x);
 }
 
 int conf_load_text(struct conf *c, const char *name, const char *text)

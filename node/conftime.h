@@ -44,6 +44,7 @@ struct conf_time {
 	int clock_error_set;          /* test-only clock error */
 	double clock_error_offset;    /* s */
 	double clock_error_drift;     /* ppm */
+	int up_line;                  /* first upstream/pool line (messages) */
 };
 
 void conf_time_defaults(struct conf_time *t);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LEAP_NTP_UNIX 2208988800LL /* 1900-01-01 to 1970-01-01, s */
@@ -157,15 +158,21 @@ int leap_load(const char *path, struct leap_list **out, char *err,
 	      size_t errlen)
 {
 	char *buf = NULL;
-	ssize_t n;
+	struct stat stb;
+	ssize_t n = 0;
 	size_t len = 0;
 	int fd, rc = -1;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking and regular files only: a FIFO must not hang us. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (fstat(fd, &stb) < 0 || !S_ISREG(stb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
 	}
 	buf = malloc(LEAP_MAX_FILE + 1);
 	if (!buf) {

@@ -9,4 +9,5 @@ target_sources(ntpnode_core PRIVATE
   hosts.c
   source.c
   sync.c
+  conftime.c
 )
