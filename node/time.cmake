@@ -10,4 +10,5 @@ target_sources(ntpnode_core PRIVATE
   source.c
   sync.c
   conftime.c
+  syncctl.c
 )

@@ -34,6 +34,10 @@ static const struct command {
 	{ "serverstats", 0, 0, "", "NTP server counters and request rate" },
 	{ "loglevel", 1, 1, "debug|info|warn|error",
 	  "set the daemon's log level (root or the daemon's user)" },
+	{ "sources", 0, 0, "", "upstream sources: state, reach, offset, delay, "
+	  "jitter, and why a source is not used" },
+	{ "tracking", 0, 0, "", "the time engine: reference, stratum, "
+	  "correction, frequency, root delay/dispersion, sync state" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
