@@ -127,8 +127,9 @@ static int parse_listen(struct conf_ctx *x, int argc, char **argv)
 			   "address (names are not resolved)", argv[1]);
 		return -1;
 	}
+	/* Port 0: the kernel picks one (tests); the start-up log shows it. */
 	if (argc == 4 &&
-	    conf_parse_int(x, "listen port", argv[3], 1, 65535, &port) < 0)
+	    conf_parse_int(x, "listen port", argv[3], 0, 65535, &port) < 0)
 		return -1;
 	if (c->n_listen == CONF_MAX_LISTEN) {
 		conf_error(x, "listen: at most %d listen lines",

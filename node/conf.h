@@ -35,9 +35,10 @@ struct conf_listen {
 };
 
 /*
- * Access control: the longest matching prefix decides; among equal prefixes
- * the later line wins. An address no line matches is served (a public
- * server), so "deny all" then "allow 192.0.2.0/24" restricts to one subnet.
+ * Access control (node/acl.c): the longest matching prefix decides; among
+ * equal prefixes the later line wins. An address no line matches is served
+ * if the file has no allow line at all (a public server with a few deny
+ * lines), and refused as soon as there is one (allow lists, as chrony).
  * "all" is stored as two entries, 0.0.0.0/0 and ::/0.
  */
 struct conf_subnet {

@@ -133,6 +133,10 @@ static void test_listen(void **state)
 	ok(&c, "port 5123");
 	assert_int_equal(c.n_listen, 0);
 	assert_int_equal(c.wildcard_port, 5123);
+	/* Port 0: an ephemeral port (tests). */
+	ok(&c, "listen 127.0.0.1 port 0");
+	sin = (struct sockaddr_in *)&c.listen[0].addr;
+	assert_int_equal(sin->sin_port, 0);
 	/* The same address on two ports is fine. */
 	ok(&c, "listen 127.0.0.1 port 1\nlisten 127.0.0.1 port 2\n");
 }
@@ -142,9 +146,9 @@ static void test_listen_errors(void **state)
 	bad("listen localhost", "t.conf:1: listen: 'localhost' is not a "
 	    "numeric IPv4 or IPv6 address (names are not resolved)");
 	bad("\nlisten [::1]", "t.conf:2: listen: '[::1]' is not a numeric");
-	bad("listen 1.2.3.4 port 0", "t.conf:1: listen port must be between "
-	    "1 and 65535, got '0'");
-	bad("listen 1.2.3.4 port 65536", "must be between 1 and 65535");
+	bad("listen 1.2.3.4 port -1", "t.conf:1: listen port must be between "
+	    "0 and 65535, got '-1'");
+	bad("listen 1.2.3.4 port 65536", "must be between 0 and 65535");
 	bad("listen 1.2.3.4 port x1", "t.conf:1: listen port must be a whole "
 	    "number, got 'x1'");
 	bad("listen 1.2.3.4 prt 5", "t.conf:1: usage: listen ADDRESS [port N]");
