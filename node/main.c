@@ -1,16 +1,327 @@
-/* ntpnode: the NTP-MC daemon. */
+/*
+ * ntpnode: the NTP-MC daemon. `run` serves NTP from a config file in the
+ * foreground (systemd runs it as it is); `check` validates a config file.
+ * Process shape: the main thread runs the libuv loop (control socket,
+ * timers, signals); serve_start() runs the serving threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <uv.h>
 
+#include "node/conf.h"
+#include "node/ctl.h"
 #include "node/log.h"
+#include "node/serve.h"
+#include "node/srvstats.h"
+#include "node/tstate.h"
+
+#define NTPNODE_VERSION "0.1.0"
+
+struct node {
+	struct conf conf;
+	uv_loop_t loop;
+	uv_signal_t sigint, sigterm;
+	int lock_fd;
+	char lock_path[PATH_MAX];
+	struct ctl *ctl;
+	struct serve *serve;
+	struct srvstats *stats;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ntpnode COMMAND -c FILE\n"
+		"commands:\n"
+		"  run -c FILE     serve NTP with this configuration (foreground)\n"
+		"  check -c FILE   validate the configuration only: prints "
+		"'FILE: ok', exit 0,\n"
+		"                  or every error as FILE:LINE: problem, exit 1\n"
+		"options (in any order):\n"
+		"  -c, --config FILE   configuration file\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
+		"see docs/configuration.md for the directives\n");
+}
+
+/* CAP_SYS_TIME in the effective set: the kernel discipline needs it. */
+static int have_cap_sys_time(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (d[CAP_TO_INDEX(CAP_SYS_TIME)].effective &
+		CAP_TO_MASK(CAP_SYS_TIME)) != 0;
+}
+
+/* mkdir -p; directories it creates get mode. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/*
+ * One daemon per datadir: an exclusive flock on DATADIR/lock, held for the
+ * life of the process (the kernel drops it if we crash). The file holds
+ * the holder's PID, for the message a second daemon prints.
+ */
+static int lock_datadir(struct node *n)
+{
+	char pid[32] = "";
+	ssize_t r;
+	int fd;
+
+	if (mkdirs(n->conf.datadir, 0750) < 0) {
+		log_warn("cannot create datadir %s", n->conf.datadir);
+		return -1;
+	}
+	/* conf.c keeps datadir 64 bytes short of PATH_MAX for this. */
+	if (snprintf(n->lock_path, sizeof(n->lock_path), "%.*s/lock",
+		     PATH_MAX - 64, n->conf.datadir) >= (int)sizeof(n->lock_path))
+		return -1;
+	fd = open(n->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_warn("cannot open %s", n->lock_path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			r = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[r > 0 ? r : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			log_err("another ntpnode (pid %s) holds %s: refusing to "
+				"start on the same datadir",
+				pid[0] ? pid : "unknown", n->lock_path);
+		} else {
+			log_warn("flock %s", n->lock_path);
+		}
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+		log_warn("cannot record our pid in %s", n->lock_path);
+	n->lock_fd = fd;
+	return 0;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct node *n = s->data;
+
+	log_info("%s: shutting down", strsignal(signum));
+	uv_stop(&n->loop);
+}
+
+/* loglevel LEVEL: mutating, so only root or the daemon's user. */
+static void on_loglevel(void *arg, struct ctl_call *call, int argc,
+			char **argv)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	int i;
+
+	if (argc == 1) {
+		for (i = 0; i < 4; i++) {
+			if (strcmp(argv[0], names[i]) == 0) {
+				log_set_level((enum log_level)i);
+				log_info("log level set to %s", names[i]);
+				ctl_reply(call, CTL_OK, NULL, "ok", NULL);
+				return;
+			}
+		}
+	}
+	ctl_reply(call, CTL_EUSAGE, "usage: loglevel debug|info|warn|error",
+		  NULL, NULL);
+}
+
+static int start(struct node *n)
+{
+	const struct conf *c = &n->conf;
+
+	if (c->discipline == CONF_DISCIPLINE_KERNEL && !have_cap_sys_time()) {
+		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
+			"this process does not have (use 'discipline virtual' "
+			"or run with the capability)", c->path);
+		return -1;
+	}
+	if (lock_datadir(n) < 0)
+		return -1;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	n->ctl = ctl_open(&n->loop, c->control);
+	if (!n->ctl)
+		return -1;
+	if (ctl_register(n->ctl, "loglevel", 1, on_loglevel, n) < 0)
+		return -1;
+	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
+	if (c->local_stratum)
+		tstate_set_local(c->local_stratum);
+	n->serve = serve_start(c);
+	if (!n->serve)
+		return -1;
+	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
+	if (!n->stats)
+		return -1;
+	uv_signal_init(&n->loop, &n->sigint);
+	uv_signal_init(&n->loop, &n->sigterm);
+	n->sigint.data = n->sigterm.data = n;
+	uv_signal_start(&n->sigint, on_signal, SIGINT);
+	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+	if (c->local_stratum)
+		log_info("time: local clock at stratum %d", c->local_stratum);
+	else
+		log_info("time: no source configured, replies say "
+			 "unsynchronized");
+	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
+		 c->control);
+	return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Undoes whatever start() got done, in reverse. */
+static void stop(struct node *n)
+{
+	srvstats_stop(n->stats);
+	ctl_close(n->ctl);
+	serve_stop(n->serve);
+	/* Signal handles (and anything left) close; then the loop drains. */
+	uv_walk(&n->loop, close_walk, NULL);
+	uv_run(&n->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&n->loop) != 0)
+		log_warnx("event loop still had handles at exit");
+	if (n->lock_fd >= 0) {
+		/* The file stays (unlinking would race a starting daemon);
+		 * the lock goes with the descriptor. */
+		close(n->lock_fd);
+	}
+}
+
+static int cmd_run(const char *path)
+{
+	struct node *n;
+	int rc = 1;
+
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		log_err("out of memory");
+		return 1;
+	}
+	n->lock_fd = -1;
+	if (conf_load(&n->conf, path) < 0) {
+		log_err("%s: not starting: the configuration has errors", path);
+		free(n);
+		return 1;
+	}
+	uv_loop_init(&n->loop);
+	if (start(n) == 0) {
+		uv_run(&n->loop, UV_RUN_DEFAULT);
+		rc = 0;
+	} else {
+		log_err("not started");
+	}
+	stop(n);
+	free(n);
+	return rc;
+}
+
+static int cmd_check(const char *path)
+{
+	struct conf *c = malloc(sizeof(*c));
+	int rc;
+
+	if (!c)
+		return 1;
+	rc = conf_load(c, path) == 0 ? 0 : 1;
+	if (rc == 0)
+		printf("%s: ok\n", path);
+	free(c);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL, *cmd;
+	int o;
+
 	log_init("ntpnode", LOG_LVL_INFO);
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		fprintf(stderr, "usage: ntpnode run|check -c FILE\n");
+	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ntpnode %s\n", NTPNODE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		if (optind == argc)
+			fprintf(stderr, "ntpnode: no command given\n");
+		else
+			fprintf(stderr, "ntpnode: unexpected argument '%s'\n",
+				argv[optind + 1]);
+		usage(stderr);
 		return 2;
 	}
-	fprintf(stderr, "ntpnode: unknown command '%s'\n", argv[1]);
-	return 2;
+	cmd = argv[optind];
+	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
+		fprintf(stderr, "ntpnode: unknown command '%s'\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (!config) {
+		fprintf(stderr, "ntpnode: %s needs -c FILE\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	return strcmp(cmd, "run") == 0 ? cmd_run(config) : cmd_check(config);
 }

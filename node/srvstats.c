@@ -20,8 +20,12 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	uint64_t dropped = s->drop_short + s->drop_version + s->drop_mode +
 			   s->drop_control + s->drop_auth + s->drop_denied +
 			   s->drop_ratelimit;
+	/* Upper bounds of the histogram buckets holding p50 and p99 (25 %
+	 * wide); 0 when nothing has been answered yet. */
+	uint64_t p50 = serve_hist_quantile_ns(s, 0.50);
+	uint64_t p99 = serve_hist_quantile_ns(s, 0.99);
 	struct json *j = json_new();
-	char *t = NULL;
+	char *t = NULL, pct[64];
 	size_t tl;
 	FILE *f;
 
@@ -33,6 +37,7 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	json_uint(j, "replied", s->replied);
 	json_uint(j, "kod_sent", s->kod_sent);
 	json_uint(j, "rate_limited", s->rate_limited);
+	json_uint(j, "rate_limited_answered", s->rl_leaked);
 	json_obj_begin(j, "dropped");
 	json_uint(j, "total", dropped);
 	json_uint(j, "short", s->drop_short);
@@ -44,19 +49,35 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	json_uint(j, "ratelimit", s->drop_ratelimit);
 	json_obj_end(j);
 	json_uint(j, "send_errors", s->send_errors);
+	json_obj_begin(j, "reply_time_us");
+	if (p50)
+		json_double(j, "p50", (double)p50 / 1e3);
+	else
+		json_null(j, "p50");
+	if (p99)
+		json_double(j, "p99", (double)p99 / 1e3);
+	else
+		json_null(j, "p99");
+	json_obj_end(j);
 	json_double(j, "rate_rps", rate_rps);
-	json_double(j, "uptime_s", uptime_s);
+	json_uint(j, "uptime_s", (uint64_t)uptime_s);
 	json_obj_end(j);
 	*json = json_finish(j);
 	json_free(j);
 
+	if (p50)
+		snprintf(pct, sizeof(pct), "<= %.1f / <= %.1f us",
+			 (double)p50 / 1e3, (double)p99 / 1e3);
+	else
+		snprintf(pct, sizeof(pct), "-");
 	f = open_memstream(&t, &tl);
 	if (f) {
 		fprintf(f,
 			"Requests received      : %llu\n"
 			"Replies sent           : %llu\n"
 			"KoD RATE sent          : %llu\n"
-			"Rate-limited           : %llu\n"
+			"Rate-limited           : %llu (answered anyway: "
+			"%llu)\n"
 			"Dropped                : %llu\n"
 			"  short or malformed   : %llu\n"
 			"  bad version          : %llu\n"
@@ -66,12 +87,14 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 			"  denied (allow/deny)  : %llu\n"
 			"  rate limit           : %llu\n"
 			"Send errors            : %llu\n"
+			"Reply time p50 / p99   : %s\n"
 			"Current rate           : %.1f req/s\n"
 			"Uptime                 : %.0f s\n",
 			(unsigned long long)s->received,
 			(unsigned long long)s->replied,
 			(unsigned long long)s->kod_sent,
 			(unsigned long long)s->rate_limited,
+			(unsigned long long)s->rl_leaked,
 			(unsigned long long)dropped,
 			(unsigned long long)s->drop_short,
 			(unsigned long long)s->drop_version,
@@ -80,7 +103,8 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 			(unsigned long long)s->drop_auth,
 			(unsigned long long)s->drop_denied,
 			(unsigned long long)s->drop_ratelimit,
-			(unsigned long long)s->send_errors, rate_rps, uptime_s);
+			(unsigned long long)s->send_errors, pct, rate_rps,
+			uptime_s);
 		if (fclose(f) != 0) {
 			free(t);
 			t = NULL;

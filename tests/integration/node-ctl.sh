@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# ntpnode and ntpctl as an operator meets them, on loopback: the CLI,
+# `ntpnode check`, serverstats counting real NTP packets (text and JSON),
+# one daemon per datadir / port / control socket, a stale socket after
+# kill -9, the socket's mode, SO_PEERCRED on a mutating command, ntpctl's
+# exit codes, clean shutdown. Daemons run without CAP_SYS_TIME.
+#   node-ctl.sh NTPNODE NTPCTL
+set -euo pipefail
+node=${1:?usage: node-ctl.sh NTPNODE NTPCTL}
+ctl=${2:?usage: node-ctl.sh NTPNODE NTPCTL}
+tmp=$(mktemp -d)
+chmod 0750 "$tmp"       # the socket's group may traverse (peercred test)
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$tmp"/*.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; } >&2
+	done
+	exit 1
+}
+
+nocap=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+if ! "${nocap[@]}" true 2>/dev/null; then
+	nocap=()        # not root: we have no CAP_SYS_TIME anyway
+fi
+
+# expect RC CMD...: runs CMD, output in $tmp/out and $tmp/err.
+expect() {
+	local want=$1 rc=0
+	shift
+	"$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	[ "$rc" = "$want" ] ||
+		fail "$* exited $rc, wanted $want: $(cat "$tmp/out" "$tmp/err")"
+}
+
+has() {
+	grep -qF -- "$2" "$1" || fail "$1 lacks '$2': $(cat "$1")"
+}
+
+# writeconf NAME PORT DATADIR CONTROL [EXTRA]: a config file $tmp/NAME.conf
+writeconf() {
+	cat >"$tmp/$1.conf" <<EOF
+# test node $1
+listen 127.0.0.1 port $2
+local stratum 10
+ratelimit off
+serve-threads 1
+datadir $3
+control $4
+${5:-}
+EOF
+}
+
+# start NAME DATADIR CONTROL: starts a node on an ephemeral port (port 0,
+# read back from its log); sets $pid and $port.
+start() {
+	local name=$1
+	writeconf "$name" 0 "$2" "$3"
+	"${nocap[@]}" "$node" run -c "$tmp/$name.conf" >"$tmp/$name.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null ||
+			fail "$name did not start: $(cat "$tmp/$name.log")"
+		if "$ctl" -s "$3" serverstats >/dev/null 2>&1; then
+			port=$(sed -n 's/.*serving NTP on 127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+				"$tmp/$name.log" | head -1)
+			[ -n "$port" ] || fail "$name logged no port"
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "$name did not answer on $3"
+}
+
+# ntp_send PORT: 5 client requests (answered), a short packet and a mode 6
+# query (dropped); prints how many replies came back.
+ntp_send() {
+	python3 - "$1" <<'EOF'
+import socket, struct, sys, time
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+replies = 0
+for i in range(5):
+    req = bytearray(48)
+    req[0] = (0 << 6) | (4 << 3) | 3          # LI 0, v4, mode 3
+    struct.pack_into("!Q", req, 40, 0x1234567800000000 + i)
+    s.sendto(req, ("127.0.0.1", port))
+    data, _ = s.recvfrom(1024)
+    assert len(data) == 48, len(data)
+    assert data[0] & 7 == 4, "mode %d" % (data[0] & 7)
+    assert data[24:32] == req[40:48], "origin timestamp not echoed"
+    assert data[1] == 10, "stratum %d" % data[1]
+    replies += 1
+s.sendto(b"\x23" * 20, ("127.0.0.1", port))             # too short
+s.sendto(bytes([(4 << 3) | 6]) + bytes(47), ("127.0.0.1", port))  # mode 6
+try:
+    s.settimeout(0.3)
+    s.recvfrom(1024)
+    sys.exit("a dropped packet was answered")
+except socket.timeout:
+    pass
+print(replies)
+EOF
+}
+
+# --- the command line ------------------------------------------------------
+expect 2 "$node"
+has "$tmp/err" "usage: ntpnode"
+expect 2 "$node" frobnicate -c /dev/null
+has "$tmp/err" "unknown command 'frobnicate'"
+expect 2 "$node" run
+has "$tmp/err" "run needs -c FILE"
+expect 2 "$node" --no-such-option run -c x
+expect 2 "$node" check -c a b
+expect 0 "$node" --version
+has "$tmp/out" "ntpnode "
+expect 0 "$node" --help
+has "$tmp/out" "usage: ntpnode"
+
+# --- ntpnode check ---------------------------------------------------------
+writeconf good 123 "$tmp/d" "$tmp/c.sock"
+expect 0 "$node" check -c "$tmp/good.conf"
+[ "$(cat "$tmp/out")" = "$tmp/good.conf: ok" ] || fail "check said: $(cat "$tmp/out")"
+expect 0 "$node" -c "$tmp/good.conf" check       # options in any order
+printf 'local stratum 3\nbogus 1\nlisten nowhere\n' >"$tmp/bad.conf"
+expect 1 "$node" check -c "$tmp/bad.conf"
+has "$tmp/err" "$tmp/bad.conf:2: unknown directive 'bogus'"
+has "$tmp/err" "$tmp/bad.conf:3: listen: 'nowhere' is not a numeric"
+expect 1 "$node" check -c "$tmp/missing.conf"
+has "$tmp/err" "$tmp/missing.conf: cannot open"
+# run refuses to start on a bad file.
+expect 1 "$node" run -c "$tmp/bad.conf"
+has "$tmp/err" "not starting"
+
+# --- ntpctl without a daemon ---------------------------------------------
+expect 2 "$ctl" -s "$tmp/none.sock" frobnicate
+has "$tmp/err" "unknown command 'frobnicate'"
+has "$tmp/err" "usage: ntpctl"
+expect 2 "$ctl"
+expect 2 "$ctl" -o yaml serverstats
+expect 1 "$ctl" -s "$tmp/none.sock" serverstats
+has "$tmp/err" "ntpctl: cannot reach ntpnode at $tmp/none.sock: is it running?"
+NTPCTL_SOCKET="$tmp/none2.sock" expect 1 "$ctl" serverstats
+has "$tmp/err" "$tmp/none2.sock"
+
+# --- a running node ----------------------------------------------------------
+data=$tmp/data
+sock=$tmp/run/ctl.sock
+start a "$data" "$sock"
+apid=$pid
+aport=$port
+has "$tmp/a.log" "serving NTP on 127.0.0.1:$aport"
+has "$tmp/a.log" "control socket $sock"
+[ "$(stat -c %a "$sock")" = 660 ] || fail "socket mode $(stat -c %a "$sock")"
+[ "$(stat -c %a "$data")" = 750 ] || fail "datadir mode $(stat -c %a "$data")"
+[ "$(cat "$data/lock")" = "$apid" ] || fail "lock holds '$(cat "$data/lock")'"
+
+[ "$(ntp_send "$aport")" = 5 ] || fail "not every request was answered"
+expect 0 "$ctl" -s "$sock" serverstats
+has "$tmp/out" "Requests received      : 7"
+has "$tmp/out" "Replies sent           : 5"
+has "$tmp/out" "  short or malformed   : 1"
+has "$tmp/out" "  mode 6/7 control     : 1"
+has "$tmp/out" "Current rate"
+expect 0 "$ctl" serverstats -o json -s "$sock"  # options anywhere
+python3 - "$tmp/out" <<'EOF' || fail "serverstats JSON: $(cat "$tmp/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["received"] == 7, r
+assert r["replied"] == 5, r
+assert r["dropped"]["short"] == 1, r
+assert r["dropped"]["control"] == 1, r
+assert r["dropped"]["total"] >= 2, r
+assert r["kod_sent"] == 0 and r["rate_limited"] == 0, r
+assert isinstance(r["rate_rps"], (int, float)), r
+EOF
+expect 2 "$ctl" -s "$sock" serverstats extra
+
+# --- one daemon per datadir, port and socket ----------------------------
+writeconf b 0 "$data" "$tmp/b.sock"
+expect 1 "${nocap[@]}" "$node" run -c "$tmp/b.conf"
+has "$tmp/err" "another ntpnode (pid $apid) holds $data/lock"
+writeconf c "$aport" "$tmp/data-c" "$tmp/c.sock"
+expect 1 "${nocap[@]}" "$node" run -c "$tmp/c.conf"
+[ -e "$tmp/c.sock" ] && fail "a refused daemon left its control socket"
+writeconf d 0 "$tmp/data-d" "$sock"
+expect 1 "${nocap[@]}" "$node" run -c "$tmp/d.conf"
+has "$tmp/err" "another ntpnode is serving on $sock"
+[ -S "$sock" ] || fail "the live socket was removed"
+writeconf e 0 "$tmp/data-e" "$tmp/e.sock" "discipline kernel"
+expect 1 "${nocap[@]}" "$node" run -c "$tmp/e.conf"
+has "$tmp/err" "needs CAP_SYS_TIME"
+
+# --- SO_PEERCRED: a member of the socket's group reads but does not change --
+if [ "$(id -u)" = 0 ]; then
+	nobody=(setpriv --reuid=65534 --regid=0 --clear-groups)
+	expect 0 "${nobody[@]}" "$ctl" -s "$sock" serverstats
+	expect 1 "${nobody[@]}" "$ctl" -s "$sock" loglevel debug
+	has "$tmp/err" "permission denied"
+	expect 0 "$ctl" -s "$sock" loglevel debug
+	expect 0 "$ctl" -s "$sock" loglevel info
+fi
+expect 1 "$ctl" -s "$sock" loglevel loud
+has "$tmp/err" "usage: loglevel"
+
+# --- clean shutdown --------------------------------------------------------
+kill -TERM "$apid"
+rc=0
+wait "$apid" || rc=$?
+[ "$rc" = 0 ] || fail "SIGTERM: exit $rc"
+[ -e "$sock" ] && fail "socket left after a clean shutdown"
+has "$tmp/a.log" "shutting down"
+
+# --- a crash leaves a stale socket; the next start replaces it --------------
+start f "$data" "$sock"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+[ -S "$sock" ] || fail "kill -9 should have left the socket"
+start g "$data" "$sock"
+has "$tmp/g.log" "removing stale socket $sock"
+expect 0 "$ctl" -s "$sock" -o json serverstats
+kill -TERM "$pid"
+wait "$pid" || fail "g did not exit cleanly"
+echo "ok"
