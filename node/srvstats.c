@@ -2,6 +2,7 @@
 #include "node/srvstats.h"
 #include "node/json.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -59,7 +60,8 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	else
 		json_null(j, "p99");
 	json_obj_end(j);
-	json_double(j, "rate_rps", rate_rps);
+	/* Centi-req/s is finer than a 1 s sample can tell anyway. */
+	json_double(j, "rate_rps", round(rate_rps * 100) / 100);
 	json_uint(j, "uptime_s", (uint64_t)uptime_s);
 	json_obj_end(j);
 	*json = json_finish(j);
