@@ -19,8 +19,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Overridable so that a unit test can include this file with small ones. */
+#ifndef CTL_MAX_CONNS
 #define CTL_MAX_CONNS 64
+#endif
+#ifndef CTL_IDLE_MS
 #define CTL_IDLE_MS 30000
+#endif
 #define CTL_BACKLOG 64
 
 struct cmd {

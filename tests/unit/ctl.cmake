@@ -6,3 +6,5 @@ ntpmc_unit_test(test_ctlframe SOURCES test_ctlframe.c LIBS ntpmc_ctlframe
 ntpmc_unit_test(test_ctl SOURCES test_ctl.c LIBS ntpnode_core TIMEOUT 60)
 ntpmc_unit_test(test_srvstats SOURCES test_srvstats.c LIBS ntpnode_core
   TIMEOUT 30)
+ntpmc_unit_test(test_ctl_limits SOURCES test_ctl_limits.c LIBS ntpnode_core
+  TIMEOUT 30)
