@@ -6,6 +6,7 @@
  * microseconds, so the NTP offset formula (RFC 5905 8) gives served - truth.
  */
 #include "tools/sim.h"
+#include "node/ntp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,8 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NTP_LEN 48
-#define NTP_UNIX_OFFSET 2208988800LL
 
 struct probe {
 	struct sockaddr_storage addr;
@@ -43,27 +42,6 @@ static int64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-/* NTP timestamp to Unix ns, in the era closest to the local clock. */
-static int64_t ts_to_ns(const uint8_t *p, int64_t near_ns)
-{
-	int64_t near = near_ns / 1000000000 + NTP_UNIX_OFFSET;
-	int64_t sec = (near & ~(int64_t)0xffffffff) + get_u32(p);
-	uint32_t frac = get_u32(p + 4);
-
-	if (sec - near > INT32_MAX)
-		sec -= (int64_t)1 << 32;
-	else if (near - sec > INT32_MAX)
-		sec += (int64_t)1 << 32;
-	return (sec - NTP_UNIX_OFFSET) * 1000000000 +
-	       (int64_t)(((uint64_t)frac * 1000000000) >> 32);
 }
 
 static int resolve(struct probe *p, const char *host, const char *port)
@@ -97,15 +75,16 @@ static int64_t rx_time(struct msghdr *m)
 /* One exchange: 1 answered (sample printed), 0 no valid answer, -1 error. */
 static int query(struct probe *p, int fd, double t_rel)
 {
-	uint8_t req[NTP_LEN] = { 0 }, rep[1024];
+	struct ntp_hdr q = { .version = 4, .mode = NTP_MODE_CLIENT }, h;
+	uint8_t req[NTP_HDR_LEN], rep[1024];
 	int64_t t1, t4, t2, t3, deadline;
 	double err, rtt;
-	int li, stratum, mode;
+	int li, stratum;
 
-	req[0] = (0 << 6) | (4 << 3) | 3;
 	/* A random transmit timestamp: the reply must echo it (RFC 5905 8). */
-	if (getrandom(req + 40, 8, 0) != 8)
+	if (getrandom(&q.xmt, sizeof(q.xmt), 0) != sizeof(q.xmt))
 		return -1;
+	ntp_encode(&q, req);
 	t1 = sim_now_ns();
 	if (sendto(fd, req, sizeof(req), 0, (struct sockaddr *)&p->addr,
 		   p->addr_len) != sizeof(req))
@@ -134,13 +113,15 @@ static int query(struct probe *p, int fd, double t_rel)
 		if (n < 0)
 			continue;
 		t4 = rx_time(&m);
-		mode = rep[0] & 7;
-		if (n < NTP_LEN || mode != 4 || memcmp(rep + 24, req + 40, 8))
+		if (n < NTP_HDR_LEN)
+			continue;
+		ntp_decode(rep, &h);
+		if (h.mode != NTP_MODE_SERVER || h.org != q.xmt)
 			continue; /* stale or foreign: keep waiting */
-		li = rep[0] >> 6;
-		stratum = rep[1];
-		t2 = ts_to_ns(rep + 32, t1);
-		t3 = ts_to_ns(rep + 40, t4);
+		li = h.leap;
+		stratum = h.stratum;
+		t2 = ntp_ts_to_ns(h.rec, t1);
+		t3 = ntp_ts_to_ns(h.xmt, t4);
 		err = ((double)(t2 - sim_truth_ns(&p->truth, t1)) +
 		       (double)(t3 - sim_truth_ns(&p->truth, t4))) *
 		      0.5e-9;

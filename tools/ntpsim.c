@@ -7,6 +7,7 @@
  * processing time, never as path error. See docs/ntpsim.md.
  */
 #include "tools/sim.h"
+#include "node/ntp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,8 +22,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#define NTP_LEN 48
-#define NTP_UNIX_OFFSET 2208988800ULL /* 1900 -> 1970, RFC 5905 6 */
 #define MAX_PENDING 65536
 
 struct pending {
@@ -30,8 +29,9 @@ struct pending {
 	int64_t t2_ns;      /* server clock when the request arrived */
 	double ret;         /* drawn return delay, seconds */
 	int srv;
-	uint8_t vn, poll;
-	uint8_t xmt[8];     /* client's transmit timestamp, echoed as origin */
+	uint8_t vn;
+	int8_t poll;
+	uint64_t xmt;       /* client's transmit timestamp, echoed as origin */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 };
@@ -116,60 +116,36 @@ static void heap_pop(struct sim *s, struct pending *out)
 	}
 }
 
-/* ---- wire format (RFC 5905 7.3) ---- */
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void put_ts(uint8_t *p, int64_t unix_ns)
-{
-	int64_t sec = unix_ns / 1000000000, ns = unix_ns % 1000000000;
-
-	if (ns < 0) {
-		ns += 1000000000;
-		sec--;
-	}
-	put_u32(p, (uint32_t)((uint64_t)sec + NTP_UNIX_OFFSET));
-	put_u32(p + 4, (uint32_t)(((uint64_t)ns << 32) / 1000000000));
-}
-
-static uint32_t short_fmt(double seconds)
-{
-	double v = seconds * 65536.0;
-
-	return v >= 4294967295.0 ? 0xffffffffu : (uint32_t)v;
-}
+/* ---- replies (RFC 5905 7.3), encoded by the node's codec ---- */
 
 static void build_reply(const struct sim_server *sv, const struct pending *p,
 			int64_t t3_ns, uint8_t *b)
 {
+	struct ntp_hdr h;
 	int kod = sv->kod[0] != '\0';
-	uint32_t refid = sv->refid;
 
-	memset(b, 0, NTP_LEN);
-	b[0] = (uint8_t)(((kod ? 3 : sv->li) << 6) | (p->vn << 3) | 4);
-	b[1] = (uint8_t)(kod ? 0 : sv->stratum);
-	b[2] = p->poll;
-	b[3] = (uint8_t)(int8_t)sv->precision;
-	put_u32(b + 4, short_fmt(sv->root_delay));
-	put_u32(b + 8, short_fmt(sv->root_disp));
+	memset(&h, 0, sizeof(h));
+	h.leap = (uint8_t)(kod ? NTP_LEAP_UNSYNC : sv->li);
+	h.version = p->vn;
+	h.mode = NTP_MODE_SERVER;
+	h.stratum = (uint8_t)(kod ? 0 : sv->stratum);
+	h.poll = p->poll;
+	h.precision = (int8_t)sv->precision;
+	h.root_delay = ntp_short_from_s(sv->root_delay);
+	h.root_disp = ntp_short_from_s(sv->root_disp);
+	h.refid = sv->refid;
 	if (kod) {
-		refid = 0;
+		h.refid = 0;
 		for (size_t i = 0; i < strlen(sv->kod); i++)
-			refid |= (uint32_t)(unsigned char)sv->kod[i]
-				 << (24 - 8 * i);
+			h.refid |= (uint32_t)(unsigned char)sv->kod[i]
+				   << (24 - 8 * i);
 	}
-	put_u32(b + 12, refid);
 	/* Reference time: the last 16 s boundary of the server's clock. */
-	put_ts(b + 16, t3_ns - (t3_ns % (16 * (int64_t)1000000000)));
-	memcpy(b + 24, p->xmt, 8);
-	put_ts(b + 32, p->t2_ns);
-	put_ts(b + 40, t3_ns);
+	h.ref = ntp_ts_from_ns(t3_ns - (t3_ns % (16 * (int64_t)1000000000)));
+	h.org = p->xmt;
+	h.rec = ntp_ts_from_ns(p->t2_ns);
+	h.xmt = ntp_ts_from_ns(t3_ns);
+	ntp_encode(&h, b);
 }
 
 /* ---- serving ---- */
@@ -196,19 +172,14 @@ static void on_request(struct sim *s, int i, const uint8_t *b, ssize_t n,
 	struct counters *c = &s->cnt[i];
 	struct sim_draw d;
 	struct pending p;
-	int vn, mode;
+	struct ntp_hdr req;
 
 	c->requests++;
-	if (n < NTP_LEN) {
+	if (n < 0 || ntp_classify(b, (size_t)n) != NTP_CLIENT) {
 		c->bad++;
 		return;
 	}
-	vn = (b[0] >> 3) & 7;
-	mode = b[0] & 7;
-	if (mode != 3 || vn < 1 || vn > 4) {
-		c->bad++;
-		return;
-	}
+	ntp_decode(b, &req);
 	if (sim_server_down(&s->sc.truth, sv, rx_ns)) {
 		c->down++;
 		return;
@@ -224,9 +195,9 @@ static void on_request(struct sim *s, int i, const uint8_t *b, ssize_t n,
 	}
 	memset(&p, 0, sizeof(p));
 	p.srv = i;
-	p.vn = (uint8_t)vn;
-	p.poll = b[2];
-	memcpy(p.xmt, b + 40, 8);
+	p.vn = req.version;
+	p.poll = req.poll;
+	p.xmt = req.xmt;
 	memcpy(&p.peer, peer, peer_len);
 	p.peer_len = peer_len;
 	/* The kernel receive time is when the client sent (loopback takes
@@ -274,7 +245,7 @@ static void send_due(struct sim *s)
 	while (s->n_heap > 0 && s->heap[0].due_ns <= sim_now_ns()) {
 		struct pending p;
 		const struct sim_server *sv;
-		uint8_t out[NTP_LEN];
+		uint8_t out[NTP_HDR_LEN];
 		int64_t now, t3;
 
 		heap_pop(s, &p);
