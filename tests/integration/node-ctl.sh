@@ -54,7 +54,7 @@ writeconf() {
 # test node $1
 listen 127.0.0.1 port $2
 local stratum 10
-ratelimit off
+${rl:-ratelimit off}
 serve-threads 1
 datadir $3
 control $4
@@ -229,9 +229,30 @@ start f "$data" "$sock"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 [ -S "$sock" ] || fail "kill -9 should have left the socket"
-start g "$data" "$sock"
+rl="# rate limiting on, with its defaults" start g "$data" "$sock"
 has "$tmp/g.log" "removing stale socket $sock"
+
+# --- the default rate limit shows in serverstats ---------------------------
+python3 - "$port" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(40):
+    req = bytearray(48)
+    req[0] = (4 << 3) | 3
+    s.sendto(req, ("127.0.0.1", int(sys.argv[1])))
+time.sleep(0.3)
+EOF
 expect 0 "$ctl" -s "$sock" -o json serverstats
+python3 - "$tmp/out" <<'EOF' || fail "rate limit counters: $(cat "$tmp/out")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["received"] == 40, r
+# burst 8, then over the limit cycles of leak / KoD / drop / drop
+assert r["kod_sent"] >= 1 and r["dropped"]["ratelimit"] >= 1, r
+assert r["rate_limited"] == r["kod_sent"] + r["dropped"]["ratelimit"], r
+assert r["replied"] + r["dropped"]["ratelimit"] == 40, r
+assert r["rate_limited_answered"] >= 1, r
+EOF
 kill -TERM "$pid"
 wait "$pid" || fail "g did not exit cleanly"
 echo "ok"

@@ -34,8 +34,8 @@ static void test_format(void **state)
 	assert_non_null(strstr(text, "Requests received      : 1000\n"));
 	assert_non_null(strstr(text, "Replies sent           : 900\n"));
 	assert_non_null(strstr(text, "KoD RATE sent          : 7\n"));
-	assert_non_null(strstr(text, "Rate-limited           : 30 (answered "
-				     "anyway: 5)\n"));
+	assert_non_null(strstr(text, "Rate-limited           : 30 (KoD or "
+				     "dropped)\n  answered by the leak : 5\n"));
 	assert_non_null(strstr(text, "Dropped                : 39\n"));
 	assert_non_null(strstr(text, "  rate limit           : 18\n"));
 	assert_non_null(strstr(text, "Send errors            : 9\n"));
