@@ -517,13 +517,17 @@ int conf_load_text(struct conf *c, const char *name, const char *text)
 	return x.errors ? -1 : 0;
 }
 
+/*
+ * Reads until EOF, so that /dev/null, /dev/stdin and `-c <(...)` work as
+ * well as regular files; the size cap applies to what is read.
+ */
 int conf_load(struct conf *c, const char *path)
 {
 	struct conf_ctx x = { .c = c, .file = path };
 	struct stat st;
 	char *text = NULL;
-	ssize_t n = 0;
 	size_t have = 0;
+	ssize_t n;
 	int fd, rc = -1;
 
 	conf_defaults(c);
@@ -532,30 +536,30 @@ int conf_load(struct conf *c, const char *path)
 		conf_error(&x, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		conf_error(&x, "not a regular file");
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		conf_error(&x, "is a directory");
 		goto out;
 	}
-	if (st.st_size > CONF_MAX_FILE) {
-		conf_error(&x, "larger than %d bytes", CONF_MAX_FILE);
-		goto out;
-	}
-	text = malloc((size_t)st.st_size + 1);
+	text = malloc(CONF_MAX_FILE + 2);
 	if (!text) {
 		conf_error(&x, "out of memory");
 		goto out;
 	}
-	while (have < (size_t)st.st_size) {
-		n = read(fd, text + have, (size_t)st.st_size - have);
+	for (;;) {
+		n = read(fd, text + have, CONF_MAX_FILE + 1 - have);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			conf_error(&x, "read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
 			break;
 		have += (size_t)n;
-	}
-	if (n < 0) {
-		conf_error(&x, "read: %s", strerror(errno));
-		goto out;
+		if (have > CONF_MAX_FILE) {
+			conf_error(&x, "larger than %d bytes", CONF_MAX_FILE);
+			goto out;
+		}
 	}
 	text[have] = '\0';
 	if (strlen(text) != have) {

@@ -369,7 +369,32 @@ static void test_load_file(void **state)
 	assert_int_equal(conf_load(&c, "/tmp"), -1);
 	fputc('\0', errf);
 	fflush(errf);
-	assert_non_null(strstr(errs, "/tmp: not a regular file"));
+	assert_non_null(strstr(errs, "/tmp: is a directory"));
+	/* Not a regular file, but a fine empty config. */
+	assert_int_equal(conf_load(&c, "/dev/null"), 0);
+	assert_int_equal(c.local_stratum, 0);
+
+	/* The size cap. */
+	{
+		char big[] = "/tmp/ntpmc-conf-big-XXXXXX";
+		char line[1025];
+		int bfd = mkstemp(big);
+
+		assert_true(bfd >= 0);
+		memset(line, '#', 1023);
+		line[1023] = '\n';
+		for (int i = 0; i <= 1024; i++)
+			assert_int_equal(write(bfd, line, 1024), 1024);
+		rewind(errf);
+		assert_int_equal(conf_load(&c, big), -1);
+		fputc('\0', errf);
+		fflush(errf);
+		snprintf(want, sizeof(want), "%s: larger than 1048576 bytes",
+			 big);
+		assert_non_null(strstr(errs, want));
+		close(bfd);
+		unlink(big);
+	}
 }
 
 /* Random lines built from directive words and junk: never a crash. */
