@@ -95,14 +95,23 @@ def find(o, words):
     return None
 table_bytes = find(stats, ["table", "bytes"])
 n = find(stats, ["entries"])
-print("rate-limit table: entries %s, bytes %s" % (
-    n if n is not None else entries,
-    table_bytes if table_bytes is not None else "not reported by ntpctl serverstats"))
+source = "as ntpctl serverstats reports it"
+if n is None:
+    # conf.h's default; rl.c rounds the entries up to a power of two.
+    n = 65536 if entries == "default" else int(entries)
+    p = 1
+    while p < n:
+        p *= 2
+    n = p
+if table_bytes is None:
+    # Not reported: node/rl.c's entry is 32 bytes (a _Static_assert there).
+    table_bytes = n * 32
+    source = "entries x 32 B, node/rl.c's entry size"
+print("rate-limit table: %d entries, %d kB (%s)" % (n, table_bytes // 1024, source))
 print("\ntargets:")
 print("  idle VmRSS <= 8 MB (8192 kB): %d kB  %s" %
       (rss_idle, "met" if rss_idle <= 8192 else "MISSED"))
-if table_bytes is not None:
-    limit = table_bytes / 1024 + 2048
-    print("  VmHWM - idle <= table + 2 MB (%d kB): %d kB  %s" %
-          (limit, delta, "met" if delta <= limit else "MISSED"))
+limit = table_bytes / 1024 + 2048
+print("  VmHWM - idle <= table + 2 MB (%d kB): %d kB  %s" %
+      (limit, delta, "met" if delta <= limit else "MISSED"))
 PY
