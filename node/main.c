@@ -275,53 +275,125 @@ static int cmd_check(const char *path)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/*
+ * run and check take the same options: -c FILE, in any order. argv[0] is
+ * the command. Returns the config path, or NULL after printing the usage.
+ */
+static const char *config_arg(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL, *cmd;
+	const char *config = NULL;
 	int o;
 
-	log_init("ntpnode", LOG_LVL_INFO);
-	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
+	optind = 1;
+	opterr = 0;     /* our messages: getopt's would name argv[0], "run" */
+	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
+		if (o == 'c') {
 			config = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("ntpnode %s\n", NTPNODE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+			continue;
 		}
-	}
-	if (optind != argc - 1) {
-		if (optind == argc)
-			fprintf(stderr, "ntpnode: no command given\n");
+		if (o == ':')
+			fprintf(stderr, "ntpnode: %s needs a value\n",
+				argv[optind - 1]);
 		else
-			fprintf(stderr, "ntpnode: unexpected argument '%s'\n",
-				argv[optind + 1]);
+			fprintf(stderr, "ntpnode: unknown option '%s'\n",
+				argv[optind - 1]);
 		usage(stderr);
-		return 2;
+		return NULL;
 	}
-	cmd = argv[optind];
-	if (strcmp(cmd, "run") != 0 && strcmp(cmd, "check") != 0) {
-		fprintf(stderr, "ntpnode: unknown command '%s'\n", cmd);
+	if (optind < argc) {
+		fprintf(stderr, "ntpnode: unexpected argument '%s'\n",
+			argv[optind]);
 		usage(stderr);
-		return 2;
+		return NULL;
 	}
 	if (!config) {
-		fprintf(stderr, "ntpnode: %s needs -c FILE\n", cmd);
+		fprintf(stderr, "ntpnode: %s needs -c FILE\n", argv[0]);
+		usage(stderr);
+	}
+	return config;
+}
+
+static int main_run(int argc, char **argv)
+{
+	const char *config = config_arg(argc, argv);
+
+	return config ? cmd_run(config) : 2;
+}
+
+static int main_check(int argc, char **argv)
+{
+	const char *config = config_arg(argc, argv);
+
+	return config ? cmd_check(config) : 2;
+}
+
+/*
+ * The commands: each parses its own options from an argv whose argv[0] is
+ * the command (so init/join can take --token without run knowing). A new
+ * command is one row.
+ */
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", main_run },
+	{ "check", main_check },
+};
+
+/* Options that take a separate value, so that their value is not taken
+ * for the command word ("ntpnode -c run.conf check"). */
+static int takes_value(const char *opt)
+{
+	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i, cmd = -1;
+	size_t k;
+
+	log_init("ntpnode", LOG_LVL_INFO);
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			printf("ntpnode %s\n", NTPNODE_VERSION);
+			return 0;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			cmd = i;
+			break;
+		}
+		if (takes_value(argv[i]))
+			i++;
+	}
+	if (cmd < 0) {
+		fprintf(stderr, "ntpnode: no command given\n");
 		usage(stderr);
 		return 2;
 	}
-	return strcmp(cmd, "run") == 0 ? cmd_run(config) : cmd_check(config);
+	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (strcmp(argv[cmd], commands[k].name) != 0)
+			continue;
+		/* Move the command word to the front: argv[1..] keeps the
+		 * options in the order they were given. */
+		char *word = argv[cmd];
+
+		memmove(&argv[2], &argv[1], sizeof(char *) * (size_t)(cmd - 1));
+		argv[1] = word;
+		return commands[k].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "ntpnode: unknown command '%s'\n", argv[cmd]);
+	usage(stderr);
+	return 2;
 }

@@ -124,6 +124,9 @@ has "$tmp/err" "unknown command 'frobnicate'"
 expect 2 "$node" run
 has "$tmp/err" "run needs -c FILE"
 expect 2 "$node" --no-such-option run -c x
+has "$tmp/err" "ntpnode: unknown option '--no-such-option'"
+expect 2 "$node" check -c
+has "$tmp/err" "ntpnode: -c needs a value"
 expect 2 "$node" check -c a b
 expect 0 "$node" --version
 has "$tmp/out" "ntpnode "
@@ -135,6 +138,8 @@ writeconf good 123 "$tmp/d" "$tmp/c.sock"
 expect 0 "$node" check -c "$tmp/good.conf"
 [ "$(cat "$tmp/out")" = "$tmp/good.conf: ok" ] || fail "check said: $(cat "$tmp/out")"
 expect 0 "$node" -c "$tmp/good.conf" check       # options in any order
+expect 0 "$node" --config="$tmp/good.conf" check
+expect 0 "$node" check -c /dev/null               # all defaults
 printf 'local stratum 3\nbogus 1\nlisten nowhere\n' >"$tmp/bad.conf"
 expect 1 "$node" check -c "$tmp/bad.conf"
 has "$tmp/err" "$tmp/bad.conf:2: unknown directive 'bogus'"
