@@ -260,4 +260,53 @@ assert r["rate_limited_answered"] >= 1, r
 EOF
 kill -TERM "$pid"
 wait "$pid" || fail "g did not exit cleanly"
+
+# --- no listen line: the wildcards, on the port of the `port` directive -----
+# A random high port (both families need the same one), retried if taken.
+for try in $(seq 10); do
+	wport=$((20000 + RANDOM % 40000))
+	cat >"$tmp/w.conf" <<EOF
+port $wport
+local stratum 10
+datadir $tmp/data-w
+control $tmp/w.sock
+EOF
+	"${nocap[@]}" "$node" run -c "$tmp/w.conf" >"$tmp/w.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	up=0
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		if "$ctl" -s "$tmp/w.sock" serverstats >/dev/null 2>&1; then
+			up=1
+			break
+		fi
+		sleep 0.05
+	done
+	[ "$up" = 1 ] && break
+	wait "$pid" 2>/dev/null || true
+	grep -q "cannot bind" "$tmp/w.log" || fail "wildcard node: $(cat "$tmp/w.log")"
+	[ "$try" = 10 ] && fail "no free port for the wildcard node"
+done
+has "$tmp/w.log" "serving NTP on 0.0.0.0:$wport"
+v6=1
+grep -q "IPv6 not available" "$tmp/w.log" && v6=0
+python3 - "$wport" "$v6" <<'EOF' || fail "wildcard node did not answer on both families"
+import socket, sys
+port = int(sys.argv[1])
+fams = [(socket.AF_INET, "127.0.0.1")]
+if sys.argv[2] == "1":
+    fams.append((socket.AF_INET6, "::1"))
+for fam, host in fams:
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    req = bytearray(48)
+    req[0] = (4 << 3) | 3
+    s.sendto(req, (host, port))
+    data, src = s.recvfrom(1024)
+    assert len(data) == 48 and data[0] & 7 == 4, host
+    assert src[0] == host, "reply from %s, asked %s" % (src[0], host)
+EOF
+kill -TERM "$pid"
+wait "$pid" || fail "wildcard node did not exit cleanly"
 echo "ok"
