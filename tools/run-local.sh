@@ -72,7 +72,10 @@ wait_serving() {
 			tail -n 20 "$(node_dir "$1")/ntpnode.log" >&2
 			return 1
 		fi
-		if "$build/tools/ntpbench" -p "$port" -n 1 -t 200 >/dev/null 2>&1; then
+		# Our PID must hold the port: a reply could come from somebody
+		# else's server if ours failed to bind.
+		if [[ "$(ss -Huanp "sport = :$port" 2>/dev/null)" == *"pid=$pid,"* ]] &&
+			"$build/tools/ntpbench" -p "$port" -n 1 -t 200 >/dev/null 2>&1; then
 			echo "run-local: ntpnode (PID $pid) serves NTP on 127.0.0.1:$port"
 			return 0
 		fi
