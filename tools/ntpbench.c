@@ -604,7 +604,26 @@ static void send_due(struct sock *s, const struct opts *o, int64_t now,
 struct span {
 	double wall;           /* seconds of sending */
 	double cpu;            /* our CPU seconds over the same span */
+	double wait;           /* seconds runnable but waiting for a CPU */
 };
+
+/*
+ * Seconds this thread waited on a run queue (/proc/self/schedstat, second
+ * field): on a shared machine, CPU + wait near 100 % means the load
+ * generator never idled, even if other jobs took part of its core.
+ */
+static double runq_wait_s(void)
+{
+	unsigned long long on_cpu, wait;
+	FILE *f = fopen("/proc/self/schedstat", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%llu %llu", &on_cpu, &wait);
+	fclose(f);
+	return n == 2 ? (double)wait / 1e9 : 0;
+}
 
 static double cpu_s(void)
 {
@@ -620,7 +639,8 @@ static void run(struct sock *socks, const struct opts *o, struct result *r,
 {
 	struct pollfd pfd[1024];
 	int64_t start, end, now, stop_at = 0, next_exp, wake, tmo_ns;
-	double cpu0 = cpu_s(), per_sock = o->rate / o->sockets;
+	double cpu0 = cpu_s(), wait0 = runq_wait_s();
+	double per_sock = o->rate / o->sockets;
 	uint64_t budget;
 	int i, got;
 
@@ -643,6 +663,7 @@ static void run(struct sock *socks, const struct opts *o, struct result *r,
 				send_due(&socks[i], o, end, start, UINT64_MAX, r);
 			stop_at = now;
 			sp->cpu = cpu_s() - cpu0;
+			sp->wait = runq_wait_s() - wait0;
 		}
 		for (i = 0; i < o->sockets && !stop_at; i++) {
 			budget = o->count ? o->count - r->sent : UINT64_MAX;
@@ -705,6 +726,7 @@ static void report(const struct opts *o, const struct result *r,
 	double rate = sp->wall > 0 ? (double)r->valid / sp->wall : 0;
 	double loss = r->sent ? 100.0 * (double)r->lost / (double)r->sent : 0;
 	double cpu = sp->wall > 0 ? 100.0 * sp->cpu / sp->wall : 0;
+	double wait = sp->wall > 0 ? 100.0 * sp->wait / sp->wall : 0;
 	int i;
 
 	if (o->json) {
@@ -725,12 +747,12 @@ static void report(const struct opts *o, const struct result *r,
 		       "\"overrun\":%llu,\"send_errors\":%llu,"
 		       "\"rtt_us\":{\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f},"
 		       "\"server_us\":{\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f},"
-		       "\"cpu_pct\":%.1f}\n",
+		       "\"cpu_pct\":%.1f,\"runq_wait_pct\":%.1f}\n",
 		       (unsigned long long)r->late, (unsigned long long)r->lost,
 		       loss, (unsigned long long)r->overrun,
 		       (unsigned long long)r->send_err, us(&r->rtt, .5),
 		       us(&r->rtt, .9), us(&r->rtt, .99), us(&r->server, .5),
-		       us(&r->server, .9), us(&r->server, .99), cpu);
+		       us(&r->server, .9), us(&r->server, .99), cpu, wait);
 		return;
 	}
 	printf("target %s port %s: %d sockets x %d in flight, %s, %u client "
@@ -754,7 +776,8 @@ static void report(const struct opts *o, const struct result *r,
 	       us(&r->rtt, .5), us(&r->rtt, .9), us(&r->rtt, .99));
 	printf("server T3-T2 us:  p50 %8.2f  p90 %8.2f  p99 %8.2f\n",
 	       us(&r->server, .5), us(&r->server, .9), us(&r->server, .99));
-	printf("load generator CPU: %.1f %% of one core\n", cpu);
+	printf("load generator CPU: %.1f %% of one core, %.1f %% waiting for "
+	       "a CPU\n", cpu, wait);
 }
 
 int main(int argc, char **argv)

@@ -83,34 +83,37 @@ for s in $servers; do
 done
 LIB_WRAP=()
 
-# utime + stime of PID in clock ticks (fields 14 and 15 of /proc/PID/stat,
-# counted after the parenthesised command name, which may hold spaces).
-cpu_ticks() {
-	local stat
-	stat=$(<"/proc/$1/stat")
-	stat=${stat##*) }
-	# shellcheck disable=SC2086
-	set -- $stat
-	echo $((${12} + ${13}))
+# sched_ns PID: "CPU_NS WAIT_NS" summed over the process's threads, from
+# /proc/PID/task/*/schedstat (time on a CPU, time runnable on a run queue).
+# CPU + wait near 100 % of the wall time means the process never idled.
+sched_ns() {
+	local f cpu=0 wait=0 c w _
+	for f in /proc/"$1"/task/*/schedstat; do
+		read -r c w _ <"$f" || continue
+		cpu=$((cpu + c)) wait=$((wait + w))
+	done
+	echo "$cpu $wait"
 }
 
 # bench NAME SERVER ARGS...: one ntpbench run on CPU 0 while sampling the
-# server's CPU time; writes $out/NAME.json with a "server_cpu_pct" added.
+# server's scheduler times; writes $out/NAME.json with server_cpu_pct and
+# server_runq_wait_pct added.
 bench() {
 	local name=$1 s=$2 t0 t1 w0 w1
 	shift 2
-	t0=$(cpu_ticks "${pid[$s]}")
+	t0=$(sched_ns "${pid[$s]}")
 	w0=$(date +%s%N)
 	nice -n "$nice_lvl" taskset -c 0 "$build/tools/ntpbench" -p "${port[$s]}" -o json "$@" \
 		>"$out/$name.json" || true
 	w1=$(date +%s%N)
-	t1=$(cpu_ticks "${pid[$s]}")
-	python3 - "$out/$name.json" "$((t1 - t0))" "$(getconf CLK_TCK)" \
-		"$((w1 - w0))" <<-'PY'
+	t1=$(sched_ns "${pid[$s]}")
+	python3 - "$out/$name.json" "$t0" "$t1" "$((w1 - w0))" <<-'PY'
 	import json, sys
-	path, ticks, hz, wall_ns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+	path, (c0, q0), (c1, q1), wall = (sys.argv[1], map(int, sys.argv[2].split()),
+	                                  map(int, sys.argv[3].split()), int(sys.argv[4]))
 	r = json.load(open(path))
-	r["server_cpu_pct"] = round(100.0 * ticks / hz / (wall_ns / 1e9), 1)
+	r["server_cpu_pct"] = round(100.0 * (c1 - c0) / wall, 1)
+	r["server_runq_wait_pct"] = round(100.0 * (q1 - q0) / wall, 1)
 	json.dump(r, open(path, "w"))
 	PY
 }
@@ -150,23 +153,29 @@ closed = {s: [load("closed-%d-%s" % (i, s)) for i in range(1, runs + 1)] for s i
 paced = {s: [load("paced-%d-%s" % (i, s)) for i in range(1, runs + 1)]
          for s in servers if s != "chronyd"}
 
-print("\nclosed loop: 4 sockets x 32 in flight, valid replies/s "
-      "(invalid, loss %, server CPU %, ntpbench CPU %)")
+print("\nclosed loop: 4 sockets x 32 in flight, valid replies/s (invalid, "
+      "loss %, server CPU+wait %, ntpbench CPU+wait %)")
 for i in range(runs):
     cells = []
     for s in servers:
         r = closed[s][i]
-        cells.append("%s %8.0f (%d, %.2f%%, %.0f%%, %.0f%%)" % (
+        cells.append("%s %7.0f (%d, %.2f%%, %.0f+%.0f%%, %.0f+%.0f%%)" % (
             s, r["valid_per_s"], r["invalid"], r["loss_pct"],
-            r["server_cpu_pct"], r["cpu_pct"]))
+            r["server_cpu_pct"], r["server_runq_wait_pct"],
+            r["cpu_pct"], r["runq_wait_pct"]))
     print("  run %d: %s" % (i + 1, "  ".join(cells)))
 m = {s: med([r["valid_per_s"] for r in closed[s]]) for s in servers}
 inv = {s: sum(r["invalid"] for r in closed[s] + paced.get(s, [])) for s in servers}
 print("  median: " + "  ".join("%s %.0f/s" % (s, m[s]) for s in servers))
 print("  invalid replies (all runs): " + "  ".join("%s %d" % (s, inv[s]) for s in servers))
 lg = {s: med([r["cpu_pct"] for r in closed[s]]) for s in servers}
+lgq = {s: med([r["cpu_pct"] + r["runq_wait_pct"] for r in closed[s]]) for s in servers}
 sc = {s: med([r["server_cpu_pct"] for r in closed[s]]) for s in servers}
-print("  median CPU %: " + "  ".join("%s server %.0f / ntpbench %.0f" % (s, sc[s], lg[s]) for s in servers))
+scq = {s: med([r["server_cpu_pct"] + r["server_runq_wait_pct"] for r in closed[s]])
+       for s in servers}
+print("  median CPU % (CPU+wait): " + "  ".join(
+    "%s server %.0f (%.0f) / ntpbench %.0f (%.0f)" % (s, sc[s], scq[s], lg[s], lgq[s])
+    for s in servers))
 
 # Replies per CPU-second of the server: on a shared machine a server rarely
 # gets its whole core, and this figure is much steadier than replies/s.
@@ -188,12 +197,14 @@ if "ntpnode" in servers:
         verdict.append(("ntpnode/chronyd >= 1.8", ratio >= 1.8))
     if "echo" in servers:
         ratio = m["ntpnode"] / m["echo"]
-        bound = lg["ntpnode"] >= 85
         print("  ratio ntpnode/echo: %.2f  (target >= 0.95 when ntpbench is the "
-              "bottleneck: it used %.0f %% of its core); per CPU-second %.2f" % (
-                  ratio, lg["ntpnode"], eff["ntpnode"] / eff["echo"]))
+              "bottleneck: it used %.0f %% of its core, %.0f %% with run-queue "
+              "wait); per CPU-second %.2f" % (
+                  ratio, lg["ntpnode"], lgq["ntpnode"], eff["ntpnode"] / eff["echo"]))
         verdict.append(("ntpnode/echo >= 0.95 with ntpbench >= 85% CPU",
-                        ratio >= 0.95 and bound))
+                        ratio >= 0.95 and lg["ntpnode"] >= 85))
+        verdict.append(("  same, ntpbench CPU+wait >= 85% (shared machine)",
+                        ratio >= 0.95 and lgq["ntpnode"] >= 85))
     verdict.append(("0 invalid from ntpnode", inv["ntpnode"] == 0))
 
 if paced:
