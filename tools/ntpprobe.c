@@ -30,7 +30,7 @@ struct probe {
 	int quiet;
 	/* answered samples, for the summary */
 	double *err;
-	long n_err, n_sent, n_sync;
+	long n_err, n_sent, n_sync, n_kod;
 	double max_jump;
 	int have_prev;
 	double prev_err;
@@ -118,6 +118,21 @@ static int query(struct probe *p, int fd, double t_rel)
 		ntp_decode(rep, &h);
 		if (h.mode != NTP_MODE_SERVER || h.org != q.xmt)
 			continue; /* stale or foreign: keep waiting */
+		if (h.stratum == 0 && h.leap == NTP_LEAP_UNSYNC) {
+			/* Kiss-o'-death (RFC 5905 7.4): no time in it. */
+			char code[5];
+
+			for (int k = 0; k < 4; k++) {
+				char ch = (char)(h.refid >> (24 - 8 * k));
+
+				code[k] = ch >= 'A' && ch <= 'Z' ? ch : '?';
+			}
+			code[4] = '\0';
+			p->n_kod++;
+			if (!p->quiet)
+				printf("%.3f kod %s\n", t_rel, code);
+			return 0;
+		}
 		li = h.leap;
 		stratum = h.stratum;
 		t2 = ntp_ts_to_ns(h.rec, t1);
@@ -164,9 +179,9 @@ static void summary(struct probe *p)
 		mx = fabs(p->err[p->n_err - 1]);
 	}
 	fprintf(stderr,
-		"summary sent %ld answered %ld sync %ld mean %.9f "
+		"summary sent %ld answered %ld sync %ld kod %ld mean %.9f "
 		"median_abs %.9f p95_abs %.9f max_abs %.9f max_jump %.9f\n",
-		p->n_sent, p->n_err, p->n_sync, mean, med, p95, mx,
+		p->n_sent, p->n_err, p->n_sync, p->n_kod, mean, med, p95, mx,
 		p->max_jump);
 }
 
@@ -175,8 +190,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: ntpprobe -a ADDR -p PORT [--status FILE] "
 		   "[--interval S] [--count N | --duration S]\n"
 		   "                [--timeout S] [-q]\n"
-		   "Prints 'T_REL ERROR LI STRATUM RTT' per answer "
-		   "('T_REL lost' otherwise)\n"
+		   "Prints 'T_REL ERROR LI STRATUM RTT' per answer, "
+		   "'T_REL kod CODE' per\nkiss-o'-death, 'T_REL lost' "
+		   "otherwise,\n"
 		   "and a summary line on stderr. ERROR = served - truth, s.\n");
 }
 

@@ -160,6 +160,9 @@ class Run:
                                                       self.source_opts()))
             f.write("listen %s.3 port %d\nallow 127.0.0.0/8\n"
                     "discipline virtual\ncontrol %s\ndatadir %s\n"
+                    # chronyd does not rate-limit unless told to; ntpnode
+                    # does by default, and 1 probe/s exceeds interval 3.
+                    "ratelimit off\n"
                     % (self.net, port, ctl, data))
         self.spawn(NOCAP + [self.a.ntpnode, "run", "-c", conf], "ntpnode")
         self.daemons["ntpnode"] = ("%s.3" % self.net, port, ctl)
@@ -242,6 +245,8 @@ def read_samples(path):
             w = ln.split()
             if len(w) == 2 and w[1] == "lost":
                 out.append((float(w[0]), None, False))
+            elif len(w) == 3 and w[1] == "kod":
+                out.append((float(w[0]), None, "kod"))
             elif len(w) == 5:
                 out.append((float(w[0]), float(w[1]),
                             w[2] != "3" and w[3] != "0"))
@@ -260,6 +265,7 @@ def analyse(samples, warmup):
     """Figures of one daemon in one run."""
     win = [s for s in samples if s[0] >= warmup]
     answered = [s for s in win if s[1] is not None]
+    kod = sum(1 for s in win if s[2] == "kod")
     errs = [abs(s[1]) for s in answered]
     synced = [s for s in answered if s[2]]
     jump = 0.0
@@ -274,7 +280,7 @@ def analyse(samples, warmup):
                    if s[1] is not None and s[2] and
                    abs(s[1]) > FOLLOW_THRESHOLD)
     return {
-        "sent": len(win), "answered": len(answered),
+        "sent": len(win), "answered": len(answered), "kod": kod,
         "median": statistics.median(errs) if errs else float("nan"),
         "p95": pct(errs, 0.95), "max": max(errs) if errs else float("nan"),
         "sync": len(synced) / len(answered) if answered else 0.0,
@@ -334,6 +340,8 @@ def main():
     ap.add_argument("--build", required=True, help="release build dir")
     ap.add_argument("--chronyd", required=True)
     ap.add_argument("--ntpctl", default=None)
+    ap.add_argument("--ntpnode", default=None,
+                    help="ntpnode binary (default BUILD/node/ntpnode)")
     ap.add_argument("--quick", action="store_true",
                     help="1 seed, 10 s warm-up, 20 s measured")
     ap.add_argument("--seeds", default="1,2,3")
@@ -351,7 +359,8 @@ def main():
         a.seeds, a.warmup, a.measure = "1", 10, 20
     a.ntpsim = os.path.join(a.build, "tools", "ntpsim")
     a.ntpprobe = os.path.join(a.build, "tools", "ntpprobe")
-    a.ntpnode = os.path.join(a.build, "node", "ntpnode")
+    if a.ntpnode is None:
+        a.ntpnode = os.path.join(a.build, "node", "ntpnode")
     if a.ntpctl is None:
         a.ntpctl = os.path.join(a.build, "tools", "ntpctl")
     a.daemons = a.daemons.split(",")
@@ -386,10 +395,11 @@ def main():
                 f["died"] = d in dead
                 results[sc][d].append(f)
                 log("  %-8s median %s us  p95 %s us  max %s us  sync %5.1f %%"
-                    "  jump %s us  followed %d%s" %
+                    "  jump %s us  followed %d  answered %d/%d kod %d%s" %
                     (d, fmt_us(f["median"]), fmt_us(f["p95"]),
                      fmt_us(f["max"]), 100 * f["sync"], fmt_us(f["jump"]),
-                     f["followed"], "  DIED" if f["died"] else ""))
+                     f["followed"], f["answered"], f["sent"], f["kod"],
+                     "  DIED" if f["died"] else ""))
     conv = {}
     if not a.no_convergence:
         for seed in seeds:

@@ -25,11 +25,12 @@ rnd() { echo $((RANDOM % 250 + 2)); }
 
 for try in 1 2 3 4 5; do
 	net="127.$(rnd).$(rnd)"
-	a="$net.11" b="$net.12" c="$net.13"
+	a="$net.11" b="$net.12" c="$net.13" k="$net.14"
 	"$sim" --seed 7 --truth-offset 0.1 --status "$dir/status" \
 		-s "$a,offset=250ms,stratum=2,refid=10.1.2.3" \
 		-s "$b,delay=20ms,fwd=30ms,loss=30" \
 		-s "$c,offset=-5ms,step=1s:500ms" \
+		-s "$k,kod=RATE" \
 		>"$dir/sim.out" 2>"$dir/sim.err" &
 	pid=$!
 	for _ in $(seq 50); do
@@ -73,6 +74,12 @@ sleep 1
 awk '$2 != "lost" { n++; if ($2 < 0.494 || $2 > 0.496) bad++ }
      END { exit !(n == 3 && bad == 0) }' "$dir/c.out" ||
 	fail "server c: $(cat "$dir/c.out")"
+
+# Server k: kiss-o'-death RATE on every request.
+"$probe" -a "$k" -p "$(port "$k")" --count 2 --interval 0.05 >"$dir/k.out" \
+	2>"$dir/k.sum"
+[ "$(grep -c ' kod RATE$' "$dir/k.out")" = 2 ] ||
+	fail "server k: $(cat "$dir/k.out")"
 
 # Clean stop on SIGTERM, with per-server counters.
 kill "$pid"
