@@ -304,7 +304,48 @@ err:
 	return rc;
 }
 
+int msgcodec_encode_app(raft_id sender, const void *buf, size_t len,
+			size_t max, uint8_t **out, size_t *out_len)
+{
+	Ntpmc__RaftMsg m = NTPMC__RAFT_MSG__INIT;
+	uint8_t *b;
+	size_t n;
+
+	m.codec = MSGCODEC_VERSION;
+	m.server_id = sender;
+	m.body_case = NTPMC__RAFT_MSG__BODY_APP;
+	m.app.data = (uint8_t *)buf;
+	m.app.len = len;
+	n = ntpmc__raft_msg__get_packed_size(&m);
+	if (n > max)
+		return -E2BIG;
+	b = malloc(n);
+	if (b == NULL)
+		return -ENOMEM;
+	ntpmc__raft_msg__pack(&m, b);
+	*out = b;
+	*out_len = n;
+	return 0;
+}
+
 int msgcodec_decode(const uint8_t *buf, size_t len, struct raft_message *msg)
+{
+	uint8_t *app = NULL;
+	size_t app_len = 0;
+	int rc;
+
+	rc = msgcodec_decode_frame(buf, len, msg, &app, &app_len);
+	if (rc == 0 && app != NULL) {
+		free(app);
+		memset(msg, 0, sizeof(*msg));
+		rc = -EINVAL;
+	}
+	return rc;
+}
+
+int msgcodec_decode_frame(const uint8_t *buf, size_t len,
+			  struct raft_message *msg, uint8_t **app,
+			  size_t *app_len)
 {
 	struct budget b;
 	ProtobufCAllocator alloc = { budget_alloc, budget_free, &b };
@@ -312,6 +353,8 @@ int msgcodec_decode(const uint8_t *buf, size_t len, struct raft_message *msg)
 	int rc = -EINVAL;
 
 	memset(msg, 0, sizeof(*msg));
+	*app = NULL;
+	*app_len = 0;
 	/* Enough for the structures of any honest message of this size
 	 * (an entry is at least 6 bytes on the wire and ~56 in memory). */
 	b.left = 16 * len + 65536;
@@ -413,6 +456,16 @@ int msgcodec_decode(const uint8_t *buf, size_t len, struct raft_message *msg)
 		q->last_log_term = p->last_log_term;
 		break;
 	}
+	case NTPMC__RAFT_MSG__BODY_APP:
+		*app = malloc(m->app.len ? m->app.len : 1);
+		if (*app == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (m->app.len > 0)
+			memcpy(*app, m->app.data, m->app.len);
+		*app_len = m->app.len;
+		break;
 	default:
 		goto out;
 	}

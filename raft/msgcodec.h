@@ -35,6 +35,17 @@ int msgcodec_encode(const struct raft_message *msg, raft_id sender,
  * left NULL. On error nothing is left allocated.
  */
 int msgcodec_decode(const uint8_t *buf, size_t len, struct raft_message *msg);
+/*
+ * Application messages (raft/transport.h send_app) share the frame:
+ * encode_app wraps buf; decode_frame decodes either kind: for an app
+ * message it returns 0 with msg->type == 0, msg->server_id the claimed
+ * sender, and *app / *app_len a malloc()ed copy (NULL, 0 for raft).
+ */
+int msgcodec_encode_app(raft_id sender, const void *buf, size_t len,
+			size_t max, uint8_t **out, size_t *out_len);
+int msgcodec_decode_frame(const uint8_t *buf, size_t len,
+			  struct raft_message *msg, uint8_t **app,
+			  size_t *app_len);
 /* Frees the dynamic parts of a decoded message the driver did not take. */
 void msgcodec_release(struct raft_message *msg);
 

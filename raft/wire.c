@@ -17,18 +17,21 @@ const char *wire_drop_name(enum wire_drop d)
 		[WIRE_DROP_QUEUE_FULL] = "queue_full",
 		[WIRE_DROP_UNENCODABLE] = "unencodable",
 		[WIRE_DROP_NO_ROUTE] = "no_route",
+		[WIRE_DROP_NOT_MEMBER] = "not_member",
+		[WIRE_DROP_NO_APP] = "no_app",
 	};
 
 	return (unsigned)d < WIRE_DROP_COUNT ? names[d] : "unknown";
 }
 
 void wire_rx_init(struct wire_rx *rx, struct chan *chan, uint64_t peer_id,
-		  struct wire_stats *stats)
+		  bool joiner, struct wire_stats *stats)
 {
 	memset(rx, 0, sizeof(*rx));
 	frame_reader_init(&rx->fr, CHAN_RECORD_MAX);
 	rx->chan = chan;
 	rx->peer_id = peer_id;
+	rx->joiner = joiner;
 	rx->stats = stats;
 }
 
@@ -56,11 +59,11 @@ static int sender_ok(const struct wire_rx *rx, const struct raft_message *m)
 }
 
 static int one_record(struct wire_rx *rx, const uint8_t *rec, size_t len,
-		      wire_deliver_fn deliver, void *ctx)
+		      const struct wire_sink *sink)
 {
 	struct raft_message m;
-	uint8_t *pt;
-	size_t n = 0;
+	uint8_t *pt, *app = NULL;
+	size_t n = 0, app_len = 0;
 	int rc;
 
 	if (len < CHAN_OVERHEAD) {
@@ -78,7 +81,7 @@ static int one_record(struct wire_rx *rx, const uint8_t *rec, size_t len,
 	rc = 0;
 	if (n == 0)
 		goto out; /* keepalive */
-	if (msgcodec_decode(pt, n, &m) != 0) {
+	if (msgcodec_decode_frame(pt, n, &m, &app, &app_len) != 0) {
 		rx->stats->drops[WIRE_DROP_MALFORMED]++;
 		goto out;
 	}
@@ -87,15 +90,31 @@ static int one_record(struct wire_rx *rx, const uint8_t *rec, size_t len,
 		rx->stats->drops[WIRE_DROP_WRONG_ID]++;
 		goto out;
 	}
+	if (app != NULL) {
+		if (sink->app == NULL) {
+			rx->stats->drops[WIRE_DROP_NO_APP]++;
+			goto out;
+		}
+		rx->stats->frames_rx++;
+		sink->app(sink->ctx, app, app_len);
+		goto out;
+	}
+	if (rx->joiner) {
+		/* Not a member yet: its votes and entries mean nothing. */
+		msgcodec_release(&m);
+		rx->stats->drops[WIRE_DROP_NOT_MEMBER]++;
+		goto out;
+	}
 	rx->stats->frames_rx++;
-	deliver(ctx, &m);
+	sink->raft(sink->ctx, &m);
 out:
+	free(app);
 	free(pt);
 	return rc;
 }
 
 int wire_rx_feed(struct wire_rx *rx, const uint8_t *data, size_t n,
-		 wire_deliver_fn deliver, void *ctx)
+		 const struct wire_sink *sink)
 {
 	const uint8_t *rec;
 	size_t used, len;
@@ -114,7 +133,7 @@ int wire_rx_feed(struct wire_rx *rx, const uint8_t *data, size_t n,
 		data += used;
 		n -= used;
 		if (rc == 1) {
-			rc = one_record(rx, rec, len, deliver, ctx);
+			rc = one_record(rx, rec, len, sink);
 			if (rc != 0)
 				return rc;
 		}
@@ -122,20 +141,13 @@ int wire_rx_feed(struct wire_rx *rx, const uint8_t *data, size_t n,
 	return 0;
 }
 
-int wire_tx_seal(struct chan *chan, const struct raft_message *msg,
-		 uint64_t self, struct wire_stats *stats, uint8_t **out,
-		 size_t *len)
+/* Seals pt (consumed). */
+static int seal(struct chan *chan, uint8_t *pt, size_t n,
+		struct wire_stats *stats, uint8_t **out, size_t *len)
 {
-	uint8_t *pt = NULL, *rec;
-	size_t n = 0;
+	uint8_t *rec;
 	int rc;
 
-	*out = NULL;
-	rc = msgcodec_encode(msg, self, CHAN_PLAIN_MAX, &pt, &n);
-	if (rc != 0) {
-		stats->drops[WIRE_DROP_UNENCODABLE]++;
-		return rc;
-	}
 	rec = malloc(chan_sealed_len(n));
 	if (rec == NULL) {
 		free(pt);
@@ -147,8 +159,52 @@ int wire_tx_seal(struct chan *chan, const struct raft_message *msg,
 		free(rec);
 		return rc;
 	}
-	stats->frames_tx++;
+	if (stats != NULL)
+		stats->frames_tx++;
 	*out = rec;
 	*len = chan_sealed_len(n);
 	return 0;
+}
+
+int wire_tx_seal(struct chan *chan, const struct raft_message *msg,
+		 uint64_t self, struct wire_stats *stats, uint8_t **out,
+		 size_t *len)
+{
+	uint8_t *pt = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	rc = msgcodec_encode(msg, self, CHAN_PLAIN_MAX, &pt, &n);
+	if (rc != 0) {
+		stats->drops[WIRE_DROP_UNENCODABLE]++;
+		return rc;
+	}
+	return seal(chan, pt, n, stats, out, len);
+}
+
+int wire_tx_seal_app(struct chan *chan, const void *buf, size_t len,
+		     uint64_t self, struct wire_stats *stats, uint8_t **out,
+		     size_t *out_len)
+{
+	uint8_t *pt = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	rc = msgcodec_encode_app(self, buf, len, CHAN_PLAIN_MAX, &pt, &n);
+	if (rc != 0) {
+		stats->drops[WIRE_DROP_UNENCODABLE]++;
+		return rc;
+	}
+	return seal(chan, pt, n, stats, out, out_len);
+}
+
+int wire_tx_seal_ping(struct chan *chan, uint8_t **out, size_t *out_len)
+{
+	uint8_t *pt = malloc(1);
+
+	if (pt == NULL)
+		return -ENOMEM;
+	return seal(chan, pt, 0, NULL, out, out_len);
 }

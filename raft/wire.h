@@ -7,6 +7,7 @@
 #ifndef NTPMC_WIRE_H
 #define NTPMC_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,8 @@ enum wire_drop {
 	WIRE_DROP_QUEUE_FULL, /* send queue to a peer full */
 	WIRE_DROP_UNENCODABLE, /* outgoing message over the size cap */
 	WIRE_DROP_NO_ROUTE,  /* outgoing message to an unusable address */
+	WIRE_DROP_NOT_MEMBER, /* raft message from a joiner's connection */
+	WIRE_DROP_NO_APP,    /* app message with nobody to take it */
 	WIRE_DROP_COUNT
 };
 const char *wire_drop_name(enum wire_drop d);
@@ -36,17 +39,24 @@ struct wire_stats {
 	uint64_t conns_in, conns_out, conns_closed;
 };
 
-typedef void (*wire_deliver_fn)(void *ctx, struct raft_message *msg);
+/* Where decoded frames go. raft takes ownership of msg's dynamic parts
+ * (raft/transport.h); app's buf is only valid during the call. */
+struct wire_sink {
+	void (*raft)(void *ctx, struct raft_message *msg);
+	void (*app)(void *ctx, const uint8_t *buf, size_t len);
+	void *ctx;
+};
 
 struct wire_rx {
 	struct frame_reader fr;
 	struct chan *chan; /* borrowed */
 	uint64_t peer_id;
+	bool joiner; /* authenticated by a token: app messages only */
 	struct wire_stats *stats;
 };
 
 void wire_rx_init(struct wire_rx *rx, struct chan *chan, uint64_t peer_id,
-		  struct wire_stats *stats);
+		  bool joiner, struct wire_stats *stats);
 void wire_rx_free(struct wire_rx *rx);
 /*
  * Feeds bytes received from the peer; every authentic, well-formed frame
@@ -55,7 +65,7 @@ void wire_rx_free(struct wire_rx *rx);
  * connection must be closed (oversized or forged record; already counted).
  */
 int wire_rx_feed(struct wire_rx *rx, const uint8_t *data, size_t n,
-		 wire_deliver_fn deliver, void *ctx);
+		 const struct wire_sink *sink);
 /* The peer closed: counts a truncated record if one was pending. */
 void wire_rx_eof(struct wire_rx *rx);
 
@@ -67,5 +77,12 @@ void wire_rx_eof(struct wire_rx *rx);
 int wire_tx_seal(struct chan *chan, const struct raft_message *msg,
 		 uint64_t self, struct wire_stats *stats, uint8_t **out,
 		 size_t *len);
+
+/* Same for an application message. */
+int wire_tx_seal_app(struct chan *chan, const void *buf, size_t len,
+		     uint64_t self, struct wire_stats *stats, uint8_t **out,
+		     size_t *out_len);
+/* A keepalive: an empty record. */
+int wire_tx_seal_ping(struct chan *chan, uint8_t **out, size_t *out_len);
 
 #endif
