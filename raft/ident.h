@@ -40,6 +40,9 @@ struct ident_store {
 
 /* Loads the keys from st, or creates and stores them on first use. */
 int ident_load_or_create(const struct ident_store *st, struct ident **out);
+/* The same, in storage/st.h's node-local table (raft/ident_st.c). */
+struct st;
+int ident_load_st(struct st *st, struct ident **out);
 /* Fresh keys kept only in memory (tests, tools). */
 int ident_generate(struct ident **out);
 void ident_free(struct ident *id);

@@ -192,6 +192,18 @@ void token_id(const uint8_t secret[TOKEN_SECRET_LEN], uint8_t id[TOKEN_ID_LEN])
 	derive(secret, "ntpmc token id v1", id, TOKEN_ID_LEN);
 }
 
+uint64_t token_id_u64(const uint8_t secret[TOKEN_SECRET_LEN])
+{
+	uint8_t id[TOKEN_ID_LEN];
+	uint64_t v = 0;
+	int i;
+
+	token_id(secret, id);
+	for (i = 0; i < TOKEN_ID_LEN; i++)
+		v = v << 8 | id[i];
+	return v;
+}
+
 void token_id_hex(const uint8_t id[TOKEN_ID_LEN], char out[TOKEN_ID_HEX_LEN])
 {
 	sodium_bin2hex(out, TOKEN_ID_HEX_LEN, id, TOKEN_ID_LEN);

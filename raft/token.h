@@ -65,6 +65,8 @@ void token_wipe(struct token *t);
 
 void token_id(const uint8_t secret[TOKEN_SECRET_LEN],
 	      uint8_t id[TOKEN_ID_LEN]);
+/* The id as the FSM's uint64 (big-endian, so its %016llx is the hex). */
+uint64_t token_id_u64(const uint8_t secret[TOKEN_SECRET_LEN]);
 void token_id_hex(const uint8_t id[TOKEN_ID_LEN], char out[TOKEN_ID_HEX_LEN]);
 /* The stored verifier and MAC key (the "hash" the FSM keeps). */
 void token_key(const uint8_t secret[TOKEN_SECRET_LEN],

@@ -12,6 +12,7 @@
 
 #include "raft/ident.h"
 #include "raft/token.h"
+#include "storage/st.h"
 
 /* An in-memory node-local table with st_local_get/put's contract. */
 struct memst {
@@ -101,6 +102,29 @@ static void ident_damaged_store_refused(void **state)
 	ident_free(a);
 	m.len[0] = 31; /* truncated key: never silently replaced */
 	assert_int_equal(ident_load_or_create(&st, &a), -EINVAL);
+}
+
+/* The real node-local store: the identity survives a reopen. */
+static void ident_in_lmdb(void **state)
+{
+	char dir[] = "/tmp/ntpmc-ident-XXXXXX", cmd[64];
+	uint8_t pk[IDENT_PK_LEN];
+	struct ident *a;
+	struct st *st;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(st_open(&st, dir, 0), 0);
+	assert_int_equal(ident_load_st(st, &a), 0);
+	memcpy(pk, ident_public(a), sizeof(pk));
+	ident_free(a);
+	st_close(st);
+	assert_int_equal(st_open(&st, dir, 0), 0);
+	assert_int_equal(ident_load_st(st, &a), 0);
+	assert_memory_equal(pk, ident_public(a), sizeof(pk));
+	ident_free(a);
+	st_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 /* wg's format: clamped private key, public = X25519 base point mult. */
@@ -240,6 +264,14 @@ static void token_mac_and_ids(void **state)
 	token_key(t.secret, k);
 	token_key(t2.secret, k2);
 	token_id(t.secret, id);
+	{
+		char hex[TOKEN_ID_HEX_LEN], hex2[TOKEN_ID_HEX_LEN + 8];
+
+		token_id_hex(id, hex);
+		snprintf(hex2, sizeof(hex2), "%016llx",
+			 (unsigned long long)token_id_u64(t.secret));
+		assert_string_equal(hex, hex2);
+	}
 	/* The stored values reveal nothing of the secret directly. */
 	assert_memory_not_equal(k, t.secret, 32);
 	assert_memory_not_equal(id, k, TOKEN_ID_LEN);
@@ -294,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(ident_persists),
 		cmocka_unit_test(ident_damaged_store_refused),
+		cmocka_unit_test(ident_in_lmdb),
 		cmocka_unit_test(wg_key_format),
 		cmocka_unit_test(wg_pubkey_vector),
 		cmocka_unit_test(fingerprint_stable),
