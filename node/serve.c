@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,13 +255,20 @@ static int probe(struct serve_addr *a)
 	return 0;
 }
 
+/*
+ * `received` (word 0) is stored last with release, and serve_get_stats
+ * loads it first with acquire: a reader that sees a batch's datagrams in
+ * `received` sees every other counter of that batch too.
+ */
 static void stats_flush(struct worker *w, const struct serve_stats *d)
 {
 	uint64_t *dst = (uint64_t *)&w->stats;
 	const uint64_t *src = (const uint64_t *)d;
 	size_t i;
 
-	for (i = 0; i < STAT_WORDS; i++) {
+	_Static_assert(offsetof(struct serve_stats, received) == 0,
+		       "received is the first word");
+	for (i = STAT_WORDS - 1; i > 0; i--) {
 		if (src[i])
 			__atomic_store_n(&dst[i],
 					 __atomic_load_n(&dst[i],
@@ -268,6 +276,9 @@ static void stats_flush(struct worker *w, const struct serve_stats *d)
 						 src[i],
 					 __ATOMIC_RELAXED);
 	}
+	__atomic_store_n(&dst[0],
+			 __atomic_load_n(&dst[0], __ATOMIC_RELAXED) + src[0],
+			 __ATOMIC_RELEASE);
 }
 
 /* Kernel receive time and the request's local address from the cmsgs. */
@@ -731,7 +742,8 @@ void serve_get_stats(const struct serve *s, struct serve_stats *out)
 	for (t = 0; t < s->nthreads; t++) {
 		const uint64_t *src = (const uint64_t *)&s->w[t]->stats;
 
-		for (i = 0; i < STAT_WORDS; i++)
+		dst[0] += __atomic_load_n(&src[0], __ATOMIC_ACQUIRE);
+		for (i = 1; i < STAT_WORDS; i++)
 			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	}
 }

@@ -373,6 +373,47 @@ static void test_ipv6_wildcard(void **state)
 	serve_stop(s);
 }
 
+/* The daemon's path: conf_load_text over conf_defaults, then serve. */
+static void test_from_config_text(void **state)
+{
+	static const char text[] =
+		"listen 127.0.0.1 port 0\n"
+		"serve-threads 2\n"
+		"ratelimit interval 10 burst 1 leak 1 entries 1024\n"
+		"deny 10.0.0.0/8\n";
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	struct ntp_hdr h;
+	uint8_t req[128], rep[256];
+	int fd = client(AF_INET), i, normal = 0, kod = 0;
+
+	tstate_set_local(10);
+	assert_int_equal(conf_load_text(&cf, "test.conf", text), 0);
+	s = serve_start(&cf);
+	assert_non_null(s);
+	/* Burst 1, leak 1: pass, then over-limit leak, KoD, leak, KoD. */
+	for (i = 0; i < 5; i++) {
+		make_req(req, 4, 3, (uint64_t)i);
+		send_to(fd, "127.0.0.1", port_of(s, 0), req, 48);
+		assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from),
+				 48);
+		ntp_decode(rep, &h);
+		if (h.stratum == 0 && h.refid == NTP_KOD_RATE)
+			kod++;
+		else if (h.stratum == 10)
+			normal++;
+	}
+	assert_int_equal(normal, 3);
+	assert_int_equal(kod, 2);
+	/* Counters are flushed after the send: wait for the last batch. */
+	wait_received(s, 5, &st);
+	assert_int_equal(st.replied, 5);
+	assert_int_equal(st.rl_leaked, 2);
+	close(fd);
+	serve_stop(s);
+}
+
 static void test_hist(void **state)
 {
 	struct serve_stats st;
@@ -404,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_kod),
 		cmocka_unit_test(test_acl_and_pktinfo),
 		cmocka_unit_test(test_ipv6_wildcard),
+		cmocka_unit_test(test_from_config_text),
 	};
 
 	log_init("test_serve", LOG_LVL_WARN);
