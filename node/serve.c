@@ -189,7 +189,7 @@ static uint16_t get_port(const struct sockaddr_storage *ss)
 /* A socket for one address; reuseport for the serving group. */
 static int open_sock(const struct serve_addr *a, int reuseport)
 {
-	int fd, one = 1, rcvbuf = RCVBUF_BYTES;
+	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
 	struct timeval tmo = { 0, 200000 };
 	int fam = a->ss.ss_family;
 
@@ -224,7 +224,9 @@ static int open_sock(const struct serve_addr *a, int reuseport)
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	return fd;
 fail:
+	err = errno;
 	close(fd);
+	errno = err;
 	return -1;
 }
 
@@ -241,8 +243,13 @@ static int probe(struct serve_addr *a)
 	int fd = open_sock(a, 0);
 
 	if (fd < 0) {
-		log_warn("cannot bind %s (in use by another process?)",
-			 addr_str(&a->ss, buf, sizeof(buf)));
+		if (errno == EADDRINUSE)
+			log_warnx("cannot bind %s: in use by another process "
+				  "(a second ntpnode, or another NTP server)",
+				  addr_str(&a->ss, buf, sizeof(buf)));
+		else
+			log_warn("cannot bind %s",
+				 addr_str(&a->ss, buf, sizeof(buf)));
 		return -1;
 	}
 	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
@@ -671,9 +678,18 @@ struct serve *serve_start(const struct conf *c)
 		log_warnx("IPv6 not available: serving IPv4 only");
 		s->naddrs = 1;
 	}
-	for (i = 0; i < s->naddrs; i++)
-		if (probe(&s->addrs[i]) < 0)
-			goto fail;
+	for (i = 0; i < s->naddrs; i++) {
+		if (probe(&s->addrs[i]) == 0)
+			continue;
+		/* The default :: on a host with IPv6 disabled (sysctl): no
+		 * address to bind; serve IPv4 rather than nothing. */
+		if (c->n_listen == 0 && i == 1 && errno == EADDRNOTAVAIL) {
+			log_warnx("IPv6 not available: serving IPv4 only");
+			s->naddrs = 1;
+			break;
+		}
+		goto fail;
+	}
 	ncpu = c->serve_threads > 0 ? c->serve_threads :
 				      sysconf(_SC_NPROCESSORS_ONLN);
 	s->nthreads = ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS :
