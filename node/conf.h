@@ -71,6 +71,17 @@ struct conf {
 	char datadir[PATH_MAX];
 	enum conf_discipline discipline;
 	struct conf_time time;      /* time engine (conftime.h) */
+
+	/* Cluster (node/conf_cluster.c); zero values mean the defaults. */
+	char node_name[65];             /* "" until loaded: the host name */
+	int cluster_listen_set;         /* 0: standalone */
+	struct conf_listen cluster_listen; /* port filled in */
+	char cluster_advertise[262];    /* "host:port", "" = cluster-listen */
+	char provider[16];              /* aws | gcp | other */
+	char region[65];
+	unsigned election_timeout_ms;   /* 0: 500 */
+	unsigned heartbeat_timeout_ms;  /* 0: 50 */
+	size_t mapsize;                 /* bytes; 0: the store's default */
 };
 
 void conf_defaults(struct conf *c);

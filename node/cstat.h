@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSTAT_NAME_MAX 64
-#define CSTAT_ADDR_MAX 80
+#define CSTAT_NAME_MAX 72
+#define CSTAT_ADDR_MAX 272
 
 enum cstat_sync { CSTAT_SYNC_UNKNOWN = -1, CSTAT_UNSYNC = 0, CSTAT_SYNC = 1 };
 

@@ -1,0 +1,911 @@
+/*
+ * cluster: life cycle of the node's cluster side: init (bootstrap), join
+ * (token handshake, then spare -> standby -> voter), run; the raft timer;
+ * application messages (joins, forwarded control requests, member status);
+ * the leader's role policy (node/cpol.h).
+ */
+#include "node/cluster.h"
+#include "node/cluster_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "node/ckey.h"
+#include <arpa/inet.h>
+#include "node/cpol.h"
+#include "node/ctl.h"
+#include "node/log.h"
+#include "node/tstate.h"
+
+
+/* ---------------------------------------------------------------- */
+/* small helpers */
+
+uint64_t cl_now(const struct cluster *cl)
+{
+	return uv_now(cl->loop);
+}
+
+uint64_t cl_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static raft_time drv_now(void *data)
+{
+	struct cluster *cl = data;
+
+	return uv_now(cl->loop);
+}
+
+int cl_is_leader(struct cluster *cl)
+{
+	return cl->drv && raft_state(drv_raft(cl->drv)) == RAFT_LEADER;
+}
+
+uint64_t cl_leader_id(struct cluster *cl)
+{
+	raft_id id = 0;
+	const char *addr = NULL;
+
+	if (!cl->drv)
+		return 0;
+	raft_leader(drv_raft(cl->drv), &id, &addr);
+	return id;
+}
+
+struct cl_peer *cl_peer(struct cluster *cl, uint64_t id, int create)
+{
+	unsigned i;
+
+	for (i = 0; i < cl->n_peers; i++)
+		if (cl->peers[i].id == id)
+			return &cl->peers[i];
+	if (!create || cl->n_peers == CL_MAX_PEERS)
+		return NULL;
+	memset(&cl->peers[cl->n_peers], 0, sizeof(cl->peers[0]));
+	cl->peers[cl->n_peers].id = id;
+	return &cl->peers[cl->n_peers++];
+}
+
+static unsigned election_ms(const struct cluster *cl)
+{
+	const char *v = cl->fsm ? fsm_config_get(cl->fsm, "election-timeout") :
+				  NULL;
+
+	if (v)
+		return (unsigned)atoi(v);
+	return cl->conf->election_timeout_ms ? cl->conf->election_timeout_ms :
+					       DRV_ELECTION_TIMEOUT_MS;
+}
+
+/* Heard from within the election timeout (at least 3 status periods). */
+int cl_reachable(struct cluster *cl, uint64_t id)
+{
+	struct cl_peer *p;
+	uint64_t lim = election_ms(cl);
+
+	if (id == cl->self)
+		return 1;
+	if (lim < 3 * CL_STATUS_EVERY_MS)
+		lim = 3 * CL_STATUS_EVERY_MS;
+	p = cl_peer(cl, id, 0);
+	return p && p->last_ms && cl_now(cl) - p->last_ms <= lim;
+}
+
+const char *cl_raft_err(int rc)
+{
+	switch (rc) {
+	case RAFT_NOTLEADER:
+		return "not the leader (leadership changed): retry";
+	case RAFT_NOSPACE:
+		return "no space left in the store on a majority of voters "
+		       "(RAFT_NOSPACE): write refused; free disk space or "
+		       "raise mapsize";
+	case RAFT_CANTCHANGE:
+		return "a configuration change is already in progress: retry";
+	case RAFT_LEADERSHIPLOST:
+		return "leadership lost before the change committed: retry";
+	case RAFT_NOMEM:
+		return "out of memory";
+	default:
+		return raft_strerror(rc);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* raft timer and the wrapped receiver */
+
+static void on_tick(uv_timer_t *t)
+{
+	struct cluster *cl = t->data;
+
+	drv_tick(cl->drv);
+	cl_rearm(cl);
+}
+
+void cl_rearm(struct cluster *cl)
+{
+	raft_time next, now = uv_now(cl->loop);
+
+	if (!cl->drv || drv_failed(cl->drv))
+		return;
+	next = drv_next_timeout(cl->drv);
+	uv_timer_start(&cl->tick, on_tick, next > now ? next - now : 0, 0);
+}
+
+static void on_raft_recv(void *owner, struct raft_message *msg)
+{
+	struct cluster *cl = owner;
+	struct cl_peer *p = cl_peer(cl, msg->server_id, 1);
+
+	if (p)
+		p->last_ms = cl_now(cl);
+	cl->drv_recv(cl->drv_owner, msg);
+	cl_rearm(cl);
+}
+
+/* ---------------------------------------------------------------- */
+/* proposals */
+
+static void pend_add(struct cluster *cl, struct cl_pend *p)
+{
+	p->deadline = cl_now(cl) + CL_PROPOSE_DEADLINE_MS;
+	p->next = cl->pend;
+	cl->pend = p;
+}
+
+void cl_pend_finish(struct cluster *cl, struct cl_pend *p, int err,
+			int result)
+{
+	struct cl_pend **pp;
+
+	for (pp = &cl->pend; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->done)
+		p->done(cl, p, err, result);
+	free(p->arg);
+	free(p);
+}
+
+int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
+	       struct cl_req *req, void *arg)
+{
+	struct raft *r = drv_raft(cl->drv);
+	struct cl_pend *p, **pp;
+	uint64_t index, term;
+	int rc;
+
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		free(buf);
+		free(arg);
+		return RAFT_NOMEM;
+	}
+	/* Registered first: a single voter applies inside drv_submit, which
+	 * then finishes (and frees) p before returning. */
+	p->index = raft_last_index(r) + 1;
+	p->term = raft_current_term(r);
+	p->done = done;
+	p->req = req;
+	p->arg = arg;
+	pend_add(cl, p);
+	rc = drv_submit(cl->drv, buf, len, &index, &term);
+	free(buf);
+	if (rc == 0) {
+		cl_rearm(cl);
+		return 0;
+	}
+	for (pp = &cl->pend; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			free(p->arg);
+			free(p);
+			break;
+		}
+	return rc;
+}
+
+int cl_change(struct cluster *cl, const struct raft_configuration *conf,
+	      cl_pend_fn done, struct cl_req *req, void *arg)
+{
+	struct cl_pend *p;
+	uint64_t index;
+	int rc;
+
+	if (cl->conf_busy) {
+		free(arg);
+		return RAFT_CANTCHANGE;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		free(arg);
+		return RAFT_NOMEM;
+	}
+	rc = drv_change(cl->drv, conf, &index);
+	if (rc != 0) {
+		free(p);
+		free(arg);
+		return rc;
+	}
+	p->index = index;
+	p->term = raft_current_term(drv_raft(cl->drv));
+	p->is_conf = 1;
+	p->done = done;
+	p->req = req;
+	p->arg = arg;
+	cl->conf_busy = index;
+	pend_add(cl, p);
+	cl_rearm(cl);
+	return 0;
+}
+
+/* Applied command at index: every member; only the proposer has a pend. */
+static void on_apply(void *data, uint64_t index, uint64_t term,
+		     const void *buf, size_t len, int result)
+{
+	struct cluster *cl = data;
+	struct cl_pend *p, *next;
+
+	for (p = cl->pend; p; p = next) {
+		next = p->next;
+		if (p->is_conf || p->index != index)
+			continue;
+		/* Another entry won that index: ours was lost with a term. */
+		cl_pend_finish(cl, p, p->term == term ? 0 : RAFT_LEADERSHIPLOST,
+			    result);
+	}
+	cl_apply_config(cl);
+}
+
+static void check_pending(struct cluster *cl)
+{
+	struct cl_pend *p, *next;
+	struct raft *r = drv_raft(cl->drv);
+	uint64_t now = cl_now(cl), commit = raft_commit_index(r);
+
+	for (p = cl->pend; p; p = next) {
+		next = p->next;
+		if (p->is_conf && commit >= p->index) {
+			if (cl->conf_busy == p->index)
+				cl->conf_busy = 0;
+			cl_pend_finish(cl, p, 0, 0);
+		} else if (p->is_conf &&
+			   raft_current_term(r) != p->term) {
+			/* A new leader may have dropped it; its log decides,
+			 * but we stop waiting on it here. */
+			if (cl->conf_busy == p->index)
+				cl->conf_busy = 0;
+			cl_pend_finish(cl, p, RAFT_LEADERSHIPLOST, 0);
+		} else if (now >= p->deadline) {
+			if (p->is_conf && cl->conf_busy == p->index)
+				cl->conf_busy = 0;
+			cl_pend_finish(cl, p, RAFT_BUSY, 0);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* periodic chores */
+
+static void send_status(struct cluster *cl)
+{
+	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
+	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
+	uint64_t leader = cl_leader_id(cl);
+	struct tstate ts;
+
+	if (!leader || leader == cl->self)
+		return;
+	tstate_read(&ts);
+	s.sync = ts.leap != 3 && ts.stratum != 0;
+	s.stratum = ts.stratum;
+	s.has_offset = 1;
+	s.offset = ts.corr_offset;
+	s.applied = drv_applied(cl->drv);
+	m.version = 1;
+	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
+	m.status = &s;
+	cl_send_app(cl, leader, cl_addr_of(cl, leader), &m);
+}
+
+static void joiner_try(struct cluster *cl)
+{
+	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
+	Ntpmc__JoinRequest jr = NTPMC__JOIN_REQUEST__INIT;
+	char wg[IDENT_WG_B64_LEN];
+	uint64_t now = cl_now(cl);
+
+	if (now - cl->join_started > CL_JOIN_DIAL_MS) {
+		log_err("join: no member named in the token accepted the "
+			"join within %d s (unreachable, or the token is used, "
+			"revoked or unknown)", CL_JOIN_DIAL_MS / 1000);
+		cl->ready_done = 1;
+		cl->ready(cl->ready_arg, cl, 0);
+		return;
+	}
+	if (cl->join_last_try && now - cl->join_last_try < 1000)
+		return;
+	cl->join_last_try = now;
+	ident_wg_public_b64(cl->ident, wg);
+	jr.name = (char *)cl->conf->node_name;
+	jr.address = cl->address;
+	jr.provider = (char *)(cl->conf->provider[0] ? cl->conf->provider :
+			       "other");
+	jr.region = (char *)cl->conf->region;
+	jr.cmd_version = FSM_CMD_VERSION;
+	jr.wg_public = wg;
+	m.version = 1;
+	m.body_case = NTPMC__APP_MSG__BODY_JOIN_REQUEST;
+	m.join_request = &jr;
+	cl_send_app(cl, 0, NULL, &m);
+}
+
+/* The leader's role policy: one raft configuration change at a time. */
+static void policy_conf_done(struct cluster *cl, struct cl_pend *p, int err,
+			     int result)
+{
+	(void)p;
+	(void)result;
+	if (err)
+		log_warnx("role change not committed: %s", cl_raft_err(err));
+}
+
+static void run_policy(struct cluster *cl)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	struct cpol_member m[CL_MAX_PEERS];
+	struct raft_configuration nc;
+	struct cpol_action a;
+	unsigned i, n = 0;
+	int rc;
+
+	if (!c || cl->conf_busy || raft_transferee(drv_raft(cl->drv)))
+		return;
+	for (i = 0; i < c->n && n < CL_MAX_PEERS; i++, n++) {
+		int st = RAFT_CATCH_UP_NONE;
+
+		m[n].id = c->servers[i].id;
+		m[n].role = c->servers[i].role;
+		m[n].reachable = cl_reachable(cl, m[n].id);
+		if (m[n].role == RAFT_STANDBY) {
+			raft_index mi = 0;
+
+			drv_catch_up_status(cl->drv, m[n].id, &st);
+			/* Already level with us: raft only ends a catch-up
+			 * round on progress, so one started now would never
+			 * finish (libraft's own raft_assign skips it too). */
+			if (st != RAFT_CATCH_UP_RUNNING &&
+			    raft_match_index(drv_raft(cl->drv), m[n].id,
+					     &mi) == 0 &&
+			    mi >= raft_last_index(drv_raft(cl->drv)))
+				st = RAFT_CATCH_UP_FINISHED;
+		}
+		m[n].catch_up = st;
+		m[n].parked = 0;
+	}
+	a = cpol_next(m, n, cl->self);
+	if (a.kind == CPOL_NONE)
+		return;
+	if (a.kind == CPOL_CATCH_UP) {
+		log_info("catching up %" PRIu64 " before promoting it", a.id);
+		drv_catch_up(cl->drv, a.id);
+		cl_rearm(cl);
+		return;
+	}
+	raft_configuration_init(&nc);
+	for (i = 0; i < c->n; i++) {
+		rc = raft_configuration_add(&nc, c->servers[i].id,
+					    c->servers[i].address,
+					    c->servers[i].id == a.id ?
+					    a.role : c->servers[i].role);
+		if (rc != 0)
+			goto out;
+	}
+	log_info("role policy: %" PRIu64 " -> %s", a.id,
+		 raft_role_name(a.role));
+	rc = cl_change(cl, &nc, policy_conf_done, NULL, NULL);
+	if (rc)
+		log_warnx("role change refused: %s", cl_raft_err(rc));
+out:
+	raft_configuration_close(&nc);
+}
+
+static void init_progress(struct cluster *cl);
+
+static void on_chores(uv_timer_t *t)
+{
+	struct cluster *cl = t->data;
+	uint64_t now = cl_now(cl);
+
+	if (drv_failed(cl->drv)) {
+		/* Never acknowledge again (issue 4: exit non-zero). */
+		log_err("raft stopped (%d): exiting", drv_failed(cl->drv));
+		exit(1);
+	}
+	check_pending(cl);
+	cl_check_forwards(cl);
+	cl_cmd_chores(cl);
+	if (cl->mode == CLUSTER_JOIN && !cl->ready_done)
+		joiner_try(cl);
+	if (cl->mode == CLUSTER_INIT && !cl->ready_done)
+		init_progress(cl);
+	if (now - cl->last_status_sent >= CL_STATUS_EVERY_MS) {
+		cl->last_status_sent = now;
+		send_status(cl);
+	}
+	if (cl_is_leader(cl))
+		run_policy(cl);
+}
+
+/* ---------------------------------------------------------------- */
+/* init: this node is the first voter; then its member record and the
+ * first join token are committed, the token printed, the socket opened. */
+
+static void init_member_done(struct cluster *cl, struct cl_pend *p, int err,
+			     int result)
+{
+	(void)p;
+	if (err || result != FSM_OK) {
+		log_warnx("init: member record not committed (%s), retrying",
+			  err ? cl_raft_err(err) : "rejected");
+		cl->init_step = 0;
+		return;
+	}
+	cl->init_step = 2;
+	if (cl_token_create(cl, NULL, 0, 1, 1) < 0)
+		cl->init_step = 0;
+}
+
+static int put_self(struct cluster *cl, cl_pend_fn done)
+{
+	struct fsm_member me;
+	void *buf;
+	size_t len;
+	int rc;
+
+	memset(&me, 0, sizeof(me));
+	me.id = cl->self;
+	snprintf(me.name, sizeof(me.name), "%s", cl->conf->node_name);
+	snprintf(me.provider, sizeof(me.provider), "%s",
+		 cl->conf->provider[0] ? cl->conf->provider : "other");
+	snprintf(me.region, sizeof(me.region), "%s", cl->conf->region);
+	cl_copy(me.address, sizeof(me.address), cl->address);
+	me.role = FSM_ROLE_VOTER;
+	me.cmd_version = FSM_CMD_VERSION;
+	memcpy(me.idkey, ident_public(cl->ident), FSM_IDKEY_LEN);
+	rc = fsm_cmd_member_put(&me, cl_wall_ms(), &buf, &len);
+	if (rc < 0)
+		return rc;
+	return cl_propose(cl, buf, len, done, NULL, NULL);
+}
+
+static void init_progress(struct cluster *cl)
+{
+	if (cl->init_step != 0 || !cl_is_leader(cl))
+		return;
+	cl->init_step = 1;
+	if (put_self(cl, init_member_done) != 0)
+		cl->init_step = 0;
+}
+
+/* cluster_cmd.c calls this once the init token is committed. */
+void cl_init_token_ready(struct cluster *cl, const char *token)
+{
+	cl->init_step = 3;
+	log_info("cluster %s created; member %" PRIu64 " (%s) is its first "
+		 "voter", cl->cluster_id_hex, cl->self, cl->conf->node_name);
+	/* Alone on the last line of stdout (issue 4 item 1). */
+	printf("%s\n", token);
+	fflush(stdout);
+	cl->ready_done = 1;
+	cl->ready(cl->ready_arg, cl, 1);
+}
+
+/* ---------------------------------------------------------------- */
+/* start and stop */
+
+static int st_get_cb(void *ctx, const char *key, void **buf, size_t *len)
+{
+	return st_local_get(ctx, key, buf, len);
+}
+
+static int st_put_cb(void *ctx, const char *key, const void *buf, size_t len)
+{
+	return st_local_put(ctx, key, buf, len);
+}
+
+static int trust_member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
+{
+	struct cluster *cl = ctx;
+	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
+
+	if (!m)
+		return -ENOENT;
+	memcpy(pk, m->idkey, IDENT_PK_LEN);
+	return 0;
+}
+
+static uint64_t be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static int trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+			   uint8_t key[TOKEN_KEY_LEN])
+{
+	struct cluster *cl = ctx;
+	uint64_t want = be64(id), now = cl_wall_ms();
+	unsigned i;
+
+	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+
+		if (t->id != want)
+			continue;
+		/* A used-up token still lets a bound identity retry; the
+		 * committed token_use decides (issue 4 item 1). */
+		if (now >= t->expires_ms || (!t->uses_left && !t->n_bound))
+			return -ENOENT;
+		memcpy(key, t->hash, TOKEN_KEY_LEN);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int load_u64(struct st *st, const char *key, uint64_t *out)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = st_local_get(st, key, &buf, &len);
+
+	if (rc == 0 && len == 8)
+		*out = be64(buf);
+	else if (rc == 0)
+		rc = -EINVAL;
+	free(buf);
+	return rc;
+}
+
+static int store_u64(struct st *st, const char *key, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+	return st_local_put(st, key, b, sizeof(b));
+}
+
+static int load_blob(struct st *st, const char *key, void *out, size_t want)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = st_local_get(st, key, &buf, &len);
+
+	if (rc == 0 && len == want)
+		memcpy(out, buf, want);
+	else if (rc == 0)
+		rc = -EINVAL;
+	free(buf);
+	return rc;
+}
+
+static uint64_t random_id(void)
+{
+	uint64_t id;
+
+	do
+		randombytes_buf(&id, sizeof(id));
+	while (id == 0 || id >> 63);  /* positive in every language's JSON */
+	return id;
+}
+
+static void hexify(const uint8_t *b, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* Datadir state and the mode decide what happens (issue 4 item 1). */
+static int prepare_identity(struct cluster *cl, const char *token)
+{
+	const struct conf *c = cl->conf;
+	int has_cluster, joining, rc;
+
+	has_cluster = load_blob(cl->st, CL_K_CLUSTER_ID, cl->cluster_id,
+				sizeof(cl->cluster_id)) == 0;
+	joining = !has_cluster &&
+		  load_blob(cl->st, CL_K_JOINING, cl->cluster_id,
+			    sizeof(cl->cluster_id)) == 0;
+	switch (cl->mode) {
+	case CLUSTER_INIT:
+		if (has_cluster || joining || drv_has_state(cl->st)) {
+			log_err("%s already holds a cluster: refusing to init "
+				"over it (use `ntpnode run`)", c->datadir);
+			return -1;
+		}
+		randombytes_buf(cl->cluster_id, sizeof(cl->cluster_id));
+		cl->self = random_id();
+		if (store_u64(cl->st, CL_K_SELF, cl->self) < 0)
+			goto store_err;
+		rc = drv_bootstrap(cl->st, cl->self, cl->address);
+		if (rc < 0) {
+			log_err("init: cannot bootstrap the raft log (%d)", rc);
+			return -1;
+		}
+		/* Written last: a crash before this leaves no half cluster
+		 * that run would start. */
+		if (st_local_put(cl->st, CL_K_CLUSTER_ID, cl->cluster_id,
+				 sizeof(cl->cluster_id)) < 0)
+			goto store_err;
+		break;
+	case CLUSTER_JOIN:
+		if (has_cluster) {
+			log_err("%s already holds a cluster: refusing to join "
+				"(use `ntpnode run`)", c->datadir);
+			return -1;
+		}
+		rc = token_parse(token, &cl->join_tok);
+		if (rc < 0) {
+			log_err("join: the token is not a valid join token");
+			return -1;
+		}
+		if (token_check_expiry(&cl->join_tok,
+				       cl_wall_ms() / 1000) < 0) {
+			log_err("join: the token expired; ask for a new one "
+				"(ntpctl token create)");
+			return -1;
+		}
+		if (joining && memcmp(cl->cluster_id, cl->join_tok.cluster_id,
+				      sizeof(cl->cluster_id)) != 0) {
+			log_err("%s is joining another cluster", c->datadir);
+			return -1;
+		}
+		memcpy(cl->cluster_id, cl->join_tok.cluster_id,
+		       sizeof(cl->cluster_id));
+		/* A retried join keeps its id and key, so a token it already
+		 * consumed still admits it. */
+		if (!joining || load_u64(cl->st, CL_K_SELF, &cl->self) < 0) {
+			cl->self = random_id();
+			if (store_u64(cl->st, CL_K_SELF, cl->self) < 0 ||
+			    st_local_put(cl->st, CL_K_JOINING, cl->cluster_id,
+					 sizeof(cl->cluster_id)) < 0)
+				goto store_err;
+		}
+		break;
+	case CLUSTER_RUN:
+		if (!has_cluster) {
+			log_err("%s holds no cluster: run `ntpnode init` or "
+				"`ntpnode join` first (or remove cluster-listen "
+				"to serve standalone)", c->datadir);
+			return -1;
+		}
+		if (load_u64(cl->st, CL_K_SELF, &cl->self) < 0)
+			goto store_err;
+		break;
+	}
+	hexify(cl->cluster_id, sizeof(cl->cluster_id), cl->cluster_id_hex);
+	return 0;
+store_err:
+	log_err("cannot write the node-local table in %s", c->datadir);
+	return -1;
+}
+
+/* The endpoint members dial: cluster-advertise ("host[:port]"), else the
+ * cluster-listen address; the port defaults to cluster-listen's. */
+static void advertise(const struct conf *c, char *out, size_t len)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)
+					    &c->cluster_listen.addr;
+	const char *a = c->cluster_advertise, *colon = strrchr(a, ':');
+	char ip[INET6_ADDRSTRLEN];
+	int port, v6 = sa->sa_family == AF_INET6;
+
+	port = ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
+			  ((const struct sockaddr_in *)sa)->sin_port);
+	if (a[0] && colon && (a[0] != '[' || colon[-1] == ']')) {
+		snprintf(out, len, "%s", a);  /* has its own port */
+		return;
+	}
+	if (a[0]) {
+		if (snprintf(out, len, "%s:%d", a, port) >= (int)len)
+			out[0] = 0;  /* cannot happen: the parser bounds a */
+		return;
+	}
+	inet_ntop(sa->sa_family, v6 ?
+		  (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+		  (const void *)&((const struct sockaddr_in *)sa)->sin_addr,
+		  ip, sizeof(ip));
+	snprintf(out, len, v6 ? "[%s]:%d" : "%s:%d", ip, port);
+}
+
+static void ready_now(uv_timer_t *t)
+{
+	struct cluster *cl = t->data;
+
+	if (cl->mode == CLUSTER_RUN && !cl->ready_done) {
+		cl->ready_done = 1;
+		cl->ready(cl->ready_arg, cl, 1);
+	}
+	uv_timer_start(&cl->chores, on_chores, CL_CHORES_MS, CL_CHORES_MS);
+}
+
+int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
+		  enum cluster_mode mode, const char *token,
+		  cluster_ready_fn ready, void *arg)
+{
+	struct cluster *cl;
+	struct ident_store is;
+	struct hs_config hs;
+	struct drv_config dc;
+	int rc;
+
+	if (sodium_init() < 0)
+		return -1;
+	cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		return -1;
+	cl->loop = loop;
+	cl->conf = c;
+	cl->mode = mode;
+	cl->ready = ready;
+	cl->ready_arg = arg;
+	advertise(c, cl->address, sizeof(cl->address));
+
+	rc = st_open(&cl->st, c->datadir, c->mapsize);
+	if (rc < 0) {
+		log_err("cannot open the store in %s: %s", c->datadir,
+			strerror(-rc));
+		goto fail;
+	}
+	if (prepare_identity(cl, token) < 0)
+		goto fail;
+	is.get = st_get_cb;
+	is.put = st_put_cb;
+	is.ctx = cl->st;
+	if (ident_load_or_create(&is, &cl->ident) < 0) {
+		log_err("cannot load or create the node identity keys");
+		goto fail;
+	}
+	cl->fsm = fsm_new();
+	if (!cl->fsm)
+		goto fail;
+
+	memset(&hs, 0, sizeof(hs));
+	memcpy(hs.cluster_id, cl->cluster_id, sizeof(hs.cluster_id));
+	hs.self_id = cl->self;
+	hs.ident = cl->ident;
+	hs.trust.member_key = trust_member_key;
+	hs.trust.token_key = trust_token_key;
+	hs.trust.ctx = cl;
+	if (cl_transport_open(cl, &hs, mode == CLUSTER_JOIN ?
+			      &cl->join_tok : NULL, &cl->tr) < 0) {
+		log_err("cannot listen for members on cluster-listen");
+		goto fail;
+	}
+
+	memset(&dc, 0, sizeof(dc));
+	dc.id = cl->self;
+	dc.address = cl->address;
+	dc.st = cl->st;
+	dc.tr = cl->tr;
+	dc.fsm = cl->fsm;
+	dc.now = drv_now;
+	dc.now_data = cl;
+	randombytes_buf(&dc.seed, sizeof(dc.seed));
+	dc.election_timeout_ms = c->election_timeout_ms;
+	dc.heartbeat_timeout_ms = c->heartbeat_timeout_ms;
+	dc.on_apply = on_apply;
+	dc.cb_data = cl;
+	rc = drv_open(&cl->drv, &dc);
+	if (rc < 0) {
+		log_err("cannot start raft from the store (%d)", rc);
+		goto fail;
+	}
+	/* Wrap the driver's receiver to learn when each peer was heard. */
+	cl->drv_recv = cl->tr->recv;
+	cl->drv_owner = cl->tr->owner;
+	cl->tr->recv = on_raft_recv;
+	cl->tr->owner = cl;
+	cl->tr->app_recv = cl_on_app;
+	cl->tr->app_owner = cl;
+	cl_apply_config(cl);
+
+	uv_timer_init(loop, &cl->tick);
+	uv_timer_init(loop, &cl->chores);
+	cl->tick.data = cl->chores.data = cl;
+	cl->join_started = cl_now(cl);
+	cl_rearm(cl);
+	uv_timer_start(&cl->chores, ready_now, 0, 0);
+	log_info("cluster %s: member %" PRIu64 " (%s) at %s",
+		 cl->cluster_id_hex, cl->self, c->node_name, cl->address);
+	*out = cl;
+	return 0;
+fail:
+	if (cl->drv)
+		drv_close(cl->drv);
+	if (cl->tr)
+		cl_transport_close(cl->tr);
+	fsm_free(cl->fsm);
+	ident_free(cl->ident);
+	if (cl->st)
+		st_close(cl->st);
+	token_wipe(&cl->join_tok);
+	free(cl);
+	return -1;
+}
+
+int cluster_register(struct cluster *cl, struct ctl *ctl)
+{
+	return cl_cmd_register(cl, ctl);
+}
+
+int cluster_failed(const struct cluster *cl)
+{
+	return cl->failed || (cl->drv && drv_failed(cl->drv));
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct cluster *cl = h->data;
+
+	/* Both timers point into cl: free it after the second one. */
+	if (++cl->closed == 2)
+		free(cl);
+}
+
+void cluster_stop(struct cluster *cl)
+{
+	struct cl_pend *p;
+	struct cl_fwd *w;
+
+	if (!cl)
+		return;
+	while ((p = cl->pend))
+		cl_pend_finish(cl, p, RAFT_SHUTDOWN, 0);
+	while ((w = cl->fwd)) {
+		cl->fwd = w->next;
+		cl_reply(w->req, 1, "shutting down", NULL, NULL);
+		free(w);
+	}
+	if (cl->transfer_req)
+		cl_reply(cl->transfer_req, 1, "shutting down", NULL, NULL);
+	cl->tr->recv = cl->drv_recv;
+	cl->tr->owner = cl->drv_owner;
+	cl->tr->app_recv = NULL;
+	drv_close(cl->drv);
+	cl_transport_close(cl->tr);
+	fsm_free(cl->fsm);
+	ident_free(cl->ident);
+	st_close(cl->st);
+	token_wipe(&cl->join_tok);
+	uv_timer_stop(&cl->tick);
+	uv_timer_stop(&cl->chores);
+	uv_close((uv_handle_t *)&cl->tick, on_closed);
+	uv_close((uv_handle_t *)&cl->chores, on_closed);
+}

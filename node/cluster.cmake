@@ -1,0 +1,12 @@
+# The cluster glue (issue 4): its own library because it sits on top of
+# raft/ (driver, FSM), the transport and storage, which use ntpnode_core.
+# node/cluster_tr.c (the real transport) and node/conf_cluster.c (config
+# directives) join once raft/tcp.c and node/conf.c are in.
+add_library(ntpmc_cluster STATIC
+  cluster.c
+  cluster_app.c
+  cluster_cmd.c
+  cluster_member.c
+)
+target_link_libraries(ntpmc_cluster PUBLIC ntpnode_core ntpmc_raft ntpmc_wire
+  ntpmc_storage ntpmc_proto PkgConfig::UV PkgConfig::SODIUM PkgConfig::RAFT)

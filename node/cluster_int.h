@@ -1,0 +1,220 @@
+/* Internals shared by node/cluster.c (life cycle, joins, app messages,
+ * role policy) and node/cluster_cmd.c (ntpctl commands). */
+#ifndef NTPMC_CLUSTER_INT_H
+#define NTPMC_CLUSTER_INT_H
+
+#include <stdint.h>
+#include <string.h>
+#include <uv.h>
+
+#include "node/cluster.h"
+#include "node/conf.h"
+#include "proto/cluster_app.pb-c.h"
+#include "raft/driver.h"
+#include "raft/fsm.h"
+#include "raft/hs.h"
+#include "raft/ident.h"
+#include "raft/token.h"
+#include "raft/transport.h"
+#include "storage/st.h"
+
+/* Node-local table keys (storage/st.h). */
+#define CL_K_CLUSTER_ID "cluster/id"     /* set once a committed member */
+#define CL_K_JOINING "cluster/joining"   /* cluster id while joining */
+#define CL_K_SELF "cluster/self-id"
+
+#define CL_MAX_PEERS 64
+#define CL_STATUS_EVERY_MS 250      /* member -> leader status */
+#define CL_CHORES_MS 50
+#define CL_FWD_DEADLINE_MS 3000     /* forwarded control request */
+#define CL_STATUS_DEADLINE_MS 300   /* forwarded cluster status (issue 4) */
+#define CL_PROPOSE_DEADLINE_MS 5000 /* a proposal not applied by then fails */
+#define CL_JOIN_DIAL_MS 30000       /* joiner keeps dialing this long */
+#define CL_TRANSFER_DEADLINE_MS 2000
+
+/* JoinReply.status */
+#define CL_JOIN_OK 0
+#define CL_JOIN_REFUSED 1          /* for good: token, name, request */
+#define CL_JOIN_RETRY 2            /* raft busy: ask again */
+
+/* What the leader (or a follower, for itself) knows about one peer. */
+struct cl_peer {
+	uint64_t id;
+	uint64_t last_ms;        /* loop time of the last frame, 0 never */
+	int has_status;
+	int sync, stratum, has_offset;
+	double offset;
+	uint64_t applied;
+};
+
+struct cluster;
+struct cl_req;
+
+/* A control request, answered locally (ctl_call) or for a follower that
+ * forwarded it (peer + req_id). */
+typedef void (*cl_reply_fn)(struct cl_req *r, int status, const char *error,
+			    const char *text, const char *json);
+
+struct cl_req {
+	struct cluster *cl;
+	struct ctl_call *call;     /* local; NULL when forwarded */
+	uint64_t peer, req_id;     /* forwarded from this member */
+	int forwarded_join;        /* reply is a JoinReply to a joiner */
+};
+
+/* A proposal waiting to be applied (or a configuration change to commit). */
+struct cl_pend;
+typedef void (*cl_pend_fn)(struct cluster *cl, struct cl_pend *p, int err,
+			   int result);
+struct cl_pend {
+	struct cl_pend *next;
+	uint64_t index, term;
+	uint64_t deadline;         /* loop ms */
+	int is_conf;               /* configuration change: wait for commit */
+	cl_pend_fn done;
+	struct cl_req *req;        /* answered by done, may be NULL */
+	void *arg;                 /* free()d after done */
+};
+
+/* A request this follower forwarded to the leader. */
+struct cl_fwd {
+	struct cl_fwd *next;
+	uint64_t req_id;
+	uint64_t deadline;
+	struct cl_req *req;
+	int status_fallback;       /* cluster status: answer locally on expiry */
+	uint64_t joiner;           /* join forwarded for this joiner (0: none) */
+};
+
+struct cluster {
+	uv_loop_t *loop;
+	const struct conf *conf;
+	enum cluster_mode mode;
+	cluster_ready_fn ready;
+	void *ready_arg;
+	int ready_done, failed;
+
+	struct st *st;
+	struct ident *ident;
+	struct fsm *fsm;
+	struct drv *drv;
+	struct rtr *tr;
+	rtr_recv_fn drv_recv;      /* the driver's receiver, wrapped */
+	void *drv_owner;
+
+	uint8_t cluster_id[TOKEN_CLUSTER_ID_LEN];
+	char cluster_id_hex[2 * TOKEN_CLUSTER_ID_LEN + 1];
+	uint64_t self;
+	char address[TOKEN_ENDPOINT_MAX];
+
+	uv_timer_t tick, chores;
+	uint64_t last_status_sent;
+
+	struct cl_peer peers[CL_MAX_PEERS];
+	unsigned n_peers;
+	struct cl_pend *pend;
+	struct cl_fwd *fwd;
+	uint64_t next_req_id;
+	uint64_t conf_busy;        /* index of our uncommitted conf change */
+	uint64_t conf_busy_until;
+
+	/* init: 0 wait leader, 1 member put sent, 2 token sent, 3 done */
+	int init_step;
+	/* join */
+	struct token join_tok;
+	uint64_t join_started, join_last_try;
+	int joined;
+	/* transfer in progress (leader) */
+	struct cl_req *transfer_req;
+	uint64_t transfer_target;
+	int closed;                /* timers closed (cluster_stop) */
+	uint64_t joins_busy[8];    /* joiners whose join is in flight */
+	/* replicated keys last applied (cl_apply_config) */
+	unsigned applied_e, applied_h;
+	char applied_lvl[8];
+	/* ctl_register arguments, one per command (cluster_cmd.c) */
+	struct cl_binding {
+		struct cluster *cl;
+		const void *cmd;
+	} bindings[16];
+};
+
+/* Copies a string, cut to fit (names and addresses have checked lengths
+ * where they enter; this only keeps a buffer's bound). */
+static inline void cl_copy(char *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src, l);
+	dst[l] = 0;
+}
+
+uint64_t cl_now(const struct cluster *cl);          /* loop ms */
+uint64_t cl_wall_ms(void);                          /* unix ms */
+int cl_is_leader(struct cluster *cl);
+uint64_t cl_leader_id(struct cluster *cl);
+struct cl_peer *cl_peer(struct cluster *cl, uint64_t id, int create);
+int cl_reachable(struct cluster *cl, uint64_t id);
+void cl_rearm(struct cluster *cl);
+
+/* Proposals: buf is taken (free()d). done runs exactly once. */
+int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
+	       struct cl_req *req, void *arg);
+void cl_pend_finish(struct cluster *cl, struct cl_pend *p, int err,
+		    int result);
+int cl_change(struct cluster *cl, const struct raft_configuration *conf,
+	      cl_pend_fn done, struct cl_req *req, void *arg);
+const char *cl_raft_err(int rc);
+
+/* Requests. */
+struct cl_req *cl_req_local(struct cluster *cl, struct ctl_call *call);
+void cl_reply(struct cl_req *r, int status, const char *error,
+	      const char *text, const char *json);
+int cl_send_app(struct cluster *cl, uint64_t id, const char *address,
+		const Ntpmc__AppMsg *m);
+const char *cl_addr_of(struct cluster *cl, uint64_t id);
+void cl_check_forwards(struct cluster *cl);
+void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
+	       size_t len);
+int cl_forward(struct cluster *cl, struct cl_req *r, const char *command,
+	       int argc, char **argv, int status_fallback);
+
+/* cluster_tr.c: the real transport (raft/tcp.h) on cluster-listen; the
+ * in-process tests link their own. join: the token to dial with. */
+int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
+		      const struct token *join, struct rtr **out);
+void cl_transport_close(struct rtr *t);
+
+/* cluster_cmd.c */
+int cl_cmd_register(struct cluster *cl, struct ctl *ctl);
+/* Runs a command that a follower forwarded (we are the leader). */
+void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
+		int argc, char **argv);
+uint64_t cl_resolve_node(struct cluster *cl, const char *node);
+int cl_conf_role(struct cluster *cl, uint64_t id);  /* -1: not a member */
+const char *cl_member_name(struct cluster *cl, uint64_t id);
+/* cluster_member.c */
+void cl_cmd_transfer(struct cluster *cl, struct cl_req *r, int argc,
+		     char **argv);
+void cl_cmd_remove(struct cluster *cl, struct cl_req *r, int argc,
+		   char **argv);
+/* Answers a leadership transfer once it ended (chores timer). */
+void cl_cmd_chores(struct cluster *cl);
+/* init: the first token is committed (token NULL: retry). */
+void cl_init_token_ready(struct cluster *cl, const char *token);
+/* Local status view (also the fallback of a forwarded status). */
+void cl_status_local(struct cluster *cl, struct cl_req *r, int local);
+/* Applies replicated keys that take effect at runtime. */
+void cl_apply_config(struct cluster *cl);
+/* Creates a join token (member endpoints and fingerprints from the FSM)
+ * and proposes it; done answers r with the token. */
+int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
+		    unsigned uses, int print_for_init);
+/* The join of a joiner reached directly or through a follower. */
+void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
+		    const uint8_t *key, const uint8_t *token_id,
+		    const Ntpmc__JoinRequest *jr);
+
+#endif
