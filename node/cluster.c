@@ -532,11 +532,20 @@ static int trust_member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 {
 	struct cluster *cl = ctx;
 	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
+	unsigned i;
 
-	if (!m)
-		return -ENOENT;
-	memcpy(pk, m->idkey, IDENT_PK_LEN);
-	return 0;
+	if (m) {
+		memcpy(pk, m->idkey, IDENT_PK_LEN);
+		return 0;
+	}
+	/* A fresh joiner: its log does not name the members yet. */
+	if (fsm_member_count(cl->fsm) == 0)
+		for (i = 0; i < cl->n_boot; i++)
+			if (cl->boot[i].id == id) {
+				memcpy(pk, cl->boot[i].key, IDENT_PK_LEN);
+				return 0;
+			}
+	return -ENOENT;
 }
 
 static uint64_t be64(const uint8_t *b)

@@ -60,9 +60,23 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 		Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
 		Ntpmc__JoinReply jr = NTPMC__JOIN_REPLY__INIT;
 
+		uint64_t ids[CL_MAX_PEERS];
+		ProtobufCBinaryData keys[CL_MAX_PEERS];
+		unsigned i, n = fsm_member_count(cl->fsm);
+
 		jr.status = status;
 		jr.error = (char *)(error ? error : "");
 		jr.leader_id = cl_leader_id(cl);
+		for (i = 0; status == 0 && i < n && i < CL_MAX_PEERS; i++) {
+			const struct fsm_member *fm = fsm_member_at(cl->fsm, i);
+
+			ids[i] = fm->id;
+			keys[i].data = (uint8_t *)fm->idkey;
+			keys[i].len = FSM_IDKEY_LEN;
+			jr.n_member_ids = jr.n_member_keys = i + 1;
+		}
+		jr.member_ids = ids;
+		jr.member_keys = keys;
 		m.version = 1;
 		m.body_case = NTPMC__APP_MSG__BODY_JOIN_REPLY;
 		m.join_reply = &jr;
@@ -212,6 +226,8 @@ static void join_forward(struct cluster *cl, const struct rtr_from *from,
 
 static void joiner_got_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 {
+	size_t i;
+
 	if (cl->mode != CLUSTER_JOIN || cl->joined || cl->ready_done)
 		return;
 	if (jr->status == CL_JOIN_RETRY) {
@@ -231,6 +247,18 @@ static void joiner_got_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 		cl->ready_done = 1;
 		cl->ready(cl->ready_arg, cl, 0);
 		return;
+	}
+	/* Members dialing us are checked against these keys until our own
+	 * log has the membership (trust_member_key in cluster.c). */
+	cl->n_boot = 0;
+	for (i = 0; i < jr->n_member_ids && i < jr->n_member_keys &&
+		    cl->n_boot < CL_MAX_PEERS; i++) {
+		if (jr->member_keys[i].len != IDENT_PK_LEN)
+			continue;
+		cl->boot[cl->n_boot].id = jr->member_ids[i];
+		memcpy(cl->boot[cl->n_boot].key, jr->member_keys[i].data,
+		       IDENT_PK_LEN);
+		cl->n_boot++;
 	}
 	cl->joined = 1;
 	token_wipe(&cl->join_tok);

@@ -124,6 +124,11 @@ struct cluster {
 	struct token join_tok;
 	uint64_t join_started, join_last_try;
 	int joined;
+	struct {                   /* members' keys from the JoinReply */
+		uint64_t id;
+		uint8_t key[IDENT_PK_LEN];
+	} boot[CL_MAX_PEERS];
+	unsigned n_boot;
 	/* transfer in progress (leader) */
 	struct cl_req *transfer_req;
 	uint64_t transfer_target;

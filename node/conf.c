@@ -7,6 +7,7 @@
  */
 #include "node/conf.h"
 #include "node/conf_parse.h"
+#include "node/conf_cluster.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -384,6 +385,20 @@ static const struct {
 	  1, 1 },
 	{ { "clock-error", "clock-error offset SECONDS drift PPM (test-only)",
 	    conf_parse_clock_error, 1 }, 4, 4 },
+	/* cluster (conf_cluster.c) */
+	{ { "node-name", "node-name NAME", conf_parse_node_name, 1 }, 1, 1 },
+	{ { "cluster-listen", "cluster-listen ADDRESS [port N]",
+	    conf_parse_cluster_listen, 1 }, 1, 3 },
+	{ { "cluster-advertise", "cluster-advertise HOST [port N]",
+	    conf_parse_cluster_advertise, 1 }, 1, 3 },
+	{ { "provider", "provider aws|gcp|other", conf_parse_provider, 1 },
+	  1, 1 },
+	{ { "region", "region NAME", conf_parse_region, 1 }, 1, 1 },
+	{ { "election-timeout", "election-timeout MS",
+	    conf_parse_election_timeout, 1 }, 1, 1 },
+	{ { "heartbeat-timeout", "heartbeat-timeout MS",
+	    conf_parse_heartbeat_timeout, 1 }, 1, 1 },
+	{ { "mapsize", "mapsize BYTES[k|m|g]", conf_parse_mapsize, 1 }, 1, 1 },
 };
 
 #define N_DIRECTIVES (sizeof(directives) / sizeof(directives[0]))
@@ -485,6 +500,7 @@ static void finish(struct conf_ctx *x)
 		}
 	}
 	conf_time_finish(x);
+	conf_cluster_finish(x);
 }
 
 int conf_load_text(struct conf *c, const char *name, const char *text)

@@ -5,7 +5,6 @@
  * or an error reply), 2 usage.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "node/ctlframe.h"
 
 #define NTPCTL_TIMEOUT_MS 10000
+#define NTPCTL_MAX_WORDS 64
 
 /*
  * Known commands: a command may be several words ("cluster status"); the
@@ -38,6 +38,19 @@ static const struct command {
 	  "jitter, and why a source is not used" },
 	{ "tracking", 0, 0, "", "the time engine: reference, stratum, "
 	  "correction, frequency, root delay/dispersion, sync state" },
+	/* cluster (node/cluster_cmd.c, docs/cluster.md) */
+	{ "cluster status", 0, 0, "", "members, roles, leader, reachability, "
+	  "log lag and NTP state (asks the leader)" },
+	{ "token create", 0, 4, "[--ttl DURATION] [--uses N]",
+	  "a join token, alone on stdout" },
+	{ "token list", 0, 0, "", "join tokens: id, uses left, expiry" },
+	{ "token revoke", 1, 1, "ID", "revoke a join token" },
+	{ "leader transfer", 0, 1, "[NODE]",
+	  "move leadership (to NODE: a node-name or raft id)" },
+	{ "node remove", 1, 1, "NODE", "remove a member from the cluster" },
+	{ "config get", 0, 1, "[KEY]",
+	  "replicated keys: value and where it comes from" },
+	{ "config set", 2, 2, "KEY VALUE", "set a replicated key everywhere" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -206,46 +219,75 @@ static void print_body(const char *s)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *path = getenv("NTPCTL_SOCKET");
 	const struct command *cmd;
 	Ntpmc__CtlResponse *rsp;
-	int json = 0, o, words, nargs, rc;
+	int json = 0, o, words, nargs, rc, i, npos = 0;
+	char *pos[NTPCTL_MAX_WORDS];
 
 	if (!path || !*path)
 		path = CONF_DEFAULT_CONTROL;
-	while ((o = getopt_long(argc, argv, "s:o:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 's':
-			path = optarg;
+	if (argc > NTPCTL_MAX_WORDS) {
+		fprintf(stderr, "ntpctl: too many arguments\n");
+		return 2;
+	}
+	/*
+	 * Our options may come anywhere; every other word is the command and
+	 * its arguments, passed on as they are, even when they start with
+	 * '-' (token create --ttl 1h). getopt would take those for ours.
+	 */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+
+		if (strcmp(a, "--") == 0) {
+			while (++i < argc)
+				pos[npos++] = argv[i];
 			break;
-		case 'o':
-			if (strcmp(optarg, "json") == 0) {
-				json = 1;
-			} else if (strcmp(optarg, "text") == 0) {
-				json = 0;
-			} else {
-				fprintf(stderr, "ntpctl: -o takes text or json, "
-					"not '%s'\n", optarg);
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		o = 0;
+		if (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0)
+			o = 's';
+		else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
+			o = 'o';
+		else if (strncmp(a, "--socket=", 9) == 0)
+			o = 's', val = a + 9;
+		else if (strncmp(a, "--output=", 9) == 0)
+			o = 'o', val = a + 9;
+		else if (strncmp(a, "-s", 2) == 0 && a[2])
+			o = 's', val = a + 2;
+		else if (strncmp(a, "-o", 2) == 0 && a[2])
+			o = 'o', val = a + 2;
+		if (!o) {
+			pos[npos++] = argv[i];
+			continue;
+		}
+		if (!val) {
+			if (i + 1 == argc) {
+				fprintf(stderr, "ntpctl: %s needs a value\n", a);
 				usage(stderr);
 				return 2;
 			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
+			val = argv[++i];
+		}
+		if (o == 's') {
+			path = val;
+		} else if (strcmp(val, "json") == 0) {
+			json = 1;
+		} else if (strcmp(val, "text") == 0) {
+			json = 0;
+		} else {
+			fprintf(stderr, "ntpctl: -o takes text or json, not "
+				"'%s'\n", val);
 			usage(stderr);
 			return 2;
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	argc = npos;
+	argv = pos;
 	if (argc == 0) {
 		fprintf(stderr, "ntpctl: no command given\n");
 		usage(stderr);

@@ -8,3 +8,5 @@ ntpmc_unit_test(test_cargs SOURCES test_cargs.c LIBS ntpnode_core TIMEOUT 10)
 # LMDB); the control socket and time state are stubbed in the test.
 ntpmc_unit_test(test_cluster_mem SOURCES test_cluster_mem.c
   LIBS ntpmc_cluster TIMEOUT 90)
+ntpmc_unit_test(test_conf_cluster SOURCES test_conf_cluster.c
+  LIBS ntpnode_core TIMEOUT 10)

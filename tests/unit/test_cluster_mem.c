@@ -134,10 +134,9 @@ static void flush(uv_timer_t *t)
 			if (!q->app) {
 				struct raft_message m;
 
-				/* Members only; a joiner takes the log from
-				 * the members its token names. */
-				if ((trusts(r, q->from->hs.self_id) ||
-				     r->join) &&
+				/* Members only, by key: a joiner knows the
+				 * members' keys from its JoinReply. */
+				if (trusts(r, q->from->hs.self_id) &&
 				    msgcodec_decode(q->buf, q->len, &m) == 0) {
 					m.server_address = q->from->address;
 					r->base.recv(r->base.owner, &m);

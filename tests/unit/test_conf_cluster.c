@@ -1,0 +1,115 @@
+/* The cluster directives (node/conf_cluster.c) through conf_load_text. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "node/conf.h"
+#include "node/conf_cluster.h"
+
+static struct conf c;
+static char errs[4096];
+
+static int load(const char *text)
+{
+	FILE *f = fmemopen(errs, sizeof(errs), "w");
+	int rc;
+
+	assert_non_null(f);
+	conf_set_error_stream(f);
+	rc = conf_load_text(&c, "t.conf", text);
+	fclose(f);
+	conf_set_error_stream(NULL);
+	return rc;
+}
+
+static int port_of(const struct conf_listen *l)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&l->addr;
+
+	return sa->sa_family == AF_INET6 ?
+	       ntohs(((const struct sockaddr_in6 *)sa)->sin6_port) :
+	       ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
+
+static void good(void **state)
+{
+	(void)state;
+	assert_int_equal(load("node-name ntp-aws-1\n"
+			      "cluster-listen 127.0.0.1\n"
+			      "provider AWS\nregion eu-west-1\n"
+			      "election-timeout 800\nheartbeat-timeout 80\n"
+			      "mapsize 16m\n"), 0);
+	assert_string_equal(c.node_name, "ntp-aws-1");
+	assert_int_equal(c.cluster_listen_set, 1);
+	assert_int_equal(port_of(&c.cluster_listen), CONF_CLUSTER_PORT);
+	assert_string_equal(c.provider, "aws");
+	assert_string_equal(c.region, "eu-west-1");
+	assert_int_equal(c.election_timeout_ms, 800);
+	assert_int_equal(c.heartbeat_timeout_ms, 80);
+	assert_int_equal(c.mapsize, 16 << 20);
+
+	assert_int_equal(load("cluster-listen :: port 5000\n"
+			      "cluster-advertise 2001:db8::1\n"), 0);
+	assert_int_equal(port_of(&c.cluster_listen), 5000);
+	assert_string_equal(c.cluster_advertise, "[2001:db8::1]");
+	assert_int_equal(load("cluster-listen 0.0.0.0\n"
+			      "cluster-advertise ntp1.example.net port 4461\n"),
+			 0);
+	assert_string_equal(c.cluster_advertise, "ntp1.example.net:4461");
+	/* standalone: nothing cluster-related required */
+	assert_int_equal(load("local stratum 10\n"), 0);
+	assert_int_equal(c.cluster_listen_set, 0);
+	assert_true(strlen(c.node_name) > 0);   /* the host name */
+}
+
+static void bad(void **state)
+{
+	static const char *cases[][2] = {
+		{ "cluster-listen 0.0.0.0\n", "cluster-advertise" },
+		{ "cluster-listen ::\n", "cluster-advertise" },
+		{ "cluster-listen localhost\n", "not an IPv4" },
+		{ "cluster-listen 127.0.0.1 port 0\n", "port" },
+		{ "cluster-listen 127.0.0.1 port 70000\n", "port" },
+		{ "cluster-listen 127.0.0.1 prot 5\n", "usage" },
+		{ "cluster-advertise bad/name\n", "neither" },
+		{ "provider azure\n", "aws, gcp or other" },
+		{ "node-name has\"quote\n", "node-name" },
+		{ "region a/b\n", "region" },
+		{ "election-timeout 50\n", "election-timeout" },
+		{ "heartbeat-timeout 5\n", "heartbeat-timeout" },
+		{ "cluster-listen 127.0.0.1\nheartbeat-timeout 300\n",
+		  "at most half" },
+		{ "mapsize 512k\n", "mapsize" },
+		{ "mapsize 65g\n", "mapsize" },
+		{ "mapsize -1m\n", "mapsize" },
+		{ "mapsize 12x\n", "mapsize" },
+		{ "node-name a\nnode-name b\n", "" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(errs, 0, sizeof(errs));
+		if (load(cases[i][0]) != -1)
+			fail_msg("accepted: %s", cases[i][0]);
+		if (!strstr(errs, cases[i][1]))
+			fail_msg("'%s': message '%s' lacks '%s'", cases[i][0],
+				 errs, cases[i][1]);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good),
+		cmocka_unit_test(bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
