@@ -18,6 +18,8 @@
  *
  * Addresses are numeric "a.b.c.d:port" or "[v6]:port" (raft addresses are
  * cluster-advertise endpoints or WireGuard overlay addresses).
+ *
+ * The process must ignore SIGPIPE (a peer closing mid-write).
  */
 #ifndef NTPMC_TCP_H
 #define NTPMC_TCP_H
@@ -39,6 +41,9 @@
 #define TCP_BACKOFF_MAX_MS 5000
 #define TCP_QUEUE_MAX_BYTES ((size_t)32 << 20)
 #define TCP_QUEUE_MAX_MSGS 4096
+/* Accepted connections still in their handshake: more are closed at once,
+ * so strangers cannot pile up handshakes (each costs a signature). */
+#define TCP_HS_PENDING_MAX 64
 
 struct tcp_config {
 	uv_loop_t *loop;
