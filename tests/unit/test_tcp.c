@@ -145,6 +145,22 @@ static int run_until(int *counter, int want, unsigned ms)
 	return *counter >= want;
 }
 
+/* Same for a counter of the transport's statistics. */
+static int run_until_u64(const uint64_t *v, uint64_t want, unsigned ms)
+{
+	uv_timer_t tm;
+	int expired = 0;
+
+	uv_timer_init(&W.loop, &tm);
+	tm.data = &expired;
+	uv_timer_start(&tm, on_deadline, ms, 0);
+	while (*v < want && !expired)
+		uv_run(&W.loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&tm, NULL);
+	uv_run(&W.loop, UV_RUN_NOWAIT);
+	return *v >= want;
+}
+
 static void run_for(unsigned ms)
 {
 	int never = 0;
@@ -260,7 +276,10 @@ static void stranger_refused(void **state)
 
 	start(3, NULL);
 	send_ae(3, 2, 1, false);
-	run_for(500);
+	assert_true(run_until_u64(
+		&tcp_stats(b->t)->hs_failed[HS_ERR_UNKNOWN_KEY], before + 1,
+		5000));
+	run_for(100);
 	assert_int_equal(b->got_raft, got);
 	assert_int_equal(tcp_stats(b->t)->hs_failed[HS_ERR_UNKNOWN_KEY],
 			 before + 1);
@@ -306,8 +325,9 @@ static void garbage_refused(void **state)
 	assert_int_equal(uv_tcp_connect(req, &raw, (struct sockaddr *)&ss,
 					on_raw_connect),
 			 0);
-	run_for(300);
 	/* 0x41414141 announces a handshake message far over the cap. */
+	assert_true(run_until_u64(&st->hs_failed[HS_ERR_MALFORMED], before + 1,
+				  5000));
 	assert_int_equal(st->hs_failed[HS_ERR_MALFORMED], before + 1);
 	uv_close((uv_handle_t *)&raw, NULL);
 	send_ae(1, 2, 5000, false);
@@ -332,7 +352,9 @@ static void garbage_refused(void **state)
 		}
 		/* A burst beyond the listen backlog waits for the SYN
 		 * retransmission (1 s). */
-		run_for(1800);
+		assert_true(run_until_u64(&st->hs_failed[HS_ERR_INTERNAL],
+					  refused + 6, 8000));
+		run_for(100);
 		assert_int_equal(st->hs_failed[HS_ERR_INTERNAL], refused + 6);
 		for (i = 0; i < M; i++)
 			uv_close((uv_handle_t *)&many[i], NULL);
@@ -380,14 +402,21 @@ static void join_then_remove(void **state)
 	assert_int_equal(d->last_term, 77);
 	/* Member 2 is not pinned on the joiner: refused there. */
 	send_ae(2, 4, 78, false);
-	run_for(300);
+	assert_true(run_until_u64(
+		&tcp_stats(d->t)->hs_failed[HS_ERR_UNKNOWN_KEY], 1, 5000));
+	run_for(100);
 	assert_int_equal(d->got_raft, before + 1);
-	assert_true(tcp_stats(d->t)->hs_failed[HS_ERR_UNKNOWN_KEY] >= 1);
-	/* Raft traffic on a joiner's token connection is not delivered. */
+	/* Removed again: its raft traffic is refused by the member. */
 	W.member[4] = false;
 	before = a->got_raft;
-	send_ae(4, 1, 1, false);
-	run_for(300);
+	{
+		uint64_t unk = tcp_stats(a->t)->hs_failed[HS_ERR_UNKNOWN_KEY];
+
+		send_ae(4, 1, 1, false);
+		assert_true(run_until_u64(
+			&tcp_stats(a->t)->hs_failed[HS_ERR_UNKNOWN_KEY],
+			unk + 1, 5000));
+	}
 	assert_int_equal(a->got_raft, before);
 
 	/* A forged token (another secret) never gets through. */
@@ -400,9 +429,9 @@ static void join_then_remove(void **state)
 		d->t = NULL;
 		start(4, &forged);
 		tcp_rtr(d->t)->send_app(tcp_rtr(d->t), 0, NULL, "j", 1);
-		run_for(500);
+		assert_true(run_until_u64(
+			&tcp_stats(a->t)->hs_failed[HS_ERR_TOKEN], 1, 5000));
 		assert_int_equal(a->got_app, got);
-		assert_true(tcp_stats(a->t)->hs_failed[HS_ERR_TOKEN] >= 1);
 	}
 
 	/* Member 2 removed from the configuration: 1 closes its links. */
