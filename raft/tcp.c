@@ -13,20 +13,22 @@
 #include "node/log.h"
 #include "raft/msgcodec.h"
 
-/* --- trust: pins first (a joiner's bootstrap), then the membership --- */
+/* --- trust: the membership first, then pins (a joiner's bootstrap) --- */
 
 static int trusted_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 {
 	struct tcp *t = ctx;
 	unsigned i;
 
+	if (t->cfg.trust.member_key(t->cfg.trust.ctx, id, pk) == 0)
+		return 0;
 	for (i = 0; i < t->n_pins; i++) {
 		if (t->pins[i].id == id) {
 			memcpy(pk, t->pins[i].key, IDENT_PK_LEN);
 			return 0;
 		}
 	}
-	return t->cfg.trust.member_key(t->cfg.trust.ctx, id, pk);
+	return -ENOENT;
 }
 
 static int trusted_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
@@ -223,10 +225,20 @@ static void tr_members(struct rtr *r, const struct raft_configuration *conf)
 	free(t->members);
 	t->members = m;
 	t->n_members = conf->n;
-	/* The FSM now speaks for the membership. */
-	free(t->pins);
-	t->pins = NULL;
-	t->n_pins = 0;
+	/* Pins of nodes outside the committed configuration go: the FSM
+	 * may lag the configuration on a new member, so pins of members
+	 * stay (the FSM's answer is asked first anyway). */
+	for (i = 0; i < t->n_pins;) {
+		unsigned j;
+		bool in = false;
+
+		for (j = 0; j < conf->n; j++)
+			in |= conf->servers[j].id == t->pins[i].id;
+		if (in)
+			i++;
+		else
+			t->pins[i] = t->pins[--t->n_pins];
+	}
 	for (c = t->conns; c != NULL; c = c->next) {
 		uint64_t id = c->dialed && c->peer ? c->peer->id : c->who.id;
 		bool member = false;

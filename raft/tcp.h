@@ -62,9 +62,10 @@ struct rtr *tcp_rtr(struct tcp *t);
 /* The port actually bound (listen with port 0 in tests). */
 int tcp_port(const struct tcp *t);
 /*
- * Trusts key for member id until the next committed configuration
- * (rtr.members): lets a joiner accept the members named in its join
- * answer before its own FSM holds their keys.
+ * Trusts key for member id when the FSM does not know id (its answer is
+ * asked first), until a committed configuration (rtr.members) without id:
+ * lets a joiner accept the members named in its join answer before its own
+ * FSM holds their keys.
  */
 int tcp_pin(struct tcp *t, uint64_t id, const uint8_t key[IDENT_PK_LEN]);
 const struct wire_stats *tcp_stats(const struct tcp *t);

@@ -406,6 +406,26 @@ static void join_then_remove(void **state)
 		&tcp_stats(d->t)->hs_failed[HS_ERR_UNKNOWN_KEY], 1, 5000));
 	run_for(100);
 	assert_int_equal(d->got_raft, before + 1);
+	/* A configuration without member 1 reaches the joiner: its pin
+	 * goes, the connection from 1 closes, and 1 is refused from then on. */
+	{
+		const uint64_t *unk =
+			&tcp_stats(d->t)->hs_failed[HS_ERR_UNKNOWN_KEY];
+		uint64_t u0 = *unk;
+		int tries, got = d->got_raft;
+
+		raft_configuration_init(&conf);
+		raft_configuration_add(&conf, 2, W.n[2].addr, RAFT_VOTER);
+		raft_configuration_add(&conf, 4, d->addr, RAFT_SPARE);
+		tcp_rtr(d->t)->members(tcp_rtr(d->t), &conf);
+		raft_configuration_close(&conf);
+		for (tries = 0; tries < 30 && *unk == u0; tries++) {
+			send_ae(1, 4, 79, false);
+			run_for(100);
+		}
+		assert_true(*unk > u0);
+		assert_int_equal(d->got_raft, got);
+	}
 	/* Removed again: its raft traffic is refused by the member. */
 	W.member[4] = false;
 	before = a->got_raft;
