@@ -8,3 +8,5 @@ ntpmc_fuzz_test(fuzz_msgcodec SOURCES fuzz_msgcodec.c ${R}/msgcodec.c
   LIBS ${NTPMC_WIRE_FUZZ_LIBS})
 ntpmc_fuzz_test(fuzz_token SOURCES fuzz_token.c ${R}/token.c
   LIBS ${NTPMC_WIRE_FUZZ_LIBS})
+ntpmc_fuzz_test(fuzz_hs SOURCES fuzz_hs.c ${R}/hs.c ${R}/ident.c
+  ${R}/token.c ${R}/chan.c ${R}/frame.c LIBS ${NTPMC_WIRE_FUZZ_LIBS})
