@@ -139,6 +139,7 @@ static struct conn *route(struct tcp *t, uint64_t id, const char *address,
 		if (p->out != NULL)
 			tcp_conn_close(p->out);
 		snprintf(p->address, sizeof(p->address), "%s", address);
+		p->warned = false;
 		p->backoff = 0;
 		p->next_attempt = 0;
 	}

@@ -479,8 +479,16 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 	struct conn *c;
 	int rc;
 
-	if (tcp_parse_addr(p->address, &ss) != 0)
+	if (tcp_parse_addr(p->address, &ss) != 0) {
+		/* Once per peer and address: the operator must fix it. */
+		if (!p->warned) {
+			log_warnx("cluster: cannot dial node %" PRIu64
+				  " at '%s': not a numeric host:port",
+				  p->id, p->address);
+			p->warned = true;
+		}
 		return NULL;
+	}
 	c = conn_new(t, true);
 	if (c == NULL)
 		return NULL;

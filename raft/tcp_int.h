@@ -49,6 +49,7 @@ struct peer {
 	uint64_t next_attempt;
 	uint64_t backoff;
 	unsigned next_endpoint; /* joiner: token endpoint to try next */
+	bool warned;            /* unusable address already logged */
 };
 
 struct pin {
