@@ -8,6 +8,7 @@
 #include "node/conf.h"
 #include "node/conf_parse.h"
 #include "node/conf_cluster.h"
+#include "node/conf_wg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -359,6 +360,9 @@ static const struct {
 	{ { "port", "port N", parse_port, 1 }, 1, 1 },
 	{ { "local", "local stratum N", parse_local, 1 }, 0, 2 },
 	{ { "serve-threads", "serve-threads N", parse_serve_threads, 1 }, 1, 1 },
+	/* WireGuard mesh (conf_wg.c) */
+	{ { "wireguard-interface", "wireguard-interface NAME [port N]",
+	    conf_parse_wireguard_interface, 1 }, 1, 3 },
 	{ { "ratelimit", "ratelimit off | ratelimit [interval N] [burst N] "
 	    "[leak N] [entries N]", parse_ratelimit, 1 }, 0, 8 },
 	{ { "allow", "allow SUBNET|all", parse_acl, 0 }, 1, 1 },

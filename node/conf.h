@@ -64,6 +64,9 @@ struct conf {
 				       lines without their own port */
 	int local_stratum;          /* 0: not set */
 	int serve_threads;          /* 0: one per CPU */
+	/* `wireguard-interface NAME [port N]` (conf_wg.h): "" = none */
+	char wg_interface[16];
+	unsigned wg_port;           /* 0: CONF_WG_PORT */
 	struct conf_ratelimit ratelimit;
 	struct conf_subnet acl[CONF_MAX_ACL];
 	int n_acl;

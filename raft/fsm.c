@@ -182,13 +182,18 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 	    fsm_strset(n.name, sizeof(n.name), m->name) != 0 ||
 	    fsm_strset(n.provider, sizeof(n.provider), m->provider) != 0 ||
 	    fsm_strset(n.region, sizeof(n.region), m->region) != 0 ||
-	    fsm_strset(n.address, sizeof(n.address), m->address) != 0)
+	    fsm_strset(n.address, sizeof(n.address), m->address) != 0 ||
+	    (m->wg_public.len != 0 && m->wg_public.len != FSM_WGKEY_LEN) ||
+	    fsm_strset(n.overlay, sizeof(n.overlay), m->overlay) != 0 ||
+	    fsm_strset(n.endpoint, sizeof(n.endpoint), m->endpoint) != 0)
 		return FSM_EINVAL;
 	n.id = m->id;
 	n.role = (int)m->role;
 	n.cmd_version = m->cmd_version;
 	if (m->idkey.len == FSM_IDKEY_LEN)
 		memcpy(n.idkey, m->idkey.data, FSM_IDKEY_LEN);
+	if (m->wg_public.len == FSM_WGKEY_LEN)
+		memcpy(n.wg_public, m->wg_public.data, FSM_WGKEY_LEN);
 	if (!member_find(f, m->id, &pos)) {
 		if (f->n_members == FSM_MEMBERS_MAX)
 			return FSM_EFULL;

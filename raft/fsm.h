@@ -34,6 +34,8 @@
 #define FSM_NAME_MAX 64
 #define FSM_TOKEN_HASH_LEN 32
 #define FSM_IDKEY_LEN 32	/* Ed25519 public key */
+#define FSM_WGKEY_LEN 32	/* WireGuard (Curve25519) public key */
+#define FSM_OVERLAY_MAX 45	/* an IP address in text */
 
 /* Results of a command (deterministic, same on every member). */
 enum fsm_result {
@@ -58,6 +60,11 @@ struct fsm_member {
 	int role;			/* enum fsm_role */
 	uint32_t cmd_version;		/* highest FSM_CMD_VERSION it applies */
 	unsigned char idkey[FSM_IDKEY_LEN];	/* identity public key */
+	/* WireGuard mesh (node/wgmesh.h); all-zero / "" until known. A
+	 * member_put replaces the whole record: copy these along. */
+	unsigned char wg_public[FSM_WGKEY_LEN];
+	char overlay[FSM_OVERLAY_MAX + 1];	/* overlay address */
+	char endpoint[FSM_VALUE_MAX + 1];	/* public "IP:PORT" */
 };
 
 struct fsm_token {

@@ -27,6 +27,14 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 		p->idkey.data = (uint8_t *)m->idkey;
 		p->idkey.len = FSM_IDKEY_LEN;
 	}
+	/* Left empty when unknown: states without WireGuard data keep the
+	 * bytes (and the hash) they had before these fields existed. */
+	if (memcmp(m->wg_public, zero, FSM_WGKEY_LEN) != 0) {
+		p->wg_public.data = (uint8_t *)m->wg_public;
+		p->wg_public.len = FSM_WGKEY_LEN;
+	}
+	p->overlay = (char *)m->overlay;
+	p->endpoint = (char *)m->endpoint;
 }
 
 int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
@@ -151,7 +159,12 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		    fsm_strset(m->provider, sizeof(m->provider),
 			       p->provider) != 0 ||
 		    fsm_strset(m->region, sizeof(m->region), p->region) != 0 ||
-		    fsm_strset(m->address, sizeof(m->address), p->address) != 0)
+		    fsm_strset(m->address, sizeof(m->address), p->address) != 0 ||
+		    (p->wg_public.len != 0 &&
+		     p->wg_public.len != FSM_WGKEY_LEN) ||
+		    fsm_strset(m->overlay, sizeof(m->overlay), p->overlay) != 0 ||
+		    fsm_strset(m->endpoint, sizeof(m->endpoint),
+			       p->endpoint) != 0)
 			return -EINVAL;
 		if (i > 0 && f->members[i - 1].id >= p->id)
 			return -EINVAL;
@@ -160,6 +173,8 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		m->cmd_version = p->cmd_version;
 		if (p->idkey.len == FSM_IDKEY_LEN)
 			memcpy(m->idkey, p->idkey.data, FSM_IDKEY_LEN);
+		if (p->wg_public.len == FSM_WGKEY_LEN)
+			memcpy(m->wg_public, p->wg_public.data, FSM_WGKEY_LEN);
 	}
 	f->n_members = (unsigned)st->n_members;
 	for (i = 0; i < st->n_tokens; i++) {

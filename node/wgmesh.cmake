@@ -1,0 +1,4 @@
+# WireGuard mesh from the membership (issue 5): node/wgmesh.h. Its own
+# library: it reads the FSM (ntpmc_raft), which itself links ntpnode_core.
+add_library(ntpmc_wgmesh STATIC wgmesh.c)
+target_link_libraries(ntpmc_wgmesh PUBLIC ntpmc_raft PkgConfig::SODIUM)
