@@ -190,7 +190,7 @@ static uint16_t get_port(const struct sockaddr_storage *ss)
 static int open_sock(const struct serve_addr *a, int reuseport)
 {
 	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
-	struct timeval tmo = { 0, 200000 };
+	struct timeval tmo = { 1, 0 };
 	int fam = a->ss.ss_family;
 
 	/* Blocking: a thread with one socket sleeps in recvmmsg itself;
