@@ -956,6 +956,18 @@ const struct raft_configuration *drv_conf(const struct drv *d)
 	return &d->conf;
 }
 
+int drv_member_lag(struct drv *d, raft_id id, uint64_t *lag)
+{
+	raft_index match = 0, last = raft_last_index(&d->raft);
+	int rc;
+
+	rc = raft_match_index(&d->raft, id, &match);
+	if (rc != 0)
+		return rc;
+	*lag = last > match ? last - match : 0;
+	return 0;
+}
+
 void drv_get_stats(const struct drv *d, struct drv_stats *s)
 {
 	*s = d->stats;

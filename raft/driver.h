@@ -111,6 +111,10 @@ uint64_t drv_applied(const struct drv *d);
 /* The last committed configuration (valid until the next call in). */
 const struct raft_configuration *drv_conf(const struct drv *d);
 
+/* Leader only: entries member id is behind the leader's log (status
+ * "log lag"). RAFT_NOTLEADER / RAFT_BADID otherwise. */
+int drv_member_lag(struct drv *d, raft_id id, uint64_t *lag);
+
 /* Counters for ntpctl / tests. */
 struct drv_stats {
 	uint64_t steps, sends, recv_dropped, snapshots_taken,

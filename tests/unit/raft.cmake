@@ -7,3 +7,4 @@ ntpmc_unit_test(test_raft_sim SOURCES test_raft_sim.c raftsim.c LIBS ntpmc_raft
 ntpmc_unit_test(test_raft_ops SOURCES test_raft_ops.c raftsim.c LIBS ntpmc_raft
   TIMEOUT 120)
 ntpmc_unit_test(test_fsm SOURCES test_fsm.c LIBS ntpmc_raft TIMEOUT 30)
+ntpmc_unit_test(test_drvloop SOURCES test_drvloop.c LIBS ntpmc_raft TIMEOUT 30)
