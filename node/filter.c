@@ -30,6 +30,7 @@
 
 struct filter {
 	struct filter_sample s[FILTER_MAX];
+	double w[FILTER_MAX];  /* weights of the last fit, by logical index */
 	int head; /* index of the oldest sample */
 	int n;
 	/* fit, referenced to the newest sample's time */
@@ -78,6 +79,7 @@ static int cmp_double(const void *a, const void *b)
 struct fit {
 	double a, b, var_a, var_b, cov_ab, jitter;
 	int runs_ok;
+	double w[FILTER_MAX];
 };
 
 /* Weighted fit of samples [start, n). */
@@ -85,7 +87,7 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 {
 	double x[FILTER_MAX], y[FILTER_MAX], w[FILTER_MAX], d[FILTER_MAX];
 	double dmin = INFINITY, s0, W = 0, xm = 0, ym = 0, sxx = 0, sxy = 0;
-	double ss = 0, s2, med;
+	double ss = 0, uss = 0, s2, med;
 	int64_t tl = cat(f, f->n - 1)->t;
 	int i, m = f->n - start, npos = 0, nneg = 0, runs = 0, last = 0;
 
@@ -107,6 +109,7 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 		s0 = FILTER_PREC;
 	for (i = 0; i < m; i++) {
 		w[i] = s0 * s0 / (s0 * s0 + d[i] * d[i] / 12.0);
+		r->w[i] = w[i];
 		W += w[i];
 		xm += w[i] * x[i];
 		ym += w[i] * y[i];
@@ -125,6 +128,7 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 		int sign = res > 0 ? 1 : res < 0 ? -1 : 0;
 
 		ss += w[i] * res * res;
+		uss += res * res;
 		if (sign) {
 			if (sign != last)
 				runs++;
@@ -135,7 +139,11 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 				nneg++;
 		}
 	}
-	r->jitter = sqrt(ss / W);
+	/* RFC 5905's peer jitter is the plain RMS of the offsets' spread:
+	 * the scale the cluster step compares the sources' disagreement
+	 * with (a weighted RMS would make asymmetric paths look like
+	 * outliers and prune them, losing the averaging of their biases). */
+	r->jitter = sqrt(uss / m);
 	if (m >= 3) {
 		s2 = ss / (m - 2);
 	} else if (m == 2) {
@@ -200,6 +208,7 @@ static void refit(struct filter *f)
 	f->var_b = r.var_b;
 	f->cov_ab = r.cov_ab;
 	f->jitter = r.jitter;
+	memcpy(f->w, r.w, sizeof(double) * (size_t)f->n);
 	tl = at(f, f->n - 1)->t;
 	for (i = 0; i < f->n; i++) {
 		double dist = sample_distance(at(f, i), tl);
@@ -222,6 +231,24 @@ void filter_add(struct filter *f, const struct filter_sample *s)
 	*at(f, f->n) = *s;
 	f->n++;
 	refit(f);
+}
+
+int filter_offset_at_freq(const struct filter *f, int64_t now, double freq,
+			  double *offset)
+{
+	double W = 0, sum = 0;
+	int i;
+
+	if (!f->n)
+		return -1;
+	for (i = 0; i < f->n; i++) {
+		const struct filter_sample *s = cat(f, i);
+
+		W += f->w[i];
+		sum += f->w[i] * (s->offset + freq * (double)(now - s->t) * 1e-9);
+	}
+	*offset = sum / W;
+	return 0;
 }
 
 void filter_estimate(const struct filter *f, int64_t now,
@@ -254,7 +281,8 @@ void filter_estimate(const struct filter *f, int64_t now,
 	 * (half the root delay plus root dispersion, aged) around the
 	 * estimate, widened by its statistical uncertainty.
 	 */
-	o->distance = sample_distance(best, now) + 2.0 * o->offset_sd +
+	o->root_dist = sample_distance(best, now);
+	o->distance = o->root_dist + 2.0 * o->offset_sd +
 		      fabs(o->offset - (best->offset + f->b * (double)(now -
 						best->t) * 1e-9));
 	o->last_offset = last->offset;

@@ -33,8 +33,9 @@ struct filter_est {
 	double offset_sd;   /* its standard error, s */
 	double freq;        /* d offset / dt, s/s (0 when n < 3) */
 	double freq_sd;     /* standard error of freq, s/s */
-	double jitter;      /* weighted rms of the residuals, s */
+	double jitter;      /* rms of the residuals (RFC 5905 peer jitter), s */
 	double distance;    /* half-width of the correctness interval, s */
+	double root_dist;   /* the best sample's root distance, aged, s */
 	double root_delay;  /* server's root delay + our delay (best sample) */
 	double root_disp;   /* server's root dispersion + sample disp + ageing */
 	double last_offset; /* newest raw sample */
@@ -52,6 +53,15 @@ void filter_reset(struct filter *f);
 /* Adds a sample (older than the newest: history reset). Re-fits. */
 void filter_add(struct filter *f, const struct filter_sample *s);
 int filter_count(const struct filter *f);
+/*
+ * Offset at now given a frequency known better than this source alone can
+ * tell (the combined frequency of all agreeing sources: the local clock's
+ * frequency error is common to them): the weighted mean of the samples
+ * moved along that frequency. Its error is the mean's, not the larger one
+ * of a regression line's end point. Returns -1 without samples.
+ */
+int filter_offset_at_freq(const struct filter *f, int64_t now, double freq,
+			  double *offset);
 /* The estimate extrapolated to time now (ns). */
 void filter_estimate(const struct filter *f, int64_t now,
 		     struct filter_est *out);

@@ -87,6 +87,16 @@ static int intersect(const struct select_in *in, int n, double *lo,
 	return best;
 }
 
+/*
+ * Combining weight: the root distance (as chrony and RFC 5905 11.2.3 use),
+ * not the interval half-width, which also carries the estimate's own
+ * statistical spread and would let the noisiest moment decide the weights.
+ */
+static double wdist(const struct select_in *s)
+{
+	return s->weight_dist > 0 ? s->weight_dist : s->distance;
+}
+
 void select_run(const struct select_in *in, int n,
 		const struct select_params *p, struct select_out *out,
 		enum select_state *state)
@@ -117,12 +127,20 @@ void select_run(const struct select_in *in, int n,
 			state[i] = SELECT_FALSETICKER;
 			continue;
 		}
-		/* Overlapping the intersection makes a truechimer (chrony); a
-		 * wide, uncertain one is kept out of the combination by
-		 * combinelimit below. */
+		/* Overlapping the intersection makes a truechimer (chrony);
+		 * only those whose estimate (midpoint) lies inside it survive
+		 * to be combined (RFC 5905 11.2.1): a source in the middle of
+		 * a step has a wide interval but a wild estimate. */
 		state[i] = SELECT_CANDIDATE;
-		idx[ns++] = i;
+		if (in[i].offset >= out->lo && in[i].offset <= out->hi)
+			idx[ns++] = i;
 	}
+	/* Degenerate intersection (intervals that merely touch): every
+	 * truechimer survives. */
+	if (!ns)
+		for (i = 0; i < n; i++)
+			if (state[i] == SELECT_CANDIDATE)
+				idx[ns++] = i;
 	if (nusable < p->min_usable) {
 		out->result = SELECT_WAITING;
 		return;
@@ -169,8 +187,8 @@ void select_run(const struct select_in *in, int n,
 		idx[worst] = idx[--ns];
 	}
 	for (i = 0; i < ns; i++) {
-		if (in[idx[i]].distance < bestd) {
-			bestd = in[idx[i]].distance;
+		if (wdist(&in[idx[i]]) < bestd) {
+			bestd = wdist(&in[idx[i]]);
 			best_i = idx[i];
 		}
 		if (in[idx[i]].jitter < minjit)
@@ -183,11 +201,11 @@ void select_run(const struct select_in *in, int n,
 		const struct select_in *s = &in[idx[i]];
 		double w;
 
-		if (s->distance > p->combinelimit * bestd)
+		if (wdist(s) > p->combinelimit * bestd)
 			continue;
 		state[idx[i]] = SELECT_COMBINED;
 		out->ncombined++;
-		w = 1.0 / s->distance;
+		w = 1.0 / wdist(s);
 		wsum += w;
 		out->offset += w * s->offset;
 		if (s->freq_sd < SELECT_FREQ_UNUSABLE) {

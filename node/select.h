@@ -16,6 +16,7 @@ struct select_in {
 	int prefer;
 	double offset;     /* estimated offset now, s */
 	double distance;   /* half-width of the correctness interval, s */
+	double weight_dist; /* root distance for combining (0: distance) */
 	double jitter;     /* s */
 	double freq;       /* s/s */
 	double freq_sd;    /* s/s; >= 1e-4 means no usable frequency */

@@ -153,6 +153,12 @@ int64_t source_request(struct source *s, uint8_t req[48], int64_t t1)
 	return iv + (int64_t)((double)iv * 0.1 * ((double)r - 1000.0) / 1000.0);
 }
 
+void source_tx_time(struct source *s, int64_t t1)
+{
+	if (s->cookie)
+		s->t1 = t1;
+}
+
 static enum source_verdict check(const struct source *s, const uint8_t *buf,
 				 size_t len, struct ntp_hdr *h)
 {

@@ -66,6 +66,10 @@ void source_reset(struct source *s);
  * Returns the delay until the next poll, ns (jittered, iburst, KoD).
  */
 int64_t source_request(struct source *s, uint8_t req[48], int64_t t1);
+/* The kernel's transmit timestamp of the outstanding request (a clock
+ * reading): replaces t1 from source_request(), which was taken before the
+ * send syscall. Ignored when nothing is outstanding. */
+void source_tx_time(struct source *s, int64_t t1);
 /*
  * A datagram from the source's address. t4: oscillator time of the kernel
  * receive timestamp; d: the discipline (readings include its kernel part)

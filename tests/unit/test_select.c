@@ -139,22 +139,39 @@ static void test_first_claim_wait(void **st)
 
 static void test_combine_weights_and_limit(void **st)
 {
-	struct select_in in[3] = {
-		src(0.001, 0.001), src(0.003, 0.001), src(0.002, 0.0025),
+	struct select_in in[4] = {
+		src(0.001, 0.005), src(0.003, 0.005), src(0.002, 0.005),
+		src(0.030, 0.0255),
 	};
-	enum select_state s[3];
+	enum select_state s[4];
 	struct select_out o;
 	struct select_params p = defp;
 
 	(void)st;
-	select_run(in, 3, &p, &o, s);
+	in[0].weight_dist = 0.001;
+	in[1].weight_dist = 0.001;
+	in[2].weight_dist = 0.0025;
+	in[3].weight_dist = 0.001;
+	select_run(in, 4, &p, &o, s);
 	assert_int_equal(o.result, SELECT_OK);
-	/* 1/distance weights: (1000*.001 + 1000*.003 + 400*.002) / 2400 */
+	assert_int_equal(o.agree, 4);
+	/* the wide one overlaps (a truechimer) but its estimate lies outside
+	 * the intersection: not combined */
+	assert_int_equal(s[3], SELECT_CANDIDATE);
+	/* 1/root-distance weights: (1000*.001 + 1000*.003 + 400*.002) / 2400 */
 	assert_true(fabs(o.offset - (1 + 3 + 0.8) / 2400.0) < 1e-12);
 	p.combinelimit = 2;
-	select_run(in, 3, &p, &o, s);
+	select_run(in, 4, &p, &o, s);
 	assert_int_equal(s[2], SELECT_CANDIDATE);
 	assert_true(fabs(o.offset - 0.002) < 1e-12);
+	/* intervals that merely touch: everyone survives */
+	{
+		struct select_in t[2] = { src(0.0, 0.001), src(0.002, 0.001) };
+
+		select_run(t, 2, &defp, &o, s);
+		assert_int_equal(o.result, SELECT_OK);
+		assert_int_equal(o.ncombined, 2);
+	}
 }
 
 static void test_freq_and_leap_and_prefer(void **st)
