@@ -16,15 +16,20 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timex.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "node/clk.h"
 #include "node/conf.h"
 #include "node/ctl.h"
 #include "node/log.h"
 #include "node/serve.h"
 #include "node/srvstats.h"
+#include "node/sync.h"
+#include "node/syncctl.h"
 #include "node/tstate.h"
+#include "storage/st.h"
 
 #define NTPNODE_VERSION "0.1.0"
 
@@ -37,6 +42,8 @@ struct node {
 	struct ctl *ctl;
 	struct serve *serve;
 	struct srvstats *stats;
+	struct st *st;            /* node-local table (frequency estimate) */
+	struct sync *sync;        /* time engine, with upstream/pool lines */
 };
 
 static void usage(FILE *f)
@@ -166,6 +173,62 @@ static void on_loglevel(void *arg, struct ctl_call *call, int argc,
 		  NULL, NULL);
 }
 
+/* The time engine keeps its frequency estimate in the node-local table. */
+#define NODE_FREQ_KEY "time.freq"
+
+static int freq_load(void *arg, double *f)
+{
+	struct node *n = arg;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = st_local_get(n->st, NODE_FREQ_KEY, &buf, &len);
+	if (rc == 0 && len != sizeof(*f))
+		rc = -EINVAL;
+	if (rc == 0)
+		memcpy(f, buf, sizeof(*f));
+	free(buf);
+	return rc;
+}
+
+static int freq_save(void *arg, double f)
+{
+	struct node *n = arg;
+
+	return st_local_put(n->st, NODE_FREQ_KEY, &f, sizeof(f));
+}
+
+/* The real adjtimex, only ever reached with `discipline kernel` (which
+ * needs CAP_SYS_TIME; tests never have it). */
+static int real_adjtimex(struct timex *tx)
+{
+	return adjtimex(tx);
+}
+
+/* The time engine, when upstream/pool lines are configured. */
+static int start_time(struct node *n)
+{
+	const struct conf *c = &n->conf;
+	struct sync_persist persist = { freq_load, freq_save, n };
+	int rc;
+
+	if (!c->time.n_up)
+		return 0;
+	rc = st_open(&n->st, c->datadir, 0);
+	if (rc < 0) {
+		log_warnx("datadir %s: cannot open the store (%s): the "
+			  "frequency estimate will not be kept", c->datadir,
+			  strerror(-rc));
+		n->st = NULL;
+	}
+	n->sync = sync_start(&n->loop, c, n->st ? &persist : NULL,
+			     real_adjtimex);
+	if (!n->sync)
+		return -1;
+	return syncctl_register(n->ctl, n->sync);
+}
+
 static int start(struct node *n)
 {
 	const struct conf *c = &n->conf;
@@ -185,9 +248,21 @@ static int start(struct node *n)
 		return -1;
 	if (ctl_register(n->ctl, "loglevel", 1, on_loglevel, n) < 0)
 		return -1;
+	if (c->time.clock_error_set) {
+		/* Test-only, and loud: every realtime reading (served
+		 * timestamps, samples, kernel receive timestamps) is off. */
+		log_warnx("TEST-ONLY clock-error: this node's realtime clock "
+			  "reads %+.6f s off, drifting %+.3f ppm; never use "
+			  "this outside tests", c->time.clock_error_offset,
+			  c->time.clock_error_drift);
+		clk_set_error(c->time.clock_error_offset,
+			      c->time.clock_error_drift);
+	}
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->local_stratum)
 		tstate_set_local(c->local_stratum);
+	if (start_time(n) < 0)
+		return -1;
 	n->serve = serve_start(c);
 	if (!n->serve)
 		return -1;
@@ -201,6 +276,10 @@ static int start(struct node *n)
 	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
 	if (c->local_stratum)
 		log_info("time: local clock at stratum %d", c->local_stratum);
+	else if (c->time.n_up)
+		log_info("time: syncing from %d upstream/pool line%s "
+			 "(ntpctl sources, ntpctl tracking)", c->time.n_up,
+			 c->time.n_up == 1 ? "" : "s");
 	else
 		log_info("time: no source configured, replies say "
 			 "unsynchronized");
@@ -219,6 +298,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 static void stop(struct node *n)
 {
 	srvstats_stop(n->stats);
+	sync_stop(n->sync);
 	ctl_close(n->ctl);
 	serve_stop(n->serve);
 	/* Signal handles (and anything left) close; then the loop drains. */
@@ -226,6 +306,8 @@ static void stop(struct node *n)
 	uv_run(&n->loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&n->loop) != 0)
 		log_warnx("event loop still had handles at exit");
+	if (n->st)
+		st_close(n->st);
 	if (n->lock_fd >= 0) {
 		/* The file stays (unlinking would race a starting daemon);
 		 * the lock goes with the descriptor. */
