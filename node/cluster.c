@@ -144,6 +144,19 @@ void cl_rearm(struct cluster *cl)
 	uv_timer_start(&cl->tick, on_tick, next > now ? next - now : 0, 0);
 }
 
+static const char *member_address(struct cluster *cl, uint64_t id)
+{
+	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
+	unsigned i;
+
+	if (m)
+		return m->address;
+	for (i = 0; i < cl->n_boot; i++)
+		if (cl->boot[i].id == id)
+			return cl->boot[i].address;
+	return "";
+}
+
 static void on_raft_recv(void *owner, struct raft_message *msg)
 {
 	struct cluster *cl = owner;
@@ -151,6 +164,10 @@ static void on_raft_recv(void *owner, struct raft_message *msg)
 
 	if (p)
 		p->last_ms = cl_now(cl);
+	/* A fresh joiner's transport knows no member addresses yet (they
+	 * come with the log): raft answers to server_address. */
+	if (!msg->server_address || !*msg->server_address)
+		msg->server_address = member_address(cl, msg->server_id);
 	cl->drv_recv(cl->drv_owner, msg);
 	cl_rearm(cl);
 }
@@ -269,6 +286,96 @@ static void on_apply(void *data, uint64_t index, uint64_t term,
 			    result);
 	}
 	cl_apply_config(cl);
+	cl_boot_sync(cl);
+}
+
+/* ---------------------------------------------------------------- */
+/* members' keys and addresses in the node-local table */
+
+#define BOOT_REC (8 + IDENT_PK_LEN + TOKEN_ENDPOINT_MAX)
+
+int cl_boot_save(struct cluster *cl)
+{
+	uint8_t *buf, *p;
+	unsigned i;
+	int rc, k;
+
+	buf = calloc(cl->n_boot ? cl->n_boot : 1, BOOT_REC);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0, p = buf; i < cl->n_boot; i++, p += BOOT_REC) {
+		for (k = 0; k < 8; k++)
+			p[k] = (uint8_t)(cl->boot[i].id >> (56 - 8 * k));
+		memcpy(p + 8, cl->boot[i].key, IDENT_PK_LEN);
+		memcpy(p + 8 + IDENT_PK_LEN, cl->boot[i].address,
+		       TOKEN_ENDPOINT_MAX);
+	}
+	rc = st_local_put(cl->st, CL_K_MEMBERS, buf,
+			  (size_t)cl->n_boot * BOOT_REC);
+	free(buf);
+	return rc;
+}
+
+void cl_boot_load(struct cluster *cl)
+{
+	void *buf = NULL;
+	size_t len = 0, i;
+	const uint8_t *p;
+	int k;
+
+	if (st_local_get(cl->st, CL_K_MEMBERS, &buf, &len) < 0)
+		return;
+	cl->n_boot = 0;
+	for (i = 0, p = buf; i + BOOT_REC <= len && cl->n_boot < CL_MAX_PEERS;
+	     i += BOOT_REC, p += BOOT_REC) {
+		uint64_t id = 0;
+
+		for (k = 0; k < 8; k++)
+			id = id << 8 | p[k];
+		cl->boot[cl->n_boot].id = id;
+		memcpy(cl->boot[cl->n_boot].key, p + 8, IDENT_PK_LEN);
+		memcpy(cl->boot[cl->n_boot].address, p + 8 + IDENT_PK_LEN,
+		       TOKEN_ENDPOINT_MAX);
+		cl->boot[cl->n_boot].address[TOKEN_ENDPOINT_MAX - 1] = 0;
+		cl->n_boot++;
+	}
+	free(buf);
+}
+
+void cl_boot_sync(struct cluster *cl)
+{
+	unsigned i, n = fsm_member_count(cl->fsm);
+	uint64_t sum = 1469598103934665603ULL;  /* FNV-1a over the set */
+	unsigned k;
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++) {
+		const struct fsm_member *m = fsm_member_at(cl->fsm, i);
+		const uint8_t *b = (const uint8_t *)&m->id;
+
+		for (k = 0; k < 8; k++)
+			sum = (sum ^ b[k]) * 1099511628211ULL;
+		for (k = 0; k < FSM_IDKEY_LEN; k++)
+			sum = (sum ^ m->idkey[k]) * 1099511628211ULL;
+		for (k = 0; m->address[k]; k++)
+			sum = (sum ^ (uint8_t)m->address[k]) *
+			      1099511628211ULL;
+	}
+	if (sum == cl->boot_sum)
+		return;
+	cl->n_boot = 0;
+	for (i = 0; i < n && i < CL_MAX_PEERS; i++) {
+		const struct fsm_member *m = fsm_member_at(cl->fsm, i);
+
+		cl->boot[i].id = m->id;
+		memcpy(cl->boot[i].key, m->idkey, IDENT_PK_LEN);
+		cl_copy(cl->boot[i].address, sizeof(cl->boot[i].address),
+			m->address);
+		cl->n_boot++;
+	}
+	if (cl_boot_save(cl) == 0)
+		cl->boot_sum = sum;
 }
 
 static void check_pending(struct cluster *cl)
@@ -307,8 +414,13 @@ static void send_status(struct cluster *cl)
 	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
 	uint64_t leader = cl_leader_id(cl);
 	struct tstate ts;
+	unsigned i;
 
-	if (!leader || leader == cl->self)
+	/* A spare gets no raft traffic: it shows it is up to the leader
+	 * named in its JoinReply, so the role policy can promote it. */
+	if (!leader)
+		leader = cl->leader_hint;
+	if (leader == cl->self)
 		return;
 	tstate_read(&ts);
 	s.sync = ts.leap != 3 && ts.stratum != 0;
@@ -319,7 +431,21 @@ static void send_status(struct cluster *cl)
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
 	m.status = &s;
-	cl_send_app(cl, leader, cl_addr_of(cl, leader), &m);
+	if (leader) {
+		cl_send_app(cl, leader, cl_addr_of(cl, leader) ?
+			    cl_addr_of(cl, leader) :
+			    member_address(cl, leader), &m);
+		return;
+	}
+	/* No leader known (a restarted spare hears no raft traffic): tell
+	 * every member we know of, once a second, so that the leader sees
+	 * us up and its role policy can use us. */
+	if (cl_now(cl) - cl->last_status_all < 1000)
+		return;
+	cl->last_status_all = cl_now(cl);
+	for (i = 0; i < cl->n_boot; i++)
+		if (cl->boot[i].id != cl->self)
+			cl_send_app(cl, cl->boot[i].id, cl->boot[i].address, &m);
 }
 
 static void joiner_try(struct cluster *cl)
@@ -443,6 +569,10 @@ static void on_chores(uv_timer_t *t)
 		joiner_try(cl);
 	if (cl->mode == CLUSTER_INIT && !cl->ready_done)
 		init_progress(cl);
+	if (now - cl->last_debug >= 2000) {
+		cl->last_debug = now;
+		cl_transport_debug(cl);
+	}
 	if (now - cl->last_status_sent >= CL_STATUS_EVERY_MS) {
 		cl->last_status_sent = now;
 		send_status(cl);
@@ -804,6 +934,7 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
 	cl->fsm = fsm_new();
 	if (!cl->fsm)
 		goto fail;
+	cl_boot_load(cl);
 
 	memset(&hs, 0, sizeof(hs));
 	memcpy(hs.cluster_id, cl->cluster_id, sizeof(hs.cluster_id));
@@ -844,6 +975,7 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
 	cl->tr->app_recv = cl_on_app;
 	cl->tr->app_owner = cl;
 	cl_apply_config(cl);
+	cl_boot_sync(cl);
 
 	uv_timer_init(loop, &cl->tick);
 	uv_timer_init(loop, &cl->chores);
@@ -859,7 +991,7 @@ fail:
 	if (cl->drv)
 		drv_close(cl->drv);
 	if (cl->tr)
-		cl_transport_close(cl->tr);
+		cl_transport_close(cl);
 	fsm_free(cl->fsm);
 	ident_free(cl->ident);
 	if (cl->st)
@@ -872,6 +1004,11 @@ fail:
 int cluster_register(struct cluster *cl, struct ctl *ctl)
 {
 	return cl_cmd_register(cl, ctl);
+}
+
+struct st *cluster_store(struct cluster *cl)
+{
+	return cl->st;
 }
 
 int cluster_failed(const struct cluster *cl)
@@ -908,7 +1045,7 @@ void cluster_stop(struct cluster *cl)
 	cl->tr->owner = cl->drv_owner;
 	cl->tr->app_recv = NULL;
 	drv_close(cl->drv);
-	cl_transport_close(cl->tr);
+	cl_transport_close(cl);
 	fsm_free(cl->fsm);
 	ident_free(cl->ident);
 	st_close(cl->st);

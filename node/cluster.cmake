@@ -1,7 +1,7 @@
 # The cluster glue (issue 4): its own library because it sits on top of
 # raft/ (driver, FSM), the transport and storage, which use ntpnode_core.
-# node/cluster_tr.c (the real transport) and node/conf_cluster.c (config
-# directives) join once raft/tcp.c and node/conf.c are in.
+# node/cluster_tr.c (the real transport, raft/tcp.h) is linked by the
+# daemon only: the in-process test brings its own.
 add_library(ntpmc_cluster STATIC
   cluster.c
   cluster_app.c

@@ -17,6 +17,7 @@
 
 struct cluster;
 struct ctl;
+struct st;
 
 #define CLUSTER_DEFAULT_PORT 4460
 
@@ -42,6 +43,9 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
 		  cluster_ready_fn ready, void *arg);
 /* Registers the ntpctl commands on the control socket. */
 int cluster_register(struct cluster *cl, struct ctl *ctl);
+/* The node's store (storage/st.h), open for the life of the cluster: the
+ * one LMDB environment of the process, shared with the time engine. */
+struct st *cluster_store(struct cluster *cl);
 /* Non-zero once the node must exit (store failure, FSM halt). */
 int cluster_failed(const struct cluster *cl);
 /* Answers what is pending, closes everything; cl is freed once the loop

@@ -62,6 +62,7 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 
 		uint64_t ids[CL_MAX_PEERS];
 		ProtobufCBinaryData keys[CL_MAX_PEERS];
+		char *addrs[CL_MAX_PEERS];
 		unsigned i, n = fsm_member_count(cl->fsm);
 
 		jr.status = status;
@@ -73,10 +74,13 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 			ids[i] = fm->id;
 			keys[i].data = (uint8_t *)fm->idkey;
 			keys[i].len = FSM_IDKEY_LEN;
+			addrs[i] = (char *)fm->address;
 			jr.n_member_ids = jr.n_member_keys = i + 1;
+			jr.n_member_addresses = i + 1;
 		}
 		jr.member_ids = ids;
 		jr.member_keys = keys;
+		jr.member_addresses = addrs;
 		m.version = 1;
 		m.body_case = NTPMC__APP_MSG__BODY_JOIN_REPLY;
 		m.join_reply = &jr;
@@ -258,8 +262,15 @@ static void joiner_got_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 		cl->boot[cl->n_boot].id = jr->member_ids[i];
 		memcpy(cl->boot[cl->n_boot].key, jr->member_keys[i].data,
 		       IDENT_PK_LEN);
+		cl_copy(cl->boot[cl->n_boot].address,
+			sizeof(cl->boot[0].address),
+			i < jr->n_member_addresses ? jr->member_addresses[i] :
+			"");
 		cl->n_boot++;
 	}
+	cl->leader_hint = jr->leader_id;
+	if (cl_boot_save(cl) < 0)
+		log_warnx("join: cannot save the members' keys");
 	cl->joined = 1;
 	token_wipe(&cl->join_tok);
 	log_info("joined cluster %s as %" PRIu64 " (spare; the leader "

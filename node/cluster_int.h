@@ -22,6 +22,7 @@
 #define CL_K_CLUSTER_ID "cluster/id"     /* set once a committed member */
 #define CL_K_JOINING "cluster/joining"   /* cluster id while joining */
 #define CL_K_SELF "cluster/self-id"
+#define CL_K_MEMBERS "cluster/members" /* ids, keys, addresses (cl_boot) */
 
 #define CL_MAX_PEERS 64
 #define CL_STATUS_EVERY_MS 250      /* member -> leader status */
@@ -99,6 +100,7 @@ struct cluster {
 	struct fsm *fsm;
 	struct drv *drv;
 	struct rtr *tr;
+	void *tr_impl;             /* the transport behind tr */
 	rtr_recv_fn drv_recv;      /* the driver's receiver, wrapped */
 	void *drv_owner;
 
@@ -108,7 +110,7 @@ struct cluster {
 	char address[TOKEN_ENDPOINT_MAX];
 
 	uv_timer_t tick, chores;
-	uint64_t last_status_sent;
+	uint64_t last_status_sent, last_debug, last_status_all;
 
 	struct cl_peer peers[CL_MAX_PEERS];
 	unsigned n_peers;
@@ -124,11 +126,14 @@ struct cluster {
 	struct token join_tok;
 	uint64_t join_started, join_last_try;
 	int joined;
-	struct {                   /* members' keys from the JoinReply */
+	struct {                   /* members from the JoinReply */
 		uint64_t id;
 		uint8_t key[IDENT_PK_LEN];
+		char address[TOKEN_ENDPOINT_MAX];
 	} boot[CL_MAX_PEERS];
 	unsigned n_boot;
+	uint64_t leader_hint;      /* JoinReply's leader, until raft knows */
+	uint64_t boot_sum;         /* of the membership last saved */
 	/* transfer in progress (leader) */
 	struct cl_req *transfer_req;
 	uint64_t transfer_target;
@@ -164,6 +169,16 @@ struct cl_peer *cl_peer(struct cluster *cl, uint64_t id, int create);
 int cl_reachable(struct cluster *cl, uint64_t id);
 void cl_rearm(struct cluster *cl);
 
+/*
+ * The members' ids, keys and addresses, kept in the node-local table: a
+ * restarted member must authenticate the leader before its log, replayed
+ * only up to what the leader says is committed, names the members again.
+ * cl_boot_sync() saves the FSM's membership when it changed.
+ */
+void cl_boot_sync(struct cluster *cl);
+int cl_boot_save(struct cluster *cl);
+void cl_boot_load(struct cluster *cl);
+
 /* Proposals: buf is taken (free()d). done runs exactly once. */
 int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
 	       struct cl_req *req, void *arg);
@@ -190,7 +205,9 @@ int cl_forward(struct cluster *cl, struct cl_req *r, const char *command,
  * in-process tests link their own. join: the token to dial with. */
 int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
 		      const struct token *join, struct rtr **out);
-void cl_transport_close(struct rtr *t);
+void cl_transport_close(struct cluster *cl);
+/* Logs the transport counters (debug level). */
+void cl_transport_debug(struct cluster *cl);
 
 /* cluster_cmd.c */
 int cl_cmd_register(struct cluster *cl, struct ctl *ctl);

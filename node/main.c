@@ -20,7 +20,9 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "node/cargs.h"
 #include "node/clk.h"
+#include "node/cluster.h"
 #include "node/conf.h"
 #include "node/ctl.h"
 #include "node/log.h"
@@ -44,6 +46,10 @@ struct node {
 	struct srvstats *stats;
 	struct st *st;            /* node-local table (frequency estimate) */
 	struct sync *sync;        /* time engine, with upstream/pool lines */
+	int st_borrowed;          /* st belongs to the cluster */
+	struct cluster *cl;
+	enum cluster_mode mode;
+	int exit_code;
 };
 
 static void usage(FILE *f)
@@ -52,6 +58,12 @@ static void usage(FILE *f)
 		"usage: ntpnode COMMAND -c FILE\n"
 		"commands:\n"
 		"  run -c FILE     serve NTP with this configuration (foreground)\n"
+		"  init -c FILE    create a cluster with this node as its first "
+		"voter, print\n"
+		"                  a join token, then run\n"
+		"  join -c FILE (--token TOKEN | --token-file PATH | env "
+		"NTPNODE_TOKEN)\n"
+		"                  join the cluster the token names, then run\n"
 		"  check -c FILE   validate the configuration only: prints "
 		"'FILE: ok', exit 0,\n"
 		"                  or every error as FILE:LINE: problem, exit 1\n"
@@ -215,7 +227,14 @@ static int start_time(struct node *n)
 
 	if (!c->time.n_up)
 		return 0;
-	rc = st_open(&n->st, c->datadir, 0);
+	/* One LMDB environment per process: the cluster's, if there is one. */
+	if (n->cl) {
+		n->st = cluster_store(n->cl);
+		n->st_borrowed = 1;
+		rc = 0;
+	} else {
+		rc = st_open(&n->st, c->datadir, 0);
+	}
 	if (rc < 0) {
 		log_warnx("datadir %s: cannot open the store (%s): the "
 			  "frequency estimate will not be kept", c->datadir,
@@ -224,12 +243,45 @@ static int start_time(struct node *n)
 	}
 	n->sync = sync_start(&n->loop, c, n->st ? &persist : NULL,
 			     real_adjtimex);
-	if (!n->sync)
-		return -1;
-	return syncctl_register(n->ctl, n->sync);
+	return n->sync ? 0 : -1;
 }
 
-static int start(struct node *n)
+/* The control socket and what answers on it. With a cluster it opens
+ * once the node is a committed member (issue 4: init prints its token
+ * first, join waits for its membership). */
+static int open_control(struct node *n)
+{
+	const struct conf *c = &n->conf;
+
+	n->ctl = ctl_open(&n->loop, c->control);
+	if (!n->ctl)
+		return -1;
+	if (ctl_register(n->ctl, "loglevel", 1, on_loglevel, n) < 0)
+		return -1;
+	if (n->sync && syncctl_register(n->ctl, n->sync) < 0)
+		return -1;
+	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
+	if (!n->stats)
+		return -1;
+	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
+		return -1;
+	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
+		 c->control);
+	return 0;
+}
+
+static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
+{
+	struct node *n = arg;
+
+	n->cl = cl;
+	if (!ok || open_control(n) < 0) {
+		n->exit_code = 1;
+		uv_stop(&n->loop);
+	}
+}
+
+static int start(struct node *n, const char *token)
 {
 	const struct conf *c = &n->conf;
 
@@ -239,14 +291,21 @@ static int start(struct node *n)
 			"or run with the capability)", c->path);
 		return -1;
 	}
+	if (n->mode != CLUSTER_RUN && !c->cluster_listen_set) {
+		log_err("%s: %s needs cluster-listen (and cluster-advertise) "
+			"in the configuration", c->path,
+			n->mode == CLUSTER_INIT ? "init" : "join");
+		return -1;
+	}
 	if (lock_datadir(n) < 0)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
-	n->ctl = ctl_open(&n->loop, c->control);
-	if (!n->ctl)
-		return -1;
-	if (ctl_register(n->ctl, "loglevel", 1, on_loglevel, n) < 0)
+	/* The cluster first: it owns the store the time engine shares. The
+	 * control socket opens when it says the node is a member. */
+	if (c->cluster_listen_set &&
+	    cluster_start(&n->cl, &n->loop, c, n->mode, token,
+			  on_cluster_ready, n) < 0)
 		return -1;
 	if (c->time.clock_error_set) {
 		/* Test-only, and loud: every realtime reading (served
@@ -266,9 +325,6 @@ static int start(struct node *n)
 	n->serve = serve_start(c);
 	if (!n->serve)
 		return -1;
-	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
-	if (!n->stats)
-		return -1;
 	uv_signal_init(&n->loop, &n->sigint);
 	uv_signal_init(&n->loop, &n->sigterm);
 	n->sigint.data = n->sigterm.data = n;
@@ -283,9 +339,7 @@ static int start(struct node *n)
 	else
 		log_info("time: no source configured, replies say "
 			 "unsynchronized");
-	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
-		 c->control);
-	return 0;
+	return c->cluster_listen_set ? 0 : open_control(n);
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -300,6 +354,9 @@ static void stop(struct node *n)
 	srvstats_stop(n->stats);
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
+	cluster_stop(n->cl);
+	if (n->st_borrowed)
+		n->st = NULL;    /* closed with the cluster */
 	serve_stop(n->serve);
 	/* Signal handles (and anything left) close; then the loop drains. */
 	uv_walk(&n->loop, close_walk, NULL);
@@ -315,7 +372,8 @@ static void stop(struct node *n)
 	}
 }
 
-static int cmd_run(const char *path)
+static int cmd_run(const char *path, enum cluster_mode mode,
+		   const char *token)
 {
 	struct node *n;
 	int rc = 1;
@@ -326,15 +384,18 @@ static int cmd_run(const char *path)
 		return 1;
 	}
 	n->lock_fd = -1;
+	n->mode = mode;
 	if (conf_load(&n->conf, path) < 0) {
 		log_err("%s: not starting: the configuration has errors", path);
 		free(n);
 		return 1;
 	}
 	uv_loop_init(&n->loop);
-	if (start(n) == 0) {
+	if (start(n, token) == 0) {
 		uv_run(&n->loop, UV_RUN_DEFAULT);
-		rc = 0;
+		rc = n->exit_code;
+		if (n->cl && cluster_failed(n->cl))
+			rc = 1;
 	} else {
 		log_err("not started");
 	}
@@ -403,7 +464,7 @@ static int main_run(int argc, char **argv)
 {
 	const char *config = config_arg(argc, argv);
 
-	return config ? cmd_run(config) : 2;
+	return config ? cmd_run(config, CLUSTER_RUN, NULL) : 2;
 }
 
 static int main_check(int argc, char **argv)
@@ -411,6 +472,32 @@ static int main_check(int argc, char **argv)
 	const char *config = config_arg(argc, argv);
 
 	return config ? cmd_check(config) : 2;
+}
+
+/*
+ * init and join (node/cargs.h): -c FILE and, for join, the token, in any
+ * order; the token is wiped from argv and the environment at once.
+ */
+static int main_cluster(int argc, char **argv)
+{
+	struct cargs *a;
+	char err[256];
+	int rc;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	if (cargs_parse(a, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ntpnode %s: %s\n", argv[0], err);
+		usage(stderr);
+		free(a);
+		return 2;
+	}
+	rc = cmd_run(a->conf, a->cmd == CARGS_INIT ? CLUSTER_INIT :
+		     CLUSTER_JOIN, a->token);
+	cargs_wipe(a);
+	free(a);
+	return rc;
 }
 
 /*
@@ -424,13 +511,16 @@ static const struct command {
 } commands[] = {
 	{ "run", main_run },
 	{ "check", main_check },
+	{ "init", main_cluster },
+	{ "join", main_cluster },
 };
 
 /* Options that take a separate value, so that their value is not taken
  * for the command word ("ntpnode -c run.conf check"). */
 static int takes_value(const char *opt)
 {
-	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0;
+	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
+	       strcmp(opt, "--token") == 0 || strcmp(opt, "--token-file") == 0;
 }
 
 int main(int argc, char **argv)

@@ -121,17 +121,19 @@ t4=$(lc_ctl 1 token create) || lc_fail "token create"
 lc_join 4 "$t4"
 lc_until 20 bash -c "'$NTPCTL' -s '$(lc_sock 1)' -o json cluster status |
 	jq -e '.members|length==4' >/dev/null" || lc_fail "n4 not a member"
-lc_ctl 1 node remove n4 || lc_fail "node remove"
-lc_until 10 bash -c "'$NTPCTL' -s '$(lc_sock 1)' -o json cluster status |
-	jq -e '.members|length==3 and all(.members[]; .name!=\"n4\")' \
-	>/dev/null" || lc_fail "n4 still listed"
+l=$(lc_wait_leader 5) || lc_fail "no leader"
+lc_ctl "$l" node remove n4 || lc_fail "node remove"
+lc_until 10 bash -c "'$NTPCTL' -s '$(lc_sock "$l")' -o json cluster status |
+	jq -e '(.members|length)==3 and all(.members[]; .name!=\"n4\")' \
+	>/dev/null" || lc_fail "n4 still listed: $(lc_status_json "$l")"
 lc_stop 4
 lc_start 4 run
 sleep 2
-lc_status_json 1 | jq -e 'all(.members[]; .name!="n4")' >/dev/null ||
+lc_status_json "$l" | jq -e 'all(.members[]; .name!="n4")' >/dev/null ||
 	lc_fail "a removed member came back"
 cat "$LC_DIR"/n[123]/stderr | grep -qi "unknown key\|not a member" ||
 	lc_fail "no member logged the refused key"
-lc_wait_voters 3 10 || lc_fail "voters after removal"
+lc_stop 4
+lc_wait_voters 3 10 || lc_fail "voters after removal: $(lc_status_json "$(lc_wait_leader 5)")"
 
 lc_log "PASS"

@@ -49,15 +49,12 @@ lc_setup() {
 }
 
 # The capability drop: a daemon started here can never change the clock.
-lc_nocap() {
-	if command -v setpriv >/dev/null &&
-		setpriv --bounding-set=-sys_time --inh-caps=-sys_time true \
-			2>/dev/null; then
-		setpriv --bounding-set=-sys_time --inh-caps=-sys_time "$@"
-	else
-		"$@"
-	fi
-}
+# setpriv execs the daemon, so the PID the shell records is ntpnode's.
+LC_SETPRIV=()
+if command -v setpriv >/dev/null &&
+	setpriv --bounding-set=-sys_time --inh-caps=-sys_time true 2>/dev/null; then
+	LC_SETPRIV=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+fi
 
 # A random high port that nothing listens on now (TCP and UDP).
 lc_free_port() {
@@ -110,7 +107,7 @@ lc_start() {
 	local i=$1 cmd=$2 d
 	shift 2
 	d=$(lc_memdir "$i")
-	lc_nocap "$NTPNODE" "$cmd" -c "$d/ntpnode.conf" "$@" \
+	"${LC_SETPRIV[@]}" "$NTPNODE" "$cmd" -c "$d/ntpnode.conf" "$@" \
 		>>"$d/stdout" 2>>"$d/stderr" </dev/null &
 	LC_PID[$i]=$!
 	echo "${LC_PID[$i]}" >"$d/pid"

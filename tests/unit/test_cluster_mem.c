@@ -259,9 +259,14 @@ int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
 	return 0;
 }
 
-void cl_transport_close(struct rtr *t)
+void cl_transport_debug(struct cluster *cl)
 {
-	struct mtr *m = (struct mtr *)t;
+	(void)cl;
+}
+
+void cl_transport_close(struct cluster *cl)
+{
+	struct mtr *m = (struct mtr *)cl->tr;
 
 	trs[m->idx] = NULL;
 	free(m);
