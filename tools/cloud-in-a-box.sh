@@ -46,12 +46,13 @@ node=$build/node/ntpnode
 sim=$build/tools/ntpsim
 probe=$build/tools/ntpprobe
 meshtool=$build/tests/e2e/wgmesh_apply
-for b in "$node" "$sim" "$probe" "$meshtool"; do
+ctlbin=$build/tools/ntpctl
+for b in "$node" "$sim" "$probe" "$meshtool" "$ctlbin"; do
 	[ -x "$b" ] || { echo "cloud-in-a-box: $b not built" >&2; exit 1; }
 done
 skip() { echo "cloud-in-a-box: SKIP: $*" >&2; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
-for t in ip wg wireguard-go setpriv; do
+for t in ip wg wireguard-go setpriv jq; do
 	command -v "$t" >/dev/null || skip "$t is not installed"
 done
 
@@ -73,6 +74,12 @@ cleanup() {
 	done
 	for p in "${pids[@]}"; do
 		wait "$p" 2>/dev/null || true
+	done
+	# safety net: whatever still runs inside our namespaces is ours
+	for ns in "${nss[@]}"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null || true
+		done
 	done
 	for ns in "${nss[@]}"; do
 		ip netns del "$ns" 2>/dev/null || true
@@ -98,6 +105,9 @@ fail() {
 	exit 1
 }
 
+# Never background this function: $! would be a subshell's PID, not the
+# program's (ip netns exec and setpriv exec, so backgrounding them directly
+# gives the program's own PID).
 inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 vm() { echo "cib${tag}v$1"; }
 
@@ -127,8 +137,8 @@ done
 log "namespaces up ($n VMs + internet)"
 
 # --- simulated upstreams in the internet ----------------------------------
-inns "$inet" "$sim" --seed 1 -s 10.250.0.1,port=123 \
-	-s 10.250.0.2,port=123,offset=2ms -s 10.250.0.3,port=123,offset=-1ms \
+ip netns exec "$inet" "$sim" --seed 1 -s 10.250.0.1,port=123 \
+	-s 10.250.0.2,port=123 -s 10.250.0.3,port=123 \
 	>"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 for _ in $(seq 50); do
@@ -144,31 +154,11 @@ for i in $(seq "$n"); do
 	w="wg${tag}$i"
 	wgs+=("$w")
 	# -f: stay in the foreground so that the PID is wireguard-go's
-	inns "$ns" wireguard-go -f "$w" >"$work/wg$i.log" 2>&1 &
+	ip netns exec "$ns" wireguard-go -f "$w" >"$work/wg$i.log" 2>&1 &
 	pids+=($!)
 	(umask 077 && wg genkey >"$work/key$i")
 	pub=$(wg pubkey <"$work/key$i")
 	members+=(--member "$i,$pub,10.250.$i.2:51820")
-	mkdir -p "$work/data$i"
-	cat >"$work/node$i.conf" <<EOF
-# VM $i of cloud-in-a-box: wildcard listen (its public address may change).
-# ntpnode run does not start the time engine yet: until it does, the VM
-# serves its clock at local stratum 10 (the upstreams below, once enabled,
-# replace that line: the two are exclusive).
-local stratum 10
-# upstream 10.250.0.1 iburst
-# upstream 10.250.0.2 iburst
-# upstream 10.250.0.3 iburst
-discipline virtual
-serve-threads 1
-ratelimit off
-datadir $work/data$i
-control $work/ctl$i.sock
-EOF
-	# no CAP_SYS_TIME: this machine's clock is never touched
-	inns "$ns" setpriv --bounding-set=-sys_time --inh-caps=-sys_time \
-		"$node" run -c "$work/node$i.conf" >"$work/node$i.log" 2>&1 &
-	pids+=($!)
 done
 
 for i in $(seq "$n"); do
@@ -202,6 +192,65 @@ apply_all() {
 apply_all
 mesh1=$(head -n 1 "$work/hashes")
 log "mesh applied on $n VMs, hash ${mesh1:0:16}..."
+
+# --- the cluster over the overlay: init on VM 1, join on the others --------
+# start_node I CMD [ARGS...]: ntpnode CMD in VM I, without CAP_SYS_TIME (this
+# machine's clock is never touched); its PID is recorded in npid[I].
+declare -a npid=()
+start_node() {
+	local i=$1
+	shift
+	ip netns exec "$(vm "$i")" setpriv --bounding-set=-sys_time \
+		--inh-caps=-sys_time "$node" "$@" -c "$work/node$i.conf" \
+		>"$work/node$i.out" 2>>"$work/node$i.log" &
+	npid[i]=$!
+	pids+=($!)
+}
+ctl() { local i=$1; shift; timeout 5 "$ctlbin" -s "$work/ctl$i.sock" "$@"; }
+for i in $(seq "$n"); do
+	mkdir -p "$work/data$i"
+	cat >"$work/node$i.conf" <<EOF
+# VM $i of cloud-in-a-box: wildcard NTP listen (its public address may
+# change); raft over its WireGuard overlay address.
+node-name vm$i
+upstream 10.250.0.1 iburst
+upstream 10.250.0.2 iburst
+upstream 10.250.0.3 iburst
+discipline virtual
+serve-threads 1
+ratelimit off
+datadir $work/data$i
+control $work/ctl$i.sock
+cluster-listen $(cat "$work/overlay$i") port 4460
+provider other
+region box
+EOF
+done
+# The cluster part runs once ntpnode has init/join (issue 4's glue); until
+# then every VM runs standalone and the script says so.
+cluster=0
+"$node" --help 2>&1 | grep -q '^ *init ' && cluster=1
+if [ $cluster = 1 ]; then
+	start_node 1 init
+	for _ in $(seq 100); do
+		[ -S "$work/ctl1.sock" ] && break
+		sleep 0.1
+	done
+	[ -n "$(tail -n 1 "$work/node1.out")" ] || fail "init printed no token"
+	# init's token is single-use: one token for every joiner instead
+	token=$(ctl 1 token create --uses $((n - 1))) ||
+		fail "token create on VM 1"
+	(umask 077 && printf '%s\n' "$token" >"$work/token")
+	for i in $(seq 2 "$n"); do
+		start_node "$i" join --token-file "$work/token"
+	done
+else
+	log "SKIPPED: ntpnode has no 'init' command yet: standalone VMs, no cluster checks"
+	for i in $(seq "$n"); do
+		sed -i '/^cluster-listen /d' "$work/node$i.conf"
+		start_node "$i" run
+	done
+fi
 
 # ntp_ok NS ADDR: one answer with LI != 3 (synchronized) within 1 s
 ntp_ok() {
@@ -238,8 +287,50 @@ overlay_ntp() {
 wait_all "NTP on the public address" 30 public_ntp
 log "NTP served (LI != 3) on every public address at $(elapsed) s"
 wait_all "NTP over the overlay" 15 overlay_ntp
+log "every VM answers NTP over WireGuard at $(elapsed) s"
+
 t_ready=$(elapsed)
-log "every VM answers NTP over WireGuard: $t_ready s from nothing"
+if [ $cluster = 1 ]; then
+	# voters I: the number of voters member I's status shows (0 if none)
+	voters() {
+		ctl "$1" -o json cluster status 2>/dev/null |
+			jq '[.members[] | select(.role == "voter")] | length' \
+				2>/dev/null || echo 0
+	}
+	leader_of() {
+		ctl "$1" -o json cluster status 2>/dev/null |
+			jq -r '.leader_id // empty' 2>/dev/null
+	}
+	all_voters() { [ "$(voters "$1")" = "$n" ] || [ "$(voters "$1")" = 3 ]; }
+	wait_all "cluster status with every voter" 30 all_voters
+	t_ready=$(elapsed)
+	log "$n members, $(voters 1) voters, NTP over WireGuard on every VM: $t_ready s from nothing"
+
+	# --- leader kill -> a new leader over the mesh ------------------------------
+	old=$(leader_of 1)
+	li=0
+	for i in $(seq "$n"); do
+		ctl "$i" -o json cluster status 2>/dev/null |
+			jq -e '.members[] | select(.is_leader and .name == "vm'"$i"'")' \
+			>/dev/null 2>&1 && li=$i
+	done
+	[ "$li" != 0 ] || fail "no member says it is the leader"
+	t_kill=$(elapsed)
+	kill -9 "${npid[li]}"
+	wait "${npid[li]}" 2>/dev/null || true
+	new_leader() {
+		[ "$1" = "$li" ] && return 0
+		local l
+		# kept for the failure report
+		ctl "$1" -o json cluster status >"$work/status$1.log" 2>&1 || true
+		l=$(leader_of "$1")
+		[ -n "$l" ] && [ "$l" != "$old" ]
+	}
+	wait_all "a new leader after killing VM $li's" 15 new_leader
+	log "VM $li (leader) killed: new leader after $(awk -v a="$(elapsed)" \
+		-v b="$t_kill" 'BEGIN { printf "%.1f", a - b }') s (status poll every 0.2 s)"
+	start_node "$li" run
+fi
 
 # --- a VM gets a new public address (stop/start in a cloud) ----------------
 i=$n
@@ -268,5 +359,19 @@ done
 wait_all "NTP over the overlay after re-addressing" 15 overlay_ntp
 ntp_ok "$inet" "10.250.$i.3" || fail "no NTP on VM $i's new public address"
 log "VM $i re-addressed: mesh re-applied (hash ${mesh2:0:16}...), NTP over the overlay again"
+
+if [ $cluster = 1 ]; then
+	# the restarted old leader and the re-addressed VM are members again,
+	# reachable over the overlay, as every VM's status shows
+	all_reachable() {
+		[ "$(ctl "$1" -o json cluster status 2>/dev/null |
+			jq '[.members[] | select(.reachable)] | length' \
+				2>/dev/null)" = "$n" ]
+	}
+	wait_all "every member reachable after the restart and re-address" \
+		20 all_reachable
+	log "every VM's cluster status shows $n reachable members again"
+	ctl 1 cluster status >&2 || true
+fi
 
 echo "cloud-in-a-box: OK: $n VMs, NTP over WireGuard $t_ready s from nothing; total $(elapsed) s"
