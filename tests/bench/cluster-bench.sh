@@ -97,7 +97,7 @@ bench_transfer() {
 			end=$(($(now_ms) + 1500))
 			while [ "$(now_ms)" -lt "$end" ]; do
 				lc_ctl "$target" config set token-uses 2 \
-					2>/dev/null && now_ms
+					>/dev/null 2>&1 && now_ms
 			done
 		) >"$LC_DIR/writes" &
 		wpid=$!
