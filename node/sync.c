@@ -1143,4 +1143,7 @@ void sync_tracking(const struct sync *sy, struct sync_tracking_view *v)
 	v->configured = sy->n_slot;
 	v->discipline = sy->mode == DISC_KERNEL ? "kernel" : "virtual";
 	v->steps = disc_steps(sy->disc);
+	v->rx_unknown = sy->rx_unknown;
+	v->rx_errors = sy->rx_errors;
+	v->tx_errors = sy->tx_errors;
 }

@@ -72,6 +72,8 @@ struct sync_tracking_view {
 	int agree, reachable, configured;
 	const char *discipline;
 	int steps;
+	uint64_t rx_unknown;    /* datagrams from addresses that are no source */
+	uint64_t rx_errors, tx_errors;
 };
 
 int sync_n_sources(const struct sync *sy);

@@ -192,6 +192,11 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 		v.agree, v.reachable, v.configured);
 	bprintf(&b, "Discipline      : %s (%d steps)\n", v.discipline,
 		v.steps);
+	bprintf(&b, "Dropped         : %llu from non-sources, %llu receive "
+		"errors, %llu send errors\n",
+		(unsigned long long)v.rx_unknown,
+		(unsigned long long)v.rx_errors,
+		(unsigned long long)v.tx_errors);
 	j = json_new();
 	json_obj_begin(j, NULL);
 	json_bool(j, "synchronized", v.synced);
@@ -215,6 +220,9 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	json_int(j, "configured", v.configured);
 	json_str(j, "discipline", v.discipline);
 	json_int(j, "steps", v.steps);
+	json_uint(j, "rx_from_non_sources", v.rx_unknown);
+	json_uint(j, "rx_errors", v.rx_errors);
+	json_uint(j, "tx_errors", v.tx_errors);
 	json_obj_end(j);
 	js = json_finish(j);
 	json_free(j);

@@ -204,6 +204,29 @@ static void test_capacity(void **st)
 	filter_free(f);
 }
 
+/* Along a known frequency: the weighted mean of the moved samples. */
+static void test_offset_at_freq(void **st)
+{
+	struct filter *f = filter_new();
+	double off, sum = 0;
+
+	(void)st;
+	assert_int_equal(filter_offset_at_freq(f, 0, 0, &off), -1);
+	for (int i = 0; i < 10; i++) {
+		double noise = (i % 2 ? 1 : -1) * 50e-6;
+
+		sum += noise;
+		add(f, (int64_t)i * S, 1e-3 + 20e-6 * i + noise, 1e-3);
+	}
+	assert_int_equal(filter_offset_at_freq(f, 12 * S, 20e-6, &off), 0);
+	assert_true(fabs(off - (1e-3 + 20e-6 * 12 + sum / 10)) < 1e-12);
+	/* a late reply carries almost no weight here either */
+	add(f, 10 * S, 1e-3 + 20e-6 * 10 + 0.05, 0.101);
+	assert_int_equal(filter_offset_at_freq(f, 12 * S, 20e-6, &off), 0);
+	assert_true(fabs(off - (1e-3 + 20e-6 * 12)) < 5e-6);
+	filter_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_adapts_to_freq_change),
 		cmocka_unit_test(test_out_of_order_resets),
 		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_offset_at_freq),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
