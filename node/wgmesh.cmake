@@ -2,3 +2,7 @@
 # library: it reads the FSM (ntpmc_raft), which itself links ntpnode_core.
 add_library(ntpmc_wgmesh STATIC wgmesh.c)
 target_link_libraries(ntpmc_wgmesh PUBLIC ntpmc_raft PkgConfig::SODIUM)
+
+# Backup file format (issue 5): node/backup.h, pure.
+add_library(ntpmc_backup STATIC backup.c)
+target_link_libraries(ntpmc_backup PUBLIC PkgConfig::SODIUM)
