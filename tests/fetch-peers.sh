@@ -4,6 +4,7 @@
 # time daemon that disciplines this machine's clock.
 set -euo pipefail
 dir=${1:?usage: fetch-peers.sh DIR}
+mkdir -p "$dir" && dir=$(cd "$dir" && pwd)  # dpkg-deb -x needs an absolute path
 mkdir -p "$dir/debs" "$dir/root"
 if [ -x "$dir/root/usr/sbin/chronyd" ] && [ -e "$dir/root/usr/bin/ntpdig" ] &&
 	[ -e "$dir/root/usr/bin/sntp" ] &&
