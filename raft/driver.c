@@ -13,6 +13,12 @@
  * snapshot, configuration, snapshot taken) are queued and stepped in order
  * after the update that caused them is fully handled. */
 #define DRV_QUEUE_MAX 16
+/* Applying stops (and resumes when the queued events are stepped) before a
+ * configuration entry once fewer than this many slots are free: a catch-up
+ * batch can hold more committed configuration changes than the queue has
+ * slots, and the rest of the update (a snapshot) still needs one. */
+#define DRV_QUEUE_RESERVE 4
+#define APPLY_PAUSE 1
 
 /* Capacity is reported to the engine in units of 64 KiB (the field is an
  * unsigned short). */
@@ -322,6 +328,10 @@ static int apply_fn(void *arg, uint64_t index, const struct st_entry *e)
 					e->buf, e->len, result);
 		break;
 	case RAFT_CHANGE:
+		/* Full enough: stop here; each queued event's step applies
+		 * further (handle_update), so the rest follows in order. */
+		if (d->q_len + DRV_QUEUE_RESERVE > DRV_QUEUE_MAX)
+			return APPLY_PAUSE;
 		b.base = (void *)e->buf;
 		b.len = e->len;
 		raft_configuration_init(&conf);
@@ -422,7 +432,7 @@ static int apply_committed(struct drv *d)
 		rc = st_log_read(d->st, d->applied + 1,
 				 (unsigned)(commit - d->applied), apply_fn,
 				 &a);
-		if (rc != 0)
+		if (rc != 0 && rc != APPLY_PAUSE)
 			goto err;
 	}
 	if (d->applied - d->snap_index >= d->cfg.snapshot_threshold) {

@@ -2,7 +2,9 @@
 # Three members on loopback (issue 4, item 6): init, join, status from every
 # member, config replication, refused config values, reused and expired
 # tokens, init/join on a used datadir, leader kill -9 -> new leader, restart
-# and catch-up, removal, and the removed member's key refused afterwards.
+# and catch-up, removal, and the removed member's key refused afterwards;
+# join/remove rounds of a third voter (a joiner's catch-up batch holding
+# many configuration changes).
 # Kill steps: 1 (plus the removal).
 set -euo pipefail
 here=$(dirname "$0")
@@ -135,5 +137,31 @@ cat "$LC_DIR"/n[123]/stderr | grep -qi "unknown key\|not a member" ||
 	lc_fail "no member logged the refused key"
 lc_stop 4
 lc_wait_voters 3 10 || lc_fail "voters after removal: $(lc_status_json "$(lc_wait_leader 5)")"
+
+# With two voters each joiner is caught up and promoted to third voter;
+# each join/remove round adds four configuration changes, so a later
+# joiner's catch-up batch holds more committed changes than the raft
+# driver's event queue has slots (a joiner once died there with "event
+# queue failed" and never became a voter).
+lc_log "two voters; join/remove rounds of a third voter"
+l=$(lc_wait_leader 5) || lc_fail "no leader"
+[ "$l" = 3 ] && { lc_ctl 3 leader transfer >/dev/null; l=$(lc_wait_leader 10); }
+lc_ctl "$l" node remove n3 >/dev/null || lc_fail "remove n3"
+lc_stop 3
+lc_wait_voters 2 10 || lc_fail "2 voters after removing n3"
+for round in 1 2 3 4 5 6; do
+	rm -rf "$LC_DIR/n5/data" "$LC_DIR/n5/stdout" "$LC_DIR/n5/stderr"
+	mkdir -p "$LC_DIR/n5/data"
+	t5=$(lc_ctl 1 token create) || lc_fail "token create"
+	lc_join 5 "$t5"
+	lc_wait_voters 3 15 || lc_fail "round $round: n5 not a voter: $(
+		lc_status_json 1)"
+	lc_alive 5 || lc_fail "round $round: n5 exited"
+	[ "$round" = 6 ] && break
+	l=$(lc_wait_leader 5) || lc_fail "no leader"
+	lc_ctl "$l" node remove n5 >/dev/null || lc_fail "remove n5 ($round)"
+	lc_stop 5
+	lc_wait_voters 2 10 || lc_fail "2 voters after removing n5"
+done
 
 lc_log "PASS"
