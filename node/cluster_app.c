@@ -116,6 +116,18 @@ struct cl_req *cl_req_local(struct cluster *cl, struct ctl_call *call)
 }
 
 /* Follower: send the request to the leader, answer when it answers. */
+static int leader_silent(struct cluster *cl, uint64_t leader)
+{
+	struct cl_peer *p = cl_peer(cl, leader, 0);
+	uint64_t lim = (cl->conf->heartbeat_timeout_ms ?
+			cl->conf->heartbeat_timeout_ms :
+			DRV_HEARTBEAT_TIMEOUT_MS) * CL_SILENT_HEARTBEATS;
+
+	if (lim < CL_SILENT_MIN_MS)
+		lim = CL_SILENT_MIN_MS;
+	return !p || !p->last_ms || cl_now(cl) - p->last_ms > lim;
+}
+
 int cl_forward(struct cluster *cl, struct cl_req *r, const char *command,
 	       int argc, char **argv, int status_fallback)
 {
@@ -126,6 +138,11 @@ int cl_forward(struct cluster *cl, struct cl_req *r, const char *command,
 
 	if (!leader || leader == cl->self || !cl_addr_of(cl, leader))
 		return -ENOENT;
+	/* A leader silent for several heartbeats is most likely gone (the
+	 * election has not ended yet): a status answers from this member's
+	 * view at once instead of after the whole forward deadline. */
+	if (status_fallback && leader_silent(cl, leader))
+		return -ETIMEDOUT;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;

@@ -29,6 +29,10 @@
 #define CL_CHORES_MS 50
 #define CL_FWD_DEADLINE_MS 3000     /* forwarded control request */
 #define CL_STATUS_DEADLINE_MS 300   /* forwarded cluster status (issue 4) */
+/* A forwarded status answers locally at once when the leader was not heard
+ * for this many heartbeat periods (at least CL_SILENT_MIN_MS). */
+#define CL_SILENT_HEARTBEATS 4
+#define CL_SILENT_MIN_MS 200
 #define CL_PROPOSE_DEADLINE_MS 5000 /* a proposal not applied by then fails */
 #define CL_JOIN_DIAL_MS 30000       /* joiner keeps dialing this long */
 #define CL_TRANSFER_DEADLINE_MS 2000
