@@ -169,6 +169,8 @@ print_usage_hints() {
 
 	Query it (n1 n2 n3 serve NTP on 127.0.0.1:$base_port..$((base_port + 2))):
 	  $rel/tools/ntpbench -p $base_port -n 1          # one request, validated
+	Its counters (received, replied, dropped by reason, KoD, rate, reply time):
+	  $rel/tools/ntpctl -s $st/n1/ctl.sock serverstats
 	The cluster, from any member:
 	  $rel/tools/ntpctl -s $st/n2/ctl.sock cluster status
 	  $rel/tools/ntpctl -s $st/n1/ctl.sock config set log-level debug
