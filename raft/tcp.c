@@ -20,6 +20,10 @@ static int trusted_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 	struct tcp *t = ctx;
 	unsigned i;
 
+	/* After tcp_close() the owner may already have freed what its trust
+	 * callbacks read (cluster_stop frees the FSM right after): refuse. */
+	if (t->closing)
+		return -ENOENT;
 	if (t->cfg.trust.member_key(t->cfg.trust.ctx, id, pk) == 0)
 		return 0;
 	for (i = 0; i < t->n_pins; i++) {
@@ -36,7 +40,7 @@ static int trusted_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
 {
 	struct tcp *t = ctx;
 
-	if (t->cfg.trust.token_key == NULL)
+	if (t->closing || t->cfg.trust.token_key == NULL)
 		return -ENOENT;
 	return t->cfg.trust.token_key(t->cfg.trust.ctx, id, key);
 }
