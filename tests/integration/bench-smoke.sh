@@ -23,6 +23,9 @@ fail() {
 
 # start_echo [ARGS]: starts echoresp on a free port, sets $pid and $port.
 start_echo() {
+	# Remove the last run's output first: the child truncates the file only
+	# when it gets a CPU, and until then the old port would be read here.
+	rm -f "$tmp/echo.out"
 	"$echoresp" "$@" >"$tmp/echo.out" &
 	pid=$!
 	for _ in $(seq 100); do
