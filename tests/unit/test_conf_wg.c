@@ -14,60 +14,7 @@
 #include "node/conf.h"
 #include "node/conf_wg.h"
 
-static char *errs;
-static size_t errs_len;
-static FILE *errf;
-
-static int setup(void **state)
-{
-	errf = open_memstream(&errs, &errs_len);
-	conf_set_error_stream(errf);
-	return errf ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	conf_set_error_stream(NULL);
-	fclose(errf);
-	free(errs);
-	errs = NULL;
-	return 0;
-}
-
-/* Loads text as "t.conf"; returns the error output (empty when fine). */
-static const char *load(struct conf *c, const char *text, int *rc)
-{
-	rewind(errf);
-	fflush(errf);
-	if (errs)
-		errs[0] = '\0';
-	*rc = conf_load_text(c, "t.conf", text);
-	fputc('\0', errf);
-	fflush(errf);
-	return errs;
-}
-
-static void ok(struct conf *c, const char *text)
-{
-	int rc;
-	const char *e = load(c, text, &rc);
-
-	if (rc != 0)
-		fail_msg("unexpected errors for [%s]: %s", text, e);
-	assert_string_equal(e, "");
-}
-
-/* The load fails and the output contains want (a whole error line). */
-static void bad(const char *text, const char *want)
-{
-	struct conf c;
-	int rc;
-	const char *e = load(&c, text, &rc);
-
-	assert_int_equal(rc, -1);
-	if (!strstr(e, want))
-		fail_msg("for [%s] wanted '%s', got '%s'", text, want, e);
-}
+#include "tests/unit/conf_fixture.h"
 
 static void test_wg(void **state)
 {
