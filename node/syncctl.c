@@ -57,6 +57,20 @@ static void bprintf(struct buf *b, const char *fmt, ...)
 }
 
 /* Seconds in a short human unit: "+1.234ms". */
+/* Answers with the text in b and the JSON in j, and frees both. */
+static void reply(struct ctl_call *call, struct json *j, struct buf *b)
+{
+	char *js = json_finish(j);
+
+	json_free(j);
+	if (!js || b->err)
+		ctl_reply(call, CTL_ERR, "out of memory", NULL, NULL);
+	else
+		ctl_reply(call, CTL_OK, NULL, b->p, js);
+	free(js);
+	free(b->p);
+}
+
 static const char *human(double s, char *out, size_t len)
 {
 	double a = s < 0 ? -s : s;
@@ -76,7 +90,6 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 	struct sync *sy = arg;
 	struct json *j;
 	struct buf b = { 0 };
-	char *js;
 	int i;
 
 	(void)argv;
@@ -136,14 +149,7 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 	}
 	json_arr_end(j);
 	json_obj_end(j);
-	js = json_finish(j);
-	json_free(j);
-	if (!js || b.err)
-		ctl_reply(call, CTL_ERR, "out of memory", NULL, NULL);
-	else
-		ctl_reply(call, CTL_OK, NULL, b.p, js);
-	free(js);
-	free(b.p);
+	reply(call, j, &b);
 }
 
 static void refid_str(uint32_t r, char *out, size_t len)
@@ -159,7 +165,7 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	struct sync_tracking_view v;
 	struct json *j;
 	struct buf b = { 0 };
-	char rid[20], when[40] = "never", *js;
+	char rid[20], when[40] = "never";
 
 	(void)argv;
 	if (argc) {
@@ -224,14 +230,7 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	json_uint(j, "rx_errors", v.rx_errors);
 	json_uint(j, "tx_errors", v.tx_errors);
 	json_obj_end(j);
-	js = json_finish(j);
-	json_free(j);
-	if (!js || b.err)
-		ctl_reply(call, CTL_ERR, "out of memory", NULL, NULL);
-	else
-		ctl_reply(call, CTL_OK, NULL, b.p, js);
-	free(js);
-	free(b.p);
+	reply(call, j, &b);
 }
 
 int syncctl_register(struct ctl *ctl, struct sync *sy)

@@ -838,12 +838,28 @@ raft_time drv_next_timeout(struct drv *d)
 	return raft_timeout(&d->raft);
 }
 
+/* Submits one entry whose buffer the driver allocated; on failure frees it. */
+static int submit_one(struct drv *d, struct raft_entry *e, uint64_t *index)
+{
+	struct raft_event ev;
+	int rc;
+
+	e->batch = e->buf.base;
+	*index = raft_last_index(&d->raft) + 1;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RAFT_SUBMIT;
+	ev.submit.entries = e;
+	ev.submit.n = 1;
+	rc = run(d, &ev);
+	if (rc != 0)
+		raft_free(e->batch);	/* the engine never frees (adapter.h) */
+	return d->failed != 0 ? RAFT_IOERR : rc;
+}
+
 int drv_submit(struct drv *d, const void *buf, size_t len, uint64_t *index,
 	       uint64_t *term)
 {
 	struct raft_entry e;
-	struct raft_event ev;
-	int rc;
 
 	if (d->failed != 0)
 		return RAFT_IOERR;
@@ -857,25 +873,14 @@ int drv_submit(struct drv *d, const void *buf, size_t len, uint64_t *index,
 		return RAFT_NOMEM;
 	if (len > 0)
 		memcpy(e.buf.base, buf, len);
-	e.batch = e.buf.base;
-	*index = raft_last_index(&d->raft) + 1;
 	*term = e.term;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = RAFT_SUBMIT;
-	ev.submit.entries = &e;
-	ev.submit.n = 1;
-	rc = run(d, &ev);
-	if (rc != 0)
-		raft_free(e.batch);	/* the engine never frees (adapter.h) */
-	return d->failed != 0 ? RAFT_IOERR : rc;
+	return submit_one(d, &e, index);
 }
 
 int drv_change(struct drv *d, const struct raft_configuration *conf,
 	       uint64_t *index)
 {
 	struct raft_entry e;
-	struct raft_event ev;
-	int rc;
 
 	if (d->failed != 0)
 		return RAFT_IOERR;
@@ -885,16 +890,7 @@ int drv_change(struct drv *d, const struct raft_configuration *conf,
 	e.type = RAFT_CHANGE;
 	if (raft_configuration_encode(conf, &e.buf) != 0)
 		return RAFT_NOMEM;
-	e.batch = e.buf.base;
-	*index = raft_last_index(&d->raft) + 1;
-	memset(&ev, 0, sizeof(ev));
-	ev.type = RAFT_SUBMIT;
-	ev.submit.entries = &e;
-	ev.submit.n = 1;
-	rc = run(d, &ev);
-	if (rc != 0)
-		raft_free(e.batch);
-	return d->failed != 0 ? RAFT_IOERR : rc;
+	return submit_one(d, &e, index);
 }
 
 int drv_catch_up(struct drv *d, raft_id id)
