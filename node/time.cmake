@@ -9,6 +9,11 @@ target_sources(ntpnode_core PRIVATE
   hosts.c
   source.c
   sync.c
+  sync_names.c
+  sync_poll.c
+  sync_select.c
+  sync_claim.c
+  sync_view.c
   conftime.c
   syncctl.c
 )
