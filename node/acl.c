@@ -126,3 +126,31 @@ int acl_allowed(const struct acl *a, const struct sockaddr *sa)
 			return rules[i].allow;
 	return a->default_allow;
 }
+
+static int answerable_v4(const uint8_t *a)
+{
+	return a[0] != 0 &&                       /* 0.0.0.0/8 */
+	       (a[0] & 0xf0) != 0xe0 &&           /* 224.0.0.0/4 */
+	       !(a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255);
+}
+
+int acl_answerable(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		return s4->sin_port != 0 &&
+		       answerable_v4((const uint8_t *)&s4->sin_addr);
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		const struct in6_addr *a = &s6->sin6_addr;
+
+		if (s6->sin6_port == 0)
+			return 0;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			return answerable_v4(a->s6_addr + 12);
+		return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_MULTICAST(a);
+	}
+	return 0;
+}

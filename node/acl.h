@@ -18,5 +18,9 @@ struct acl *acl_new(const struct conf_subnet *rules, int n);
 void acl_free(struct acl *a);
 /* 1 if the client may be served. IPv4-mapped IPv6 counts as IPv4. */
 int acl_allowed(const struct acl *a, const struct sockaddr *sa);
+/* 0 if no reply can reach the source: port 0, or an unspecified, "this
+ * network" (0/8), multicast or limited broadcast address (spoofed, or a
+ * broken client; a reply would be a send error or a reflection). */
+int acl_answerable(const struct sockaddr *sa);
 
 #endif

@@ -446,6 +446,12 @@ static int serve_batch(struct worker *w, int fd, int flags)
 		int64_t rx;
 
 		d.received++;
+		/* Whatever it holds, a reply could not be delivered (it
+		 * would only show up as a send error). */
+		if (!acl_answerable(src)) {
+			d.drop_unanswerable++;
+			continue;
+		}
 		if (mh->msg_flags & MSG_TRUNC) {
 			d.drop_short++;
 			continue;

@@ -32,6 +32,8 @@ struct serve_stats {
 	uint64_t drop_control;      /* mode 6/7 */
 	uint64_t drop_auth;         /* MAC we cannot verify */
 	uint64_t drop_denied;       /* allow/deny */
+	uint64_t drop_unanswerable; /* source port 0, multicast, broadcast
+				       or unspecified (acl_answerable) */
 	uint64_t drop_ratelimit;    /* dropped by the rate limiter */
 	uint64_t send_errors;
 	uint64_t rl_leaked;         /* over the limit, answered anyway */

@@ -20,7 +20,7 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 {
 	uint64_t dropped = s->drop_short + s->drop_version + s->drop_mode +
 			   s->drop_control + s->drop_auth + s->drop_denied +
-			   s->drop_ratelimit;
+			   s->drop_ratelimit + s->drop_unanswerable;
 	/* Upper bounds of the histogram buckets holding p50 and p99 (25 %
 	 * wide); 0 when nothing has been answered yet. */
 	uint64_t p50 = serve_hist_quantile_ns(s, 0.50);
@@ -48,6 +48,7 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	json_uint(j, "auth", s->drop_auth);
 	json_uint(j, "denied", s->drop_denied);
 	json_uint(j, "ratelimit", s->drop_ratelimit);
+	json_uint(j, "unanswerable", s->drop_unanswerable);
 	json_obj_end(j);
 	json_uint(j, "send_errors", s->send_errors);
 	json_obj_begin(j, "reply_time_us");
@@ -88,6 +89,7 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 			"  unverifiable MAC     : %llu\n"
 			"  denied (allow/deny)  : %llu\n"
 			"  rate limit           : %llu\n"
+			"  unanswerable source  : %llu\n"
 			"Send errors            : %llu\n"
 			"Reply time p50 / p99   : %s\n"
 			"Current rate           : %.1f req/s\n"
@@ -105,6 +107,7 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 			(unsigned long long)s->drop_auth,
 			(unsigned long long)s->drop_denied,
 			(unsigned long long)s->drop_ratelimit,
+			(unsigned long long)s->drop_unanswerable,
 			(unsigned long long)s->send_errors, pct, rate_rps,
 			uptime_s);
 		if (fclose(f) != 0) {

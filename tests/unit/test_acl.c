@@ -1,5 +1,5 @@
 /* allow/deny: longest prefix, later wins a tie, default by presence of
- * any allow. */
+ * any allow; which source addresses can be answered at all. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,6 +114,60 @@ static void test_all_and_bad(void **state)
 	assert_null(acl_new(&bad, 1));
 }
 
+static int answerable(const char *addr, uint16_t port)
+{
+	struct sockaddr_storage ss;
+
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET6, addr, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
+	}
+	return acl_answerable((struct sockaddr *)&ss);
+}
+
+/* Sources no reply can reach: port 0, unspecified, 0/8, multicast,
+ * limited broadcast; IPv4-mapped counts as IPv4. */
+static void test_answerable(void **state)
+{
+	struct sockaddr_storage unix_ss = { .ss_family = AF_UNIX };
+
+	assert_true(answerable("192.0.2.1", 123));
+	assert_true(answerable("127.0.0.1", 40000));
+	assert_true(answerable("223.255.255.255", 1));
+	assert_true(answerable("240.0.0.1", 123));   /* class E: unicast */
+	assert_true(answerable("255.255.255.254", 123));
+	assert_true(answerable("2001:db8::1", 123));
+	assert_true(answerable("::1", 123));
+	assert_true(answerable("fe80::1", 123));
+	assert_true(answerable("::ffff:192.0.2.1", 123));
+	assert_false(answerable("192.0.2.1", 0));
+	assert_false(answerable("2001:db8::1", 0));
+	assert_false(answerable("::ffff:192.0.2.1", 0));
+	assert_false(answerable("0.0.0.0", 123));
+	assert_false(answerable("0.1.2.3", 123));
+	assert_false(answerable("224.0.0.1", 123));
+	assert_false(answerable("239.255.255.250", 123));
+	assert_false(answerable("255.255.255.255", 123));
+	assert_false(answerable("::", 123));
+	assert_false(answerable("ff02::1", 123));
+	assert_false(answerable("ff05::101", 123));
+	assert_false(answerable("::ffff:224.0.1.1", 123));
+	assert_false(answerable("::ffff:255.255.255.255", 123));
+	assert_false(answerable("::ffff:0.0.0.0", 123));
+	assert_false(acl_answerable((struct sockaddr *)&unix_ss));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_deny_only),
 		cmocka_unit_test(test_longest_and_ties),
 		cmocka_unit_test(test_all_and_bad),
+		cmocka_unit_test(test_answerable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

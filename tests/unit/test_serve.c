@@ -1,8 +1,11 @@
 /* Serving threads in-process on loopback: replies, drop counters, rate
- * limiting with KoD, acl, pktinfo source address, probe-bind refusal. */
+ * limiting with KoD, acl, pktinfo source address, probe-bind refusal,
+ * unanswerable sources (raw sockets: skipped without CAP_NET_RAW). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -209,6 +212,79 @@ static void test_replies_and_drops(void **state)
 	assert_null(serve_start(&cf));
 	serve_stop(s);
 	close(fd);
+}
+
+/* One IPv4/UDP datagram to 127.0.0.1:dport from any source address and
+ * port, which only a raw socket can forge (the kernel fills in the IP
+ * checksum, length and id; UDP checksum 0 means none over IPv4). */
+static void raw_send(int raw, const char *src, uint16_t sport, uint16_t dport,
+		     const uint8_t *payload, size_t len)
+{
+	uint8_t pkt[sizeof(struct iphdr) + sizeof(struct udphdr) + 48];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct udphdr *udp = (struct udphdr *)(pkt + sizeof(*ip));
+	struct sockaddr_in to = { .sin_family = AF_INET };
+
+	assert_true(len == 48);
+	memset(pkt, 0, sizeof(pkt));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	assert_int_equal(inet_pton(AF_INET, src, &ip->saddr), 1);
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &ip->daddr), 1);
+	udp->source = htons(sport);
+	udp->dest = htons(dport);
+	udp->len = htons((uint16_t)(sizeof(*udp) + len));
+	memcpy(pkt + sizeof(*ip) + sizeof(*udp), payload, len);
+	to.sin_addr.s_addr = ip->daddr;
+	assert_int_equal(sendto(raw, pkt, sizeof(pkt), 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)sizeof(pkt));
+}
+
+/* Source port 0, a multicast or a broadcast source: dropped at receive
+ * with their own counter, never a send error; a normal client still gets
+ * its reply. */
+static void test_unanswerable_sources(void **state)
+{
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	uint8_t req[128], rep[256];
+	uint16_t port;
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_RAW), fd, one = 1;
+
+	(void)state;
+	if (raw < 0 && (errno == EPERM || errno == EACCES)) {
+		print_message("no CAP_NET_RAW: cannot forge sources, skipped\n");
+		skip();
+	}
+	assert_true(raw >= 0);
+	assert_int_equal(setsockopt(raw, IPPROTO_IP, IP_HDRINCL, &one,
+				    sizeof(one)), 0);
+	tstate_set_local(3);
+	conf_for("127.0.0.1", 0, 1);
+	s = serve_start(&cf);
+	assert_non_null(s);
+	port = port_of(s, 0);
+	make_req(req, 4, 3, 77);
+	raw_send(raw, "127.0.0.1", 0, port, req, 48);
+	raw_send(raw, "224.0.1.1", 123, port, req, 48);
+	raw_send(raw, "255.255.255.255", 123, port, req, 48);
+	wait_received(s, 3, &st);
+	fd = client(AF_INET);
+	send_to(fd, "127.0.0.1", port, req, 48);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from), 48);
+	/* The counters are flushed after the batch's send. */
+	wait_received(s, 4, &st);
+	assert_int_equal(st.received, 4);
+	assert_int_equal(st.drop_unanswerable, 3);
+	assert_int_equal(st.replied, 1);
+	assert_int_equal(st.send_errors, 0);
+	serve_stop(s);
+	close(fd);
+	close(raw);
 }
 
 static void test_probe_refusal(void **state)
@@ -446,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_acl_and_pktinfo),
 		cmocka_unit_test(test_ipv6_wildcard),
 		cmocka_unit_test(test_from_config_text),
+		cmocka_unit_test(test_unanswerable_sources),
 	};
 
 	log_init("test_serve", LOG_LVL_WARN);

@@ -28,6 +28,7 @@ static void test_format(void **state)
 	s.drop_auth = 5;
 	s.drop_denied = 6;
 	s.drop_ratelimit = 18;
+	s.drop_unanswerable = 10;
 	s.send_errors = 9;
 	s.reply_ns_hist[serve_hist_bucket(3000)] = 900;
 	assert_int_equal(srvstats_format(&s, 12.5, 61.9, &text, &json), 0);
@@ -36,17 +37,19 @@ static void test_format(void **state)
 	assert_non_null(strstr(text, "KoD RATE sent          : 7\n"));
 	assert_non_null(strstr(text, "Rate-limited           : 30 (KoD or "
 				     "dropped)\n  answered by the leak : 5\n"));
-	assert_non_null(strstr(text, "Dropped                : 39\n"));
+	assert_non_null(strstr(text, "Dropped                : 49\n"));
 	assert_non_null(strstr(text, "  rate limit           : 18\n"));
+	assert_non_null(strstr(text, "  unanswerable source  : 10\n"));
 	assert_non_null(strstr(text, "Send errors            : 9\n"));
 	assert_non_null(strstr(text, "Current rate           : 12.5 req/s\n"));
 	assert_non_null(strstr(text, "Reply time p50 / p99   : <= "));
 	assert_non_null(strstr(json, "\"received\":1000,\"replied\":900,"
 				     "\"kod_sent\":7,\"rate_limited\":30,"
 				     "\"rate_limited_answered\":5,"
-				     "\"dropped\":{\"total\":39,\"short\":1,"
+				     "\"dropped\":{\"total\":49,\"short\":1,"
 				     "\"version\":2,\"mode\":3,\"control\":4,"
-				     "\"auth\":5,\"denied\":6,\"ratelimit\":18},"
+				     "\"auth\":5,\"denied\":6,\"ratelimit\":18,"
+				     "\"unanswerable\":10},"
 				     "\"send_errors\":9,"));
 	assert_non_null(strstr(json, "\"rate_rps\":12.5,\"uptime_s\":61}"));
 	/* 3 us lies in a 25 %-wide bucket: its upper bound is within that. */
