@@ -4,7 +4,8 @@
  * sync_select_run() (estimates of every source at one instant,
  * select_run()) -> sync_claim_apply() (disc_update(), publish). A 1 s
  * housekeeping timer re-runs the selection (first-claim deadline, ageing,
- * holdover), replaces bad pool members and saves the frequency. The
+ * holdover), replaces bad pool members, resolves the names of unreachable
+ * upstreams again and saves the frequency. The
  * modules are listed in sync_int.h.
  */
 #include <stdlib.h>
@@ -18,7 +19,7 @@ static void house_cb(uv_timer_t *t)
 {
 	struct sync *sy = t->data;
 
-	sync_names_replace_pool(sy);
+	sync_names_check(sy);
 	sync_select_run(sy, 0);
 	if (sy->claimed_once && sy->saved_freq != disc_freq(sy->disc) &&
 	    sync_mono_ns() - sy->last_save_mono > SYNC_SAVE_INTERVAL_NS)

@@ -1,7 +1,8 @@
 /*
  * Internals shared by the time engine's modules:
  *   sync.c         life cycle, housekeeping timer
- *   sync_names.c   names -> addresses -> slots, pool member replacement
+ *   sync_names.c   names -> addresses -> slots, pool member replacement,
+ *                  resolving unreachable plain names again
  *   sync_poll.c    the UDP sockets: requests, replies, kernel timestamps
  *   sync_select.c  per-source estimates -> select_run(), reasons
  *   sync_claim.c   discipline, holdover, published state, frequency store
@@ -36,6 +37,12 @@
 #define SYNC_FALSE_REPLACE 8      /* falseticker selections before a pool
 				     member is replaced */
 #define SYNC_SAVE_INTERVAL_NS (3600LL * 1000000000LL)
+/* A plain upstream name is resolved again after this many polls without a
+ * reply (chrony replaces a named source whose 8-bit reach register is
+ * empty); while the name keeps giving the same address, the interval
+ * doubles up to the maximum. */
+#define SYNC_REFRESH_POLLS 8
+#define SYNC_REFRESH_MAX_POLLS 128
 
 struct sync_entry;
 
@@ -69,6 +76,10 @@ struct sync_entry {
 	char error[128];
 	struct sockaddr_storage avoid[SYNC_AVOID];
 	int n_avoid, avoid_next;
+	int refreshing;          /* plain name: resolving it again */
+	int refresh_at;          /* ... once its slot has sent this many polls */
+	int refresh_every;
+	uint64_t refreshes;      /* times resolved again */
 };
 
 struct sync {
@@ -125,7 +136,9 @@ void sync_release(struct sync *sy);
 
 /* sync_names.c */
 void sync_names_resolve(struct sync_entry *e);
-void sync_names_replace_pool(struct sync *sy);
+/* 1 s housekeeping: replaces bad pool members, resolves the names of
+ * unreachable plain upstreams again. */
+void sync_names_check(struct sync *sy);
 struct sync_slot *sync_slot_for(struct sync *sy,
 				const struct sockaddr_storage *from);
 

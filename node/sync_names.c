@@ -2,7 +2,9 @@
  * Names to addresses to slots: numeric addresses as they are, the test-only
  * hostsfile, or uv_getaddrinfo; failed lookups back off 1, 2, 4 ... 600 s.
  * Pool members that stop answering, refuse us or stay falsetickers give
- * their slot back and the pool name is resolved again, avoiding them.
+ * their slot back and the pool name is resolved again, avoiding them. A
+ * plain upstream name whose server stopped answering is resolved again
+ * (the server may have moved) through the same resolver.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -81,12 +83,33 @@ static int avoided(const struct sync_entry *e, const struct sockaddr_storage *a)
 	return 0;
 }
 
+/* The slot gives its address up: polling stops, its samples are gone. */
+static void release_slot(struct sync *sy, int i)
+{
+	struct sync_slot *sl = &sy->slot[i];
+
+	uv_timer_stop(&sl->timer);
+	source_reset(sl->src);
+	sl->have_addr = 0;
+	sl->addr_str[0] = '\0';
+	if (sy->sys == i)
+		sy->sys = -1;
+}
+
+static void refreshed(struct sync_entry *e, const struct sockaddr_storage *a,
+		      int n);
+
 static void assign(struct sync_entry *e, const struct sockaddr_storage *a,
 		   int n)
 {
 	struct sync *sy = e->sy;
 	int i, j, empty = 0;
 
+	if (e->refreshing) {
+		e->refreshing = 0;
+		refreshed(e, a, n);
+		return;
+	}
 	for (j = 0; j < n; j++) {
 		struct sync_slot *sl = NULL;
 
@@ -107,6 +130,7 @@ static void assign(struct sync_entry *e, const struct sockaddr_storage *a,
 		source_reset(sl->src);
 		sl->have_addr = 1;
 		sl->polls = sl->false_count = 0;
+		e->refresh_at = e->refresh_every = SYNC_REFRESH_POLLS;
 		log_info("sync: %s %s -> %s", e->cu->pool ? "pool" : "upstream",
 			 e->cu->host, sl->addr_str);
 		/* First poll soon, spread over 100 ms. */
@@ -127,8 +151,49 @@ static void assign(struct sync_entry *e, const struct sockaddr_storage *a,
 	}
 }
 
+/* A plain name resolved again: the address stays while the name still
+ * gives it (a server that is down, not moved); otherwise the slot moves to
+ * the first address no other source uses. */
+static void refreshed(struct sync_entry *e, const struct sockaddr_storage *a,
+		      int n)
+{
+	struct sync *sy = e->sy;
+	struct sync_slot *sl = &sy->slot[e->first];
+	int j;
+
+	if (!sl->have_addr) {
+		assign(e, a, n);
+		return;
+	}
+	for (j = 0; j < n; j++)
+		if (same_addr(&a[j], &sl->addr)) {
+			log_info("sync: upstream %s: still %s", e->cu->host,
+				 sl->addr_str);
+			return;
+		}
+	for (j = 0; j < n && sync_slot_for(sy, &a[j]); j++)
+		;
+	if (j == n) {
+		log_info("sync: upstream %s: only addresses other sources use, keeping %s",
+			 e->cu->host, sl->addr_str);
+		return;
+	}
+	log_info("sync: upstream %s: the name no longer gives %s",
+		 e->cu->host, sl->addr_str);
+	release_slot(sy, e->first);
+	assign(e, &a[j], n - j);
+}
+
 static void resolve_failed(struct sync_entry *e, const char *why)
 {
+	if (e->refreshing) {
+		/* Keep the address we have: a lookup failing says nothing
+		 * about the server. */
+		e->refreshing = 0;
+		log_warnx("sync: upstream %s: resolving again: %s (keeping %s)",
+			  e->cu->host, why, e->sy->slot[e->first].addr_str);
+		return;
+	}
 	e->failures++;
 	snprintf(e->error, sizeof(e->error),
 		 "cannot resolve: %s (%d tries, next in %d s)", why,
@@ -217,41 +282,77 @@ void sync_names_resolve(struct sync_entry *e)
 
 /* A pool member that stopped answering, refused us, or keeps being a
  * falseticker gives its slot back; the pool is resolved again. */
-void sync_names_replace_pool(struct sync *sy)
+static void check_pool_member(struct sync *sy, int i,
+			      const struct source_info *info)
+{
+	struct sync_slot *sl = &sy->slot[i];
+	struct sync_entry *e = sl->ent;
+	const char *why = NULL;
+
+	if (info->denied)
+		why = "refused us (KoD)";
+	else if (sl->polls >= 8 && !info->reach)
+		why = "unreachable";
+	else if (sl->false_count >= SYNC_FALSE_REPLACE)
+		why = "falseticker";
+	if (!why)
+		return;
+	log_info("sync: pool %s: dropping %s (%s)", e->cu->host,
+		 sl->addr_str, why);
+	e->avoid[e->avoid_next] = sl->addr;
+	e->avoid_next = (e->avoid_next + 1) % SYNC_AVOID;
+	if (e->n_avoid < SYNC_AVOID)
+		e->n_avoid++;
+	release_slot(sy, i);
+	uv_timer_stop(&e->retry);
+	e->retry_s = SYNC_RETRY_MIN_S;
+	sync_names_resolve(e);
+}
+
+/* A plain upstream name whose address has not answered SYNC_REFRESH_POLLS
+ * polls in a row is resolved again, then after 16, 32 ... 128 more while
+ * it stays silent; any reply starts over. A literal address is not. */
+static void check_plain_name(struct sync *sy, int i,
+			     const struct source_info *info)
+{
+	struct sync_slot *sl = &sy->slot[i];
+	struct sync_entry *e = sl->ent;
+	struct sockaddr_storage literal;
+
+	if (info->reach) {
+		e->refresh_at = 0;
+		e->refresh_every = SYNC_REFRESH_POLLS;
+		return;
+	}
+	if (info->denied || e->resolving || e->refreshing ||
+	    sl->polls < SYNC_REFRESH_POLLS || sl->polls < e->refresh_at)
+		return;
+	if (hosts_numeric(e->cu->host, e->cu->port, &literal) == 0)
+		return;
+	log_info("sync: upstream %s: no reply from %s (%d polls), resolving the name again",
+		 e->cu->host, sl->addr_str, sl->polls);
+	if (e->refresh_every < SYNC_REFRESH_MAX_POLLS)
+		e->refresh_every *= 2;
+	e->refresh_at = sl->polls + e->refresh_every;
+	e->refreshes++;
+	e->refreshing = 1;
+	sync_names_resolve(e);
+}
+
+void sync_names_check(struct sync *sy)
 {
 	int i;
 
 	for (i = 0; i < sy->n_slot; i++) {
 		struct sync_slot *sl = &sy->slot[i];
-		struct sync_entry *e = sl->ent;
 		struct source_info info;
-		const char *why = NULL;
 
-		if (!e->cu->pool || !sl->have_addr)
+		if (!sl->have_addr)
 			continue;
 		source_get_info(sl->src, &info);
-		if (info.denied)
-			why = "refused us (KoD)";
-		else if (sl->polls >= 8 && !info.reach)
-			why = "unreachable";
-		else if (sl->false_count >= SYNC_FALSE_REPLACE)
-			why = "falseticker";
-		if (!why)
-			continue;
-		log_info("sync: pool %s: dropping %s (%s)", e->cu->host,
-			 sl->addr_str, why);
-		e->avoid[e->avoid_next] = sl->addr;
-		e->avoid_next = (e->avoid_next + 1) % SYNC_AVOID;
-		if (e->n_avoid < SYNC_AVOID)
-			e->n_avoid++;
-		uv_timer_stop(&sl->timer);
-		source_reset(sl->src);
-		sl->have_addr = 0;
-		sl->addr_str[0] = '\0';
-		if (sy->sys == i)
-			sy->sys = -1;
-		uv_timer_stop(&e->retry);
-		e->retry_s = SYNC_RETRY_MIN_S;
-		sync_names_resolve(e);
+		if (sl->ent->cu->pool)
+			check_pool_member(sy, i, &info);
+		else
+			check_plain_name(sy, i, &info);
 	}
 }

@@ -84,12 +84,15 @@ static void slot_input(struct sync *sy, struct sync_slot *sl, int64_t osc,
 		return;
 	}
 	in->reachable = info.reach != 0;
-	if (!sl->est.n) {
-		set_reason(sl, "no reply yet");
-		return;
-	}
-	if (!info.reach) {
-		set_reason(sl, "no reply to the last 8 polls");
+	if (!sl->est.n || !info.reach) {
+		const char *why = !sl->est.n ? "no reply yet" :
+				  "no reply to the last 8 polls";
+
+		if (sl->ent->refreshes)
+			set_reason(sl, "%s (name resolved again %llu times)", why,
+				   (unsigned long long)sl->ent->refreshes);
+		else
+			set_reason(sl, "%s", why);
 		return;
 	}
 	rdist = sl->est.root_delay / 2 + sl->est.root_disp;

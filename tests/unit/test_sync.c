@@ -3,7 +3,9 @@
  * 127.0.0.1: three truechimers 200 ms ahead of the system clock and one
  * falseticker 500 ms ahead. The published state must become synchronized
  * (stratum 2, refid 127.0.0.1) with the correction on the truechimers,
- * the falseticker marked, and stop must free everything (ASan).
+ * the falseticker marked, and stop must free everything (ASan). A plain
+ * upstream name whose server stays silent is resolved again from a hosts
+ * file whose content changes, and follows the server to its new address.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -12,8 +14,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <uv.h>
 
@@ -198,10 +202,128 @@ static void test_engine(void **st)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Plain upstream names are resolved again when their server is silent. */
+static char hosts_path[64];
+static int moved_port;
+
+static void write_hosts(const char *addr)
+{
+	FILE *f = fopen(hosts_path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "# test_sync\n%s moving.test\n", addr);
+	assert_int_equal(fclose(f), 0);
+}
+
+struct watch {
+	struct sync *sy;
+	int ticks;
+	int still_seen;         /* old address kept after the first refresh */
+	int moved;
+};
+
+static void watch_cb(uv_timer_t *t)
+{
+	struct watch *w = t->data;
+	struct sync_source_view v;
+	char want[64];
+
+	w->ticks++;
+	sync_source(w->sy, 0, &v);
+	snprintf(want, sizeof(want), "127.0.0.2:%d", moved_port);
+	/* The first refresh (8 silent polls, ~1 s) finds the same address:
+	 * it is kept, and the reason says the name was resolved again. Only
+	 * then does the name move. */
+	if (!w->still_seen) {
+		assert_string_equal(v.addr, want);
+		if (strstr(v.reason, "name resolved again 1 times")) {
+			w->still_seen = 1;
+			write_hosts("127.0.0.1");
+		}
+	}
+	snprintf(want, sizeof(want), "127.0.0.1:%d", moved_port);
+	if (w->still_seen && !strcmp(v.addr, want) && v.reach &&
+	    !strcmp(v.state, "selected")) {
+		w->moved = 1;
+		uv_stop(t->loop);
+	}
+	if (w->ticks >= 100)
+		uv_stop(t->loop);
+}
+
+static void test_name_moves(void **st)
+{
+	uv_loop_t loop;
+	uv_timer_t tick;
+	struct conf c;
+	struct watch w;
+	struct tstate ts;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_storage got;
+	int len = sizeof(got), fd;
+
+	(void)st;
+	snprintf(hosts_path, sizeof(hosts_path), "/tmp/test_sync-hosts-XXXXXX");
+	fd = mkstemp(hosts_path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	/* The server on 127.0.0.1; the name first points at 127.0.0.2,
+	 * where nothing listens on that port. */
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(&srv[0], 0, sizeof(srv[0]));
+	srv[0].offset = 0.2;
+	assert_int_equal(uv_udp_init(&loop, &srv[0].h), 0);
+	srv[0].h.data = &srv[0];
+	assert_int_equal(uv_udp_bind(&srv[0].h, (struct sockaddr *)&a, 0), 0);
+	uv_udp_getsockname(&srv[0].h, (struct sockaddr *)&got, &len);
+	uv_udp_recv_start(&srv[0].h, alloc_cb, recv_cb);
+	moved_port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+	write_hosts("127.0.0.2");
+
+	memset(&c, 0, sizeof(c));
+	c.discipline = CONF_DISCIPLINE_VIRTUAL;
+	c.time.minsources = 1;
+	c.time.maxdistance = 3;
+	c.time.maxslewrate = 500;
+	c.time.makestep = 1;
+	c.time.makestep_limit = 3;
+	c.time.holdover = 3600;
+	snprintf(c.time.hostsfile, sizeof(c.time.hostsfile), "%s", hosts_path);
+	strcpy(c.time.up[0].host, "moving.test");
+	c.time.up[0].port = (uint16_t)moved_port;
+	c.time.up[0].minpoll = -3;
+	c.time.up[0].maxpoll = -3;
+	c.time.n_up = 1;
+	memset(&w, 0, sizeof(w));
+	w.sy = sync_start(&loop, &c, NULL, NULL);
+	assert_non_null(w.sy);
+	uv_timer_init(&loop, &tick);
+	tick.data = &w;
+	uv_timer_start(&tick, watch_cb, 100, 100);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	assert_true(w.still_seen);
+	/* Second refresh after 16 more silent polls (~2 s): moved. */
+	assert_true(w.moved);
+	tstate_read(&ts);
+	assert_int_equal(ts.stratum, 2);
+	assert_int_equal(ts.refid, 0x7f000001u);
+	assert_true(srv[0].answered > 0);
+
+	sync_stop(w.sy);
+	uv_close((uv_handle_t *)&srv[0].h, NULL);
+	uv_close((uv_handle_t *)&tick, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	unlink(hosts_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine),
+		cmocka_unit_test(test_name_moves),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
