@@ -10,7 +10,6 @@
  * 127.0.0.0/8 (IP_PKTINFO on unconnected sockets), emulating N clients.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,35 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/bench_hist.h"
+#include "tools/ntpbench.h"
 
 #define NTP_LEN 48
 #define BATCH 64
 #define RXBUF 128              /* larger than any valid reply: spots long ones */
-#define MAX_SLOTS 65536        /* slot index lives in 16 bits of the xmt */
 #define NTP_UNIX_DELTA 2208988800ULL
-#define MAX_CLIENTS 16777214U  /* 127.0.0.1 .. 127.255.255.254 */
-
-enum bad { BAD_LEN, BAD_MODE, BAD_VERSION, BAD_ORIGIN, BAD_UNSYNC,
-	   BAD_TIMES, BAD_SOURCE, BAD_POLL, BAD_N };
-static const char *bad_names[BAD_N] = {
-	"length", "mode", "version", "origin", "unsynchronized",
-	"timestamps", "source", "poll",
-};
-
-struct opts {
-	const char *addr;
-	const char *port;
-	double duration;
-	double rate;           /* 0: closed loop */
-	int sockets;
-	int inflight;
-	uint32_t clients;      /* 0: connected sockets, kernel-chosen source */
-	uint64_t count;        /* stop after this many requests (0: duration) */
-	int timeout_ms;        /* a request unanswered this long is lost */
-	int version;
-	int json;
-};
 
 struct slot {
 	uint64_t xmt;          /* transmit timestamp sent, 0 = free */
@@ -75,12 +51,6 @@ struct sock {
 	char rxctl[BATCH][64];
 	char txctl[BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
 	struct sockaddr_storage rxname[BATCH];
-};
-
-struct result {
-	uint64_t sent, valid, kod, late, lost, overrun, send_err;
-	uint64_t bad[BAD_N];
-	struct hist rtt, server;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -120,119 +90,6 @@ static void wr64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 		v >>= 8;
 	}
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: ntpbench [options]\n"
-"  -a, --addr ADDR       target address (numeric, default 127.0.0.1)\n"
-"  -p, --port N          target port (default 123)\n"
-"  -d, --duration S      seconds to send (default 3)\n"
-"  -n, --count N         stop after N requests instead\n"
-"  -r, --rate N          open loop at N requests/s (0 = closed loop, default)\n"
-"  -s, --sockets N       UDP sockets (default 4)\n"
-"  -i, --inflight N      requests in flight per socket (default 32)\n"
-"  -c, --clients N       spread sources over N addresses in 127.0.0.0/8\n"
-"  -t, --timeout MS      a request unanswered this long is lost (default 250)\n"
-"  -V, --ntp-version N   NTP version of the requests (1-4, default 4)\n"
-"  -o json               machine-readable output\n"
-"Exit status: 0 if replies were valid and none invalid, 1 otherwise, 2 usage.\n");
-}
-
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{ "addr", required_argument, 0, 'a' },
-		{ "port", required_argument, 0, 'p' },
-		{ "duration", required_argument, 0, 'd' },
-		{ "count", required_argument, 0, 'n' },
-		{ "rate", required_argument, 0, 'r' },
-		{ "sockets", required_argument, 0, 's' },
-		{ "inflight", required_argument, 0, 'i' },
-		{ "clients", required_argument, 0, 'c' },
-		{ "timeout", required_argument, 0, 't' },
-		{ "ntp-version", required_argument, 0, 'V' },
-		{ "output", required_argument, 0, 'o' },
-		{ "help", no_argument, 0, 'h' },
-		{ 0, 0, 0, 0 },
-	};
-	double v;
-	int c;
-
-	*o = (struct opts){ .addr = "127.0.0.1", .port = "123", .duration = 3,
-			    .sockets = 4, .inflight = 32, .timeout_ms = 250,
-			    .version = 4 };
-	while ((c = getopt_long(argc, argv, "a:p:d:n:r:s:i:c:t:V:o:h", lo,
-				NULL)) != -1) {
-		v = 0;
-		switch (c) {
-		case 'a': o->addr = optarg; continue;
-		case 'p': o->port = optarg;
-			if (parse_num(optarg, 1, 65535, &v))
-				goto bad;
-			continue;
-		case 'd': if (parse_num(optarg, 0.001, 86400, &o->duration))
-				goto bad;
-			continue;
-		case 'n': if (parse_num(optarg, 1, 1e12, &v))
-				goto bad;
-			o->count = (uint64_t)v;
-			continue;
-		case 'r': if (parse_num(optarg, 0, 1e8, &o->rate))
-				goto bad;
-			continue;
-		case 's': if (parse_num(optarg, 1, 1024, &v))
-				goto bad;
-			o->sockets = (int)v;
-			continue;
-		case 'i': if (parse_num(optarg, 1, MAX_SLOTS, &v))
-				goto bad;
-			o->inflight = (int)v;
-			continue;
-		case 'c': if (parse_num(optarg, 1, MAX_CLIENTS, &v))
-				goto bad;
-			o->clients = (uint32_t)v;
-			continue;
-		case 't': if (parse_num(optarg, 1, 60000, &v))
-				goto bad;
-			o->timeout_ms = (int)v;
-			continue;
-		case 'V': if (parse_num(optarg, 1, 4, &v))
-				goto bad;
-			o->version = (int)v;
-			continue;
-		case 'o': if (strcmp(optarg, "json") != 0 &&
-			      strcmp(optarg, "text") != 0)
-				goto bad;
-			o->json = strcmp(optarg, "json") == 0;
-			continue;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
-		}
-bad:
-		fprintf(stderr, "ntpbench: bad value '%s' for -%c\n", optarg, c);
-		return -1;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "ntpbench: unexpected argument '%s'\n",
-			argv[optind]);
-		return -1;
-	}
-	return 0;
 }
 
 static int resolve_target(const struct opts *o)
@@ -601,12 +458,6 @@ static void send_due(struct sock *s, const struct opts *o, int64_t now,
 	r->overrun += due - done;
 }
 
-struct span {
-	double wall;           /* seconds of sending */
-	double cpu;            /* our CPU seconds over the same span */
-	double wait;           /* seconds runnable but waiting for a CPU */
-};
-
 /*
  * Seconds this thread waited on a run queue (/proc/self/schedstat, second
  * field): on a shared machine, CPU + wait near 100 % means the load
@@ -705,81 +556,6 @@ static void run(struct sock *socks, const struct opts *o, struct result *r,
 	sp->wall = (double)(stop_at - start) / 1e9;
 }
 
-static uint64_t bad_total(const struct result *r)
-{
-	uint64_t t = 0;
-	int i;
-
-	for (i = 0; i < BAD_N; i++)
-		t += r->bad[i];
-	return t;
-}
-
-static double us(const struct hist *h, double q)
-{
-	return (double)hist_quantile(h, q) / 1000.0;
-}
-
-static void report(const struct opts *o, const struct result *r,
-		   const struct span *sp)
-{
-	double rate = sp->wall > 0 ? (double)r->valid / sp->wall : 0;
-	double loss = r->sent ? 100.0 * (double)r->lost / (double)r->sent : 0;
-	double cpu = sp->wall > 0 ? 100.0 * sp->cpu / sp->wall : 0;
-	double wait = sp->wall > 0 ? 100.0 * sp->wait / sp->wall : 0;
-	int i;
-
-	if (o->json) {
-		printf("{\"target\":\"%s\",\"port\":%s,\"sockets\":%d,"
-		       "\"inflight\":%d,\"rate\":%.0f,\"clients\":%u,"
-		       "\"duration_s\":%.3f,\"sent\":%llu,\"valid\":%llu,"
-		       "\"valid_per_s\":%.0f,\"kod\":%llu,\"invalid\":%llu,"
-		       "\"invalid_by_reason\":{",
-		       o->addr, o->port, o->sockets, o->inflight, o->rate,
-		       o->clients, sp->wall, (unsigned long long)r->sent,
-		       (unsigned long long)r->valid, rate,
-		       (unsigned long long)r->kod,
-		       (unsigned long long)bad_total(r));
-		for (i = 0; i < BAD_N; i++)
-			printf("%s\"%s\":%llu", i ? "," : "", bad_names[i],
-			       (unsigned long long)r->bad[i]);
-		printf("},\"late\":%llu,\"lost\":%llu,\"loss_pct\":%.4f,"
-		       "\"overrun\":%llu,\"send_errors\":%llu,"
-		       "\"rtt_us\":{\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f},"
-		       "\"server_us\":{\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f},"
-		       "\"cpu_pct\":%.1f,\"runq_wait_pct\":%.1f}\n",
-		       (unsigned long long)r->late, (unsigned long long)r->lost,
-		       loss, (unsigned long long)r->overrun,
-		       (unsigned long long)r->send_err, us(&r->rtt, .5),
-		       us(&r->rtt, .9), us(&r->rtt, .99), us(&r->server, .5),
-		       us(&r->server, .9), us(&r->server, .99), cpu, wait);
-		return;
-	}
-	printf("target %s port %s: %d sockets x %d in flight, %s, %u client "
-	       "address(es), %.2f s\n", o->addr, o->port, o->sockets,
-	       o->inflight, o->rate > 0 ? "open loop" : "closed loop",
-	       o->clients ? o->clients : 1, sp->wall);
-	if (o->rate > 0)
-		printf("paced at %.0f requests/s, overruns %llu\n", o->rate,
-		       (unsigned long long)r->overrun);
-	printf("sent %llu  valid %llu (%.0f/s)  kod %llu  invalid %llu  "
-	       "late %llu  lost %llu (%.3f %%)  send errors %llu\n",
-	       (unsigned long long)r->sent, (unsigned long long)r->valid, rate,
-	       (unsigned long long)r->kod, (unsigned long long)bad_total(r),
-	       (unsigned long long)r->late, (unsigned long long)r->lost, loss,
-	       (unsigned long long)r->send_err);
-	for (i = 0; i < BAD_N; i++)
-		if (r->bad[i])
-			printf("  invalid %s: %llu\n", bad_names[i],
-			       (unsigned long long)r->bad[i]);
-	printf("round trip us:    p50 %8.2f  p90 %8.2f  p99 %8.2f\n",
-	       us(&r->rtt, .5), us(&r->rtt, .9), us(&r->rtt, .99));
-	printf("server T3-T2 us:  p50 %8.2f  p90 %8.2f  p99 %8.2f\n",
-	       us(&r->server, .5), us(&r->server, .9), us(&r->server, .99));
-	printf("load generator CPU: %.1f %% of one core, %.1f %% waiting for "
-	       "a CPU\n", cpu, wait);
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -789,8 +565,8 @@ int main(int argc, char **argv)
 	uint32_t nslots;
 	int i, opened, rc = 2;
 
-	if (parse_opts(argc, argv, &o) || resolve_target(&o)) {
-		usage(stderr);
+	if (bench_parse_opts(argc, argv, &o) || resolve_target(&o)) {
+		bench_usage(stderr);
 		return 2;
 	}
 	nslots = (uint32_t)o.inflight;
@@ -816,8 +592,8 @@ int main(int argc, char **argv)
 		if (sock_open(&socks[opened], &o, nslots))
 			goto out;
 	run(socks, &o, r, &sp);
-	report(&o, r, &sp);
-	rc = r->valid > 0 && bad_total(r) == 0 ? 0 : 1;
+	bench_report(&o, r, &sp);
+	rc = r->valid > 0 && bench_bad_total(r) == 0 ? 0 : 1;
 out:
 	/* calloc'd: sock_close is safe on slots never opened. */
 	for (i = 0; socks && i < o.sockets; i++)
