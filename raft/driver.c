@@ -35,6 +35,7 @@ struct drv {
 	uint64_t conf_index;
 	struct raft_event queue[DRV_QUEUE_MAX];
 	unsigned q_head, q_len;
+	int applying;			/* inside apply_committed() */
 	raft_time transfer_deadline;	/* 0: no transfer we started */
 	int transfer_state;
 	struct drv_stats stats;
@@ -414,25 +415,39 @@ static int take_snapshot(struct drv *d)
 	return rc;
 }
 
+/*
+ * Not re-entrant on purpose: on_apply callbacks propose (a join's member
+ * record after its token use, ...), and drv_submit() steps the engine,
+ * whose update would apply again from d->applied + 1, the entry being
+ * applied included: the leader then applied commands twice and its FSM
+ * differed from the followers' at the same index. A nested call returns;
+ * the outer one loops until it has caught up with the commit index.
+ */
 static int apply_committed(struct drv *d)
 {
 	struct applier a = { d, 0 };
-	raft_index commit = raft_commit_index(&d->raft);
+	raft_index commit;
 	uint64_t first, last;
-	int rc;
+	int rc = 0;
 
-	if (commit <= d->applied)
+	if (d->applying)
 		return 0;
-	rc = st_log_range(d->st, &first, &last);
-	if (rc != 0)
-		goto err;
-	if (last < commit)
-		commit = last;	/* cannot happen with synchronous appends */
-	if (commit > d->applied) {
+	d->applying = 1;
+	while ((commit = raft_commit_index(&d->raft)) > d->applied &&
+	       d->failed == 0) {
+		rc = st_log_range(d->st, &first, &last);
+		if (rc != 0)
+			goto err;
+		if (last < commit)
+			commit = last;	/* cannot happen: synchronous appends */
+		if (commit <= d->applied)
+			break;
 		rc = st_log_read(d->st, d->applied + 1,
 				 (unsigned)(commit - d->applied), apply_fn,
 				 &a);
-		if (rc != 0 && rc != APPLY_PAUSE)
+		if (rc == APPLY_PAUSE)
+			break;	/* the queued events' steps resume it */
+		if (rc != 0)
 			goto err;
 	}
 	if (d->applied - d->snap_index >= d->cfg.snapshot_threshold) {
@@ -440,8 +455,10 @@ static int apply_committed(struct drv *d)
 		if (rc != 0)
 			goto err;
 	}
+	d->applying = 0;
 	return 0;
 err:
+	d->applying = 0;
 	fail(d, rc, "apply");
 	return rc;
 }
