@@ -577,8 +577,10 @@ static void on_chores(uv_timer_t *t)
 		cl->last_status_sent = now;
 		send_status(cl);
 	}
-	if (cl_is_leader(cl))
+	if (cl_is_leader(cl)) {
+		cl_prune_chores(cl);     /* after restore/recover only */
 		run_policy(cl);
+	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -621,6 +623,11 @@ static int put_self(struct cluster *cl, cl_pend_fn done)
 	if (rc < 0)
 		return rc;
 	return cl_propose(cl, buf, len, done, NULL, NULL);
+}
+
+int cl_put_self(struct cluster *cl, cl_pend_fn done)
+{
+	return put_self(cl, done);
 }
 
 static void init_progress(struct cluster *cl)
@@ -857,7 +864,7 @@ store_err:
 
 /* The endpoint members dial: cluster-advertise ("host[:port]"), else the
  * cluster-listen address; the port defaults to cluster-listen's. */
-static void advertise(const struct conf *c, char *out, size_t len)
+void cl_advertise(const struct conf *c, char *out, size_t len)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)
 					    &c->cluster_listen.addr;
@@ -914,7 +921,7 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
 	cl->mode = mode;
 	cl->ready = ready;
 	cl->ready_arg = arg;
-	advertise(c, cl->address, sizeof(cl->address));
+	cl_advertise(c, cl->address, sizeof(cl->address));
 
 	rc = st_open(&cl->st, c->datadir, c->mapsize);
 	if (rc < 0) {
@@ -1003,7 +1010,9 @@ fail:
 
 int cluster_register(struct cluster *cl, struct ctl *ctl)
 {
-	return cl_cmd_register(cl, ctl);
+	if (cl_cmd_register(cl, ctl) < 0)
+		return -1;
+	return cl_backup_register(cl, ctl);
 }
 
 struct st *cluster_store(struct cluster *cl)

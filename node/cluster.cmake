@@ -7,6 +7,10 @@ add_library(ntpmc_cluster STATIC
   cluster_app.c
   cluster_cmd.c
   cluster_member.c
+  cluster_backup.c
+  offline.c
+  restore.c
+  recover.c
 )
 target_link_libraries(ntpmc_cluster PUBLIC ntpnode_core ntpmc_raft ntpmc_wire
-  ntpmc_storage ntpmc_proto PkgConfig::UV PkgConfig::SODIUM PkgConfig::RAFT)
+  ntpmc_storage ntpmc_backup ntpmc_proto PkgConfig::UV PkgConfig::SODIUM PkgConfig::RAFT)

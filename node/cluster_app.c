@@ -54,6 +54,10 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 {
 	struct cluster *cl = r->cl;
 
+	if (r->relay) {
+		r->relay(r, status, error, text, json);
+		return;
+	}
 	if (r->call) {
 		ctl_reply(r->call, status, error, text, json);
 	} else if (r->forwarded_join) {

@@ -651,6 +651,8 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 			cmds[i].fn(cl, r, argc, argv);
 			return;
 		}
+	if (cl_backup_forwarded(cl, r, command, argc, argv) == 0)
+		return;
 	cl_reply(r, 4, "unknown forwarded command", NULL, NULL);
 }
 

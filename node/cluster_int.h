@@ -23,6 +23,10 @@
 #define CL_K_JOINING "cluster/joining"   /* cluster id while joining */
 #define CL_K_SELF "cluster/self-id"
 #define CL_K_MEMBERS "cluster/members" /* ids, keys, addresses (cl_boot) */
+/* Set by `ntpnode restore` / `ntpnode recover` (node/restore.h): the raft
+ * index from which on the configuration is the new one; the first leader
+ * prunes member records and tokens of the old cluster (cluster_backup.c). */
+#define CL_K_PRUNE "cluster/prune"
 
 #define CL_MAX_PEERS 64
 #define CL_STATUS_EVERY_MS 250      /* member -> leader status */
@@ -65,6 +69,11 @@ struct cl_req {
 	struct ctl_call *call;     /* local; NULL when forwarded */
 	uint64_t peer, req_id;     /* forwarded from this member */
 	int forwarded_join;        /* reply is a JoinReply to a joiner */
+	/* When set, cl_reply() hands the answer to relay instead (which then
+	 * owns r): a request that needs the leader's answer to go on. */
+	void (*relay)(struct cl_req *r, int status, const char *error,
+		      const char *text, const char *json);
+	int relay_tries;
 };
 
 /* A proposal waiting to be applied (or a configuration change to commit). */
@@ -146,6 +155,10 @@ struct cluster {
 	/* replicated keys last applied (cl_apply_config) */
 	unsigned applied_e, applied_h;
 	char applied_lvl[8];
+	/* backup/restore/recover (cluster_backup.c): pruning the old
+	 * cluster's member records after a restore or recover */
+	int prune_busy;
+	unsigned prune_left, prune_failed;
 	/* ctl_register arguments, one per command (cluster_cmd.c) */
 	struct cl_binding {
 		struct cluster *cl;
@@ -204,6 +217,19 @@ void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
 	       size_t len);
 int cl_forward(struct cluster *cl, struct cl_req *r, const char *command,
 	       int argc, char **argv, int status_fallback);
+
+/* cluster.c: the endpoint members dial (cluster-advertise or -listen). */
+void cl_advertise(const struct conf *c, char *out, size_t len);
+int cl_put_self(struct cluster *cl, cl_pend_fn done);
+
+/* cluster_backup.c: `ntpctl backup` (asks the leader for its commit index,
+ * answers from this member's FSM once applied that far) and the prune
+ * chore after restore/recover. */
+int cl_backup_register(struct cluster *cl, struct ctl *ctl);
+/* 0 when it answered a forwarded command it owns, -1 otherwise. */
+int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
+			const char *command, int argc, char **argv);
+void cl_prune_chores(struct cluster *cl);
 
 /* cluster_tr.c: the real transport (raft/tcp.h) on cluster-listen; the
  * in-process tests link their own. join: the token to dial with. */

@@ -26,6 +26,8 @@
 #include "node/conf.h"
 #include "node/ctl.h"
 #include "node/log.h"
+#include "node/recover.h"
+#include "node/restore.h"
 #include "node/serve.h"
 #include "node/srvstats.h"
 #include "node/sync.h"
@@ -64,6 +66,12 @@ static void usage(FILE *f)
 		"  join -c FILE (--token TOKEN | --token-file PATH | env "
 		"NTPNODE_TOKEN)\n"
 		"                  join the cluster the token names, then run\n"
+		"  restore -c FILE --from BACKUP\n"
+		"                  seed a new one-member cluster from a backup "
+		"(ntpctl backup)\n"
+		"  recover -c FILE (--check | --voters ID,... [--at I:T])\n"
+		"                  offline, after quorum loss: force a new "
+		"configuration\n"
 		"  check -c FILE   validate the configuration only: prints "
 		"'FILE: ok', exit 0,\n"
 		"                  or every error as FILE:LINE: problem, exit 1\n"
@@ -513,6 +521,8 @@ static const struct command {
 	{ "check", main_check },
 	{ "init", main_cluster },
 	{ "join", main_cluster },
+	{ "restore", restore_main },    /* node/restore.h */
+	{ "recover", recover_main },    /* node/recover.h */
 };
 
 /* Options that take a separate value, so that their value is not taken
@@ -520,7 +530,9 @@ static const struct command {
 static int takes_value(const char *opt)
 {
 	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
-	       strcmp(opt, "--token") == 0 || strcmp(opt, "--token-file") == 0;
+	       strcmp(opt, "--token") == 0 || strcmp(opt, "--token-file") == 0 ||
+	       strcmp(opt, "--from") == 0 || strcmp(opt, "--voters") == 0 ||
+	       strcmp(opt, "--at") == 0;
 }
 
 int main(int argc, char **argv)

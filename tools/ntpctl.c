@@ -14,8 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node/backup.h"
 #include "node/conf.h"
 #include "node/ctlframe.h"
+#include "tools/bkfile.h"
 
 #define NTPCTL_TIMEOUT_MS 10000
 #define NTPCTL_MAX_WORDS 64
@@ -51,6 +53,9 @@ static const struct command {
 	{ "config get", 0, 1, "[KEY]",
 	  "replicated keys: value and where it comes from" },
 	{ "config set", 2, 2, "KEY VALUE", "set a replicated key everywhere" },
+	/* backup (node/cluster_backup.c, docs/operations.md) */
+	{ "backup", 1, 2, "[--force] FILE", "write a backup of the "
+	  "replicated state to FILE (0600; --force replaces it)" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -217,6 +222,70 @@ static void print_body(const char *s)
 		putchar('\n');
 }
 
+/*
+ * backup [--force] FILE: the daemon's reply carries the file base64 in
+ * its JSON; it is checked (node/backup.h) before it is written, so FILE
+ * is either a whole valid backup or not there.
+ */
+static int run_backup(const char *path, int argc, char **argv)
+{
+	const char *file = NULL, *why = "";
+	Ntpmc__CtlResponse *rsp;
+	const void *state;
+	struct bk_meta m;
+	void *buf = NULL;
+	size_t len = 0, slen;
+	int i, force = 0, rc = 1;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (!file && argv[i][0] != '-')
+			file = argv[i];
+		else
+			file = NULL, i = argc + 1;
+	}
+	if (!file || i > argc) {
+		fprintf(stderr, "ntpctl: usage: ntpctl backup [--force] FILE\n");
+		return 2;
+	}
+	if (!force && access(file, F_OK) == 0) {
+		fprintf(stderr, "ntpctl: backup: %s exists: not overwritten "
+			"(use --force)\n", file);
+		return 1;
+	}
+	rsp = exchange(path, "backup", 0, NULL);
+	if (!rsp)
+		return 1;
+	if (rsp->version != CTL_VERSION || rsp->status != 0) {
+		fprintf(stderr, "ntpctl: backup: %s\n",
+			rsp->version != CTL_VERSION ? "control protocol "
+			"version mismatch" : rsp->error[0] ? rsp->error :
+			"failed");
+		goto out;
+	}
+	if (bkfile_extract(rsp->json, &buf, &len) < 0 ||
+	    bk_decode(buf, len, &m, &state, &slen, &why) < 0) {
+		fprintf(stderr, "ntpctl: backup: the daemon's reply does not "
+			"hold a valid backup (%s): nothing written\n", why);
+		goto out;
+	}
+	i = bkfile_write(file, buf, len, force);
+	if (i < 0) {
+		fprintf(stderr, "ntpctl: backup: writing %s: %s\n", file,
+			i == -EEXIST ? "it exists (use --force)" :
+			strerror(-i));
+		goto out;
+	}
+	print_body(rsp->text);
+	printf("written    %s\n", file);
+	rc = 0;
+out:
+	free(buf);
+	ntpmc__ctl_response__free_unpacked(rsp, NULL);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = getenv("NTPCTL_SOCKET");
@@ -305,6 +374,8 @@ int main(int argc, char **argv)
 			cmd->args[0] ? " " : "", cmd->args);
 		return 2;
 	}
+	if (strcmp(cmd->name, "backup") == 0)
+		return run_backup(path, nargs, argv + words);
 	rsp = exchange(path, cmd->name, nargs, argv + words);
 	if (!rsp)
 		return 1;
