@@ -5,3 +5,7 @@ ntpmc_unit_test(test_conf_wg SOURCES test_conf_wg.c LIBS ntpnode_core
   TIMEOUT 30)
 ntpmc_unit_test(test_backup SOURCES test_backup.c LIBS ntpmc_backup
   ntpmc_raft TIMEOUT 30)
+# Backup/restore/recover (issue 5 item 4): the offline commands' logic on a
+# store in a temp dir, and ntpctl backup's file writing.
+ntpmc_unit_test(test_recover SOURCES test_recover.c
+  ${CMAKE_SOURCE_DIR}/tools/bkfile.c LIBS ntpmc_cluster TIMEOUT 30)
