@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +228,7 @@ static void print_body(const char *s)
  * its JSON; it is checked (node/backup.h) before it is written, so FILE
  * is either a whole valid backup or not there.
  */
-static int run_backup(const char *path, int argc, char **argv)
+static int run_backup(const char *path, int argc, char **argv, int json)
 {
 	const char *file = NULL, *why = "";
 	Ntpmc__CtlResponse *rsp;
@@ -277,8 +278,24 @@ static int run_backup(const char *path, int argc, char **argv)
 			strerror(-i));
 		goto out;
 	}
-	print_body(rsp->text);
-	printf("written    %s\n", file);
+	if (json) {
+		/* the daemon's JSON without the file itself, plus its path */
+		const char *cut = strstr(rsp->json, ",\"backup\":");
+
+		printf("%.*s,\"file\":\"", (int)(cut ? cut - rsp->json :
+					       (ptrdiff_t)strlen(rsp->json) - 1),
+		       rsp->json);
+		for (; *file; file++)
+			if ((unsigned char)*file < 0x20)
+				printf("\\u%04x", (unsigned char)*file);
+			else
+				printf("%s%c", *file == '"' || *file == '\\' ?
+				       "\\" : "", *file);
+		printf("\"}\n");
+	} else {
+		print_body(rsp->text);
+		printf("written    %s\n", file);
+	}
 	rc = 0;
 out:
 	free(buf);
@@ -375,7 +392,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(cmd->name, "backup") == 0)
-		return run_backup(path, nargs, argv + words);
+		return run_backup(path, nargs, argv + words, json);
 	rsp = exchange(path, cmd->name, nargs, argv + words);
 	if (!rsp)
 		return 1;

@@ -57,6 +57,10 @@ grep -q "exists" "$LC_DIR/err" || lc_fail "no reason for refusing to overwrite"
 lc_ctl "$l" backup --force "$B" >"$LC_DIR/backup2.out" || lc_fail "backup --force"
 [ "$(field "state hash" <"$LC_DIR/backup2.out")" = "$hash" ] ||
 	lc_fail "leader and follower backups differ with no write in between"
+lc_ctl "$l" -o json backup --force "$LC_DIR/b-json" | jq -e --arg h "$hash" \
+	'.state_hash==$h and .members==3 and (.index|type=="number") and
+	 (.file|endswith("b-json")) and (has("backup")|not)' >/dev/null ||
+	lc_fail "backup -o json"
 ls -a "$LC_DIR" | grep -q ntpctl-backup && lc_fail "temporary file left"
 if "$NTPCTL" -s "$(lc_sock 1)" backup 2>/dev/null; then lc_fail "backup without FILE"; fi
 
