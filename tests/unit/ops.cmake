@@ -9,3 +9,5 @@ ntpmc_unit_test(test_backup SOURCES test_backup.c LIBS ntpmc_backup
 # store in a temp dir, and ntpctl backup's file writing.
 ntpmc_unit_test(test_recover SOURCES test_recover.c
   ${CMAKE_SOURCE_DIR}/tools/bkfile.c LIBS ntpmc_cluster TIMEOUT 30)
+ntpmc_unit_test(test_drv_apply SOURCES test_drv_apply.c LIBS ntpmc_raft
+  ntpmc_storage TIMEOUT 30)
