@@ -61,7 +61,9 @@ lc_ctl "$l" -o json backup --force "$LC_DIR/b-json" | jq -e --arg h "$hash" \
 	'.state_hash==$h and .members==3 and (.index|type=="number") and
 	 (.file|endswith("b-json")) and (has("backup")|not)' >/dev/null ||
 	lc_fail "backup -o json"
-ls -a "$LC_DIR" | grep -q ntpctl-backup && lc_fail "temporary file left"
+for tmpf in "$LC_DIR"/.ntpctl-backup.*; do
+	[ -e "$tmpf" ] && lc_fail "temporary file left: $tmpf"
+done
 if "$NTPCTL" -s "$(lc_sock 1)" backup 2>/dev/null; then lc_fail "backup without FILE"; fi
 
 lc_log "bad backups are refused and change nothing"
@@ -153,7 +155,7 @@ fi
 grep -q "is running" "$LC_DIR/err" || lc_fail "no 'is running' message"
 lc_stop 3
 before=$(fp "$(data 3)")
-for v in 12345 n9 n3,n3 "" n3, n1; do
+for v in 12345 n9 n3,n3 "" "n3," n1; do
 	if "$NTPNODE" recover -c "$(conf 3)" --voters "$v" >/dev/null 2>"$LC_DIR/err"; then
 		lc_fail "recover accepted --voters '$v'"
 	fi

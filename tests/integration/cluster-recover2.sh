@@ -39,7 +39,9 @@ lc_stop 4; lc_stop 5
 cat "$LC_DIR/c4" >&2
 at4=$(sed -n 's/^last log *index \([0-9]*\), term \([0-9]*\)$/\1:\2/p' "$LC_DIR/c4")
 at5=$(sed -n 's/^last log *index \([0-9]*\), term \([0-9]*\)$/\1:\2/p' "$LC_DIR/c5")
-[ -n "$at4" ] && [ "$at4" = "$at5" ] || lc_fail "survivors differ: $at4 vs $at5"
+if [ -z "$at4" ] || [ "$at4" != "$at5" ]; then
+	lc_fail "survivors differ: $at4 vs $at5"
+fi
 before=$(fp 4)
 if "$NTPNODE" recover -c "$(conf 4)" --voters n4,n5 --at "9999:${at4#*:}" \
 	>/dev/null 2>"$LC_DIR/err"; then
