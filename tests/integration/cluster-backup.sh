@@ -153,6 +153,12 @@ if "$NTPNODE" recover -c "$(conf 3)" --voters n3 >/dev/null 2>"$LC_DIR/err"; the
 	lc_fail "recover ran while n3 runs"
 fi
 grep -q "is running" "$LC_DIR/err" || lc_fail "no 'is running' message"
+lc_log "without a leader a backup is refused (a lone leader steps down first)"
+lc_until 15 bash -c "! '$NTPCTL' -s '$(lc_sock 3)' backup --force \
+	'$LC_DIR/noleader.bak' >/dev/null 2>'$LC_DIR/err'" ||
+	lc_fail "backups still succeed with 2 of 3 voters dead"
+cat "$LC_DIR/err" >&2
+grep -qi "leader" "$LC_DIR/err" || lc_fail "no reason for the refused backup"
 lc_stop 3
 before=$(fp "$(data 3)")
 for v in 12345 n9 n3,n3 "" "n3," n1; do
