@@ -9,6 +9,8 @@
 
 #include <sodium.h>
 
+#include "node/ckey.h"
+
 static void wipe_str(char *s)
 {
 	if (s)
@@ -124,6 +126,23 @@ int cargs_parse(struct cargs *a, int argc, char **argv, char *err,
 				goto out;
 			}
 			strcpy(a->conf, v);
+		} else if (a->cmd == CARGS_INIT &&
+			   ((v = opt_value(argc, argv, &i, "--overlay-subnet",
+					   &m)) || m)) {
+			char e[160];
+
+			if (!v)
+				goto missing;
+			/* the replicated key's own rule (node/ckey.c) */
+			if (ckey_check(CKEY_OVERLAY_SUBNET, v, a->overlay_subnet,
+				       sizeof(a->overlay_subnet), e,
+				       sizeof(e)) < 0) {
+				snprintf(err, errlen, "--overlay-subnet: '%.40s' "
+					 "is not an IPv4 subnet A.B.C.D/N with N "
+					 "in 16..30 and the host bits zero "
+					 "(like 192.168.10.0/24)", v);
+				goto out;
+			}
 		} else if (a->cmd == CARGS_JOIN &&
 			   ((v = opt_value(argc, argv, &i, "--token", &m)) ||
 			    m)) {

@@ -1,6 +1,6 @@
 /*
  * cargs: the command line of `ntpnode init` and `ntpnode join`.
- *   ntpnode init -c FILE
+ *   ntpnode init -c FILE [--overlay-subnet A.B.C.D/N]
  *   ntpnode join -c FILE (--token TOKEN | --token-file PATH | env NTPNODE_TOKEN)
  * Options in any order, `--opt=value` accepted too. The token is copied out
  * and wiped from argv (so /proc/PID/cmdline and ps never show it) and from
@@ -20,6 +20,7 @@ struct cargs {
 	enum cargs_cmd cmd;
 	char conf[PATH_MAX];
 	char token[CARGS_TOKEN_MAX]; /* join only; NUL-terminated, trimmed */
+	char overlay_subnet[24];     /* init only; canonical, "" = default */
 };
 
 /*

@@ -1,12 +1,13 @@
 #include "node/ckey.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY };
+enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET };
 
 struct ckey_def {
 	struct ckey_info info;
@@ -42,6 +43,13 @@ static const struct ckey_def keys[] = {
 	{ { "budget-usd", "0.00",
 	    "monthly cloud budget in USD for the rotation (0: none)", 0 },
 	  T_MONEY, 0, 100000000, NULL },
+	/* Fixed at init (ntpnode init --overlay-subnet): members' overlay
+	 * addresses are allocated from it, so it never changes afterwards
+	 * (config set refuses it, see ckey_read_only). */
+	{ { CKEY_OVERLAY_SUBNET, "192.168.10.0/24",
+	    "WireGuard overlay subnet the leader allocates members' addresses "
+	    "from (set at init, read-only)", 0 },
+	  T_SUBNET, 16, 30, NULL },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -163,6 +171,40 @@ static int parse_money(const char *s, long long *cents)
 	return 0;
 }
 
+int ckey_read_only(const char *key)
+{
+	return key && strcmp(key, CKEY_OVERLAY_SUBNET) == 0;
+}
+
+/* "A.B.C.D/N", N in min..max, host bits zero (node/wgmesh.h's rule; this
+ * copy keeps ntpnode_core below the mesh library). */
+static int parse_subnet(const char *s, long long min, long long max,
+			char *out, size_t outlen)
+{
+	char buf[24], *slash;
+	const char *end;
+	struct in_addr a;
+	long long p;
+	uint32_t mask, net;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	if (inet_pton(AF_INET, buf, &a) != 1 ||
+	    parse_uint(slash + 1, &end, &p) < 0 || *end || p < min || p > max)
+		return -1;
+	mask = ~0u << (32 - p);
+	net = ntohl(a.s_addr);
+	if (net & ~mask)
+		return -1;
+	snprintf(out, outlen, "%s/%lld", buf, p);
+	return 0;
+}
+
 int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 	       char *err, size_t errlen)
 {
@@ -229,6 +271,16 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 			return -1;
 		}
 		snprintf(out, outlen, "%lld.%02lld", v / 100, v % 100);
+		return 0;
+	case T_SUBNET:
+		if (parse_subnet(value, d->min, d->max, out, outlen) < 0) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not an IPv4 subnet A.B.C.D/N with "
+				 "N in %lld..%lld and the host bits zero "
+				 "(like 192.168.10.0/24)",
+				 key, value, d->min, d->max);
+			return -1;
+		}
 		return 0;
 	}
 	snprintf(err, errlen, "%s: internal error", key);

@@ -21,6 +21,11 @@ struct ckey_info {
 	int file_directive;  /* 1: the config file may set it too */
 };
 
+#define CKEY_OVERLAY_SUBNET "overlay-subnet"
+
+/* 1 for keys fixed when the cluster is made (config set refuses them). */
+int ckey_read_only(const char *key);
+
 /* Number of keys and the i-th one (stable, documented order). */
 size_t ckey_count(void);
 const struct ckey_info *ckey_at(size_t i);

@@ -287,6 +287,7 @@ static void on_apply(void *data, uint64_t index, uint64_t term,
 	}
 	cl_apply_config(cl);
 	cl_boot_sync(cl);
+	cl_wg_on_apply(cl);
 }
 
 /* ---------------------------------------------------------------- */
@@ -428,6 +429,7 @@ static void send_status(struct cluster *cl)
 	s.has_offset = 1;
 	s.offset = ts.corr_offset;
 	s.applied = drv_applied(cl->drv);
+	cl_wg_fill_status(cl, &s);
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
 	m.status = &s;
@@ -474,6 +476,7 @@ static void joiner_try(struct cluster *cl)
 	jr.region = (char *)cl->conf->region;
 	jr.cmd_version = FSM_CMD_VERSION;
 	jr.wg_public = wg;
+	cl_wg_fill_request(cl, &jr);
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_JOIN_REQUEST;
 	m.join_request = &jr;
@@ -565,6 +568,7 @@ static void on_chores(uv_timer_t *t)
 	check_pending(cl);
 	cl_check_forwards(cl);
 	cl_cmd_chores(cl);
+	cl_wg_chores(cl);
 	if (cl->mode == CLUSTER_JOIN && !cl->ready_done)
 		joiner_try(cl);
 	if (cl->mode == CLUSTER_INIT && !cl->ready_done)
@@ -619,6 +623,7 @@ static int put_self(struct cluster *cl, cl_pend_fn done)
 	me.role = FSM_ROLE_VOTER;
 	me.cmd_version = FSM_CMD_VERSION;
 	memcpy(me.idkey, ident_public(cl->ident), FSM_IDKEY_LEN);
+	cl_wg_fill_self(cl, &me);
 	rc = fsm_cmd_member_put(&me, cl_wall_ms(), &buf, &len);
 	if (rc < 0)
 		return rc;
@@ -635,7 +640,8 @@ static void init_progress(struct cluster *cl)
 	if (cl->init_step != 0 || !cl_is_leader(cl))
 		return;
 	cl->init_step = 1;
-	if (put_self(cl, init_member_done) != 0)
+	if (cl_wg_init_propose(cl) != 0 ||
+	    put_self(cl, init_member_done) != 0)
 		cl->init_step = 0;
 }
 
@@ -929,7 +935,10 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
 			strerror(-rc));
 		goto fail;
 	}
-	if (prepare_identity(cl, token) < 0)
+	/* before prepare_identity: an init bootstraps with its overlay */
+	if (cl_wg_start(cl, mode == CLUSTER_INIT ? token : NULL) < 0)
+		goto fail;
+	if (prepare_identity(cl, mode == CLUSTER_JOIN ? token : NULL) < 0)
 		goto fail;
 	is.get = st_get_cb;
 	is.put = st_put_cb;
@@ -983,6 +992,7 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct conf *c,
 	cl->tr->app_owner = cl;
 	cl_apply_config(cl);
 	cl_boot_sync(cl);
+	cl_wg_sync(cl);
 
 	uv_timer_init(loop, &cl->tick);
 	uv_timer_init(loop, &cl->chores);
@@ -1004,6 +1014,7 @@ fail:
 	if (cl->st)
 		st_close(cl->st);
 	token_wipe(&cl->join_tok);
+	cl_wg_free(cl);
 	free(cl);
 	return -1;
 }
@@ -1059,6 +1070,7 @@ void cluster_stop(struct cluster *cl)
 	ident_free(cl->ident);
 	st_close(cl->st);
 	token_wipe(&cl->join_tok);
+	cl_wg_free(cl);
 	uv_timer_stop(&cl->tick);
 	uv_timer_stop(&cl->chores);
 	uv_close((uv_handle_t *)&cl->tick, on_closed);

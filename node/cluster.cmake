@@ -11,6 +11,8 @@ add_library(ntpmc_cluster STATIC
   offline.c
   restore.c
   recover.c
+  cluster_wg.c
 )
-target_link_libraries(ntpmc_cluster PUBLIC ntpnode_core ntpmc_raft ntpmc_wire
-  ntpmc_storage ntpmc_backup ntpmc_proto PkgConfig::UV PkgConfig::SODIUM PkgConfig::RAFT)
+target_link_libraries(ntpmc_cluster PUBLIC ntpnode_core ntpmc_wgmesh ntpmc_raft
+  ntpmc_wire ntpmc_storage ntpmc_backup ntpmc_proto PkgConfig::UV
+  PkgConfig::SODIUM PkgConfig::RAFT)

@@ -33,8 +33,9 @@ enum cluster_mode { CLUSTER_RUN, CLUSTER_INIT, CLUSTER_JOIN };
 typedef void (*cluster_ready_fn)(void *arg, struct cluster *cl, int ok);
 
 /*
- * Starts the cluster side. token: the join token (CLUSTER_JOIN only; the
- * caller wipes its copy afterwards). Returns 0, or -1 after logging why
+ * Starts the cluster side. token: the join token (CLUSTER_JOIN; the
+ * caller wipes its copy afterwards), or for CLUSTER_INIT the overlay
+ * subnet (node/cluster_wg.h; NULL or "" = the default). Returns 0, or -1 after logging why
  * (for example: init or join on a datadir that already holds a cluster,
  * run on a datadir that holds none); the daemon then exits 1.
  */

@@ -12,6 +12,7 @@
 
 #include "node/ctl.h"
 #include "node/log.h"
+#include "node/wgjoin.h"
 /* ---------------------------------------------------------------- */
 /* app messages */
 
@@ -85,6 +86,10 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 		jr.member_ids = ids;
 		jr.member_keys = keys;
 		jr.member_addresses = addrs;
+		struct wgj_reply_buf wb;  /* WireGuard mesh (cluster_wg.c) */
+
+		if (status == 0)
+			cl_wg_fill_reply(cl, &jr, &wb);
 		m.version = 1;
 		m.body_case = NTPMC__APP_MSG__BODY_JOIN_REPLY;
 		m.join_reply = &jr;
@@ -266,6 +271,19 @@ static void joiner_got_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 		cl->ready(cl->ready_arg, cl, 0);
 		return;
 	}
+	/* WireGuard: the mesh first; the joiner is reachable only once
+	 * it is applied (the reply may predate its record: ask again) */
+	switch (cl_wg_on_reply(cl, jr)) {
+	case 0:
+		break;
+	case -EAGAIN:
+		cl->join_last_try = 0;
+		return;
+	default:
+		cl->ready_done = 1;
+		cl->ready(cl->ready_arg, cl, 0);
+		return;
+	}
 	if (st_local_put(cl->st, CL_K_CLUSTER_ID, cl->cluster_id,
 			 sizeof(cl->cluster_id)) < 0) {
 		log_err("join: cannot record the membership in the store");
@@ -397,6 +415,7 @@ void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
 		break;
 	}
 	case NTPMC__APP_MSG__BODY_STATUS:
+		cl_wg_status_seen(cl, from->id, m->status);
 		if (p) {
 			p->has_status = 1;
 			p->sync = m->status->sync;

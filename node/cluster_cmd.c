@@ -135,6 +135,7 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 		cl_copy(x->region, sizeof(x->region), fm ? fm->region : "");
 		cl_copy(x->address, sizeof(x->address),
 			c && c->n ? c->servers[i].address : cl->address);
+		cl_wg_mesh_of(cl, id, x->mesh, sizeof(x->mesh));
 		x->is_leader = id == s.leader_id;
 		x->reachable = cl_reachable(cl, id);
 		x->last_contact_ms = id == cl->self ? 0 :
@@ -257,8 +258,12 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 
 			if (!m || (c->servers[i].role == RAFT_VOTER) != !pass)
 				continue;
-			snprintf(tm[n].endpoint, sizeof(tm[n].endpoint), "%s",
-				 c->servers[i].address);
+			/* WireGuard: the public address, not the overlay */
+			if (cl_wg_dial_address(cl, m->id, tm[n].endpoint,
+					       sizeof(tm[n].endpoint)) != 0)
+				snprintf(tm[n].endpoint,
+					 sizeof(tm[n].endpoint), "%s",
+					 c->servers[i].address);
 			ident_fingerprint(m->idkey, tm[n].fp);
 			n++;
 		}
@@ -556,6 +561,12 @@ static int config_check(struct cluster *cl, int argc, char **argv,
 	if (ckey_check(argv[0], argv[1], canon, CKEY_VALUE_MAX, err,
 		       errlen) < 0)
 		return -1;
+	if (ckey_read_only(argv[0])) {
+		snprintf(err, errlen, "%s is fixed when the cluster is made "
+			 "(ntpnode init --overlay-subnet): members' overlay "
+			 "addresses come from it", argv[0]);
+		return -1;
+	}
 	/* Raft needs heartbeats well inside the election timeout. */
 	e = atol(strcmp(argv[0], "election-timeout") == 0 ? canon :
 		 config_value(cl, ckey_find("election-timeout"), &src, tmp,
@@ -646,6 +657,8 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 {
 	size_t i;
 
+	if (cl_wg_forwarded(cl, r, command, argc, argv))
+		return;
 	for (i = 0; i < N_CMDS; i++)
 		if (strcmp(cmds[i].name, command) == 0 && cmds[i].on_leader) {
 			cmds[i].fn(cl, r, argc, argv);

@@ -164,6 +164,7 @@ struct cluster {
 		struct cluster *cl;
 		const void *cmd;
 	} bindings[16];
+	struct cl_wg *wg;          /* WireGuard mesh (cluster_wg.c), or NULL */
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -268,5 +269,38 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		    const uint8_t *key, const uint8_t *token_id,
 		    const Ntpmc__JoinRequest *jr);
+
+/* ---- cluster_wg.c: the WireGuard mesh (issue 5); every function is a
+ * no-op without `wireguard-interface`. */
+struct wgj_reply_buf;
+/* After st_open, before prepare_identity: resolves our endpoint; init:
+ * cl->address becomes OVERLAY:PORT; run: loads the saved mesh. */
+int cl_wg_start(struct cluster *cl, const char *init_subnet);
+void cl_wg_free(struct cluster *cl);
+void cl_wg_sync(struct cluster *cl);          /* render + apply if changed */
+void cl_wg_on_apply(struct cluster *cl);      /* an entry was applied */
+void cl_wg_chores(struct cluster *cl);        /* retries, re-announce */
+int cl_wg_init_propose(struct cluster *cl);   /* init: record the subnet */
+void cl_wg_fill_self(struct cluster *cl, struct fsm_member *me);
+void cl_wg_fill_request(struct cluster *cl, Ntpmc__JoinRequest *jr);
+/* Leader: 1 overlay allocated into m, 0 not a WireGuard joiner, -1 err. */
+int cl_wg_join_member(struct cluster *cl, const Ntpmc__JoinRequest *jr,
+		      struct fsm_member *m, char *err, size_t errlen);
+void cl_wg_release(struct cluster *cl, uint64_t id);  /* join ended */
+void cl_wg_fill_reply(struct cluster *cl, Ntpmc__JoinReply *jr,
+		      struct wgj_reply_buf *b);
+/* Joiner: 0 ok (mesh applied), -EAGAIN ask again, -1 refused for good. */
+int cl_wg_on_reply(struct cluster *cl, const Ntpmc__JoinReply *jr);
+/* Leader: a member's forwarded endpoint re-announce; 0 not ours. */
+int cl_wg_forwarded(struct cluster *cl, struct cl_req *r, const char *command,
+		    int argc, char **argv);
+void cl_wg_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s);
+void cl_wg_status_seen(struct cluster *cl, uint64_t id,
+		       const Ntpmc__MemberStatus *s);
+/* 16 hex digits of member id's applied mesh hash, "" unknown. */
+void cl_wg_mesh_of(struct cluster *cl, uint64_t id, char *out, size_t len);
+/* Where a joiner dials member id (public host, cluster port). */
+int cl_wg_dial_address(struct cluster *cl, uint64_t id, char *out,
+		       size_t len);
 
 #endif

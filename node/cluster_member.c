@@ -192,6 +192,8 @@ static void join_busy(struct cluster *cl, uint64_t id, int on)
 		if (!on && cl->joins_busy[i] == id)
 			cl->joins_busy[i] = 0;
 	}
+	if (!on)
+		cl_wg_release(cl, id);  /* its overlay reservation */
 }
 
 static int join_is_busy(struct cluster *cl, uint64_t id)
@@ -413,6 +415,15 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 	j->m.role = FSM_ROLE_SPARE;
 	j->m.cmd_version = jr->cmd_version;
 	memcpy(j->m.idkey, key, FSM_IDKEY_LEN);
+	{	/* WireGuard: overlay allocated before the member is added */
+		char why[160];
+
+		if (cl_wg_join_member(cl, jr, &j->m, why, sizeof(why)) < 0) {
+			free(j);
+			join_fail(r, joiner, why);
+			return;
+		}
+	}
 	join_busy(cl, joiner, 1);
 	if (fsm_cmd_token_use(j->hash, key, cl_wall_ms(), &buf, &len) < 0) {
 		free(j);

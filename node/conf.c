@@ -363,6 +363,8 @@ static const struct {
 	/* WireGuard mesh (conf_wg.c) */
 	{ { "wireguard-interface", "wireguard-interface NAME [port N]",
 	    conf_parse_wireguard_interface, 1 }, 1, 3 },
+	{ { "wireguard-endpoint", "wireguard-endpoint IP[:PORT]",
+	    conf_parse_wireguard_endpoint, 1 }, 1, 1 },
 	{ { "ratelimit", "ratelimit off | ratelimit [interval N] [burst N] "
 	    "[leak N] [entries N]", parse_ratelimit, 1 }, 0, 8 },
 	{ { "allow", "allow SUBNET|all", parse_acl, 0 }, 1, 1 },

@@ -67,6 +67,9 @@ struct conf {
 	/* `wireguard-interface NAME [port N]` (conf_wg.h): "" = none */
 	char wg_interface[16];
 	unsigned wg_port;           /* 0: CONF_WG_PORT */
+	/* `wireguard-endpoint IP[:PORT]`: "" = cluster-advertise's host and
+	 * the WireGuard port (node/wgjoin.h resolves it) */
+	char wg_endpoint[64];
 	struct conf_ratelimit ratelimit;
 	struct conf_subnet acl[CONF_MAX_ACL];
 	int n_acl;

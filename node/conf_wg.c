@@ -1,6 +1,9 @@
 /* wireguard-interface NAME [port N] (see conf_wg.h). */
 #include "node/conf_wg.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "node/conf.h"
@@ -44,4 +47,52 @@ int conf_parse_wireguard_interface(struct conf_ctx *x, int argc, char **argv)
 	strcpy(x->c->wg_interface, argv[1]);
 	x->c->wg_port = (unsigned)port;
 	return 0;
+}
+
+/* IP, IP:PORT or [IPv6]:PORT, numeric only: an endpoint that needs DNS
+ * would make the mesh depend on a resolver (see conf_wg.h). */
+int conf_parse_wireguard_endpoint(struct conf_ctx *x, int argc, char **argv)
+{
+	const char *v = argv[1];
+	unsigned char tmp[16];
+	char ep[80];
+
+	(void)argc;
+	if (strlen(v) >= sizeof(x->c->wg_endpoint))
+		goto bad;
+	if (inet_pton(AF_INET, v, tmp) == 1 || inet_pton(AF_INET6, v, tmp) == 1) {
+		strcpy(x->c->wg_endpoint, v);  /* the port comes later */
+		return 0;
+	}
+	/* with a port (ntpnode_core cannot use node/wgmesh.h: it sits
+	 * above it), so the split is done here */
+	snprintf(ep, sizeof(ep), "%s", v);
+	{
+		char *colon = strrchr(ep, ':'), *end;
+		const char *host = ep;
+		long port;
+		int fam = AF_INET;
+
+		if (colon == NULL || colon[1] < '0' || colon[1] > '9')
+			goto bad;
+		port = strtol(colon + 1, &end, 10);
+		if (*end || port < 1 || port > 65535)
+			goto bad;
+		*colon = 0;
+		if (ep[0] == '[') {
+			if (colon[-1] != ']')
+				goto bad;
+			colon[-1] = 0;
+			host = ep + 1;
+			fam = AF_INET6;
+		}
+		if (inet_pton(fam, host, tmp) != 1)
+			goto bad;
+	}
+	strcpy(x->c->wg_endpoint, v);
+	return 0;
+bad:
+	conf_error(x, "%s: '%s' is not IP, IP:PORT or [IPv6]:PORT (numeric, "
+		   "no host names)", argv[0], v);
+	return -1;
 }

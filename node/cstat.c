@@ -163,6 +163,11 @@ char *cstat_json(const struct cstat *s)
 			sb_printf(&b, "%.9f", m->offset);
 		else
 			sb_printf(&b, "null");
+		sb_printf(&b, ",\"mesh\":");
+		if (m->mesh[0])
+			sb_jstr(&b, m->mesh);
+		else
+			sb_printf(&b, "null");
 		sb_printf(&b, "}");
 	}
 	sb_printf(&b, "]}\n");
@@ -185,7 +190,8 @@ char *cstat_text(const struct cstat *s)
 	struct sbuf b = { 0 };
 	char name[CSTAT_NAME_MAX], where[CSTAT_NAME_MAX + 20];
 	char addr[CSTAT_ADDR_MAX], contact[24], lag[24], off[24], strat[16];
-	size_t i;
+	size_t i, k;
+	int any_mesh = 0;
 
 	sb_printf(&b, "cluster %s  term %" PRIu64 "  leader ", s->cluster_id,
 		  s->term);
@@ -202,6 +208,9 @@ char *cstat_text(const struct cstat *s)
 	for (i = 0; i < s->n; i++) {
 		const struct cstat_member *m = &s->m[i];
 
+		if (i == 0)
+			for (k = 0; k < s->n; k++)
+				any_mesh |= s->m[k].mesh[0] != 0;
 		clean(name, sizeof(name), m->name);
 		clean(addr, sizeof(addr), m->address);
 		snprintf(where, sizeof(where), "%s/%s",
@@ -226,11 +235,15 @@ char *cstat_text(const struct cstat *s)
 		else
 			snprintf(off, sizeof(off), "-");
 		sb_printf(&b, "%-20" PRIu64 " %-16s %-7s %-3s %-16s %-21s "
-			  "%-9s %-7s %-8s %-7s %s %s\n",
+			  "%-9s %-7s %-8s %-7s %s %s",
 			  m->id, name, cstat_role_name(m->role),
 			  m->is_leader ? "*" : "", where, addr,
 			  m->reachable ? "yes" : "no", contact, lag,
 			  sync_name(m->sync), strat, off);
+		/* WireGuard clusters only: the mesh each member applied */
+		if (any_mesh)
+			sb_printf(&b, "  mesh %s", m->mesh[0] ? m->mesh : "-");
+		sb_printf(&b, "\n");
 	}
 	return sb_done(&b);
 }

@@ -8,7 +8,8 @@
  * ("leader" | "local"), members[] with id (decimal string), name (verbatim),
  * role (voter|standby|spare), is_leader, reachable, and the extra columns:
  * provider, region, address, last_contact_ms, log_lag, sync, stratum,
- * offset (null when unknown).
+ * offset (null when unknown), mesh (16 hex digits of the BLAKE2b-256 of
+ * the WireGuard mesh that member applied, null when unknown or none).
  */
 #ifndef NTPMC_CSTAT_H
 #define NTPMC_CSTAT_H
@@ -35,6 +36,7 @@ struct cstat_member {
 	int sync;                 /* enum cstat_sync */
 	int stratum;              /* -1 unknown */
 	double offset;            /* seconds; NaN unknown */
+	char mesh[17];            /* WireGuard mesh hash prefix, "" unknown */
 };
 
 struct cstat {

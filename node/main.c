@@ -60,9 +60,12 @@ static void usage(FILE *f)
 		"usage: ntpnode COMMAND -c FILE\n"
 		"commands:\n"
 		"  run -c FILE     serve NTP with this configuration (foreground)\n"
-		"  init -c FILE    create a cluster with this node as its first "
+		"  init -c FILE [--overlay-subnet A.B.C.D/N]\n"
+		"                  create a cluster with this node as its first "
 		"voter, print\n"
-		"                  a join token, then run\n"
+		"                  a join token, then run (the subnet: WireGuard "
+		"overlay,\n"
+		"                  default 192.168.10.0/24)\n"
 		"  join -c FILE (--token TOKEN | --token-file PATH | env "
 		"NTPNODE_TOKEN)\n"
 		"                  join the cluster the token names, then run\n"
@@ -501,8 +504,10 @@ static int main_cluster(int argc, char **argv)
 		free(a);
 		return 2;
 	}
+	/* init passes its overlay subnet where join passes its token */
 	rc = cmd_run(a->conf, a->cmd == CARGS_INIT ? CLUSTER_INIT :
-		     CLUSTER_JOIN, a->token);
+		     CLUSTER_JOIN, a->cmd == CARGS_INIT ? a->overlay_subnet :
+		     a->token);
 	cargs_wipe(a);
 	free(a);
 	return rc;
@@ -532,7 +537,7 @@ static int takes_value(const char *opt)
 	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
 	       strcmp(opt, "--token") == 0 || strcmp(opt, "--token-file") == 0 ||
 	       strcmp(opt, "--from") == 0 || strcmp(opt, "--voters") == 0 ||
-	       strcmp(opt, "--at") == 0;
+	       strcmp(opt, "--at") == 0 || strcmp(opt, "--overlay-subnet") == 0;
 }
 
 int main(int argc, char **argv)

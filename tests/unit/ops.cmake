@@ -11,3 +11,5 @@ ntpmc_unit_test(test_recover SOURCES test_recover.c
   ${CMAKE_SOURCE_DIR}/tools/bkfile.c LIBS ntpmc_cluster TIMEOUT 30)
 ntpmc_unit_test(test_drv_apply SOURCES test_drv_apply.c LIBS ntpmc_raft
   ntpmc_storage TIMEOUT 30)
+ntpmc_unit_test(test_wgjoin SOURCES test_wgjoin.c LIBS ntpmc_wgmesh
+  ntpmc_wire TIMEOUT 30)

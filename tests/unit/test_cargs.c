@@ -133,10 +133,60 @@ static void join_token_sources(void **state)
 	}
 }
 
+static void init_overlay_subnet(void **state)
+{
+	struct cargs a;
+	char err[256], c1[] = "-c", f[] = "/x.conf", i[] = "init";
+	char o[] = "--overlay-subnet", v[] = "10.99.0.0/16";
+	char oeq[] = "--overlay-subnet=192.168.10.0/24";
+	static const char *bad[] = { "192.168.10.1/24", "10.0.0.0/8",
+				     "10.0.0.0/31", "10.0.0.0", "x/24",
+				     "10.0.0.0/24 ", "" };
+	size_t k;
+
+	(void)state;
+	{
+		ARGV(i, c1, f);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_string_equal(a.overlay_subnet, "");  /* default */
+	}
+	{
+		ARGV(i, o, v, c1, f);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_string_equal(a.overlay_subnet, "10.99.0.0/16");
+	}
+	{
+		ARGV(i, c1, f, oeq);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_string_equal(a.overlay_subnet, "192.168.10.0/24");
+	}
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char b[32];
+
+		snprintf(b, sizeof(b), "%s", bad[k]);
+		{
+			ARGV(i, c1, f, o, b);
+			assert_int_equal(parse(&a, ac, av, err), -1);
+			assert_non_null(strstr(err, "--overlay-subnet"));
+		}
+	}
+	{
+		ARGV(i, c1, f, o);     /* no value */
+		assert_int_equal(parse(&a, ac, av, err), -1);
+		assert_non_null(strstr(err, "needs a value"));
+	}
+	{
+		char j[] = "join", t[] = "--token", tv[] = "T";
+		ARGV(j, c1, f, t, tv, o, v);  /* join takes no subnet */
+		assert_int_equal(parse(&a, ac, av, err), -1);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(init_any_order),
+		cmocka_unit_test(init_overlay_subnet),
 		cmocka_unit_test(join_token_scrubbed),
 		cmocka_unit_test(join_token_sources),
 	};

@@ -35,6 +35,10 @@ static void good_values(void **state)
 	assert_string_equal(out, "12.50");
 	assert_int_equal(chk("budget-usd", "7", out), 0);
 	assert_string_equal(out, "7.00");
+	assert_int_equal(chk("overlay-subnet", "10.99.0.0/16", out), 0);
+	assert_string_equal(out, "10.99.0.0/16");
+	assert_int_equal(ckey_read_only("overlay-subnet"), 1);
+	assert_int_equal(ckey_read_only("log-level"), 0);
 }
 
 static void bad_values(void **state)
@@ -58,6 +62,10 @@ static void bad_values(void **state)
 		{ "budget-usd", "1." },
 		{ "budget-usd", "1000001" },
 		{ "nope", "1" },
+		{ "overlay-subnet", "192.168.10.1/24" },
+		{ "overlay-subnet", "10.0.0.0/8" },
+		{ "overlay-subnet", "10.0.0.0/31" },
+		{ "overlay-subnet", "10.0.0.0/024x" },
 	};
 	size_t i;
 

@@ -44,10 +44,35 @@ static void test_wg(void **state)
 	    "t.conf:2:");
 }
 
+static void test_endpoint(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	ok(&c, "datadir /tmp\n");
+	assert_string_equal(c.wg_endpoint, "");
+	ok(&c, "wireguard-endpoint 203.0.113.7\n");
+	assert_string_equal(c.wg_endpoint, "203.0.113.7");
+	ok(&c, "wireguard-endpoint 203.0.113.7:51999\n");
+	assert_string_equal(c.wg_endpoint, "203.0.113.7:51999");
+	ok(&c, "wireguard-endpoint [2001:db8::7]:51820\n");
+	assert_string_equal(c.wg_endpoint, "[2001:db8::7]:51820");
+	ok(&c, "wireguard-endpoint 2001:db8::7\n");
+	bad("wireguard-endpoint vm1.example.net", "is not IP, IP:PORT");
+	bad("wireguard-endpoint vm1.example.net:51820", "no host names");
+	bad("wireguard-endpoint 1.2.3.4:0", "is not IP, IP:PORT");
+	bad("wireguard-endpoint 1.2.3.4:65536", "is not IP, IP:PORT");
+	bad("wireguard-endpoint 1.2.3.4:", "is not IP, IP:PORT");
+	bad("wireguard-endpoint 2001:db8::7]:5", "is not IP, IP:PORT");
+	bad("wireguard-endpoint [1.2.3.4]:5", "is not IP, IP:PORT");
+	bad("wireguard-endpoint", "usage: wireguard-endpoint IP[:PORT]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wg),
+		cmocka_unit_test(test_endpoint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

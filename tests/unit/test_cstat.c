@@ -55,10 +55,16 @@ static void json_fields(void **state)
 			       "\"is_leader\":true,\"reachable\":true,"));
 	assert_non_null(strstr(j, "\"last_contact_ms\":0,\"log_lag\":0,"
 			       "\"sync\":\"synced\",\"stratum\":2,"
-			       "\"offset\":0.000125000}"));
+			       "\"offset\":0.000125000,\"mesh\":null}"));
 	assert_non_null(strstr(j, "\"name\":\"we\\\"ird\\\\\\u000a\""));
 	assert_non_null(strstr(j, "\"role\":\"spare\""));
 	assert_non_null(strstr(j, "\"stratum\":null,\"offset\":null"));
+	free(j);
+
+	/* WireGuard clusters: each member's mesh hash prefix */
+	strcpy(m[2].mesh, "dcbe227b1eee4851");
+	j = cstat_json(&s);
+	assert_non_null(strstr(j, "\"mesh\":\"dcbe227b1eee4851\"}"));
 	free(j);
 
 	s.leader_id = 0;
@@ -113,6 +119,12 @@ static void text_table(void **state)
 	assert_non_null(strstr(t, "local view"));
 	assert_null(strchr(t, 0x1b));   /* no terminal escapes from names */
 	assert_non_null(strstr(t, "standby"));
+	assert_null(strstr(t, "mesh"));  /* no WireGuard: no mesh column */
+	free(t);
+	strcpy(m[0].mesh, "0123456789abcdef");
+	t = cstat_text(&s);
+	assert_non_null(strstr(t, "  mesh 0123456789abcdef\n"));
+	assert_non_null(strstr(t, "  mesh -\n"));
 	free(t);
 }
 
