@@ -197,7 +197,7 @@ int wgj_reply_decode(const Ntpmc__JoinReply *jr, uint64_t self,
 		     struct wgm_subnet *sn, struct wgm_peer **peers, size_t *n,
 		     char overlay[WGM_ADDR_MAX])
 {
-	size_t i, cnt = jr->n_member_ids;
+	size_t i, k, cnt = jr->n_member_ids;
 	struct wgm_peer *p;
 	int found = 0;
 
@@ -216,6 +216,9 @@ int wgj_reply_decode(const Ntpmc__JoinReply *jr, uint64_t self,
 		const char *ep = jr->member_endpoints[i];
 
 		p[i].id = jr->member_ids[i];
+		for (k = 0; k < i; k++)
+			if (p[k].id == p[i].id)
+				goto bad;  /* one record per member */
 		if ((jr->member_wg_public[i].len != 0 &&
 		     jr->member_wg_public[i].len != WGM_KEY_LEN) ||
 		    !ov || strlen(ov) >= WGM_ADDR_MAX ||
@@ -304,7 +307,7 @@ static int take_str(const unsigned char *b, size_t len, size_t *o, char *out,
 	if (*o >= len)
 		return -EINVAL;
 	l = b[(*o)++];
-	if (l >= max || len - *o < l)
+	if (l >= max || len - *o < l || memchr(b + *o, 0, l) != NULL)
 		return -EINVAL;
 	memcpy(out, b + *o, l);
 	out[l] = 0;
@@ -348,9 +351,13 @@ int wgj_mesh_unpack(const void *buf, size_t len, struct wgm_subnet *sn,
 			p[i].id = p[i].id << 8 | b[o++];
 		memcpy(p[i].pub, b + o, WGM_KEY_LEN);
 		o += WGM_KEY_LEN;
+		/* what is applied must be what was saved: the same checks
+		 * as a JoinReply's (which also refuse embedded NULs) */
 		if (take_str(b, len, &o, p[i].overlay, WGM_ADDR_MAX) < 0 ||
 		    take_str(b, len, &o, p[i].endpoint,
-			     WGM_ENDPOINT_MAX) < 0)
+			     WGM_ENDPOINT_MAX) < 0 ||
+		    (p[i].overlay[0] && !wgm_subnet_contains(sn, p[i].overlay)) ||
+		    (p[i].endpoint[0] && wgm_endpoint_check(p[i].endpoint)))
 			goto bad;
 	}
 	if (o != len)

@@ -220,6 +220,9 @@ static void test_reply(void **state)
 	r->member_overlays[0][0] = '1';
 	r->member_endpoints[0][0] = 'x';
 	assert_int_equal(wgj_reply_decode(r, 2, &got, &p, &n, ov), -EINVAL);
+	r->member_endpoints[0][0] = '1';
+	r->member_ids[0] = 2;  /* the same member twice */
+	assert_int_equal(wgj_reply_decode(r, 2, &got, &p, &n, ov), -EINVAL);
 	ntpmc__join_reply__free_unpacked(r, NULL);
 	/* a cluster without WireGuard: no mesh at all */
 	{
