@@ -235,9 +235,11 @@ for i in $(seq 2 "$n"); do
 done
 
 # ntp_ok NS ADDR: one answer with LI != 3 (synchronized) within 1 s
+# (--interval: ntpprobe sleeps one interval after its last query)
 ntp_ok() {
 	local line
 	line=$(inns "$1" "$probe" -a "$2" -p 123 --count 1 --timeout 1 \
+		--interval 0.01 \
 		2>/dev/null | head -n 1) || return 1
 	local -a f
 	read -r -a f <<<"$line"
@@ -285,12 +287,14 @@ overlay_ntp() {
 same_mesh() { local m; m=$(mesh_of "$1"); [ -n "$m" ] && [ "$m" = "$want_mesh" ]; }
 
 wait_all "cluster status with every voter" 30 all_voters
+log "$n voters at $(elapsed) s"
 declare -a ov=()
 for i in $(seq "$n"); do
 	ov[i]=$(overlay "$i")
 	[ -n "${ov[i]}" ] || fail "VM $i has no overlay address"
 done
 wait_all "NTP on the public address" 30 public_ntp
+log "NTP served (LI != 3) on every public address at $(elapsed) s"
 wait_all "NTP over the overlay" 15 overlay_ntp
 t_ready=$(elapsed)
 log "$n voters serving NTP over WireGuard: $t_ready s from nothing (overlays ${ov[*]})"
