@@ -68,6 +68,7 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 		uint64_t ids[CL_MAX_PEERS];
 		ProtobufCBinaryData keys[CL_MAX_PEERS];
 		char *addrs[CL_MAX_PEERS];
+		struct wgj_reply_buf wb;  /* WireGuard mesh (cluster_wg.c) */
 		unsigned i, n = fsm_member_count(cl->fsm);
 
 		jr.status = status;
@@ -86,8 +87,6 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 		jr.member_ids = ids;
 		jr.member_keys = keys;
 		jr.member_addresses = addrs;
-		struct wgj_reply_buf wb;  /* WireGuard mesh (cluster_wg.c) */
-
 		if (status == 0)
 			cl_wg_fill_reply(cl, &jr, &wb);
 		m.version = 1;

@@ -97,8 +97,12 @@ int cl_wg_start(struct cluster *cl, const char *init_subnet)
 	unsigned port;
 	char host[WGJ_HOSTPORT_MAX];
 
-	if (!c->wg_interface[0])
+	if (!c->wg_interface[0]) {
+		if (cl->mode == CLUSTER_INIT && init_subnet && *init_subnet)
+			log_warnx("init: --overlay-subnet has no effect without "
+				  "wireguard-interface in the config");
 		return 0;
+	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -1;
@@ -262,8 +266,9 @@ static void wg_sync(struct cluster *cl)
 	memcpy(w->applied, h, sizeof(h));
 	w->has_applied = 1;
 	hex(h, 8, hx);
-	log_info("wireguard %s: mesh %s applied: overlay %s, %zu peers",
-		 cl->conf->wg_interface, hx, overlay, peers);
+	log_info("wireguard %s: mesh %s applied: overlay %s, %zu peer%s",
+		 cl->conf->wg_interface, hx, overlay, peers,
+		 peers == 1 ? "" : "s");
 	if (from_fsm)
 		save_mesh(cl, &sn, p, n);
 out:
