@@ -312,6 +312,14 @@ for i in $(seq "$n"); do
 		$((n - 1)) ] || fail "VM $i: wg show lacks peers"
 done
 log "mesh $mesh1 on every member (wg show: $((n - 1)) peers each)"
+# the subnet is recorded at init and fixed: config set refuses it
+ctl 1 config get overlay-subnet | grep -q '192.168.10.0/24' ||
+	fail "overlay-subnet is not recorded"
+if out=$(ctl 2 config set overlay-subnet 10.99.0.0/16 2>&1); then
+	fail "config set overlay-subnet was accepted"
+fi
+echo "$out" | grep -q "fixed when the cluster is made" ||
+	fail "config set overlay-subnet: unexpected answer: $out"
 ctl 1 cluster status >&2 || true
 
 # --- leader kill -> a new leader over the mesh -----------------------------
