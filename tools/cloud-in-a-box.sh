@@ -25,7 +25,8 @@
 # a voter, NTP served on every VM's public address and over the overlay,
 # the same mesh hash on every member from every VM's cluster status; leader
 # kill -> a new leader over the mesh; a VM whose public address changes
-# (re-addressed veth, ntpnode restarted with the new wireguard-endpoint)
+# (re-addressed veth, wireguard-go and ntpnode restarted with the new
+# wireguard-endpoint: a VM stop/start)
 # re-announces its endpoint: the mesh hash changes on every member, equal
 # everywhere, and the VM is reachable over the overlay again.
 # Needs root (namespaces). Exit 0 ok, 1 failure, 77 cannot run here.
@@ -155,22 +156,28 @@ done
 grep -q '^ready' "$work/sim.out" || fail "ntpsim did not start"
 
 # --- per VM: wireguard-go (an empty interface), ntpnode's config ----------
-for i in $(seq "$n"); do
-	ns=$(vm "$i")
-	w="wg${tag}$i"
-	wgs+=("$w")
+declare -a wgpid=()
+start_wg() {
 	# -f: stay in the foreground so that the PID is wireguard-go's
-	ip netns exec "$ns" wireguard-go -f "$w" >"$work/wg$i.log" 2>&1 &
+	ip netns exec "$(vm "$1")" wireguard-go -f "wg${tag}$1" \
+		>>"$work/wg$1.log" 2>&1 &
+	wgpid[$1]=$!
 	pids+=($!)
-done
-for i in $(seq "$n"); do
+}
+wait_wg() {
 	for _ in $(seq 50); do
-		ip -n "$(vm "$i")" link show "wg${tag}$i" >/dev/null 2>&1 &&
-			break
+		ip -n "$(vm "$1")" link show "wg${tag}$1" >/dev/null 2>&1 &&
+			return 0
 		sleep 0.1
 	done
-	ip -n "$(vm "$i")" link show "wg${tag}$i" >/dev/null 2>&1 ||
-		fail "wireguard-go did not create wg${tag}$i"
+	fail "wireguard-go did not create wg${tag}$1"
+}
+for i in $(seq "$n"); do
+	wgs+=("wg${tag}$i")
+	start_wg "$i"
+done
+for i in $(seq "$n"); do
+	wait_wg "$i"
 done
 
 # write_conf I PUBLIC_HOST: VM I's config. NTP on the wildcard (its public
@@ -351,8 +358,14 @@ all_reachable() {
 wait_all "every member reachable after the restart" 20 all_reachable
 
 # --- a VM gets a new public address (stop/start in a cloud) ----------------
+# The whole VM restarts: ntpnode and wireguard-go (a new, empty interface):
+# ntpnode applies the mesh it saved before its log is replayed.
 i=$n
 stop_node "$i"
+kill "${wgpid[i]}"
+wait "${wgpid[i]}" 2>/dev/null || true
+start_wg "$i"
+wait_wg "$i"
 ns=$(vm "$i")
 ip -n "$ns" addr flush dev eth0
 ip -n "$ns" addr add "10.250.$i.3/24" dev eth0
