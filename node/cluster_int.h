@@ -273,6 +273,10 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 /* ---- cluster_wg.c: the WireGuard mesh (issue 5); every function is a
  * no-op without `wireguard-interface`. */
 struct wgj_reply_buf;
+struct wgm_subnet;
+/* wgm_apply (node/wgmesh.h); the in-process tests put a recorder here. */
+extern int (*cl_wg_apply)(const char *ifname, const char *conf, size_t len,
+			  const char *overlay, const struct wgm_subnet *sn);
 /* After st_open, before prepare_identity: resolves our endpoint; init:
  * cl->address becomes OVERLAY:PORT; run: loads the saved mesh. */
 int cl_wg_start(struct cluster *cl, const char *init_subnet);

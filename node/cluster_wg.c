@@ -40,6 +40,9 @@
 #define WG_RETRY_MS 1000
 #define WG_ANNOUNCE_CMD "wg announce"  /* forwarded only, never on ntpctl */
 
+int (*cl_wg_apply)(const char *ifname, const char *conf, size_t len,
+		   const char *overlay, const struct wgm_subnet *sn) = wgm_apply;
+
 struct cl_wg {
 	int on;
 	char endpoint[WGM_ENDPOINT_MAX];  /* ours, from the config */
@@ -249,7 +252,8 @@ static void wg_sync(struct cluster *cl)
 	rc = wgm_render(p, n, cl->self, priv, cl->conf->wg_port, &conf, &len);
 	sodium_memzero(priv, sizeof(priv));
 	if (rc == 0) {
-		rc = wgm_apply(cl->conf->wg_interface, conf, len, overlay, &sn);
+		rc = cl_wg_apply(cl->conf->wg_interface, conf, len, overlay,
+				 &sn);
 		wgm_conf_free(conf, len);
 	}
 	if (rc != 0) {
