@@ -23,6 +23,7 @@
 #include "node/cluster_int.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,25 @@ int cl_wg_start(struct cluster *cl, const char *init_subnet)
 		return -1;
 	cl->wg = w;
 	w->on = 1;
+	{
+		const struct sockaddr *sa = (const struct sockaddr *)
+						    &c->cluster_listen.addr;
+		static const uint8_t zero[16];
+		int wild = sa->sa_family == AF_INET6 ?
+			   memcmp(&((const struct sockaddr_in6 *)sa)->sin6_addr,
+				  zero, 16) == 0 :
+			   ((const struct sockaddr_in *)sa)->sin_addr.s_addr == 0;
+
+		/* the overlay address only exists once the mesh is applied,
+		 * and joiners dial the public address */
+		if (!wild)
+			log_warnx("wireguard-interface %s: cluster-listen is "
+				  "not a wildcard address: members dial the "
+				  "overlay address and joiners the public one "
+				  "(use cluster-listen 0.0.0.0 and "
+				  "cluster-advertise PUBLIC_IP)",
+				  c->wg_interface);
+	}
 	if (wgj_endpoint(c->wg_endpoint, cl->address, c->wg_port,
 			 w->endpoint) < 0) {
 		log_err("wireguard-interface %s: no public WireGuard endpoint: "
