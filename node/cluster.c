@@ -771,18 +771,6 @@ static uint64_t random_id(void)
 	return id;
 }
 
-static void hexify(const uint8_t *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 /* Datadir state and the mode decide what happens (issue 4 item 1). */
 static int prepare_identity(struct cluster *cl, const char *token)
 {
@@ -861,7 +849,8 @@ static int prepare_identity(struct cluster *cl, const char *token)
 			goto store_err;
 		break;
 	}
-	hexify(cl->cluster_id, sizeof(cl->cluster_id), cl->cluster_id_hex);
+	sodium_bin2hex(cl->cluster_id_hex, sizeof(cl->cluster_id_hex),
+		       cl->cluster_id, sizeof(cl->cluster_id));
 	return 0;
 store_err:
 	log_err("cannot write the node-local table in %s", c->datadir);

@@ -51,18 +51,6 @@ static uint64_t term_at(struct cluster *cl, uint64_t index)
 	return t;
 }
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 /* "n1 (voter), n2 (standby)", cut to fit. */
 static void member_list(struct cluster *cl, char *out, size_t len)
 {
@@ -129,7 +117,7 @@ static void answer(struct cluster *cl, struct cl_req *r)
 	}
 	sodium_bin2base64(b64, blen, file, flen,
 			  sodium_base64_VARIANT_ORIGINAL);
-	hex(h, sizeof(h), hash);
+	sodium_bin2hex(hash, sizeof(hash), h, sizeof(h));
 	secs = (time_t)(m.time_ms / 1000);
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);

@@ -61,18 +61,6 @@ struct cl_wg {
 	char init_subnet[WGM_ADDR_MAX];
 };
 
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[2 * n] = 0;
-}
-
 static void subnet_of(struct cluster *cl, struct wgm_subnet *sn)
 {
 	const char *v = cl->fsm ? fsm_config_get(cl->fsm, CKEY_OVERLAY_SUBNET) :
@@ -289,7 +277,7 @@ static void wg_sync(struct cluster *cl)
 	w->failing = 0;
 	memcpy(w->applied, h, sizeof(h));
 	w->has_applied = 1;
-	hex(h, 8, hx);
+	sodium_bin2hex(hx, sizeof(hx), h, 8);
 	log_info("wireguard %s: mesh %s applied: overlay %s, %zu peer%s",
 		 cl->conf->wg_interface, hx, overlay, peers,
 		 peers == 1 ? "" : "s");
@@ -598,14 +586,14 @@ void cl_wg_mesh_of(struct cluster *cl, uint64_t id, char *out, size_t len)
 		return;
 	if (id == cl->self) {
 		if (w->has_applied) {
-			hex(w->applied, 8, hx);
+			sodium_bin2hex(hx, sizeof(hx), w->applied, 8);
 			cl_copy(out, len, hx);
 		}
 		return;
 	}
 	for (i = 0; i < w->n_seen; i++)
 		if (w->seen[i].id == id) {
-			hex(w->seen[i].hash, 8, hx);
+			sodium_bin2hex(hx, sizeof(hx), w->seen[i].hash, 8);
 			cl_copy(out, len, hx);
 		}
 }
