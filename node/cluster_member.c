@@ -218,7 +218,9 @@ static void join_fail(struct cl_req *r, uint64_t id, const char *why)
 static void join_later(struct cl_req *r, uint64_t id, int rc)
 {
 	join_busy(r->cl, id, 0);
-	log_info("join of %" PRIu64 " postponed: %s", id, cl_raft_err(rc));
+	/* debug: the joiner asks again at its next chore (50 ms) for as
+	 * long as a configuration change is in flight */
+	log_debug("join of %" PRIu64 " postponed: %s", id, cl_raft_err(rc));
 	cl_reply(r, CL_JOIN_RETRY, cl_raft_err(rc), NULL, NULL);
 }
 
