@@ -2,7 +2,7 @@
  * cluster: life cycle of the node's cluster side: init (bootstrap), join
  * (token handshake, then spare -> standby -> voter), run; the raft timer;
  * application messages (joins, forwarded control requests, member status);
- * the leader's role policy (node/cpol.h).
+ * the chores that run the role policy (cluster_drain.c, node/cpol.h).
  */
 #include "node/cluster.h"
 #include "node/cluster_int.h"
@@ -19,7 +19,6 @@
 
 #include "node/ckey.h"
 #include <arpa/inet.h>
-#include "node/cpol.h"
 #include "node/ctl.h"
 #include "node/log.h"
 #include "node/tstate.h"
@@ -483,76 +482,6 @@ static void joiner_try(struct cluster *cl)
 	cl_send_app(cl, 0, NULL, &m);
 }
 
-/* The leader's role policy: one raft configuration change at a time. */
-static void policy_conf_done(struct cluster *cl, struct cl_pend *p, int err,
-			     int result)
-{
-	(void)p;
-	(void)result;
-	if (err)
-		log_warnx("role change not committed: %s", cl_raft_err(err));
-}
-
-static void run_policy(struct cluster *cl)
-{
-	const struct raft_configuration *c = drv_conf(cl->drv);
-	struct cpol_member m[CL_MAX_PEERS];
-	struct raft_configuration nc;
-	struct cpol_action a;
-	unsigned i, n = 0;
-	int rc;
-
-	if (!c || cl->conf_busy || raft_transferee(drv_raft(cl->drv)))
-		return;
-	for (i = 0; i < c->n && n < CL_MAX_PEERS; i++, n++) {
-		int st = RAFT_CATCH_UP_NONE;
-
-		m[n].id = c->servers[i].id;
-		m[n].role = c->servers[i].role;
-		m[n].reachable = cl_reachable(cl, m[n].id);
-		if (m[n].role == RAFT_STANDBY) {
-			raft_index mi = 0;
-
-			drv_catch_up_status(cl->drv, m[n].id, &st);
-			/* Already level with us: raft only ends a catch-up
-			 * round on progress, so one started now would never
-			 * finish (libraft's own raft_assign skips it too). */
-			if (st != RAFT_CATCH_UP_RUNNING &&
-			    raft_match_index(drv_raft(cl->drv), m[n].id,
-					     &mi) == 0 &&
-			    mi >= raft_last_index(drv_raft(cl->drv)))
-				st = RAFT_CATCH_UP_FINISHED;
-		}
-		m[n].catch_up = st;
-		m[n].parked = 0;
-	}
-	a = cpol_next(m, n, cl->self);
-	if (a.kind == CPOL_NONE)
-		return;
-	if (a.kind == CPOL_CATCH_UP) {
-		log_info("catching up %" PRIu64 " before promoting it", a.id);
-		drv_catch_up(cl->drv, a.id);
-		cl_rearm(cl);
-		return;
-	}
-	raft_configuration_init(&nc);
-	for (i = 0; i < c->n; i++) {
-		rc = raft_configuration_add(&nc, c->servers[i].id,
-					    c->servers[i].address,
-					    c->servers[i].id == a.id ?
-					    a.role : c->servers[i].role);
-		if (rc != 0)
-			goto out;
-	}
-	log_info("role policy: %" PRIu64 " -> %s", a.id,
-		 raft_role_name(a.role));
-	rc = cl_change(cl, &nc, policy_conf_done, NULL, NULL);
-	if (rc)
-		log_warnx("role change refused: %s", cl_raft_err(rc));
-out:
-	raft_configuration_close(&nc);
-}
-
 static void init_progress(struct cluster *cl);
 
 static void on_chores(uv_timer_t *t)
@@ -568,6 +497,7 @@ static void on_chores(uv_timer_t *t)
 	check_pending(cl);
 	cl_check_forwards(cl);
 	cl_cmd_chores(cl);
+	cl_drain_chores(cl);
 	cl_wg_chores(cl);
 	if (cl->mode == CLUSTER_JOIN && !cl->ready_done)
 		joiner_try(cl);
@@ -583,7 +513,7 @@ static void on_chores(uv_timer_t *t)
 	}
 	if (cl_is_leader(cl)) {
 		cl_prune_chores(cl);     /* after restore/recover only */
-		run_policy(cl);
+		cl_policy_run(cl);
 	}
 }
 
@@ -1050,6 +980,7 @@ void cluster_stop(struct cluster *cl)
 	}
 	if (cl->transfer_req)
 		cl_reply(cl->transfer_req, 1, "shutting down", NULL, NULL);
+	cl_drain_stop(cl);
 	cl->tr->recv = cl->drv_recv;
 	cl->tr->owner = cl->drv_owner;
 	cl->tr->app_recv = NULL;

@@ -7,6 +7,7 @@ add_library(ntpmc_cluster STATIC
   cluster_app.c
   cluster_cmd.c
   cluster_member.c
+  cluster_drain.c
   cluster_backup.c
   offline.c
   restore.c

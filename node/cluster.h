@@ -49,6 +49,15 @@ int cluster_register(struct cluster *cl, struct ctl *ctl);
 struct st *cluster_store(struct cluster *cl);
 /* Non-zero once the node must exit (store failure, FSM halt). */
 int cluster_failed(const struct cluster *cl);
+/*
+ * A planned exit (SIGTERM): when this member leads, it hands leadership to
+ * the most up-to-date reachable voter and calls done(arg) once another
+ * leader is known, or after CLUSTER_HANDOFF_MS (logged). Returns 0 when a
+ * handoff started, -1 when there is none to do (a follower, no voter to
+ * take over): exit at once.
+ */
+#define CLUSTER_HANDOFF_MS 2000
+int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg);
 /* Answers what is pending, closes everything; cl is freed once the loop
  * has run the handles' close callbacks. */
 void cluster_stop(struct cluster *cl);

@@ -138,6 +138,7 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 		cl_wg_mesh_of(cl, id, x->mesh, sizeof(x->mesh));
 		x->is_leader = id == s.leader_id;
 		x->reachable = cl_reachable(cl, id);
+		x->drained = fm && fm->drained;
 		x->last_contact_ms = id == cl->self ? 0 :
 				     p && p->last_ms ?
 				     (int64_t)(now - p->last_ms) : -1;
@@ -643,6 +644,8 @@ static const struct cmd cmds[] = {
 	{ "token revoke", 1, 1, cmd_token_revoke },
 	{ "leader transfer", 1, 1, cl_cmd_transfer },
 	{ "node remove", 1, 1, cl_cmd_remove },
+	{ "node drain", 1, 1, cl_cmd_drain },
+	{ "node undrain", 1, 1, cl_cmd_undrain },
 	{ "config get", 0, 0, cmd_config_get },
 	{ "config set", 1, 1, cmd_config_set },
 };

@@ -165,6 +165,15 @@ struct cluster {
 		const void *cmd;
 	} bindings[16];
 	struct cl_wg *wg;          /* WireGuard mesh (cluster_wg.c), or NULL */
+	/* cluster_drain.c: drains answered once their member is spare, and
+	 * the handoff of a leader that exits (cluster_handoff) */
+	struct cl_drain *drains;
+	struct {
+		void (*done)(void *arg);
+		void *arg;
+		uint64_t until;    /* loop ms; 0: no handoff running */
+		uint64_t to;
+	} handoff;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -231,6 +240,16 @@ int cl_backup_register(struct cluster *cl, struct ctl *ctl);
 int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 			const char *command, int argc, char **argv);
 void cl_prune_chores(struct cluster *cl);
+
+/* cluster_drain.c: the leader's role policy (node/cpol.h) with drained
+ * members, ntpctl node drain|undrain, the handoff on a planned exit. */
+void cl_policy_run(struct cluster *cl);
+void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
+		  char **argv);
+void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
+		    char **argv);
+void cl_drain_chores(struct cluster *cl);
+void cl_drain_stop(struct cluster *cl);     /* answers waiting drains */
 
 /* cluster_tr.c: the real transport (raft/tcp.h) on cluster-listen; the
  * in-process tests link their own. join: the token to dial with. */

@@ -9,12 +9,13 @@ static int caught_up(const struct cpol_member *m)
 	return m->role == CPOL_VOTER || m->catch_up == CPOL_CU_FINISHED;
 }
 
-static size_t count_role(const struct cpol_member *m, size_t n, int role)
+/* Voters that stay: a drained voter is on its way out. */
+static size_t live_voters(const struct cpol_member *m, size_t n)
 {
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		k += m[i].role == role;
+		k += m[i].role == CPOL_VOTER && !m[i].drained;
 	return k;
 }
 
@@ -26,9 +27,10 @@ static void targets(const struct cpol_member *m, size_t n, int *grow,
 {
 	size_t i, members = 0, ready = 0;
 
-	/* Spares are not counted: they are joining or parked (off). */
+	/* Spares are not counted: they are joining or off; drained members
+	 * are leaving. */
 	for (i = 0; i < n; i++) {
-		if (m[i].role == CPOL_SPARE)
+		if (m[i].role == CPOL_SPARE || m[i].drained)
 			continue;
 		members++;
 		ready += caught_up(&m[i]) && (m[i].reachable ||
@@ -55,7 +57,8 @@ static const struct cpol_member *pick_demote(const struct cpol_member *m,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (m[i].role != CPOL_VOTER || m[i].id == self)
+		if (m[i].role != CPOL_VOTER || m[i].id == self ||
+		    m[i].drained)
 			continue;
 		if (!best || (!m[i].reachable && best->reachable) ||
 		    (m[i].reachable == best->reachable && m[i].id > best->id))
@@ -64,18 +67,116 @@ static const struct cpol_member *pick_demote(const struct cpol_member *m,
 	return best;
 }
 
+const struct cpol_member *cpol_successor(const struct cpol_member *m,
+					 size_t n, uint64_t self)
+{
+	const struct cpol_member *best = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].role != CPOL_VOTER || m[i].id == self ||
+		    m[i].drained || !m[i].reachable)
+			continue;
+		if (!best || m[i].match > best->match ||
+		    (m[i].match == best->match && m[i].id < best->id))
+			best = &m[i];
+	}
+	return best;
+}
+
+/* Voters left once `out` stops voting (`spare`: one more member that the
+ * policy would promote), and how many of them are reachable. */
+static void voters_without(const struct cpol_member *m, size_t n,
+			   const struct cpol_member *out, int spare,
+			   size_t *left, size_t *up)
+{
+	size_t i;
+
+	*left = *up = 0;
+	for (i = 0; i < n; i++) {
+		if (m[i].role != CPOL_VOTER || &m[i] == out)
+			continue;
+		++*left;
+		*up += m[i].reachable;
+	}
+	*left += spare;
+	*up += spare;
+}
+
+enum cpol_drain cpol_drain_check(const struct cpol_member *m, size_t n,
+				 uint64_t id)
+{
+	const struct cpol_member *out = NULL;
+	size_t i, left, up;
+	int spare = 0;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].id == id)
+			out = &m[i];
+		else if (m[i].role != CPOL_VOTER && !m[i].drained &&
+			 m[i].reachable)
+			spare = 1;
+	}
+	if (!out || out->role != CPOL_VOTER)
+		return CPOL_DRAIN_OK;    /* a standby or spare holds no vote */
+	/* Drained voters still vote until demoted; they leave too. */
+	voters_without(m, n, out, spare, &left, &up);
+	for (i = 0; i < n; i++)
+		if (m[i].role == CPOL_VOTER && m[i].drained && &m[i] != out) {
+			left--;
+			up -= m[i].reachable;
+		}
+	if (left == 0)
+		return CPOL_DRAIN_LAST_VOTER;
+	return 2 * up > left ? CPOL_DRAIN_OK : CPOL_DRAIN_QUORUM;
+}
+
+/* 3. A drained member that still votes or stands by: once no replacement
+ * is on its way, hand leadership away (self) or demote it to spare. */
+static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
+				     uint64_t self)
+{
+	struct cpol_action a = { CPOL_NONE, 0, 0 };
+	const struct cpol_member *d = NULL, *succ;
+	size_t i, left, up;
+
+	for (i = 0; i < n; i++)
+		if (m[i].drained && m[i].role != CPOL_SPARE &&
+		    (!d || d->id == self))
+			d = &m[i];       /* others first, the leader last */
+	if (!d)
+		return a;
+	if (d->id == self) {
+		succ = cpol_successor(m, n, self);
+		if (succ) {
+			a.kind = CPOL_TRANSFER;
+			a.id = succ->id;
+		}
+		return a;
+	}
+	/* Raft commits the change with the new voters: keep a majority. */
+	voters_without(m, n, d, 0, &left, &up);
+	if (d->role == CPOL_VOTER && 2 * up <= left)
+		return a;
+	a.kind = CPOL_SET_ROLE;
+	a.id = d->id;
+	a.role = CPOL_SPARE;
+	return a;
+}
+
 struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 			     uint64_t self)
 {
 	struct cpol_action a = { CPOL_NONE, 0, 0 };
 	const struct cpol_member *run = NULL, *idle = NULL, *done = NULL, *d;
-	int voters = (int)count_role(m, n, CPOL_VOTER), grow, target;
+	int voters = (int)live_voters(m, n), grow, target;
 	size_t i;
 
 	targets(m, n, &grow, &target);
-	/* 1. A reachable joiner (spare, not parked) starts receiving the log. */
+	/* 1. A reachable joiner (spare, not drained) starts receiving the
+	 * log. */
 	for (i = 0; i < n; i++) {
-		if (m[i].role == CPOL_SPARE && !m[i].parked &&
+		if (m[i].role == CPOL_SPARE && !m[i].drained &&
 		    m[i].reachable) {
 			a.kind = CPOL_SET_ROLE;
 			a.id = m[i].id;
@@ -84,7 +185,8 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 		}
 	}
 	for (i = 0; i < n; i++) {
-		if (m[i].role != CPOL_STANDBY || !m[i].reachable)
+		if (m[i].role != CPOL_STANDBY || !m[i].reachable ||
+		    m[i].drained)
 			continue;
 		if (m[i].catch_up == CPOL_CU_FINISHED) {
 			if (!done)
@@ -108,7 +210,13 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 		a.id = idle->id;
 		return a;
 	}
-	/* 3. Shrinking: too many voters (a member left or went spare). */
+	/* 3. Draining, once no replacement is on its way. */
+	if (voters >= grow || (!done && !run && !idle)) {
+		a = drain_step(m, n, self);
+		if (a.kind != CPOL_NONE)
+			return a;
+	}
+	/* 4. Shrinking: too many voters (a member left or went spare). */
 	if (voters > grow) {
 		d = pick_demote(m, n, self);
 		if (d) {

@@ -133,10 +133,11 @@ char *cstat_json(const struct cstat *s)
 			  i ? "," : "", m->id);
 		sb_jstr(&b, m->name);
 		sb_printf(&b, ",\"role\":\"%s\",\"is_leader\":%s,"
-			  "\"reachable\":%s,\"provider\":",
+			  "\"reachable\":%s,\"drained\":%s,\"provider\":",
 			  cstat_role_name(m->role),
 			  m->is_leader ? "true" : "false",
-			  m->reachable ? "true" : "false");
+			  m->reachable ? "true" : "false",
+			  m->drained ? "true" : "false");
 		sb_jstr(&b, m->provider);
 		sb_printf(&b, ",\"region\":");
 		sb_jstr(&b, m->region);
@@ -190,7 +191,7 @@ char *cstat_text(const struct cstat *s)
 	struct sbuf b = { 0 };
 	char name[CSTAT_NAME_MAX], where[CSTAT_NAME_MAX + 20];
 	char addr[CSTAT_ADDR_MAX], contact[24], lag[24], off[24], strat[16];
-	size_t i, k;
+	size_t i, k, nd;
 	int any_mesh = 0;
 
 	sb_printf(&b, "cluster %s  term %" PRIu64 "  leader ", s->cluster_id,
@@ -245,5 +246,16 @@ char *cstat_text(const struct cstat *s)
 			sb_printf(&b, "  mesh %s", m->mesh[0] ? m->mesh : "-");
 		sb_printf(&b, "\n");
 	}
+	/* Under the table, so that its columns stay as they were. */
+	for (i = 0, nd = 0; i < s->n; i++) {
+		if (!s->m[i].drained)
+			continue;
+		clean(name, sizeof(name), s->m[i].name);
+		sb_printf(&b, "%s%s (%" PRIu64 ")", nd++ ? ", " :
+			  "drained (never promoted; ntpctl node undrain): ",
+			  name, s->m[i].id);
+	}
+	if (nd)
+		sb_printf(&b, "\n");
 	return sb_done(&b);
 }

@@ -6,7 +6,8 @@
  * JSON: cluster_id, term, leader_id (raft id as a decimal string, null when
  * unknown), fault_tolerance (reachable voters minus quorum, >= 0), view
  * ("leader" | "local"), members[] with id (decimal string), name (verbatim),
- * role (voter|standby|spare), is_leader, reachable, and the extra columns:
+ * role (voter|standby|spare), is_leader, reachable, drained (ntpctl node
+ * drain: never promoted), and the extra columns:
  * provider, region, address, last_contact_ms, log_lag, sync, stratum,
  * offset (null when unknown), mesh (16 hex digits of the BLAKE2b-256 of
  * the WireGuard mesh that member applied, null when unknown or none).
@@ -31,6 +32,7 @@ struct cstat_member {
 	int role;                 /* RAFT_STANDBY / RAFT_VOTER / RAFT_SPARE */
 	int is_leader;
 	int reachable;
+	int drained;              /* ntpctl node drain */
 	int64_t last_contact_ms;  /* -1 unknown; 0 for self */
 	int64_t log_lag;          /* entries behind the leader, -1 unknown */
 	int sync;                 /* enum cstat_sync */

@@ -40,7 +40,8 @@
 struct node {
 	struct conf conf;
 	uv_loop_t loop;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
+	int stopping;             /* a SIGTERM/SIGINT was seen */
 	int lock_fd;
 	char lock_path[PATH_MAX];
 	struct ctl *ctl;
@@ -167,10 +168,32 @@ static int lock_datadir(struct node *n)
 	return 0;
 }
 
+static void handoff_done(void *arg)
+{
+	struct node *n = arg;
+
+	uv_stop(&n->loop);
+}
+
+/* SIGTERM/SIGINT: a leader first hands leadership over (at most
+ * CLUSTER_HANDOFF_MS), so a planned restart costs no election; a follower,
+ * or a second signal, exits at once. The serving threads answer NTP until
+ * then. */
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct node *n = s->data;
 
+	if (signum == SIGHUP) {
+		log_warnx("SIGHUP: configuration reload is not supported; "
+			  "restart to apply changes");
+		return;
+	}
+	if (!n->stopping++ && n->cl &&
+	    cluster_handoff(n->cl, handoff_done, n) == 0) {
+		log_info("%s: handing leadership over, then shutting down "
+			 "(send it again to exit at once)", strsignal(signum));
+		return;
+	}
 	log_info("%s: shutting down", strsignal(signum));
 	uv_stop(&n->loop);
 }
@@ -338,9 +361,11 @@ static int start(struct node *n, const char *token)
 		return -1;
 	uv_signal_init(&n->loop, &n->sigint);
 	uv_signal_init(&n->loop, &n->sigterm);
-	n->sigint.data = n->sigterm.data = n;
+	uv_signal_init(&n->loop, &n->sighup);
+	n->sigint.data = n->sigterm.data = n->sighup.data = n;
 	uv_signal_start(&n->sigint, on_signal, SIGINT);
 	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&n->sighup, on_signal, SIGHUP);
 	if (c->local_stratum)
 		log_info("time: local clock at stratum %d", c->local_stratum);
 	else if (c->time.n_up)

@@ -190,6 +190,7 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 	n.id = m->id;
 	n.role = (int)m->role;
 	n.cmd_version = m->cmd_version;
+	n.drained = m->drained;
 	if (m->idkey.len == FSM_IDKEY_LEN)
 		memcpy(n.idkey, m->idkey.data, FSM_IDKEY_LEN);
 	if (m->wg_public.len == FSM_WGKEY_LEN)
@@ -202,9 +203,10 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 		f->n_members++;
 	}
 	f->members[pos] = n;
-	audit(f, t, "member %llu (%s) %s at %s", (unsigned long long)n.id,
+	audit(f, t, "member %llu (%s) %s at %s%s", (unsigned long long)n.id,
 	      n.name, n.role == FSM_ROLE_VOTER ? "voter" :
-	      n.role == FSM_ROLE_STANDBY ? "standby" : "spare", n.address);
+	      n.role == FSM_ROLE_STANDBY ? "standby" : "spare", n.address,
+	      n.drained ? " (drained)" : "");
 	return FSM_OK;
 }
 

@@ -65,6 +65,7 @@ struct fsm_member {
 	unsigned char wg_public[FSM_WGKEY_LEN];
 	char overlay[FSM_OVERLAY_MAX + 1];	/* overlay address */
 	char endpoint[FSM_VALUE_MAX + 1];	/* public "IP:PORT" */
+	int drained;			/* ntpctl node drain: never promoted */
 };
 
 struct fsm_token {

@@ -35,6 +35,7 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 	}
 	p->overlay = (char *)m->overlay;
 	p->endpoint = (char *)m->endpoint;
+	p->drained = m->drained != 0;	/* false is not encoded: old bytes */
 }
 
 int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
@@ -171,6 +172,7 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		m->id = p->id;
 		m->role = (int)p->role;
 		m->cmd_version = p->cmd_version;
+		m->drained = p->drained;
 		if (p->idkey.len == FSM_IDKEY_LEN)
 			memcpy(m->idkey, p->idkey.data, FSM_IDKEY_LEN);
 		if (p->wg_public.len == FSM_WGKEY_LEN)

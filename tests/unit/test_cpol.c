@@ -13,24 +13,30 @@
 
 static struct cpol_member mem(uint64_t id, int role, int cu)
 {
-	struct cpol_member m = { id, role, 1, cu, 0 };
+	struct cpol_member m = { id, role, 1, cu, 0, 0 };
 
 	return m;
 }
 
 /* Applies the policy until it has nothing to do, simulating that every
- * catch-up finishes; returns the number of steps. */
-static int settle(struct cpol_member *m, size_t n, uint64_t self)
+ * catch-up finishes and every transfer succeeds (*self follows the
+ * leadership); returns the number of steps. */
+static int settle_leader(struct cpol_member *m, size_t n, uint64_t *self)
 {
 	int steps = 0;
 	size_t i;
 
 	for (;;) {
-		struct cpol_action a = cpol_next(m, n, self);
+		struct cpol_action a = cpol_next(m, n, *self);
 
 		if (a.kind == CPOL_NONE)
 			return steps;
 		assert_true(++steps < 50);
+		if (a.kind == CPOL_TRANSFER) {
+			assert_int_not_equal(a.id, *self);
+			*self = a.id;
+			continue;
+		}
 		for (i = 0; i < n; i++) {
 			if (m[i].id != a.id)
 				continue;
@@ -39,10 +45,18 @@ static int settle(struct cpol_member *m, size_t n, uint64_t self)
 				m[i].catch_up = CPOL_CU_FINISHED;
 			} else {
 				assert_int_not_equal(m[i].role, a.role);
+				/* A drained member is never promoted. */
+				if (m[i].drained)
+					assert_int_equal(a.role, P);
 				m[i].role = a.role;
 			}
 		}
 	}
+}
+
+static int settle(struct cpol_member *m, size_t n, uint64_t self)
+{
+	return settle_leader(m, n, &self);
 }
 
 static int voters(const struct cpol_member *m, size_t n)
@@ -96,7 +110,7 @@ static void unreachable_spare_waits(void **state)
 	m[1].reachable = 0;
 	assert_int_equal(cpol_next(m, 2, 1).kind, CPOL_NONE);
 	m[1].reachable = 1;
-	m[1].parked = 1;
+	m[1].drained = 1;
 	assert_int_equal(cpol_next(m, 2, 1).kind, CPOL_NONE);
 }
 
@@ -174,6 +188,124 @@ static void lost_voter_in_five_not_demoted(void **state)
 	assert_int_equal(cpol_next(m, 5, 1).kind, CPOL_NONE);
 }
 
+/* Drain the leader with a standby ready: the standby is promoted first,
+ * leadership moves to the most up-to-date voter, the drained member ends
+ * spare and stays there until undrained. */
+static void drain_leader_with_replacement(void **state)
+{
+	struct cpol_member m[4] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0),
+				    mem(4, P, 0) };
+	uint64_t self = 1;
+
+	(void)state;
+	settle(m, 4, 1);
+	assert_int_equal(m[3].role, S);
+	m[1].match = 5;
+	m[2].match = 9;
+	m[3].match = 9;
+	m[0].drained = 1;
+	assert_true(settle_leader(m, 4, &self) >= 3);
+	assert_int_equal(self, 3);       /* highest match, then lowest id */
+	assert_int_equal(m[0].role, P);
+	assert_int_equal(m[3].role, V);
+	assert_int_equal(voters(m, 4), 3);
+	assert_int_equal(cpol_next(m, 4, self).kind, CPOL_NONE);
+	/* Undrained: eligible again (a 4th member stands by). */
+	m[0].drained = 0;
+	settle_leader(m, 4, &self);
+	assert_int_equal(m[0].role, S);
+	assert_int_equal(voters(m, 4), 3);
+}
+
+/* No replacement: the drained voter goes spare, 2 voters remain; undrain
+ * brings it back to voter. */
+static void drain_follower_without_replacement(void **state)
+{
+	struct cpol_member m[3] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0) };
+	struct cpol_action a;
+
+	(void)state;
+	m[1].drained = 1;
+	a = cpol_next(m, 3, 1);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	assert_int_equal(a.id, 2);
+	assert_int_equal(a.role, P);
+	settle(m, 3, 1);
+	assert_int_equal(m[1].role, P);
+	assert_int_equal(voters(m, 3), 2);
+	m[1].drained = 0;
+	settle(m, 3, 1);
+	assert_int_equal(voters(m, 3), 3);
+}
+
+/* A drained standby, even caught up, is demoted, never promoted. */
+static void drained_never_promoted(void **state)
+{
+	struct cpol_member m[2] = { mem(1, V, 0),
+				    mem(2, S, CPOL_CU_FINISHED) };
+	struct cpol_action a;
+
+	(void)state;
+	m[1].drained = 1;
+	a = cpol_next(m, 2, 1);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	assert_int_equal(a.role, P);
+	m[1].role = P;
+	assert_int_equal(cpol_next(m, 2, 1).kind, CPOL_NONE);
+	assert_int_equal(cpol_target_voters(m, 2), 1);
+}
+
+/* The replacement comes up before the drained voter loses its vote. */
+static void drain_waits_for_catch_up(void **state)
+{
+	struct cpol_member m[4] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0),
+				    mem(4, S, CPOL_CU_RUNNING) };
+
+	(void)state;
+	m[2].drained = 1;
+	assert_int_equal(cpol_next(m, 4, 1).kind, CPOL_NONE);
+	m[3].catch_up = CPOL_CU_FINISHED;
+	assert_int_equal(cpol_next(m, 4, 1).role, V);
+}
+
+/* Demoting a drained voter never leaves the voters without a reachable
+ * majority; a drained leader with no voter to take over stays. */
+static void drain_keeps_quorum(void **state)
+{
+	struct cpol_member m[3] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0) };
+
+	(void)state;
+	m[1].drained = 1;
+	m[2].reachable = 0;
+	assert_int_equal(cpol_next(m, 3, 1).kind, CPOL_NONE);
+	m[1].drained = 0;
+	m[0].drained = 1;
+	m[1].reachable = 0;
+	assert_int_equal(cpol_next(m, 3, 1).kind, CPOL_NONE);
+	assert_null(cpol_successor(m, 3, 1));
+}
+
+static void drain_check(void **state)
+{
+	struct cpol_member m[4] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0),
+				    mem(4, P, 0) };
+
+	(void)state;
+	assert_int_equal(cpol_drain_check(m, 3, 1), CPOL_DRAIN_OK);
+	m[2].reachable = 0;
+	assert_int_equal(cpol_drain_check(m, 3, 1), CPOL_DRAIN_QUORUM);
+	assert_int_equal(cpol_drain_check(m, 3, 3), CPOL_DRAIN_OK);
+	/* A reachable spare counts as the replacement. */
+	assert_int_equal(cpol_drain_check(m, 4, 1), CPOL_DRAIN_OK);
+	assert_int_equal(cpol_drain_check(m, 1, 1), CPOL_DRAIN_LAST_VOTER);
+	m[1].drained = 1;            /* another drained voter leaves too */
+	m[2].reachable = 1;
+	assert_int_equal(cpol_drain_check(m, 3, 1), CPOL_DRAIN_OK);
+	m[2].drained = 1;
+	assert_int_equal(cpol_drain_check(m, 3, 1), CPOL_DRAIN_LAST_VOTER);
+	assert_int_equal(cpol_drain_check(m, 4, 4), CPOL_DRAIN_OK);
+}
+
 static void single_and_empty(void **state)
 {
 	struct cpol_member m[1] = { mem(1, V, 0) };
@@ -195,6 +327,12 @@ int main(void)
 		cmocka_unit_test(shrink_restores_parity),
 		cmocka_unit_test(lost_voter_in_five_not_demoted),
 		cmocka_unit_test(single_and_empty),
+		cmocka_unit_test(drain_leader_with_replacement),
+		cmocka_unit_test(drain_follower_without_replacement),
+		cmocka_unit_test(drained_never_promoted),
+		cmocka_unit_test(drain_waits_for_catch_up),
+		cmocka_unit_test(drain_keeps_quorum),
+		cmocka_unit_test(drain_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
