@@ -169,17 +169,34 @@ static const struct fsm_member *drain_target(struct cluster *cl,
 	return fm;
 }
 
-static void drain_reply(struct cluster *cl, struct cl_req *r, uint64_t id,
-			int done)
+/* How far a drain got: 2 spare (as this member's configuration says), 1
+ * this drained leader handed over (the new leader demotes it, and as a
+ * spare it will not hear of that), 0 still on its way. */
+static int drain_progress(struct cluster *cl, uint64_t id)
 {
 	uint64_t leader = cl_leader_id(cl);
+
+	if (cl_conf_role(cl, id) == RAFT_SPARE)
+		return 2;
+	return id == cl->self && leader && leader != cl->self;
+}
+
+static void drain_reply(struct cluster *cl, struct cl_req *r, uint64_t id,
+			int progress)
+{
+	uint64_t leader = cl_leader_id(cl);
+	const char *ln = leader ? cl_member_name(cl, leader) : "none";
 	char msg[320];
 
-	if (done)
+	if (progress == 2)
 		snprintf(msg, sizeof(msg), "drained %s (%" PRIu64 "): spare "
 			 "now; leader is %s (%" PRIu64 ")\n",
-			 cl_member_name(cl, id), id,
-			 leader ? cl_member_name(cl, leader) : "none", leader);
+			 cl_member_name(cl, id), id, ln, leader);
+	else if (progress == 1)
+		snprintf(msg, sizeof(msg), "drained %s (%" PRIu64 "): "
+			 "leadership moved to %s (%" PRIu64 "), which demotes "
+			 "it to spare\n", cl_member_name(cl, id), id, ln,
+			 leader);
 	else
 		snprintf(msg, sizeof(msg), "drained %s (%" PRIu64 "): "
 			 "recorded; still %s, the role policy is moving its "
@@ -331,14 +348,14 @@ void cl_drain_chores(struct cluster *cl)
 	uint64_t now = cl_now(cl);
 
 	while ((w = *pp)) {
-		int spare = cl_conf_role(cl, w->id) == RAFT_SPARE;
+		int progress = drain_progress(cl, w->id);
 
-		if (!spare && now < w->deadline) {
+		if (!progress && now < w->deadline) {
 			pp = &w->next;
 			continue;
 		}
 		*pp = w->next;
-		drain_reply(cl, w->req, w->id, spare);
+		drain_reply(cl, w->req, w->id, progress);
 		free(w);
 	}
 	handoff_chores(cl);

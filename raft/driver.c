@@ -38,6 +38,7 @@ struct drv {
 	int applying;			/* inside apply_committed() */
 	raft_time transfer_deadline;	/* 0: no transfer we started */
 	int transfer_state;
+	raft_time last_tick;		/* when drv_tick last ran a timeout */
 	struct drv_stats stats;
 };
 
@@ -843,6 +844,7 @@ int drv_tick(struct drv *d)
 		return 0;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RAFT_TIMEOUT;
+	d->last_tick = now_of(d);
 	rc = run(d, &ev);
 	if (rc != 0)
 		log_debug("raft %llu: timeout: %s", d->cfg.id,
@@ -852,7 +854,18 @@ int drv_tick(struct drv *d)
 
 raft_time drv_next_timeout(struct drv *d)
 {
-	return raft_timeout(&d->raft);
+	raft_time t = raft_timeout(&d->raft);
+
+	/* libraft's leader timeout is the oldest last send to ANY server,
+	 * spares included, and a spare is sent nothing: a voter or standby
+	 * demoted to spare (ntpctl node drain) keeps its old send time, so
+	 * the timeout stays in the past, a timeout event there changes
+	 * nothing and the loop would spin on it. Once a tick at or after that
+	 * time did not move it, the next one is a heartbeat period later. */
+	if (raft_state(&d->raft) == RAFT_LEADER && d->last_tick &&
+	    t <= d->last_tick)
+		t = d->last_tick + d->raft.heartbeat_timeout;
+	return t;
 }
 
 /* Submits one entry whose buffer the driver allocated; on failure frees it. */

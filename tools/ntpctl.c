@@ -51,6 +51,10 @@ static const struct command {
 	{ "leader transfer", 0, 1, "[NODE]",
 	  "move leadership (to NODE: a node-name or raft id)" },
 	{ "node remove", 1, 1, "NODE", "remove a member from the cluster" },
+	{ "node drain", 1, 1, "NODE", "move leadership and vote away from "
+	  "NODE; it stays spare (never promoted) until undrained" },
+	{ "node undrain", 1, 1, "NODE", "let the role policy promote NODE "
+	  "again" },
 	{ "config get", 0, 1, "[KEY]",
 	  "replicated keys: value and where it comes from" },
 	{ "config set", 2, 2, "KEY VALUE", "set a replicated key everywhere" },

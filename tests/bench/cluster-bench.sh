@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Cluster benchmark (issue 4, item 8). Not a ctest: it takes minutes.
-#   tests/bench/cluster-bench.sh [all|failover|transfer|join|rss|disk]
+#   tests/bench/cluster-bench.sh [all|failover|transfer|join|rss|disk|rolling]
 # Env: BUILD (default build/release), TRIALS (default 20), IDLE (seconds of
 # idle before reading VmRSS, default 60), WRITES (default 10000).
 # Prints one line per figure; targets (issue 4): new leader p50 <= 1 s,
 # p95 <= 2 s; transfer write pause <= 200 ms; join -> voter serving <= 5 s;
 # VmRSS <= 10 MB per member; datadir <= 8 MB after 10,000 writes.
+# rolling (issue 5): TRIALS rounds of SIGTERM + restart of every member;
+# targets: leaderless <= one election timeout, writes refused <= 200 ms
+# per planned handoff.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build/release}
@@ -177,6 +180,149 @@ bench_disk() {
 	done
 }
 
+# The rolling-restart monitor: one thread asks the running members (not
+# the one being restarted) who leads, every ~20 ms (a "leader" view means
+# a live leader answered); another tries a config write every ~20 ms.
+# Lines: T_MS leader 0|1, T_MS write 0|1 (T_MS: when the probe started).
+rolling_monitor() {
+	python3 - "$NTPCTL" "$LC_DIR" <<'PY'
+import json, os, subprocess, sys, threading, time
+ctl, d = sys.argv[1], sys.argv[2]
+out = open(os.path.join(d, "rolling.events"), "a", buffering=1)
+lock = threading.Lock()
+def ms(): return int(time.time() * 1000)
+def live():
+    try: busy = open(os.path.join(d, "restarting")).read().strip()
+    except OSError: busy = ""
+    res = []
+    for i in (1, 2, 3):
+        if str(i) == busy: continue
+        try:
+            os.kill(int(open(os.path.join(d, "n%d" % i, "pid")).read()), 0)
+            res.append(i)
+        except (OSError, ValueError): pass
+    return res
+def ctl_run(i, *args):
+    sock = os.path.join(d, "n%d" % i, "ctl.sock")
+    try:
+        return subprocess.run([ctl, "-s", sock] + list(args), timeout=1,
+                              capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        return None
+def emit(t, what, ok):
+    with lock: out.write("%d %s %d\n" % (t, what, ok))
+def leader_loop():
+    while not os.path.exists(os.path.join(d, "rolling.stop")):
+        t, ok = ms(), 0
+        for i in live():
+            r = ctl_run(i, "-o", "json", "cluster", "status")
+            try:
+                j = json.loads(r.stdout) if r and r.returncode == 0 else {}
+            except ValueError:
+                j = {}
+            if j.get("view") == "leader" and j.get("leader_id"):
+                ok = 1
+                break
+        emit(t, "leader", ok)
+        time.sleep(0.02)
+def write_loop():
+    k = 0
+    while not os.path.exists(os.path.join(d, "rolling.stop")):
+        t, m = ms(), live()
+        k += 1
+        r = ctl_run(m[0], "config", "set", "budget-usd", str(k)) if m else None
+        emit(t, "write", 1 if r and r.returncode == 0 else 0)
+        time.sleep(0.02)
+th = [threading.Thread(target=f) for f in (leader_loop, write_loop)]
+for x in th: x.start()
+for x in th: x.join()
+PY
+}
+
+# The leader's status says member I votes, is reachable and has no lag.
+rolling_caught_up() {
+	local l
+	l=$(lc_wait_leader 1) || return 1
+	lc_status_json "$l" | jq -e --arg n "n$1" '.members[] | select(.name==$n
+		and .role=="voter" and .reachable and .log_lag==0)' >/dev/null
+}
+
+bench_rolling() {
+	local k i l kind ev=$LC_DIR/rolling.events mk=$LC_DIR/rolling.marks et
+	et=$(lc_ctl 1 config get election-timeout | awk '{ print $2 }')
+	: >"$ev"
+	: >"$mk"
+	rm -f "$LC_DIR/rolling.stop" "$LC_DIR/restarting"
+	rolling_monitor &
+	local mpid=$!
+	sleep 1
+	for k in $(seq 1 "$TRIALS"); do
+		for i in 1 2 3; do
+			l=$(lc_wait_leader 10) || lc_fail "no leader before n$i"
+			kind=follower
+			[ "$l" = "$i" ] && kind=leader
+			echo "$i" >"$LC_DIR/restarting"
+			echo "$(now_ms) term $i $kind" >>"$mk"
+			lc_stop "$i"
+			echo "$(now_ms) exited $i $kind" >>"$mk"
+			lc_run "$i"
+			rm -f "$LC_DIR/restarting"
+			lc_until 30 rolling_caught_up "$i" ||
+				lc_fail "n$i not a caught-up voter again"
+			echo "$(now_ms) back $i $kind" >>"$mk"
+			lc_log "round $k: n$i ($kind) restarted"
+		done
+	done
+	touch "$LC_DIR/rolling.stop"
+	wait "$mpid"
+	python3 - "$ev" "$mk" "$et" <<'PY'
+import sys
+ev = [l.split() for l in open(sys.argv[1])]
+mk = [l.split() for l in open(sys.argv[2])]
+et = int(sys.argv[3])
+def longest(kind, a, b):
+    """Longest stretch without a positive probe of this kind inside
+    [a, b]: from the first negative probe to the next positive one."""
+    s = sorted((int(t), int(v)) for t, k, v in ev if k == kind)
+    worst, first, n = 0, None, 0
+    for t, v in s:
+        if t < a: continue
+        if v == 0:
+            if first is None: first = t
+            n += 1
+        else:
+            if first is not None: worst = max(worst, t - first)
+            first = None
+            if t > b: break
+    return worst, n
+def stat(v):
+    v = sorted(v)
+    if not v: return "n=0"
+    m = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+    return "n=%d median=%d max=%d (ms)" % (len(v), m, v[-1])
+res = {"leader": ([], []), "follower": ([], [])}
+for i in range(0, len(mk), 3):
+    (t0, _, _, kind), (t1, _, _, _), (t2, _, _, _) = mk[i:i + 3]
+    nl, _ = longest("leader", int(t0), int(t2))
+    wr, _ = longest("write", int(t0), int(t2))
+    res[kind][0].append(nl)
+    res[kind][1].append(wr)
+probes = {k: sum(1 for e in ev if e[1] == k) for k in ("leader", "write")}
+print("election-timeout %d ms; probes: %d leader, %d write" %
+      (et, probes["leader"], probes["write"]))
+for kind in ("leader", "follower"):
+    print("rolling restart, %s restarted: longest time without a leader: %s"
+          % (kind, stat(res[kind][0])))
+    print("rolling restart, %s restarted: longest run of refused writes: %s"
+          % (kind, stat(res[kind][1])))
+nl = max(res["leader"][0] + res["follower"][0] + [0])
+wr = max(res["leader"][1] + [0])
+print("targets: leaderless <= %d ms: %s (max %d); refused writes <= 200 ms "
+      "per planned handoff: %s (max %d)" % (et, "met" if nl <= et else
+      "MISSED", nl, "met" if wr <= 200 else "MISSED", wr))
+PY
+}
+
 start3
 case $what in
 all)
@@ -186,9 +332,9 @@ all)
 	bench_join
 	bench_disk
 	;;
-failover | transfer | join | rss | disk) "bench_$what" ;;
+failover | transfer | join | rss | disk | rolling) "bench_$what" ;;
 *)
-	echo "usage: $0 [all|failover|transfer|join|rss|disk]" >&2
+	echo "usage: $0 [all|failover|transfer|join|rss|disk|rolling]" >&2
 	exit 2
 	;;
 esac
