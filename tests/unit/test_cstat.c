@@ -61,6 +61,25 @@ static void json_fields(void **state)
 	assert_non_null(strstr(j, "\"stratum\":null,\"offset\":null"));
 	free(j);
 
+	/* ntpctl node drain: a flag per member, and a line under the table */
+	j = cstat_json(&s);
+	assert_non_null(strstr(j, "\"reachable\":true,\"drained\":false,"));
+	free(j);
+	m[2].drained = 1;
+	j = cstat_json(&s);
+	assert_non_null(strstr(j, "\"name\":\"n3\",\"role\":\"spare\","
+			       "\"is_leader\":false,\"reachable\":true,"
+			       "\"drained\":true,"));
+	free(j);
+	j = cstat_text(&s);
+	assert_non_null(strstr(j, "\ndrained (never promoted; ntpctl node "
+			       "undrain): n3 (3)\n"));
+	free(j);
+	m[2].drained = 0;
+	j = cstat_text(&s);
+	assert_null(strstr(j, "drained"));
+	free(j);
+
 	/* WireGuard clusters: each member's mesh hash prefix */
 	strcpy(m[2].mesh, "dcbe227b1eee4851");
 	j = cstat_json(&s);
