@@ -181,7 +181,7 @@ bench_disk() {
 }
 
 # The rolling-restart monitor: one thread asks the running members (not
-# the one being restarted) who leads, every ~20 ms (a "leader" view means
+# the one being restarted, until it is a caught-up voter again) who leads, every ~20 ms (a "leader" view means
 # a live leader answered); another tries a config write every ~20 ms.
 # Lines: T_MS leader 0|1, T_MS write 0|1 (T_MS: when the probe started).
 rolling_monitor() {
@@ -266,9 +266,11 @@ bench_rolling() {
 			lc_stop "$i"
 			echo "$(now_ms) exited $i $kind" >>"$mk"
 			lc_run "$i"
-			rm -f "$LC_DIR/restarting"
 			lc_until 30 rolling_caught_up "$i" ||
 				lc_fail "n$i not a caught-up voter again"
+			# probed again once caught up (a member just started
+			# knows no leader until the first heartbeat)
+			rm -f "$LC_DIR/restarting"
 			echo "$(now_ms) back $i $kind" >>"$mk"
 			lc_log "round $k: n$i ($kind) restarted"
 		done
