@@ -216,6 +216,32 @@ static void test_transfer(void **state)
 	free(s);
 }
 
+/* A voter demoted to spare (ntpctl node drain) is sent nothing; libraft
+ * still counts its old send time in the leader's timeout, which then stays
+ * in the past. The driver's next timeout must keep moving, or the daemon's
+ * loop spins on it. */
+static void test_spare_timeout(void **state)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	struct node *l;
+	raft_id id;
+	int i;
+
+	(void)state;
+	sim_init(s, 31, 3);
+	l = wait_leader(s);
+	id = l->id % 3 + 1;
+	change_role(s, l, id, RAFT_SPARE, 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(submit(s, l), 0);
+	run_until(s, s->now + 1000);
+	assert_true(find_leader(s) == l);
+	assert_true(drv_next_timeout(l->drv) + 100 > s->now);
+	assert_true(drv_next_timeout(l->drv) <= s->now + 1000);
+	sim_free(s);
+	free(s);
+}
+
 static void test_nospace(void **state)
 {
 	struct sim *s = calloc(1, sizeof(*s));
@@ -282,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_single_node),
 		cmocka_unit_test(test_grow_and_remove),
 		cmocka_unit_test(test_transfer),
+		cmocka_unit_test(test_spare_timeout),
 		cmocka_unit_test(test_nospace),
 		cmocka_unit_test(test_log_compaction),
 	};
