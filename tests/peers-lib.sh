@@ -56,8 +56,11 @@ lib_stop() {
 	LIB_PIDS=("${keep[@]}")
 }
 
+# Below the kernel's ephemeral range (32768-60999 by default): a port picked
+# there can be taken as the source port of an outgoing connection (members
+# dial each other) between the pick and the bind.
 random_port() {
-	echo $((20000 + RANDOM % 40000))
+	echo $((12000 + RANDOM % 20000))
 }
 
 # udp_owned_by PID PORT: PID has a UDP socket bound to PORT (so a test

@@ -57,10 +57,13 @@ if command -v setpriv >/dev/null &&
 fi
 
 # A random high port that nothing listens on now (TCP and UDP).
+# Below the kernel's ephemeral range (32768-60999 by default): a port picked
+# there can be taken as the source port of an outgoing connection (members
+# dial each other) between the pick and the bind.
 lc_free_port() {
 	local p i
 	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((12000 + RANDOM % 20000))
 		if ! ss -Htaun 2>/dev/null | awk '{print $5}' |
 			grep -q ":$p\$"; then
 			echo "$p"

@@ -262,9 +262,10 @@ kill -TERM "$pid"
 wait "$pid" || fail "g did not exit cleanly"
 
 # --- no listen line: the wildcards, on the port of the `port` directive -----
-# A random high port (both families need the same one), retried if taken.
+# A random port below the ephemeral range (both families need the same one),
+# retried if taken.
 for try in $(seq 10); do
-	wport=$((20000 + RANDOM % 40000))
+	wport=$((12000 + RANDOM % 20000))
 	cat >"$tmp/w.conf" <<EOF
 port $wport
 local stratum 10
