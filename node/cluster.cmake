@@ -5,6 +5,7 @@
 add_library(ntpmc_cluster STATIC
   cluster.c
   cluster_app.c
+  cluster_ident.c
   cluster_cmd.c
   cluster_member.c
   cluster_drain.c

@@ -228,9 +228,19 @@ void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
 int cl_forward(struct cluster *cl, struct cl_req *r, const char *command,
 	       int argc, char **argv, int status_fallback);
 
-/* cluster.c: the endpoint members dial (cluster-advertise or -listen). */
-void cl_advertise(const struct conf *c, char *out, size_t len);
 int cl_put_self(struct cluster *cl, cl_pend_fn done);
+
+/* cluster_ident.c: the endpoint members dial (cluster-advertise or
+ * -listen); what the datadir says this node is, given the mode (logs why
+ * and returns -1 when the mode does not fit the datadir); the identity
+ * key store on the node-local table; the handshake's trust callbacks
+ * (raft/hs.h; ctx is the cluster). */
+void cl_advertise(const struct conf *c, char *out, size_t len);
+int cl_prepare_identity(struct cluster *cl, const char *token);
+void cl_ident_store(struct cluster *cl, struct ident_store *is);
+int cl_trust_member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN]);
+int cl_trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+		       uint8_t key[TOKEN_KEY_LEN]);
 
 /* cluster_backup.c: `ntpctl backup` (asks the leader for its commit index,
  * answers from this member's FSM once applied that far) and the prune
