@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cluster benchmark (issue 4, item 8). Not a ctest: it takes minutes.
-#   tests/bench/cluster-bench.sh [all|failover|transfer|join|rss|disk|rolling]
+#   tests/bench/cluster-bench.sh [all|failover|transfer|join|rss|disk|rolling|backup]
 # Env: BUILD (default build/release), TRIALS (default 20), IDLE (seconds of
 # idle before reading VmRSS, default 60), WRITES (default 10000).
 # Prints one line per figure; targets (issue 4): new leader p50 <= 1 s,
@@ -9,6 +9,10 @@
 # rolling (issue 5): TRIALS rounds of SIGTERM + restart of every member;
 # targets: leaderless <= one election timeout, writes refused <= 200 ms
 # per planned handoff.
+# backup (issue 5): BK_WRITES (default 1000) config writes, then TRIALS
+# `ntpctl backup` on the leader and on a follower (which asks the leader for
+# its commit index first), and TRIALS `ntpnode restore` into an empty
+# datadir, each checked for the backup's state hash. No target: figures.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$top/build/release}
@@ -17,6 +21,7 @@ export NTPCTL=${NTPCTL:-$BUILD/tools/ntpctl}
 TRIALS=${TRIALS:-20}
 IDLE=${IDLE:-60}
 WRITES=${WRITES:-10000}
+BK_WRITES=${BK_WRITES:-1000}
 what=${1:-all}
 # shellcheck source-path=SCRIPTDIR
 . "$top/tests/integration/lib-cluster.sh"
@@ -325,6 +330,54 @@ print("targets: leaderless <= %d ms: %s (max %d); refused writes <= 200 ms "
 PY
 }
 
+# `ntpctl backup` prints "state hash HASH"; restore prints it twice
+# (backup's and the restored FSM's).
+bk_hash() { sed -n 's/^state hash *\([0-9a-f]*\).*/\1/p' | head -n 1; }
+
+bench_backup() {
+	local k n l f t0 t1 h hr b=$LC_DIR/bench.ntpmcbak
+	local bl=$LC_DIR/backup.leader bf=$LC_DIR/backup.follower
+	local br=$LC_DIR/backup.restore
+	: >"$bl"
+	: >"$bf"
+	: >"$br"
+	l=$(lc_wait_leader 10) || lc_fail "no leader"
+	f=2
+	[ "$l" = 2 ] && f=3
+	lc_log "backup: $BK_WRITES config writes on n$l"
+	for n in $(seq 1 "$BK_WRITES"); do
+		lc_ctl "$l" config set budget-usd "$n.5" >/dev/null ||
+			lc_fail "write $n"
+	done
+	lc_conf 4
+	for k in $(seq 1 "$TRIALS"); do
+		t0=$(now_ms)
+		lc_ctl "$l" backup --force "$b" >"$LC_DIR/bk.out" || lc_fail "leader backup"
+		t1=$(now_ms)
+		echo $((t1 - t0)) >>"$bl"
+		h=$(bk_hash <"$LC_DIR/bk.out")
+		t0=$(now_ms)
+		lc_ctl "$f" backup --force "$b" >"$LC_DIR/bk.out" || lc_fail "follower backup"
+		t1=$(now_ms)
+		echo $((t1 - t0)) >>"$bf"
+		[ "$(bk_hash <"$LC_DIR/bk.out")" = "$h" ] ||
+			lc_fail "leader and follower backups differ with no write in between"
+		rm -rf "$(lc_memdir 4)/data"
+		mkdir -m 700 "$(lc_memdir 4)/data"
+		t0=$(now_ms)
+		"$NTPNODE" restore -c "$(lc_memdir 4)/ntpnode.conf" --from "$b" \
+			>"$LC_DIR/rs.out" || lc_fail "restore"
+		t1=$(now_ms)
+		echo $((t1 - t0)) >>"$br"
+		hr=$(grep -c "^state hash $h" "$LC_DIR/rs.out" || true)
+		[ "$hr" = 2 ] || lc_fail "restored state hash is not the backup's"
+	done
+	echo "backup file: $(stat -c %s "$b") bytes after $BK_WRITES writes"
+	echo "backup on the leader: $(stats <"$bl")"
+	echo "backup on a follower: $(stats <"$bf")"
+	echo "restore into an empty datadir: $(stats <"$br")"
+}
+
 start3
 case $what in
 all)
@@ -334,9 +387,9 @@ all)
 	bench_join
 	bench_disk
 	;;
-failover | transfer | join | rss | disk | rolling) "bench_$what" ;;
+failover | transfer | join | rss | disk | rolling | backup) "bench_$what" ;;
 *)
-	echo "usage: $0 [all|failover|transfer|join|rss|disk|rolling]" >&2
+	echo "usage: $0 [all|failover|transfer|join|rss|disk|rolling|backup]" >&2
 	exit 2
 	;;
 esac
