@@ -1,5 +1,5 @@
 /* drv: the raft_step() loop: persistence, sends, apply, snapshots. */
-#include "raft/driver.h"
+#include "raft/driver_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,45 +9,18 @@
 #include "raft/adapter.h"
 #include "storage/st_raft.h"
 
-/* Events generated while handling an update (persisted entries, persisted
- * snapshot, configuration, snapshot taken) are queued and stepped in order
- * after the update that caused them is fully handled. */
-#define DRV_QUEUE_MAX 16
-/* Applying stops (and resumes when the queued events are stepped) before a
- * configuration entry once fewer than this many slots are free: a catch-up
- * batch can hold more committed configuration changes than the queue has
- * slots, and the rest of the update (a snapshot) still needs one. */
-#define DRV_QUEUE_RESERVE 4
 #define APPLY_PAUSE 1
 
 /* Capacity is reported to the engine in units of 64 KiB (the field is an
  * unsigned short). */
 #define CAP_UNIT 65536ULL
 
-struct drv {
-	struct raft raft;
-	struct drv_config cfg;
-	struct st *st;
-	int failed;
-	uint64_t applied;
-	uint64_t snap_index;		/* latest snapshot index, 0 if none */
-	struct raft_configuration conf;	/* last committed configuration */
-	uint64_t conf_index;
-	struct raft_event queue[DRV_QUEUE_MAX];
-	unsigned q_head, q_len;
-	int applying;			/* inside apply_committed() */
-	raft_time transfer_deadline;	/* 0: no transfer we started */
-	int transfer_state;
-	raft_time last_tick;		/* when drv_tick last ran a timeout */
-	struct drv_stats stats;
-};
-
-static raft_time now_of(struct drv *d)
+raft_time drv_now(struct drv *d)
 {
 	return d->cfg.now(d->cfg.now_data);
 }
 
-static void fail(struct drv *d, int rc, const char *what)
+void drv_fail(struct drv *d, int rc, const char *what)
 {
 	if (d->failed == 0) {
 		d->failed = rc != 0 ? rc : -EIO;
@@ -63,10 +36,10 @@ static unsigned short capacity_of(struct drv *d)
 	return c > 65535 ? 65535 : (unsigned short)c;
 }
 
-static int enqueue(struct drv *d, const struct raft_event *ev)
+int drv_enqueue(struct drv *d, const struct raft_event *ev)
 {
 	if (d->q_len == DRV_QUEUE_MAX) {
-		fail(d, -ENOBUFS, "event queue");
+		drv_fail(d, -ENOBUFS, "event queue");
 		return -ENOBUFS;
 	}
 	d->queue[(d->q_head + d->q_len) % DRV_QUEUE_MAX] = *ev;
@@ -86,7 +59,7 @@ static int persist_entries(struct drv *d, const struct raft_update *u)
 	if (n > 32) {
 		e = calloc(n, sizeof(*e));
 		if (e == NULL) {
-			fail(d, -ENOMEM, "persist entries");
+			drv_fail(d, -ENOMEM, "persist entries");
 			return -ENOMEM;
 		}
 	}
@@ -102,14 +75,14 @@ static int persist_entries(struct drv *d, const struct raft_update *u)
 	/* Whatever happened, the payloads are ours to free (adapter.h). */
 	rad_entries_free_payloads(u->entries.batch, n);
 	if (rc != 0) {
-		fail(d, rc, "persist entries");
+		drv_fail(d, rc, "persist entries");
 		return rc;
 	}
 	d->stats.entries_persisted += n;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RAFT_PERSISTED_ENTRIES;
 	ev.persisted_entries.index = u->entries.index + n - 1;
-	return enqueue(d, &ev);
+	return drv_enqueue(d, &ev);
 }
 
 static int conf_encode(const struct raft_configuration *c,
@@ -162,11 +135,11 @@ static int install_snapshot(struct drv *d, struct raft_update *u)
 	ev.persisted_snapshot.offset = 0;
 	ev.persisted_snapshot.last = true;
 	raft_free(u->snapshot.chunk.base);
-	return enqueue(d, &ev);
+	return drv_enqueue(d, &ev);
 out:
 	raft_free(u->snapshot.chunk.base);
 	raft_configuration_close(&m->configuration);
-	fail(d, rc, "install snapshot");
+	drv_fail(d, rc, "install snapshot");
 	return rc;
 }
 
@@ -349,7 +322,7 @@ static int apply_fn(void *arg, uint64_t index, const struct st_entry *e)
 		ev.configuration.index = index;
 		if (rad_conf_copy(&conf, &ev.configuration.conf) != 0)
 			return -ENOMEM;
-		rc = enqueue(d, &ev);
+		rc = drv_enqueue(d, &ev);
 		if (rc != 0) {
 			raft_configuration_close(&ev.configuration.conf);
 			return rc;
@@ -410,7 +383,7 @@ static int take_snapshot(struct drv *d)
 	if (rc != 0)
 		return rc;
 	ev.snapshot.trailing = (unsigned)trailing;
-	rc = enqueue(d, &ev);
+	rc = drv_enqueue(d, &ev);
 	if (rc != 0)
 		raft_configuration_close(&ev.snapshot.metadata.configuration);
 	return rc;
@@ -460,7 +433,7 @@ static int apply_committed(struct drv *d)
 	return 0;
 err:
 	d->applying = 0;
-	fail(d, rc, "apply");
+	drv_fail(d, rc, "apply");
 	return rc;
 }
 
@@ -477,7 +450,7 @@ static void handle_update(struct drv *d, struct raft_update *u)
 		rc = st_term_vote_put(d->st, raft_current_term(&d->raft),
 				      raft_voted_for(&d->raft));
 		if (rc != 0) {
-			fail(d, rc, "persist term/vote");
+			drv_fail(d, rc, "persist term/vote");
 			if (u->flags & RAFT_UPDATE_ENTRIES)
 				rad_entries_free_payloads(u->entries.batch,
 							  u->entries.n);
@@ -504,15 +477,13 @@ static void handle_update(struct drv *d, struct raft_update *u)
 	apply_committed(d);
 }
 
-/* Steps one event and handles its update. The event's memory follows
- * adapter.h; returns raft_step()'s code. */
-static int step_one(struct drv *d, struct raft_event *ev)
+int drv_step(struct drv *d, struct raft_event *ev)
 {
 	struct raft_update u;
 	int rc;
 
 	memset(&u, 0, sizeof(u));
-	ev->time = now_of(d);
+	ev->time = drv_now(d);
 	ev->capacity = capacity_of(d);
 	rc = raft_step(&d->raft, ev, &u);
 	d->stats.steps++;
@@ -522,7 +493,7 @@ static int step_one(struct drv *d, struct raft_event *ev)
 	return 0;
 }
 
-static void drain(struct drv *d)
+void drv_drain(struct drv *d)
 {
 	struct raft_event ev;
 	int rc;
@@ -531,11 +502,11 @@ static void drain(struct drv *d)
 		ev = d->queue[d->q_head];
 		d->q_head = (d->q_head + 1) % DRV_QUEUE_MAX;
 		d->q_len--;
-		rc = step_one(d, &ev);
+		rc = drv_step(d, &ev);
 		if (rc != 0 && rc != RAFT_NOTLEADER) {
 			/* The engine's own follow-ups failing means our view
 			 * and its view diverged: stop rather than guess. */
-			fail(d, -EIO, raft_strerror(rc));
+			drv_fail(d, -EIO, raft_strerror(rc));
 		}
 	}
 	/* Leftover events after a failure still own configurations. */
@@ -554,11 +525,11 @@ static void drain(struct drv *d)
 	}
 }
 
-static int run(struct drv *d, struct raft_event *ev)
+int drv_run(struct drv *d, struct raft_event *ev)
 {
-	int rc = step_one(d, ev);
+	int rc = drv_step(d, ev);
 
-	drain(d);
+	drv_drain(d);
 	return rc;
 }
 
@@ -579,12 +550,12 @@ static void on_receive(void *owner, struct raft_message *m)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RAFT_RECEIVE;
 	ev.receive.message = m;
-	rc = run(d, &ev);
+	rc = drv_run(d, &ev);
 	/* The array is always ours; the payload went to the engine or to the
 	 * update (adapter.h). */
 	raft_free(entries);
 	if (rc == RAFT_SHUTDOWN)
-		fail(d, -EIO, "receive: conflicting committed entry");
+		drv_fail(d, -EIO, "receive: conflicting committed entry");
 	else if (rc != 0)
 		log_debug("raft %llu: receive from %llu: %s", d->cfg.id,
 			  m->server_id, raft_strerror(rc));
@@ -748,7 +719,7 @@ static int start(struct drv *d)
 	ev.start.start_index = last != 0 ? first : d->snap_index + 1;
 	ev.start.entries = entries;
 	ev.start.n_entries = n;
-	rc = step_one(d, &ev);
+	rc = drv_step(d, &ev);
 	if (rc == 0 && n > 0)
 		raft_free(entries[0].batch);	/* success: still ours */
 	raft_free(entries);
@@ -757,7 +728,7 @@ static int start(struct drv *d)
 			  raft_errmsg(&d->raft));
 		return -EIO;
 	}
-	drain(d);
+	drv_drain(d);
 	return d->failed;
 }
 
@@ -835,17 +806,17 @@ int drv_tick(struct drv *d)
 		if (raft_transferee(&d->raft) == 0) {
 			d->transfer_deadline = 0;
 			d->transfer_state = 0;
-		} else if (now_of(d) >= d->transfer_deadline) {
+		} else if (drv_now(d) >= d->transfer_deadline) {
 			d->transfer_deadline = 0;
 			d->transfer_state = -1;
 		}
 	}
-	if (now_of(d) < raft_timeout(&d->raft))
+	if (drv_now(d) < raft_timeout(&d->raft))
 		return 0;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RAFT_TIMEOUT;
-	d->last_tick = now_of(d);
-	rc = run(d, &ev);
+	d->last_tick = drv_now(d);
+	rc = drv_run(d, &ev);
 	if (rc != 0)
 		log_debug("raft %llu: timeout: %s", d->cfg.id,
 			  raft_strerror(rc));
@@ -880,7 +851,7 @@ static int submit_one(struct drv *d, struct raft_entry *e, uint64_t *index)
 	ev.type = RAFT_SUBMIT;
 	ev.submit.entries = e;
 	ev.submit.n = 1;
-	rc = run(d, &ev);
+	rc = drv_run(d, &ev);
 	if (rc != 0)
 		raft_free(e->batch);	/* the engine never frees (adapter.h) */
 	return d->failed != 0 ? RAFT_IOERR : rc;
@@ -937,7 +908,7 @@ int drv_catch_up(struct drv *d, raft_id id)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RAFT_CATCH_UP;
 	ev.catch_up.server_id = id;
-	return run(d, &ev);
+	return drv_run(d, &ev);
 }
 
 int drv_catch_up_status(struct drv *d, raft_id id, int *status)
@@ -955,9 +926,9 @@ int drv_transfer(struct drv *d, raft_id id, unsigned deadline_ms)
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RAFT_TRANSFER;
 	ev.transfer.server_id = id;
-	rc = run(d, &ev);
+	rc = drv_run(d, &ev);
 	if (rc == 0) {
-		d->transfer_deadline = now_of(d) + deadline_ms;
+		d->transfer_deadline = drv_now(d) + deadline_ms;
 		d->transfer_state = 1;
 	}
 	return rc;
