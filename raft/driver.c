@@ -143,8 +143,6 @@ out:
 	return rc;
 }
 
-/* ---- sending ---- */
-
 struct fill {
 	struct raft_entry *e;
 	unsigned char *block;
@@ -176,37 +174,44 @@ static int fill_fn(void *arg, uint64_t index, const struct st_entry *e)
 	return 0;
 }
 
-/* The engine sets prev_log_index and n_entries; the entries come from the
- * log (adapter.h). Two passes in two read txns: a concurrent writer does
- * not exist (one loop owns the store). */
-static int fill_append(struct drv *d, struct raft_append_entries *ae)
+int drv_load_entries(struct drv *d, uint64_t first, unsigned n,
+		     struct raft_entry **out)
 {
 	struct fill f = { 0 };
-	unsigned n = ae->n_entries;
 	int rc;
 
-	ae->entries = NULL;
+	*out = NULL;
 	if (n == 0)
 		return 0;
-	rc = st_log_read(d->st, ae->prev_log_index + 1, n, size_fn, &f);
+	rc = st_log_read(d->st, first, n, size_fn, &f);
 	if (rc != 0)
 		return rc;
 	f.e = raft_calloc(n, sizeof(*f.e));
 	f.block = raft_malloc(f.off + 1);
 	if (f.e == NULL || f.block == NULL) {
-		raft_free(f.e);
-		raft_free(f.block);
-		return -ENOMEM;
+		rc = -ENOMEM;
+		goto err;
 	}
 	f.off = 0;
-	rc = st_log_read(d->st, ae->prev_log_index + 1, n, fill_fn, &f);
-	if (rc != 0) {
-		raft_free(f.e);
-		raft_free(f.block);
-		return rc;
-	}
-	ae->entries = f.e;
+	rc = st_log_read(d->st, first, n, fill_fn, &f);
+	if (rc != 0)
+		goto err;
+	*out = f.e;
 	return 0;
+err:
+	raft_free(f.e);
+	raft_free(f.block);
+	return rc;
+}
+
+/* ---- sending ---- */
+
+/* The engine sets prev_log_index and n_entries; the entries come from the
+ * log (adapter.h). */
+static int fill_append(struct drv *d, struct raft_append_entries *ae)
+{
+	return drv_load_entries(d, ae->prev_log_index + 1, ae->n_entries,
+				&ae->entries);
 }
 
 static int fill_snapshot(struct drv *d, struct raft_install_snapshot *is,
@@ -620,36 +625,6 @@ int drv_bootstrap(struct st *st, raft_id id, const char *address)
 	return rc;
 }
 
-static int load_entries(struct drv *d, uint64_t first, unsigned n,
-			struct raft_entry **out)
-{
-	struct fill f = { 0 };
-	int rc;
-
-	*out = NULL;
-	if (n == 0)
-		return 0;
-	rc = st_log_read(d->st, first, n, size_fn, &f);
-	if (rc != 0)
-		return rc;
-	f.e = raft_calloc(n, sizeof(*f.e));
-	f.block = raft_malloc(f.off + 1);
-	if (f.e == NULL || f.block == NULL) {
-		raft_free(f.e);
-		raft_free(f.block);
-		return -ENOMEM;
-	}
-	f.off = 0;
-	rc = st_log_read(d->st, first, n, fill_fn, &f);
-	if (rc != 0) {
-		raft_free(f.e);
-		raft_free(f.block);
-		return rc;
-	}
-	*out = f.e;
-	return 0;
-}
-
 static int start(struct drv *d)
 {
 	struct raft_snapshot_metadata meta;
@@ -706,7 +681,7 @@ static int start(struct drv *d)
 	}
 	if (last != 0) {
 		n = (unsigned)(last - first + 1);
-		rc = load_entries(d, first, n, &entries);
+		rc = drv_load_entries(d, first, n, &entries);
 		if (rc != 0) {
 			if (have_snap)
 				raft_configuration_close(&meta.configuration);

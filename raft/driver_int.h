@@ -58,4 +58,12 @@ void drv_drain(struct drv *d);
 /* drv_step() then drv_drain(): one event from outside the driver. */
 int drv_run(struct drv *d, struct raft_event *ev);
 
+/* driver.c, moving to driver_store.c */
+/* Reads n entries from first on into one payload block (entries[0].batch)
+ * and an array, both raft_malloc'ed; *out is NULL when n is 0. Two passes
+ * in two read txns (sizes, then bytes): a concurrent writer does not exist,
+ * one loop owns the store. */
+int drv_load_entries(struct drv *d, uint64_t first, unsigned n,
+		     struct raft_entry **out);
+
 #endif
