@@ -66,4 +66,9 @@ int drv_run(struct drv *d, struct raft_event *ev);
 int drv_load_entries(struct drv *d, uint64_t first, unsigned n,
 		     struct raft_entry **out);
 
+/* driver_send.c */
+/* Completes an engine message from storage and sends it; a message that
+ * cannot be built is dropped (raft retries). */
+void drv_send(struct drv *d, struct raft_message *m);
+
 #endif
