@@ -36,7 +36,7 @@ struct drv {
 	uint64_t conf_index;
 	struct raft_event queue[DRV_QUEUE_MAX];
 	unsigned q_head, q_len;
-	int applying;			/* inside apply_committed() */
+	int applying;			/* inside drv_apply_committed() */
 	raft_time transfer_deadline;	/* 0: no transfer we started */
 	int transfer_state;
 	raft_time last_tick;		/* when drv_tick last ran a timeout */
@@ -65,10 +65,17 @@ int drv_run(struct drv *d, struct raft_event *ev);
  * one loop owns the store. */
 int drv_load_entries(struct drv *d, uint64_t first, unsigned n,
 		     struct raft_entry **out);
+/* b (raft_malloc'ed) holds c in libraft's encoding; 0 or -ENOMEM. */
+int drv_conf_encode(const struct raft_configuration *c, struct raft_buffer *b);
 
 /* driver_send.c */
 /* Completes an engine message from storage and sends it; a message that
  * cannot be built is dropped (raft retries). */
 void drv_send(struct drv *d, struct raft_message *m);
+
+/* driver_apply.c */
+/* Applies committed entries up to the commit index, then takes a snapshot
+ * past the threshold. Not re-entrant on purpose (see its definition). */
+int drv_apply_committed(struct drv *d);
 
 #endif
