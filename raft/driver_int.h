@@ -58,7 +58,14 @@ void drv_drain(struct drv *d);
 /* drv_step() then drv_drain(): one event from outside the driver. */
 int drv_run(struct drv *d, struct raft_event *ev);
 
-/* driver.c, moving to driver_store.c */
+/* driver_store.c */
+/* Loads term, vote, snapshot and log, restores the FSM and starts the
+ * engine (RAFT_START); the rest of drv_open(). */
+int drv_load(struct drv *d);
+/* Each persists one part of an update and queues the event that reports
+ * it; on failure the driver has failed and the part's memory is freed. */
+int drv_persist_entries(struct drv *d, const struct raft_update *u);
+int drv_install_snapshot(struct drv *d, struct raft_update *u);
 /* Reads n entries from first on into one payload block (entries[0].batch)
  * and an array, both raft_malloc'ed; *out is NULL when n is 0. Two passes
  * in two read txns (sizes, then bytes): a concurrent writer does not exist,
