@@ -6,6 +6,25 @@
 
 #include "raft/adapter.h"
 
+/* A failed driver answers RAFT_IOERR before anything else: its callers
+ * must learn that it will never acknowledge again. */
+static int leader_ready(struct drv *d)
+{
+	if (d->failed != 0)
+		return RAFT_IOERR;
+	return raft_state(&d->raft) == RAFT_LEADER ? 0 : RAFT_NOTLEADER;
+}
+
+/* The entry's term is the one it is submitted in: that pair is what its
+ * proposer waits to see applied. */
+static int entry_start(struct drv *d, struct raft_entry *e,
+		       enum raft_entry_type type)
+{
+	e->term = raft_current_term(&d->raft);
+	e->type = type;
+	return leader_ready(d);
+}
+
 /* Submits one entry whose buffer the driver allocated; on failure frees it. */
 static int submit_one(struct drv *d, struct raft_entry *e, uint64_t *index)
 {
@@ -28,13 +47,11 @@ int drv_submit(struct drv *d, const void *buf, size_t len, uint64_t *index,
 	       uint64_t *term)
 {
 	struct raft_entry e;
+	int rc;
 
-	if (d->failed != 0)
-		return RAFT_IOERR;
-	if (raft_state(&d->raft) != RAFT_LEADER)
-		return RAFT_NOTLEADER;
-	e.term = raft_current_term(&d->raft);
-	e.type = RAFT_COMMAND;
+	rc = entry_start(d, &e, RAFT_COMMAND);
+	if (rc != 0)
+		return rc;
 	e.buf.len = len;
 	e.buf.base = raft_malloc(len + 1);
 	if (e.buf.base == NULL)
@@ -49,13 +66,11 @@ int drv_change(struct drv *d, const struct raft_configuration *conf,
 	       uint64_t *index)
 {
 	struct raft_entry e;
+	int rc;
 
-	if (d->failed != 0)
-		return RAFT_IOERR;
-	if (raft_state(&d->raft) != RAFT_LEADER)
-		return RAFT_NOTLEADER;
-	e.term = raft_current_term(&d->raft);
-	e.type = RAFT_CHANGE;
+	rc = entry_start(d, &e, RAFT_CHANGE);
+	if (rc != 0)
+		return rc;
 	if (raft_configuration_encode(conf, &e.buf) != 0)
 		return RAFT_NOMEM;
 	return submit_one(d, &e, index);
@@ -64,11 +79,11 @@ int drv_change(struct drv *d, const struct raft_configuration *conf,
 int drv_catch_up(struct drv *d, raft_id id)
 {
 	struct raft_event ev;
+	int rc;
 
-	if (d->failed != 0)
-		return RAFT_IOERR;
-	if (raft_state(&d->raft) != RAFT_LEADER)
-		return RAFT_NOTLEADER;
+	rc = leader_ready(d);
+	if (rc != 0)
+		return rc;
 	/* The engine asserts the id is in its configuration (adapter.h). */
 	if (!rad_conf_has(&d->raft.configuration, id))
 		return RAFT_BADID;
