@@ -1,5 +1,5 @@
 /*
- * rtr: the boundary between the raft driver (raft/driver.c, owned by the
+ * rtr: the boundary between the raft driver (raft/driver*.c, owned by the
  * raftcore work) and a member-to-member transport.
  *
  * Two implementations: the real one (libuv TCP, authenticated and encrypted

@@ -1,6 +1,6 @@
 /*
  * st_raft: the raft half of the store: term and vote, the log, the latest
- * snapshot. Deliberately free of raft.h types: the driver (raft/driver.c)
+ * snapshot. Deliberately free of raft.h types: the driver (raft/driver*.c)
  * converts. Every function that writes commits one synchronous transaction
  * before returning (see st.h for the error contract).
  */

@@ -1,6 +1,6 @@
 /*
  * raftsim: the simulation harness. Deterministic simulation of a raft cluster: several drivers (the real
- * raft/driver.c, the real LMDB storage in temp dirs, the real FSM) in one
+ * raft/driver*.c, the real LMDB storage in temp dirs, the real FSM) in one
  * process on a simulated network and a virtual clock, under seeded faults:
  * partitions, drops, reordering delays, kills and restarts with storage
  * kept. Invariants checked:
