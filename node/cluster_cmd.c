@@ -98,6 +98,7 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
 	struct raft *raft = drv_raft(cl->drv);
+	const struct fsm_member *self;
 	struct cstat_member *m;
 	struct cstat s;
 	struct tstate ts;
@@ -115,7 +116,10 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 	snprintf(s.cluster_id, sizeof(s.cluster_id), "%s", cl->cluster_id_hex);
 	s.term = raft_current_term(raft);
 	s.leader_id = cl_leader_id(cl);
-	s.local = local;
+	s.local = local ? CSTAT_LOCAL_NO_LEADER : 0;
+	self = fsm_member_find(cl->fsm, cl->self);
+	if (local && self && self->drained)
+		s.local = CSTAT_LOCAL_DRAINED;
 	s.n = n;
 	s.m = m;
 	tstate_read(&ts);

@@ -201,6 +201,9 @@ char *cstat_text(const struct cstat *s)
 	else
 		sb_printf(&b, "none");
 	sb_printf(&b, "  fault tolerance %d%s\n", cstat_fault_tolerance(s),
+		  s->local == CSTAT_LOCAL_DRAINED ?
+		  "  (local view: this member is drained, a spare hears no "
+		  "raft traffic: ask another member)" :
 		  s->local ? "  (local view: leader not reachable)" : "");
 	sb_printf(&b, "%-20s %-16s %-7s %-3s %-16s %-21s %-9s %-7s %-8s %-7s "
 		  "%s\n",

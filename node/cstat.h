@@ -21,6 +21,11 @@
 #define CSTAT_NAME_MAX 72
 #define CSTAT_ADDR_MAX 272
 
+/* Why a member answered from its own view (text only; JSON says "local"):
+ * no leader reachable, or this member is drained, hence a spare that hears
+ * no raft traffic and may hold an old configuration. */
+enum cstat_local { CSTAT_LOCAL_NO_LEADER = 1, CSTAT_LOCAL_DRAINED = 2 };
+
 enum cstat_sync { CSTAT_SYNC_UNKNOWN = -1, CSTAT_UNSYNC = 0, CSTAT_SYNC = 1 };
 
 struct cstat_member {
@@ -45,7 +50,8 @@ struct cstat {
 	char cluster_id[40];
 	uint64_t term;
 	uint64_t leader_id;       /* 0: none known */
-	int local;                /* 1: answered from this member's own view */
+	/* 0: the leader's view; CSTAT_LOCAL_*: this member's own view */
+	int local;
 	size_t n;
 	struct cstat_member *m;
 };

@@ -68,6 +68,13 @@ nl=$(lc_wait_leader 10 "${rest[@]}") || lc_fail "no leader after drain"
 [ "$nl" != "$l" ] || lc_fail "n$l still leads"
 lc_until 5 role_is "$f" "n$l" spare || lc_fail "n$l is not spare"
 [ "$(drained_of "$f" "n$l")" = true ] || lc_fail "n$l not shown drained"
+# its own view may be old: it says why (once it no longer knows a leader)
+self_says_drained() {
+	local out
+	out=$(lc_ctl "$1" cluster status) || return 1
+	[[ ${out%%$'\n'*} == *"(local view: this member is drained"* ]]
+}
+lc_until 5 self_says_drained "$l" || lc_fail "n$l's own status: $(lc_ctl "$l" cluster status | head -n 1)"
 [ "$(role_of "$f" n4)" = voter ] || lc_fail "the standby was not promoted"
 lc_ctl "$f" cluster status | grep -q "^drained (never promoted.*n$l (" ||
 	lc_fail "status text does not list the drained member"

@@ -135,7 +135,7 @@ static void text_table(void **state)
 	t = cstat_text(&s);
 	assert_non_null(t);
 	assert_non_null(strstr(t, "cluster abc  term 3  leader 1"));
-	assert_non_null(strstr(t, "local view"));
+	assert_non_null(strstr(t, "(local view: leader not reachable)"));
 	assert_null(strchr(t, 0x1b));   /* no terminal escapes from names */
 	assert_non_null(strstr(t, "standby"));
 	assert_null(strstr(t, "mesh"));  /* no WireGuard: no mesh column */
@@ -144,6 +144,18 @@ static void text_table(void **state)
 	t = cstat_text(&s);
 	assert_non_null(strstr(t, "  mesh 0123456789abcdef\n"));
 	assert_non_null(strstr(t, "  mesh -\n"));
+	free(t);
+	/* a drained member's own view says why it may be old; JSON says
+	 * only "local" */
+	s.local = CSTAT_LOCAL_DRAINED;
+	t = cstat_text(&s);
+	assert_non_null(strstr(t, "(local view: this member is drained, a "
+			       "spare hears no raft traffic: ask another "
+			       "member)"));
+	assert_null(strstr(t, "leader not reachable"));
+	free(t);
+	t = cstat_json(&s);
+	assert_non_null(strstr(t, "\"view\":\"local\""));
 	free(t);
 }
 
