@@ -146,10 +146,13 @@ struct disc *disc_new(const struct disc_params *p, int64_t now)
 			return NULL;
 		}
 		/* The kernel's current frequency is part of the correction from
-		 * now on; its PLL must not fight ours. */
+		 * now on; its PLL must not fight ours. A leap bit left by an
+		 * earlier run would make the kernel step the clock at the
+		 * next midnight, whatever the day. */
 		d->t_freq = d->c_rate = (double)tx.freq / 65536.0 * 1e-6;
-		if (tx.status & (STA_PLL | STA_FLL)) {
-			int st = tx.status & ~(STA_PLL | STA_FLL);
+		if (tx.status & (STA_PLL | STA_FLL | STA_INS | STA_DEL)) {
+			int st = tx.status &
+				 ~(STA_PLL | STA_FLL | STA_INS | STA_DEL);
 
 			memset(&tx, 0, sizeof(tx));
 			tx.modes = ADJ_STATUS;
@@ -247,6 +250,45 @@ int disc_tick(struct disc *d, int64_t now)
 	if (d->p.mode == DISC_KERNEL)
 		return 0;
 	return plan(d, now);
+}
+
+int disc_leap_step(struct disc *d, int64_t now, double step_s)
+{
+	double t;
+
+	if (d->p.mode == DISC_KERNEL)
+		return 0; /* the kernel steps the clock itself */
+	/* Keep the error still to be slewed: target and c move together. */
+	rebase(d, now);
+	t = target(d, now);
+	d->t_off = t + step_s;
+	d->t_base = now;
+	d->c_off += step_s;
+	return plan(d, now);
+}
+
+int disc_kernel_leap(struct disc *d, int li)
+{
+	struct timex tx;
+	int state;
+
+	if (d->p.mode != DISC_KERNEL)
+		return 0;
+	memset(&tx, 0, sizeof(tx));
+	state = d->p.adjtimex(&tx);
+	if (state < 0) {
+		log_warn("adjtimex (read)");
+		return -1;
+	}
+	tx.status &= ~(STA_INS | STA_DEL);
+	tx.status |= li == 1 ? STA_INS : li == 2 ? STA_DEL : 0;
+	tx.modes = ADJ_STATUS;
+	state = d->p.adjtimex(&tx);
+	if (state < 0) {
+		log_warn("adjtimex(ADJ_STATUS)");
+		return -1;
+	}
+	return state;
 }
 
 void disc_fill_tstate(const struct disc *d, struct tstate *ts)

@@ -68,6 +68,17 @@ double disc_remaining(const struct disc *d, int64_t t);
 double disc_freq(const struct disc *d);
 int disc_updates(const struct disc *d);
 int disc_steps(const struct disc *d);
+/*
+ * Leap seconds (leapsec.h says when). Virtual: c and its target step by
+ * step_s (-1 insert, +1 delete) at now, so the served time follows UTC
+ * and nothing is slewed back; the caller shifts the sources' samples by
+ * the same amount. Kernel: the kernel steps the clock itself at midnight;
+ * disc_kernel_leap() sets STA_INS (li 1), STA_DEL (li 2) or clears both
+ * (li 0), keeping the other status bits, and returns the kernel's clock state (TIME_OK ... TIME_WAIT, its return
+ * value) or -1 (adjtimex failed; logged). disc_new() clears stale bits.
+ */
+int disc_leap_step(struct disc *d, int64_t now, double step_s);
+int disc_kernel_leap(struct disc *d, int li);
 /* Virtual mode: corr_* of ts describe c; kernel mode: zero. */
 void disc_fill_tstate(const struct disc *d, struct tstate *ts);
 

@@ -233,6 +233,17 @@ void filter_add(struct filter *f, const struct filter_sample *s)
 	refit(f);
 }
 
+void filter_shift(struct filter *f, double delta)
+{
+	int i;
+
+	if (!f->n)
+		return;
+	for (i = 0; i < f->n; i++)
+		at(f, i)->offset += delta;
+	refit(f);
+}
+
 int filter_offset_at_freq(const struct filter *f, int64_t now, double freq,
 			  double *offset)
 {

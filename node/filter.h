@@ -53,6 +53,9 @@ void filter_reset(struct filter *f);
 /* Adds a sample (older than the newest: history reset). Re-fits. */
 void filter_add(struct filter *f, const struct filter_sample *s);
 int filter_count(const struct filter *f);
+/* The reference's scale stepped (a leap second applied to the virtual
+ * correction): every stored offset moves by delta s, and the fit. */
+void filter_shift(struct filter *f, double delta);
 /*
  * Offset at now given a frequency known better than this source alone can
  * tell (the combined frequency of all agreeing sources: the local clock's

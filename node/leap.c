@@ -225,6 +225,19 @@ int leap_indicator(const struct leap_list *l, int64_t now)
 	return 0;
 }
 
+int leap_near(const struct leap_list *l, int64_t now, int64_t within)
+{
+	int i;
+
+	if (now >= l->expiry)
+		return 0;
+	/* e[0] is where the table starts (1972), not a leap */
+	for (i = 1; i < l->n; i++)
+		if (l->e[i].when - within <= now && now < l->e[i].when + within)
+			return 1;
+	return 0;
+}
+
 int leap_tai_offset(const struct leap_list *l, int64_t now)
 {
 	int i;

@@ -25,6 +25,9 @@ int64_t leap_expiry(const struct leap_list *l);
  * second ends the current UTC day, otherwise 0; -1 if the list expired.
  */
 int leap_indicator(const struct leap_list *l, int64_t now);
+/* 1 if a leap second of the list (not expired at now) happens within
+ * `within` seconds of now, before or after; else 0. */
+int leap_near(const struct leap_list *l, int64_t now, int64_t within);
 /* TAI - UTC at now, or -1 if expired or before the first entry. */
 int leap_tai_offset(const struct leap_list *l, int64_t now);
 

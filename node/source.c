@@ -32,6 +32,7 @@ struct source {
 	uint8_t reach;
 	uint64_t cookie;     /* 0: nothing outstanding */
 	int64_t t1;          /* clock reading at send */
+	int64_t guard_from, guard_to; /* leap second: no samples (osc ns) */
 	struct source_info info;
 	struct filter *filter;
 };
@@ -51,6 +52,7 @@ static const char *verdict_names[SOURCE_N_VERDICTS] = {
 	[SOURCE_ZERO_TS] = "zero-timestamp",
 	[SOURCE_BAD_TIMES] = "bad-times",
 	[SOURCE_BAD_DISTANCE] = "bad-distance",
+	[SOURCE_LEAP] = "leap-second",
 };
 
 const char *source_verdict_str(enum source_verdict v)
@@ -233,6 +235,16 @@ enum source_verdict source_reply(struct source *s, const uint8_t *buf,
 	 * already put in the clock. */
 	t1o = s->t1 - (d ? llround(disc_in_clock(d, s->t1) * 1e9) : 0);
 	t4o = t4 - (d ? llround(disc_in_clock(d, t4) * 1e9) : 0);
+	if (s->guard_to && (t1o < t4o ? t1o : t4o) <= s->guard_to &&
+	    (t1o > t4o ? t1o : t4o) >= s->guard_from) {
+		/* The server answered (reach), but across or next to a
+		 * leap second the sample may be off by up to 1 s. */
+		s->cookie = 0;
+		s->reach |= 1;
+		s->missed = 0;
+		s->info.bad[SOURCE_LEAP]++;
+		return SOURCE_LEAP;
+	}
 	t2 = ntp_ts_to_ns(h.rec, t1o);
 	t3 = ntp_ts_to_ns(h.xmt, t1o);
 	/* RFC 5905 8: offset and delay from the four timestamps. */
@@ -271,6 +283,17 @@ enum source_verdict source_reply(struct source *s, const uint8_t *buf,
 		s->streak = 0;
 	}
 	return SOURCE_OK;
+}
+
+void source_set_guard(struct source *s, int64_t from, int64_t to)
+{
+	s->guard_from = from;
+	s->guard_to = to;
+}
+
+void source_leap_shift(struct source *s, double step_s)
+{
+	filter_shift(s->filter, step_s);
 }
 
 const struct filter *source_filter(const struct source *s)

@@ -31,6 +31,7 @@ enum source_verdict {
 	SOURCE_ZERO_TS,        /* receive or transmit timestamp zero */
 	SOURCE_BAD_TIMES,      /* transmit before receive, absurd delay */
 	SOURCE_BAD_DISTANCE,   /* root distance beyond any use (> 16 s) */
+	SOURCE_LEAP,           /* exchange too close to a leap second */
 	SOURCE_N_VERDICTS
 };
 
@@ -78,6 +79,16 @@ void source_tx_time(struct source *s, int64_t t1);
 enum source_verdict source_reply(struct source *s, const uint8_t *buf,
 				 size_t len, int64_t t4,
 				 const struct disc *d);
+
+/*
+ * Leap seconds: replies whose exchange [t1, t4] (oscillator ns) touches
+ * [from, to] are discarded (SOURCE_LEAP; 0, 0 = none); a sample measured
+ * across the step would be off by up to 1 s. source_leap_shift() moves
+ * every stored sample by step_s when the served time scale itself steps
+ * (virtual discipline), so the filter sees no jump.
+ */
+void source_set_guard(struct source *s, int64_t from, int64_t to);
+void source_leap_shift(struct source *s, double step_s);
 
 const struct filter *source_filter(const struct source *s);
 void source_get_info(const struct source *s, struct source_info *out);

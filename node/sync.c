@@ -61,9 +61,17 @@ struct sync *sync_start(uv_loop_t *loop, const struct conf *c,
 		free(sy);
 		return NULL;
 	}
+	sy->lsec = leapsec_new();
+	if (!sy->lsec) {
+		log_err("sync: out of memory");
+		disc_free(sy->disc);
+		free(sy);
+		return NULL;
+	}
 	if (sy->ct.leapfile[0]) {
 		if (leap_load(sy->ct.leapfile, &sy->leap, err, sizeof(err)) < 0) {
 			log_err("sync: leapfile: %s", err);
+			leapsec_free(sy->lsec);
 			disc_free(sy->disc);
 			free(sy);
 			return NULL;
@@ -78,6 +86,9 @@ struct sync *sync_start(uv_loop_t *loop, const struct conf *c,
 	sy->open_handles++;
 	uv_timer_init(loop, &sy->slew);
 	sy->slew.data = sy;
+	sy->open_handles++;
+	uv_timer_init(loop, &sy->leap_timer);
+	sy->leap_timer.data = sy;
 	sy->open_handles++;
 	sync_claim_restore_freq(sy);
 	tstate_unsynced(&sy->ts);
@@ -141,6 +152,7 @@ static void free_all(struct sync *sy)
 	if (sy->fd6 >= 0)
 		close(sy->fd6);
 	leap_free(sy->leap);
+	leapsec_free(sy->lsec);
 	disc_free(sy->disc);
 	free(sy);
 }
@@ -185,6 +197,7 @@ void sync_stop(struct sync *sy)
 		close_handle(sy, (uv_handle_t *)&sy->poll6);
 	close_handle(sy, (uv_handle_t *)&sy->house);
 	close_handle(sy, (uv_handle_t *)&sy->slew);
+	close_handle(sy, (uv_handle_t *)&sy->leap_timer);
 	sync_release(sy);
 }
 

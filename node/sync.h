@@ -68,6 +68,11 @@ struct sync_tracking_view {
 	double remaining;       /* offset still being slewed, s */
 	double root_delay, root_disp;
 	int leap;
+	int leap_pending;       /* LI of the leap waiting for its moment, 0 */
+	int64_t leap_moment_ns; /* its moment (served Unix ns), 0 */
+	uint64_t leap_inserted, leap_deleted; /* applied since start */
+	int64_t leap_last_end;  /* midnight (Unix s) ending the last applied
+				   leap's day, 0 = none */
 	int64_t last_update_ns; /* served Unix ns, 0 = never */
 	int agree, reachable, configured;
 	const char *discipline;

@@ -7,42 +7,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "node/log.h"
 #include "node/refid.h"
 #include "node/sync_int.h"
 
-static int last_day_of_month(int64_t unix_s)
-{
-	time_t t = (time_t)(unix_s + 86400);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	return tm.tm_mday == 1;
-}
-
-/* LI: a valid leap file decides; without one, the combined sources'
- * majority, believed only on the last day of a month (chrony does the
- * same: a leap can only end a month). */
-static int leap_now(const struct sync *sy, int64_t served_ns)
-{
-	int64_t s = served_ns / 1000000000;
-	int li;
-
-	if (sy->leap) {
-		li = leap_indicator(sy->leap, s);
-		if (li >= 0)
-			return li;
-	}
-	if (sy->sel.leap && last_day_of_month(s))
-		return sy->sel.leap;
-	return 0;
-}
-
 void sync_claim_publish(struct sync *sy, int64_t reading)
 {
 	struct tstate ts;
+	int li;
 
 	if (sy->synced) {
 		ts = sy->ts;
@@ -50,13 +23,12 @@ void sync_claim_publish(struct sync *sy, int64_t reading)
 		tstate_unsynced(&ts);
 	}
 	disc_fill_tstate(sy->disc, &ts);
+	li = sync_leap_publish(sy, &ts, reading);
 	if (sy->synced)
-		ts.leap = (uint8_t)leap_now(sy, tstate_served_ns(&ts, reading));
+		ts.leap = (uint8_t)li;
 	sy->ts = ts;
 	tstate_publish(&ts);
 }
-
-static void arm_slew(struct sync *sy, int64_t osc);
 
 static void slew_cb(uv_timer_t *t)
 {
@@ -65,11 +37,11 @@ static void slew_cb(uv_timer_t *t)
 
 	disc_tick(sy->disc, osc);
 	sync_claim_publish(sy, reading);
-	arm_slew(sy, osc);
+	sync_claim_arm_slew(sy, osc);
 }
 
 /* The virtual correction bends when a slew ends: re-publish then. */
-static void arm_slew(struct sync *sy, int64_t osc)
+void sync_claim_arm_slew(struct sync *sy, int64_t osc)
 {
 	int64_t end = disc_slew_end(sy->disc);
 
@@ -155,7 +127,7 @@ static void claim(struct sync *sy, const struct select_out *o, int fresh,
 	sy->ts.ref_ns = tstate_served_ns(&sy->ts, reading);
 	sy->last_update_ns = sy->ts.ref_ns;
 	sync_claim_publish(sy, reading);
-	arm_slew(sy, osc);
+	sync_claim_arm_slew(sy, osc);
 	if (sy->saved_freq == 0 ||
 	    mono - sy->last_save_mono > SYNC_SAVE_INTERVAL_NS)
 		sync_claim_save_freq(sy);

@@ -6,6 +6,8 @@
  *   sync_poll.c    the UDP sockets: requests, replies, kernel timestamps
  *   sync_select.c  per-source estimates -> select_run(), reasons
  *   sync_claim.c   discipline, holdover, published state, frequency store
+ *   sync_leap.c    leap seconds: LI, the step at the moment, the sample
+ *                  guard, the smear window
  *   sync_view.c    the views for ntpctl (sync.h)
  * A slot is one source address; an entry is one upstream/pool line and
  * owns the slots first .. first + n - 1.
@@ -23,6 +25,7 @@
 #include "node/disc.h"
 #include "node/filter.h"
 #include "node/leap.h"
+#include "node/leapsec.h"
 #include "node/select.h"
 #include "node/source.h"
 #include "node/sync.h"
@@ -94,9 +97,11 @@ struct sync {
 	uv_poll_t poll4, poll6;
 	int txts4, txts6;        /* kernel transmit timestamps enabled */
 	uint32_t txid4, txid6;   /* next OPT_ID per socket */
-	uv_timer_t house, slew;
+	uv_timer_t house, slew, leap_timer;
 	struct disc *disc;
 	struct leap_list *leap;
+	struct leapsec *lsec;
+	int kleap;               /* kernel: the leap bit we set (LI 0..2) */
 	struct sync_persist persist;
 	int64_t start_mono;
 	int claimed_once, synced, holdover;
@@ -154,6 +159,15 @@ void sync_claim_apply(struct sync *sy, const struct select_out *o,
 		      int fresh, int64_t osc, int64_t reading, int64_t mono);
 void sync_claim_publish(struct sync *sy, int64_t reading);
 void sync_claim_save_freq(struct sync *sy);
+/* Re-publish when the current slew ends (osc: oscillator time now). */
+void sync_claim_arm_slew(struct sync *sy, int64_t osc);
 void sync_claim_restore_freq(struct sync *sy);
+
+/* sync_leap.c: called by every publish with ts carrying the current
+ * correction; may step it (leap due). Returns the LI to publish when
+ * synchronized. */
+int sync_leap_publish(struct sync *sy, struct tstate *ts, int64_t reading);
+/* A leap second is within 12 h of served time (smearing sources). */
+int sync_leap_window(const struct sync *sy, int64_t served);
 
 #endif

@@ -100,6 +100,10 @@ void sync_tracking(const struct sync *sy, struct sync_tracking_view *v)
 		       tstate_root_disp_at(&sy->ts,
 					   tstate_served_ns(&sy->ts, reading)) : 0;
 	v->leap = sy->synced ? sy->ts.leap : 3;
+	v->leap_moment_ns = leapsec_moment(sy->lsec, &v->leap_pending);
+	v->leap_inserted = leapsec_count(sy->lsec, 1);
+	v->leap_deleted = leapsec_count(sy->lsec, 2);
+	v->leap_last_end = leapsec_last(sy->lsec, NULL);
 	v->last_update_ns = sy->last_update_ns;
 	v->agree = sy->sel.agree;
 	v->reachable = sy->sel.reachable;

@@ -158,6 +158,16 @@ static void refid_str(uint32_t r, char *out, size_t len)
 		 (r >> 8) & 255, r & 255);
 }
 
+/* "2016-12-31" for the UTC day that ends at midnight end_s. */
+static void day_str(int64_t end_s, char *out, size_t len)
+{
+	time_t t = (time_t)(end_s - 86400);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d", &tm);
+}
+
 static void on_tracking(void *arg, struct ctl_call *call, int argc,
 			char **argv)
 {
@@ -165,7 +175,7 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	struct sync_tracking_view v;
 	struct json *j;
 	struct buf b = { 0 };
-	char rid[20], when[40] = "never";
+	char rid[20], when[40] = "never", last[16] = "", next[16] = "";
 
 	(void)argv;
 	if (argc) {
@@ -192,7 +202,18 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	bprintf(&b, "Frequency       : %+.3f ppm\n", v.freq_ppm);
 	bprintf(&b, "Root delay      : %.9f s\n", v.root_delay);
 	bprintf(&b, "Root dispersion : %.9f s\n", v.root_disp);
+	if (v.leap_last_end)
+		day_str(v.leap_last_end, last, sizeof(last));
+	if (v.leap_moment_ns)
+		day_str(v.leap_moment_ns / 1000000000 +
+			(v.leap_pending == 2 ? 1 : 0), next, sizeof(next));
 	bprintf(&b, "Leap            : %d\n", v.leap);
+	bprintf(&b, "Leap seconds    : %llu inserted, %llu deleted%s%s%s%s\n",
+		(unsigned long long)v.leap_inserted,
+		(unsigned long long)v.leap_deleted,
+		last[0] ? ", last at the end of " : "", last,
+		next[0] ? (v.leap_pending == 1 ? ", insert pending at the end of " :
+			   ", delete pending at the end of ") : "", next);
 	bprintf(&b, "Last update     : %s\n", when);
 	bprintf(&b, "Sources         : %d agree, %d reachable, %d configured\n",
 		v.agree, v.reachable, v.configured);
@@ -217,6 +238,17 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	json_double(j, "root_delay", v.root_delay);
 	json_double(j, "root_dispersion", v.root_disp);
 	json_int(j, "leap", v.leap);
+	json_uint(j, "leap_inserted", v.leap_inserted);
+	json_uint(j, "leap_deleted", v.leap_deleted);
+	if (last[0])
+		json_str(j, "leap_last_day", last);
+	else
+		json_null(j, "leap_last_day");
+	if (next[0])
+		json_str(j, "leap_pending_day", next);
+	else
+		json_null(j, "leap_pending_day");
+	json_int(j, "leap_pending", v.leap_pending);
 	if (v.last_update_ns)
 		json_str(j, "last_update", when);
 	else

@@ -3,6 +3,7 @@ target_sources(ntpnode_core PRIVATE
   md5.c
   refid.c
   leap.c
+  leapsec.c
   filter.c
   select.c
   disc.c
@@ -13,6 +14,7 @@ target_sources(ntpnode_core PRIVATE
   sync_poll.c
   sync_select.c
   sync_claim.c
+  sync_leap.c
   sync_view.c
   conftime.c
   syncctl.c

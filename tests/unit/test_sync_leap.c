@@ -1,0 +1,340 @@
+/*
+ * Leap seconds through the whole engine on a real libuv loop: the
+ * test-only clock error puts the node's raw clock a few seconds before a
+ * midnight that a leap file (written here) ends with a leap; three
+ * in-process fake servers on 127.0.0.1 insert the leap at their midnight.
+ * Virtual: the published correction steps back by exactly 1 s once, LI 1
+ * before and 0 after, and stays there (no slew back from the samples);
+ * replies next to the leap are dropped. Kernel (fake adjtimex): STA_INS
+ * is set before midnight and cleared after. Smearing sources: unusable
+ * within 12 h of a leap, used outside.
+ */
+#include <arpa/inet.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include "node/clk.h"
+#include "node/conf.h"
+#include "node/ntp.h"
+#include "node/sync.h"
+#include "node/tstate.h"
+
+#define NSRV 3
+#define S 1000000000LL
+#define MS 1000000LL
+#define M (1798761600LL * S) /* 2027-01-01T00:00:00Z, ends a leap day */
+
+struct fake {
+	uv_udp_t h;
+	double offset;     /* from the raw clock, s */
+	int answered;
+};
+
+static struct fake srv[NSRV];
+static char leap_path[64];
+
+static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+	static char buf[512];
+
+	(void)h;
+	(void)sz;
+	b->base = buf;
+	b->len = sizeof(buf);
+}
+
+static void send_cb(uv_udp_send_t *r, int status)
+{
+	(void)status;
+	free(r);
+}
+
+/* A stratum-1 server that inserts the leap at its own midnight as the
+ * kernel does: 23:59:59 twice, LI 1 until then. */
+static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
+		    const struct sockaddr *from, unsigned flags)
+{
+	struct fake *f = h->data;
+	struct ntp_hdr q, r;
+	int64_t now = clk_raw_ns() + (int64_t)(f->offset * 1e9);
+	uv_udp_send_t *req;
+	uv_buf_t out;
+	static uint8_t pkt[NSRV][48];
+
+	(void)flags;
+	if (n < 48 || !from)
+		return;
+	ntp_decode((const uint8_t *)b->base, &q);
+	memset(&r, 0, sizeof(r));
+	r.leap = now < M ? 1 : 0;
+	if (now >= M)
+		now -= S;
+	r.version = 4;
+	r.mode = NTP_MODE_SERVER;
+	r.stratum = 1;
+	r.precision = -20;
+	r.refid = 0x47505300;
+	r.root_disp = ntp_short_from_s(1e-5);
+	r.org = q.xmt;
+	r.rec = r.xmt = r.ref = ntp_ts_from_ns(now);
+	ntp_encode(&r, pkt[f - srv]);
+	f->answered++;
+	req = malloc(sizeof(*req));
+	out = uv_buf_init((char *)pkt[f - srv], 48);
+	if (uv_udp_send(req, h, &out, 1, from, send_cb) < 0)
+		free(req);
+}
+
+static void write_leapfile(void)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(leap_path, sizeof(leap_path), "/tmp/test_sync_leap-XXXXXX");
+	fd = mkstemp(leap_path);
+	assert_true(fd >= 0);
+	close(fd);
+	f = fopen(leap_path, "w");
+	assert_non_null(f);
+	/* NTP seconds: 1972-01-01 (the table's start) and M; expiry M + 1 y */
+	fprintf(f, "#@ %lld\n2272060800 10\n%lld 11\n",
+		M / S + 2208988800LL + 365 * 86400LL, M / S + 2208988800LL);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The node's raw clock reads `before` ns before M from now on. */
+static void clock_before_m(int64_t before)
+{
+	struct timespec ts;
+	int64_t sys;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	sys = (int64_t)ts.tv_sec * S + ts.tv_nsec;
+	clk_set_error((double)(M - before - sys) * 1e-9, 0);
+}
+
+static void base_conf(struct conf *c, uv_loop_t *loop, int n, double off)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->discipline = CONF_DISCIPLINE_VIRTUAL;
+	c->time.minsources = 1;
+	c->time.maxdistance = 3;
+	c->time.maxslewrate = 500;
+	c->time.makestep = 1;
+	c->time.makestep_limit = 3;
+	c->time.holdover = 3600;
+	snprintf(c->time.leapfile, sizeof(c->time.leapfile), "%s", leap_path);
+	for (i = 0; i < n; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		struct sockaddr_storage got;
+		int len = sizeof(got);
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		memset(&srv[i], 0, sizeof(srv[i]));
+		srv[i].offset = off;
+		assert_int_equal(uv_udp_init(loop, &srv[i].h), 0);
+		srv[i].h.data = &srv[i];
+		assert_int_equal(uv_udp_bind(&srv[i].h, (struct sockaddr *)&a, 0), 0);
+		uv_udp_getsockname(&srv[i].h, (struct sockaddr *)&got, &len);
+		uv_udp_recv_start(&srv[i].h, alloc_cb, recv_cb);
+		strcpy(c->time.up[i].host, "127.0.0.1");
+		c->time.up[i].port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+		c->time.up[i].minpoll = -3;
+		c->time.up[i].maxpoll = -3;
+		c->time.up[i].iburst = 1;
+	}
+	c->time.n_up = n;
+}
+
+static void finish(uv_loop_t *loop, struct sync *sy, uv_timer_t *t, int n)
+{
+	int i;
+
+	sync_stop(sy);
+	for (i = 0; i < n; i++)
+		uv_close((uv_handle_t *)&srv[i].h, NULL);
+	uv_close((uv_handle_t *)t, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(loop), 0);
+	clk_set_error(0, 0);
+}
+
+/* What the watch timer saw of the published state, every 20 ms. */
+struct watch {
+	struct sync *sy;
+	int64_t end_raw;
+	int synced_li;          /* LI while synchronized before the jump */
+	int jumps;
+	double jump, prev_corr;
+	int li_after;
+	double worst_after;     /* |corr - (0.2 - 1)| once 2 s past M */
+	double worst_remaining; /* |offset still to slew| after the leap */
+	int kern_ins_before, kern_ins_after;
+};
+
+static struct {
+	int status;
+	long freq;
+} kern;
+
+static void watch_cb(uv_timer_t *t)
+{
+	struct watch *w = t->data;
+	struct tstate ts;
+	int64_t raw = clk_raw_ns();
+	double corr;
+
+	tstate_read(&ts);
+	corr = (double)(tstate_served_ns(&ts, raw) - raw) * 1e-9;
+	if (ts.stratum && w->prev_corr != 0 && fabs(corr - w->prev_corr) > 0.5) {
+		w->jumps++;
+		w->jump = corr - w->prev_corr;
+	}
+	if (ts.stratum) {
+		if (!w->jumps && raw < M - S)
+			w->synced_li = ts.leap;
+		if (w->jumps)
+			w->li_after = ts.leap;
+		w->prev_corr = corr;
+	}
+	if (w->jumps && raw > M + 2 * S && fabs(corr + 0.8) > w->worst_after)
+		w->worst_after = fabs(corr + 0.8);
+	if (w->jumps) {
+		struct sync_tracking_view tv;
+
+		sync_tracking(w->sy, &tv);
+		if (fabs(tv.remaining) > w->worst_remaining)
+			w->worst_remaining = fabs(tv.remaining);
+	}
+	if (ts.stratum && raw < M - 100 * MS && (kern.status & STA_INS))
+		w->kern_ins_before = 1;
+	if (raw > M + 300 * MS && (kern.status & STA_INS))
+		w->kern_ins_after = 1;
+	if (raw > w->end_raw)
+		uv_stop(t->loop);
+}
+
+static void test_virtual_insert(void **st)
+{
+	uv_loop_t loop;
+	uv_timer_t tick;
+	struct conf c;
+	struct watch w;
+	struct sync_tracking_view tv;
+	int i;
+
+	(void)st;
+	write_leapfile();
+	assert_int_equal(uv_loop_init(&loop), 0);
+	base_conf(&c, &loop, NSRV, 0.2);
+	clock_before_m(3500 * MS);
+	memset(&w, 0, sizeof(w));
+	w.sy = sync_start(&loop, &c, NULL, NULL);
+	assert_non_null(w.sy);
+	w.end_raw = M + 5 * S;
+	uv_timer_init(&loop, &tick);
+	tick.data = &w;
+	uv_timer_start(&tick, watch_cb, 20, 20);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	assert_int_equal(w.synced_li, 1);
+	assert_int_equal(w.jumps, 1);
+	assert_true(fabs(w.jump + 1.0) < 2e-3);
+	assert_int_equal(w.li_after, 0);
+	/* the samples after the leap did not pull the correction back */
+	print_message("after the leap: worst |correction - (-0.8 s)| %.6f s, "
+		      "worst |still to slew| %.6f s\n", w.worst_after,
+		      w.worst_remaining);
+	assert_true(w.worst_after < 1e-3);
+	assert_true(w.worst_remaining < 1e-3);
+	sync_tracking(w.sy, &tv);
+	assert_true(tv.synced);
+	assert_int_equal(tv.leap, 0);
+	assert_int_equal(tv.leap_inserted, 1);
+	assert_int_equal(tv.leap_deleted, 0);
+	assert_int_equal(tv.leap_last_end, M / S);
+	assert_int_equal(tv.leap_pending, 0);
+	assert_true(fabs(tv.remaining) < 1e-3);
+	for (i = 0; i < NSRV; i++) {
+		struct sync_source_view v;
+
+		sync_source(w.sy, i, &v);
+		assert_true(v.bad > 0); /* replies next to the leap dropped */
+		assert_true(!strcmp(v.state, "selected") ||
+			    !strcmp(v.state, "combined"));
+	}
+	finish(&loop, w.sy, &tick, NSRV);
+	unlink(leap_path);
+}
+
+static int fake_adjtimex(struct timex *tx)
+{
+	if (tx->modes & ADJ_STATUS)
+		kern.status = tx->status;
+	if (tx->modes & ADJ_FREQUENCY)
+		kern.freq = tx->freq;
+	tx->status = kern.status;
+	tx->freq = kern.freq;
+	/* the kernel inserts at its midnight while STA_INS is set */
+	if (kern.status & STA_INS)
+		return clk_raw_ns() >= M ? TIME_WAIT : TIME_INS;
+	return TIME_OK;
+}
+
+static void test_kernel_insert(void **st)
+{
+	uv_loop_t loop;
+	uv_timer_t tick;
+	struct conf c;
+	struct watch w;
+	struct sync_tracking_view tv;
+
+	(void)st;
+	write_leapfile();
+	memset(&kern, 0, sizeof(kern));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	base_conf(&c, &loop, NSRV, 0.0);
+	c.discipline = CONF_DISCIPLINE_KERNEL;
+	clock_before_m(2 * S);
+	memset(&w, 0, sizeof(w));
+	w.sy = sync_start(&loop, &c, NULL, fake_adjtimex);
+	assert_non_null(w.sy);
+	w.end_raw = M + S;
+	uv_timer_init(&loop, &tick);
+	tick.data = &w;
+	uv_timer_start(&tick, watch_cb, 20, 20);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	assert_true(w.kern_ins_before);
+	assert_false(w.kern_ins_after);
+	assert_int_equal(kern.status & (STA_INS | STA_DEL), 0);
+	/* the kernel steps the clock, not the correction */
+	assert_int_equal(w.jumps, 0);
+	sync_tracking(w.sy, &tv);
+	assert_int_equal(tv.leap_inserted, 1);
+	assert_int_equal(tv.leap_pending, 0);
+	finish(&loop, w.sy, &tick, NSRV);
+	unlink(leap_path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_virtual_insert),
+		cmocka_unit_test(test_kernel_insert),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
