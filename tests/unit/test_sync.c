@@ -26,66 +26,13 @@
 #include "node/ntp.h"
 #include "node/sync.h"
 #include "node/tstate.h"
+#include "fakentp.h"
 
 #define NSRV 4
 
-struct fake {
-	uv_udp_t h;
-	double offset;
-	int answered;
-	int spoof;      /* answer with a wrong origin instead */
-};
-
-static struct fake srv[NSRV + 1];
+static struct fakentp srv[NSRV + 1];
 static double saved_freq;
 static int saves, loads;
-
-static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
-{
-	static char buf[512];
-
-	(void)h;
-	(void)sz;
-	b->base = buf;
-	b->len = sizeof(buf);
-}
-
-static void send_cb(uv_udp_send_t *r, int status)
-{
-	(void)status;
-	free(r);
-}
-
-static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
-		    const struct sockaddr *from, unsigned flags)
-{
-	struct fake *f = h->data;
-	struct ntp_hdr q, r;
-	int64_t now = clk_raw_ns() + (int64_t)(f->offset * 1e9);
-	uv_udp_send_t *req;
-	uv_buf_t out;
-	static uint8_t pkt[NSRV + 1][48];
-
-	(void)flags;
-	if (n < 48 || !from)
-		return;
-	ntp_decode((const uint8_t *)b->base, &q);
-	memset(&r, 0, sizeof(r));
-	r.version = 4;
-	r.mode = NTP_MODE_SERVER;
-	r.stratum = 1;
-	r.precision = -20;
-	r.refid = 0x47505300;
-	r.root_disp = ntp_short_from_s(1e-5);
-	r.org = f->spoof ? q.xmt ^ 0xdead : q.xmt;
-	r.rec = r.xmt = r.ref = ntp_ts_from_ns(now);
-	ntp_encode(&r, pkt[f - srv]);
-	f->answered++;
-	req = malloc(sizeof(*req));
-	out = uv_buf_init((char *)pkt[f - srv], 48);
-	if (uv_udp_send(req, h, &out, 1, from, send_cb) < 0)
-		free(req);
-}
 
 static int p_load(void *arg, double *f)
 {
@@ -132,20 +79,10 @@ static void test_engine(void **st)
 	c.time.makestep_limit = 3;
 	c.time.holdover = 3600;
 	for (i = 0; i <= NSRV; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		struct sockaddr_storage got;
-		int len = sizeof(got);
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		srv[i].offset = i == 3 ? 0.5 : 0.2;
 		srv[i].spoof = i == NSRV;
-		assert_int_equal(uv_udp_init(&loop, &srv[i].h), 0);
-		srv[i].h.data = &srv[i];
-		assert_int_equal(uv_udp_bind(&srv[i].h, (struct sockaddr *)&a, 0), 0);
-		uv_udp_getsockname(&srv[i].h, (struct sockaddr *)&got, &len);
-		uv_udp_recv_start(&srv[i].h, alloc_cb, recv_cb);
 		strcpy(c.time.up[i].host, "127.0.0.1");
-		c.time.up[i].port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+		c.time.up[i].port = fakentp_start(&srv[i], &loop);
 		c.time.up[i].minpoll = -3;
 		c.time.up[i].maxpoll = -3;
 		c.time.up[i].iburst = 1;
@@ -196,7 +133,7 @@ static void test_engine(void **st)
 	sync_stop(sy);
 	assert_true(saves >= 1);
 	for (i = 0; i <= NSRV; i++)
-		uv_close((uv_handle_t *)&srv[i].h, NULL);
+		fakentp_close(&srv[i]);
 	uv_close((uv_handle_t *)&stop, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
@@ -258,9 +195,7 @@ static void test_name_moves(void **st)
 	struct conf c;
 	struct watch w;
 	struct tstate ts;
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	struct sockaddr_storage got;
-	int len = sizeof(got), fd;
+	int fd;
 
 	(void)st;
 	snprintf(hosts_path, sizeof(hosts_path), "/tmp/test_sync-hosts-XXXXXX");
@@ -270,15 +205,9 @@ static void test_name_moves(void **st)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	/* The server on 127.0.0.1; the name first points at 127.0.0.2,
 	 * where nothing listens on that port. */
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	memset(&srv[0], 0, sizeof(srv[0]));
 	srv[0].offset = 0.2;
-	assert_int_equal(uv_udp_init(&loop, &srv[0].h), 0);
-	srv[0].h.data = &srv[0];
-	assert_int_equal(uv_udp_bind(&srv[0].h, (struct sockaddr *)&a, 0), 0);
-	uv_udp_getsockname(&srv[0].h, (struct sockaddr *)&got, &len);
-	uv_udp_recv_start(&srv[0].h, alloc_cb, recv_cb);
-	moved_port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+	moved_port = fakentp_start(&srv[0], &loop);
 	write_hosts("127.0.0.2");
 
 	memset(&c, 0, sizeof(c));
@@ -312,7 +241,7 @@ static void test_name_moves(void **st)
 	assert_true(srv[0].answered > 0);
 
 	sync_stop(w.sy);
-	uv_close((uv_handle_t *)&srv[0].h, NULL);
+	fakentp_close(&srv[0]);
 	uv_close((uv_handle_t *)&tick, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);

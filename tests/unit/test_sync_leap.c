@@ -29,72 +29,15 @@
 #include "node/ntp.h"
 #include "node/sync.h"
 #include "node/tstate.h"
+#include "fakentp.h"
 
 #define NSRV 3
 #define S 1000000000LL
 #define MS 1000000LL
 #define M (1798761600LL * S) /* 2027-01-01T00:00:00Z, ends a leap day */
 
-struct fake {
-	uv_udp_t h;
-	double offset;     /* from the raw clock, s */
-	int answered;
-};
-
-static struct fake srv[NSRV];
+static struct fakentp srv[NSRV];
 static char leap_path[64];
-
-static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
-{
-	static char buf[512];
-
-	(void)h;
-	(void)sz;
-	b->base = buf;
-	b->len = sizeof(buf);
-}
-
-static void send_cb(uv_udp_send_t *r, int status)
-{
-	(void)status;
-	free(r);
-}
-
-/* A stratum-1 server that inserts the leap at its own midnight as the
- * kernel does: 23:59:59 twice, LI 1 until then. */
-static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
-		    const struct sockaddr *from, unsigned flags)
-{
-	struct fake *f = h->data;
-	struct ntp_hdr q, r;
-	int64_t now = clk_raw_ns() + (int64_t)(f->offset * 1e9);
-	uv_udp_send_t *req;
-	uv_buf_t out;
-	static uint8_t pkt[NSRV][48];
-
-	(void)flags;
-	if (n < 48 || !from)
-		return;
-	ntp_decode((const uint8_t *)b->base, &q);
-	memset(&r, 0, sizeof(r));
-	r.leap = now < M ? 1 : 0;
-	if (now >= M)
-		now -= S;
-	r.version = 4;
-	r.mode = NTP_MODE_SERVER;
-	r.stratum = 1;
-	r.precision = -20;
-	r.refid = 0x47505300;
-	r.root_disp = ntp_short_from_s(1e-5);
-	r.org = q.xmt;
-	r.rec = r.xmt = r.ref = ntp_ts_from_ns(now);
-	ntp_encode(&r, pkt[f - srv]);
-	f->answered++;
-	req = malloc(sizeof(*req));
-	out = uv_buf_init((char *)pkt[f - srv], 48);
-	if (uv_udp_send(req, h, &out, 1, from, send_cb) < 0)
-		free(req);
-}
 
 static void write_leapfile(void)
 {
@@ -138,20 +81,11 @@ static void base_conf(struct conf *c, uv_loop_t *loop, int n, double off)
 	c->time.holdover = 3600;
 	snprintf(c->time.leapfile, sizeof(c->time.leapfile), "%s", leap_path);
 	for (i = 0; i < n; i++) {
-		struct sockaddr_in a = { .sin_family = AF_INET };
-		struct sockaddr_storage got;
-		int len = sizeof(got);
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		memset(&srv[i], 0, sizeof(srv[i]));
 		srv[i].offset = off;
-		assert_int_equal(uv_udp_init(loop, &srv[i].h), 0);
-		srv[i].h.data = &srv[i];
-		assert_int_equal(uv_udp_bind(&srv[i].h, (struct sockaddr *)&a, 0), 0);
-		uv_udp_getsockname(&srv[i].h, (struct sockaddr *)&got, &len);
-		uv_udp_recv_start(&srv[i].h, alloc_cb, recv_cb);
+		srv[i].leap_at = M; /* inserts the leap itself */
 		strcpy(c->time.up[i].host, "127.0.0.1");
-		c->time.up[i].port = ntohs(((struct sockaddr_in *)&got)->sin_port);
+		c->time.up[i].port = fakentp_start(&srv[i], loop);
 		c->time.up[i].minpoll = -3;
 		c->time.up[i].maxpoll = -3;
 		c->time.up[i].iburst = 1;
@@ -165,7 +99,7 @@ static void finish(uv_loop_t *loop, struct sync *sy, uv_timer_t *t, int n)
 
 	sync_stop(sy);
 	for (i = 0; i < n; i++)
-		uv_close((uv_handle_t *)&srv[i].h, NULL);
+		fakentp_close(&srv[i]);
 	uv_close((uv_handle_t *)t, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(loop), 0);
