@@ -375,9 +375,10 @@ static const struct {
 	  1, 1 },
 	/* time engine (conftime.c) */
 	{ { "upstream", "upstream HOST [port N] [minpoll N] [maxpoll N] "
-	    "[iburst] [prefer]", conf_parse_upstream, 0 }, 1, 10 },
+	    "[iburst] [prefer] [smearing]", conf_parse_upstream, 0 }, 1, 10 },
 	{ { "pool", "pool NAME [port N] [minpoll N] [maxpoll N] [iburst] "
-	    "[prefer] [maxsources N]", conf_parse_upstream, 0 }, 1, 12 },
+	    "[prefer] [smearing] [maxsources N]", conf_parse_upstream, 0 },
+	  1, 12 },
 	{ { "minsources", "minsources N", conf_parse_minsources, 1 }, 1, 1 },
 	{ { "maxdistance", "maxdistance SECONDS", conf_parse_maxdistance, 1 },
 	  1, 1 },

@@ -59,6 +59,7 @@ static int valid_host(const char *h)
 }
 
 /* upstream HOST [port N] [minpoll N] [maxpoll N] [iburst] [prefer]
+ *   [smearing]
  * pool NAME [same options] [maxsources N] */
 int conf_parse_upstream(struct conf_ctx *x, int argc, char **argv)
 {
@@ -94,6 +95,8 @@ int conf_parse_upstream(struct conf_ctx *x, int argc, char **argv)
 			u.iburst = 1;
 		} else if (conf_word_is(k, "prefer")) {
 			u.prefer = 1;
+		} else if (conf_word_is(k, "smearing")) {
+			u.smearing = 1;
 		} else if (conf_word_is(k, "port") && has_val) {
 			if (conf_parse_int(x, "port", argv[++i], 1, 65535, &v))
 				rc = -1;

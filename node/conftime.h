@@ -26,6 +26,8 @@ struct conf_upstream {
 	uint16_t port;
 	int8_t minpoll, maxpoll;      /* log2 s, -6..17 */
 	uint8_t iburst, prefer;
+	uint8_t smearing;             /* smears leap seconds (cloud NTP): not
+					 used within 12 h of one, no LI vote */
 	uint8_t pool;                 /* `pool`: up to maxsources members */
 	int maxsources;
 };

@@ -103,7 +103,7 @@ void select_run(const struct select_in *in, int n,
 {
 	int idx[SELECT_MAX], ns = 0, nusable = 0, i, j, best_i = -1;
 	double bestd = INFINITY, minjit = INFINITY, wsum = 0, fw = 0;
-	int leap1 = 0, leap2 = 0;
+	int leap1 = 0, leap2 = 0, voters = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->sys = -1;
@@ -214,6 +214,8 @@ void select_run(const struct select_in *in, int n,
 			fw += fwi;
 			out->freq += fwi * s->freq;
 		}
+		if (s->leap >= 0)
+			voters++;
 		if (s->leap == 1)
 			leap1++;
 		else if (s->leap == 2)
@@ -233,8 +235,7 @@ void select_run(const struct select_in *in, int n,
 		out->jitter += d * d;
 	}
 	out->jitter = sqrt(out->jitter / out->ncombined);
-	out->leap = 2 * leap1 > out->ncombined ? 1 :
-		    2 * leap2 > out->ncombined ? 2 : 0;
+	out->leap = 2 * leap1 > voters ? 1 : 2 * leap2 > voters ? 2 : 0;
 	/* System peer: keep the previous one while it is still combined
 	 * (no clock hopping); else a combined prefer source; else the best. */
 	out->sys = best_i;

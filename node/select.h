@@ -20,7 +20,7 @@ struct select_in {
 	double jitter;     /* s */
 	double freq;       /* s/s */
 	double freq_sd;    /* s/s; >= 1e-4 means no usable frequency */
-	int leap;
+	int leap;          /* LI; -1: no vote (a smearing source hides leaps) */
 	int stratum;
 };
 
@@ -58,7 +58,7 @@ struct select_out {
 	double freq;        /* combined frequency, s/s */
 	int freq_ok;        /* some combined source had a usable frequency */
 	double jitter;      /* selection jitter of the combined set, s */
-	int leap;           /* majority of the combined sources' LI */
+	int leap;           /* majority of the combined sources' LI votes */
 };
 
 const char *select_result_str(enum select_result r);

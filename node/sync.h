@@ -44,6 +44,7 @@ struct sync_source_view {
 	const char *name;       /* as configured */
 	char addr[64];          /* "" when unresolved */
 	int pool;
+	int smearing;           /* configured `smearing` */
 	const char *state;      /* selected candidate falseticker unreachable
 				   kod unresolved unusable */
 	char reason[128];       /* why not used; "" when selected */

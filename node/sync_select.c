@@ -61,9 +61,10 @@ static void refine_offset(struct sync *sy, const enum select_state *st,
 		o->offset = sum / wsum;
 }
 
-/* One slot's input to the selection; leaves it unusable with a reason. */
+/* One slot's input to the selection; leaves it unusable with a reason.
+ * leap_window: a leap second is within 12 h (smearing sources). */
 static void slot_input(struct sync *sy, struct sync_slot *sl, int64_t osc,
-		       struct select_in *in)
+		       int leap_window, struct select_in *in)
 {
 	struct source_info info;
 	double rdist;
@@ -95,6 +96,14 @@ static void slot_input(struct sync *sy, struct sync_slot *sl, int64_t osc,
 			set_reason(sl, "%s", why);
 		return;
 	}
+	if (sl->ent->cu->smearing && leap_window) {
+		/* Google and AWS smear the leap over 24 h noon to noon: up
+		 * to 0.5 s off at midnight. Not counted for the majority
+		 * either, so good sources alone can keep the claim. */
+		in->reachable = 0;
+		set_reason(sl, "smearing source in a leap window");
+		return;
+	}
 	rdist = sl->est.root_delay / 2 + sl->est.root_disp;
 	if (rdist > sy->ct.maxdistance) {
 		set_reason(sl, "root distance %.3f s > maxdistance %.3f s",
@@ -109,7 +118,7 @@ static void slot_input(struct sync *sy, struct sync_slot *sl, int64_t osc,
 	in->jitter = sl->est.jitter;
 	in->freq = sl->est.freq;
 	in->freq_sd = sl->est.freq_sd;
-	in->leap = sl->est.leap;
+	in->leap = sl->ent->cu->smearing ? -1 : sl->est.leap;
 	in->stratum = sl->est.stratum;
 }
 
@@ -149,10 +158,11 @@ void sync_select_run(struct sync *sy, int fresh)
 	struct select_params p;
 	struct select_out o;
 	int64_t reading, osc = sync_osc_now(sy, &reading), mono = sync_mono_ns();
-	int i;
+	int i, window;
 
+	window = sync_leap_window(sy, tstate_served_ns(&sy->ts, reading));
 	for (i = 0; i < sy->n_slot; i++)
-		slot_input(sy, &sy->slot[i], osc, &in[i]);
+		slot_input(sy, &sy->slot[i], osc, window, &in[i]);
 	memset(&p, 0, sizeof(p));
 	p.minsources = sy->ct.minsources;
 	p.combinelimit = SYNC_COMBINELIMIT;

@@ -22,6 +22,7 @@ void sync_source(const struct sync *sy, int i, struct sync_source_view *v)
 	memset(v, 0, sizeof(*v));
 	v->name = sl->ent->cu->host;
 	v->pool = sl->ent->cu->pool;
+	v->smearing = sl->ent->cu->smearing;
 	snprintf(v->reason, sizeof(v->reason), "%s", sl->reason);
 	if (!sl->have_addr) {
 		v->state = "unresolved";

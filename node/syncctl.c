@@ -124,6 +124,7 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 		json_str(j, "name", v.name);
 		json_str(j, "address", v.addr[0] ? v.addr : NULL);
 		json_bool(j, "pool", v.pool);
+		json_bool(j, "smearing", v.smearing);
 		json_str(j, "state", v.state);
 		json_str(j, "reason", v.reason);
 		json_int(j, "stratum", v.stratum);

@@ -51,8 +51,8 @@ static void test_good(void **st)
 	(void)st;
 	assert_int_equal(load(&c,
 		"upstream 192.0.2.1 port 1123 minpoll -6 maxpoll -2 iburst prefer\n"
-		"upstream time.example.org\n"
-		"pool pool.example.org maxsources 6 iburst\n"
+		"upstream time.example.org smearing\n"
+		"pool pool.example.org maxsources 6 iburst SMEARING\n"
 		"upstream 2001:db8::1 minpoll 12\n"
 		"minsources 2\nmaxdistance 1.5\nmaxslewrate 800\n"
 		"makestep 0.1 -1\nholdover 600\n"
@@ -65,6 +65,9 @@ static void test_good(void **st)
 	assert_int_equal(c.time.up[0].maxpoll, -2);
 	assert_int_equal(c.time.up[0].iburst, 1);
 	assert_int_equal(c.time.up[0].prefer, 1);
+	assert_int_equal(c.time.up[0].smearing, 0);
+	assert_int_equal(c.time.up[1].smearing, 1);
+	assert_int_equal(c.time.up[2].smearing, 1);
 	assert_int_equal(c.time.up[1].port, 123);
 	assert_int_equal(c.time.up[1].minpoll, 6);
 	assert_int_equal(c.time.up[1].maxpoll, 10);

@@ -67,6 +67,13 @@ static void test_good(void **st)
 	assert_int_equal(leap_tai_offset(l, leap2016), 37);
 	assert_int_equal(leap_tai_offset(l, 2272060800LL - NTP_UNIX + 86400), 10);
 	assert_int_equal(leap_tai_offset(l, 0), -1);
+	/* the smear window: 12 h either side, also after the leap */
+	assert_int_equal(leap_near(l, leap2016 - 43200, 43200), 1);
+	assert_int_equal(leap_near(l, leap2016 - 43201, 43200), 0);
+	assert_int_equal(leap_near(l, leap2016 + 43199, 43200), 1);
+	assert_int_equal(leap_near(l, leap2016 + 43200, 43200), 0);
+	/* 1972-01-01 starts the table: not a leap */
+	assert_int_equal(leap_near(l, 2272060800LL - NTP_UNIX, 43200), 0);
 	leap_free(l);
 }
 

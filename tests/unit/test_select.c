@@ -195,6 +195,16 @@ static void test_freq_and_leap_and_prefer(void **st)
 	assert_true(fabs(o.freq - 15e-6) < 1e-12);
 	assert_int_equal(o.leap, 1);
 	assert_int_equal(o.sys, 2);
+	/* 1 of 3 announces: no majority; the two others abstaining
+	 * (smearing sources, leap -1): 1 of 1 */
+	in[1].leap = 0;
+	select_run(in, 3, &p, &o, s);
+	assert_int_equal(o.leap, 0);
+	in[1].leap = in[2].leap = -1;
+	select_run(in, 3, &p, &o, s);
+	assert_int_equal(o.leap, 1);
+	in[1].leap = 1;
+	in[2].leap = 0;
 	/* stickiness: the previous system peer stays while combined */
 	in[2].prefer = 0;
 	p.prev_sys = 2;

@@ -36,8 +36,13 @@
 #define MS 1000000LL
 #define M (1798761600LL * S) /* 2027-01-01T00:00:00Z, ends a leap day */
 
-static struct fakentp srv[NSRV];
+static struct fakentp srv[NSRV + 1];
 static char leap_path[64];
+
+static void stop_cb(uv_timer_t *t)
+{
+	uv_stop(t->loop);
+}
 
 static void write_leapfile(void)
 {
@@ -264,11 +269,82 @@ static void test_kernel_insert(void **st)
 	unlink(leap_path);
 }
 
+/*
+ * A `smearing` source (index NSRV) next to three plain ones: within 12 h
+ * of the leap (known from the leap file, or else from the announced LI)
+ * it is unusable with its reason; 13 h before, it is used like the rest.
+ */
+static int truechimer(const char *state)
+{
+	return !strcmp(state, "selected") || !strcmp(state, "combined") ||
+	       !strcmp(state, "candidate");
+}
+
+static void run_smearing(int64_t before, int leapfile, int want_used)
+{
+	uv_loop_t loop;
+	uv_timer_t stop;
+	struct conf c;
+	struct sync *sy;
+	struct sync_source_view v;
+	struct sync_tracking_view tv;
+	int i;
+
+	write_leapfile();
+	assert_int_equal(uv_loop_init(&loop), 0);
+	base_conf(&c, &loop, NSRV + 1, 0.2);
+	c.time.up[NSRV].smearing = 1;
+	srv[NSRV].leap_at = 0; /* hides the leap, as smearing servers do */
+	if (!leapfile)
+		c.time.leapfile[0] = '\0';
+	clock_before_m(before);
+	sy = sync_start(&loop, &c, NULL, NULL);
+	assert_non_null(sy);
+	uv_timer_init(&loop, &stop);
+	uv_timer_start(&stop, stop_cb, 2000, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	sync_tracking(sy, &tv);
+	assert_true(tv.synced);
+	assert_int_equal(tv.leap, 1); /* the leap day, from 00:00 */
+	/* with 4 truechimers the cluster step may leave one a candidate */
+	for (i = 0; i < NSRV; i++) {
+		sync_source(sy, i, &v);
+		assert_true(truechimer(v.state));
+	}
+	sync_source(sy, NSRV, &v);
+	assert_true(v.smearing);
+	assert_true(v.reach != 0);
+	if (want_used) {
+		assert_true(truechimer(v.state));
+		assert_string_equal(v.reason[0] && strstr(v.reason, "smearing") ?
+				    v.reason : "", "");
+		assert_int_equal(tv.agree, NSRV + 1);
+	} else {
+		assert_string_equal(v.state, "unusable");
+		assert_string_equal(v.reason, "smearing source in a leap window");
+		/* not counted for the majority: the others still agree 3/3 */
+		assert_int_equal(tv.agree, NSRV);
+		assert_int_equal(tv.reachable, NSRV);
+	}
+	finish(&loop, sy, &stop, NSRV + 1);
+	unlink(leap_path);
+}
+
+static void test_smearing(void **st)
+{
+	(void)st;
+	run_smearing(6 * 3600 * S, 1, 0);   /* leap file: in the window */
+	run_smearing(6 * 3600 * S, 0, 0);   /* announced LI: in the window */
+	run_smearing(13 * 3600 * S, 1, 1);  /* before the window: used */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_virtual_insert),
 		cmocka_unit_test(test_kernel_insert),
+		cmocka_unit_test(test_smearing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
