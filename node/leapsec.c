@@ -94,7 +94,11 @@ void leapsec_skipped(struct leapsec *l)
 
 int leapsec_li(const struct leapsec *l, int64_t now, int li)
 {
-	return l->done_end && day_end(now) == l->done_end ? 0 : li;
+	int64_t end = day_end(now);
+
+	if (l->done_end && end == l->done_end)
+		return 0;
+	return l->pend_end == end ? l->pend_li : li;
 }
 
 static int near(int64_t end, int64_t now)

@@ -47,7 +47,8 @@ void leapsec_applied(struct leapsec *l);
 /* The same, not counted: the leap did not happen here (kernel). */
 void leapsec_skipped(struct leapsec *l);
 /* The LI to publish at now given the announced li: 0 on the day whose
- * leap was applied. */
+ * leap was applied, the pending leap's on its day (announced earlier:
+ * holdover has no vote), else li. */
 int leapsec_li(const struct leapsec *l, int64_t now, int li);
 /* now within LEAPSEC_SMEAR_NS of a pending or applied leap's midnight. */
 int leapsec_window(const struct leapsec *l, int64_t now);

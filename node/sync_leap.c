@@ -164,7 +164,8 @@ int sync_leap_publish(struct sync *sy, struct tstate *ts, int64_t reading)
 	int64_t served = tstate_served_ns(ts, reading);
 	int due;
 
-	if (sy->synced)
+	/* In holdover there is no vote to go by: keep what was announced. */
+	if (sy->synced && !sy->holdover)
 		leapsec_announce(sy->lsec, served, leap_now(sy, served));
 	due = sy->mode == DISC_KERNEL ? kernel_due(sy, served) :
 					leapsec_due(sy->lsec, served);

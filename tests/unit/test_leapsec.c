@@ -174,6 +174,11 @@ static void test_withdrawn(void **st)
 	leapsec_announce(l, M - 1800 * S, 0);
 	assert_int_equal(leapsec_moment(l, NULL), 0);
 	assert_int_equal(leapsec_due(l, M + S), 0);
+	/* announced, then nothing to go by (holdover): still published */
+	leapsec_announce(l, M - 3600 * S, 1);
+	assert_int_equal(leapsec_li(l, M - 600 * S, 0), 1);
+	assert_int_equal(leapsec_li(l, M - 86400 * S - S, 0), 0);
+	leapsec_announce(l, M - 1800 * S, 0);
 	/* a leap announced for another day does not count for this one */
 	leapsec_announce(l, M - 86400 * S - S, 1);
 	assert_int_equal(leapsec_moment(l, NULL), M - 86400 * S);
