@@ -79,12 +79,16 @@ static void apply(struct sync *sy, int li, int64_t reading, int64_t served)
 	leapsec_applied(sy->lsec);
 	end = leapsec_last(sy->lsec, NULL);
 	day_str(end, day, sizeof(day));
-	log_info("sync: leap second %s at the end of %s (UTC 23:59:59 %s)%s, "
-		 "seen %.3f ms after the moment",
-		 li == 1 ? "inserted" : "deleted", day,
-		 li == 1 ? "repeated" : "skipped",
-		 sy->mode == DISC_KERNEL ? " by the kernel" : "",
-		 (double)late * 1e-6);
+	/* The kernel steps at the exact moment itself; we only notice. */
+	if (sy->mode == DISC_KERNEL)
+		log_info("sync: leap second %s at the end of %s (UTC 23:59:59 "
+			 "%s) by the kernel", li == 1 ? "inserted" : "deleted",
+			 day, li == 1 ? "repeated" : "skipped");
+	else
+		log_info("sync: leap second %s at the end of %s (UTC 23:59:59 "
+			 "%s), %.3f ms after the moment",
+			 li == 1 ? "inserted" : "deleted", day,
+			 li == 1 ? "repeated" : "skipped", (double)late * 1e-6);
 }
 
 /*

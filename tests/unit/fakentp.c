@@ -42,7 +42,11 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
 		return;
 	ntp_decode((const uint8_t *)b->base, &q);
 	memset(&r, 0, sizeof(r));
-	if (f->leap_at) {
+	if (f->leap_at && f->leap_li == 2) {
+		r.leap = now < f->leap_at - 1000000000LL ? 2 : 0;
+		if (!r.leap)
+			now += 1000000000LL;
+	} else if (f->leap_at) {
 		r.leap = now < f->leap_at ? 1 : 0;
 		if (now >= f->leap_at)
 			now -= 1000000000LL;

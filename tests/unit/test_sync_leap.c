@@ -2,9 +2,10 @@
  * Leap seconds through the whole engine on a real libuv loop: the
  * test-only clock error puts the node's raw clock a few seconds before a
  * midnight that a leap file (written here) ends with a leap; three
- * in-process fake servers on 127.0.0.1 insert the leap at their midnight.
- * Virtual: the published correction steps back by exactly 1 s once, LI 1
- * before and 0 after, and stays there (no slew back from the samples);
+ * in-process fake servers on 127.0.0.1 insert (or delete) the leap at
+ * their midnight.
+ * Virtual: the published correction steps back (insert) or forward
+ * (delete) by exactly 1 s once, LI 1/2 before and 0 after, and stays there (no slew back from the samples);
  * replies next to the leap are dropped. Kernel (fake adjtimex): STA_INS
  * is set before midnight and cleared after. Smearing sources: unusable
  * within 12 h of a leap, used outside.
@@ -44,7 +45,8 @@ static void stop_cb(uv_timer_t *t)
 	uv_stop(t->loop);
 }
 
-static void write_leapfile(void)
+/* li 1: TAI-UTC 10 -> 11 at M (insert); 2: 10 -> 9 (delete). */
+static void write_leapfile_li(int li)
 {
 	FILE *f;
 	int fd;
@@ -56,9 +58,15 @@ static void write_leapfile(void)
 	f = fopen(leap_path, "w");
 	assert_non_null(f);
 	/* NTP seconds: 1972-01-01 (the table's start) and M; expiry M + 1 y */
-	fprintf(f, "#@ %lld\n2272060800 10\n%lld 11\n",
-		M / S + 2208988800LL + 365 * 86400LL, M / S + 2208988800LL);
+	fprintf(f, "#@ %lld\n2272060800 10\n%lld %d\n",
+		M / S + 2208988800LL + 365 * 86400LL, M / S + 2208988800LL,
+		li == 2 ? 9 : 11);
 	assert_int_equal(fclose(f), 0);
+}
+
+static void write_leapfile(void)
+{
+	write_leapfile_li(1);
 }
 
 /* The node's raw clock reads `before` ns before M from now on. */
@@ -119,7 +127,8 @@ struct watch {
 	int jumps;
 	double jump, prev_corr;
 	int li_after;
-	double worst_after;     /* |corr - (0.2 - 1)| once 2 s past M */
+	double after;           /* the correction expected after the leap */
+	double worst_after;     /* |corr - after| once 2 s past M */
 	double worst_remaining; /* |offset still to slew| after the leap */
 	int kern_ins_before, kern_ins_after;
 };
@@ -149,8 +158,8 @@ static void watch_cb(uv_timer_t *t)
 			w->li_after = ts.leap;
 		w->prev_corr = corr;
 	}
-	if (w->jumps && raw > M + 2 * S && fabs(corr + 0.8) > w->worst_after)
-		w->worst_after = fabs(corr + 0.8);
+	if (w->jumps && raw > M + 2 * S && fabs(corr - w->after) > w->worst_after)
+		w->worst_after = fabs(corr - w->after);
 	if (w->jumps) {
 		struct sync_tracking_view tv;
 
@@ -166,7 +175,8 @@ static void watch_cb(uv_timer_t *t)
 		uv_stop(t->loop);
 }
 
-static void test_virtual_insert(void **st)
+/* li 1: insert, 2: delete; the servers do the same at their midnight. */
+static void run_virtual(int li)
 {
 	uv_loop_t loop;
 	uv_timer_t tick;
@@ -175,12 +185,14 @@ static void test_virtual_insert(void **st)
 	struct sync_tracking_view tv;
 	int i;
 
-	(void)st;
-	write_leapfile();
+	write_leapfile_li(li);
 	assert_int_equal(uv_loop_init(&loop), 0);
 	base_conf(&c, &loop, NSRV, 0.2);
+	for (i = 0; i < NSRV; i++)
+		srv[i].leap_li = li;
 	clock_before_m(3500 * MS);
 	memset(&w, 0, sizeof(w));
+	w.after = li == 1 ? 0.2 - 1.0 : 0.2 + 1.0;
 	w.sy = sync_start(&loop, &c, NULL, NULL);
 	assert_non_null(w.sy);
 	w.end_raw = M + 5 * S;
@@ -189,21 +201,21 @@ static void test_virtual_insert(void **st)
 	uv_timer_start(&tick, watch_cb, 20, 20);
 	uv_run(&loop, UV_RUN_DEFAULT);
 
-	assert_int_equal(w.synced_li, 1);
+	assert_int_equal(w.synced_li, li);
 	assert_int_equal(w.jumps, 1);
-	assert_true(fabs(w.jump + 1.0) < 2e-3);
+	assert_true(fabs(w.jump - (li == 1 ? -1.0 : 1.0)) < 2e-3);
 	assert_int_equal(w.li_after, 0);
 	/* the samples after the leap did not pull the correction back */
-	print_message("after the leap: worst |correction - (-0.8 s)| %.6f s, "
-		      "worst |still to slew| %.6f s\n", w.worst_after,
+	print_message("after the leap: worst |correction - (%+.1f s)| %.6f s, "
+		      "worst |still to slew| %.6f s\n", w.after, w.worst_after,
 		      w.worst_remaining);
 	assert_true(w.worst_after < 1e-3);
 	assert_true(w.worst_remaining < 1e-3);
 	sync_tracking(w.sy, &tv);
 	assert_true(tv.synced);
 	assert_int_equal(tv.leap, 0);
-	assert_int_equal(tv.leap_inserted, 1);
-	assert_int_equal(tv.leap_deleted, 0);
+	assert_int_equal(tv.leap_inserted, li == 1);
+	assert_int_equal(tv.leap_deleted, li == 2);
 	assert_int_equal(tv.leap_last_end, M / S);
 	assert_int_equal(tv.leap_pending, 0);
 	assert_true(fabs(tv.remaining) < 1e-3);
@@ -217,6 +229,18 @@ static void test_virtual_insert(void **st)
 	}
 	finish(&loop, w.sy, &tick, NSRV);
 	unlink(leap_path);
+}
+
+static void test_virtual_insert(void **st)
+{
+	(void)st;
+	run_virtual(1);
+}
+
+static void test_virtual_delete(void **st)
+{
+	(void)st;
+	run_virtual(2);
 }
 
 static int fake_adjtimex(struct timex *tx)
@@ -343,6 +367,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_virtual_insert),
+		cmocka_unit_test(test_virtual_delete),
 		cmocka_unit_test(test_kernel_insert),
 		cmocka_unit_test(test_smearing),
 	};
