@@ -296,6 +296,27 @@ static int prune_one(struct cluster *cl, int rc, void *buf, size_t len)
 	return 0;
 }
 
+/* A member the operator named as a voter of the new configuration was
+ * chosen to vote: a drained flag from the old cluster would have the role
+ * policy move its vote away again as soon as another member joins. */
+static int prune_undrain(struct cluster *cl, const struct fsm_member *m,
+			 uint64_t now)
+{
+	struct fsm_member u;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (!m->drained)
+		return 0;
+	u = *m;    /* member_put replaces the whole record */
+	u.drained = 0;
+	log_info("restore/recover: member %" PRIu64 " (%s) votes in the new "
+		 "configuration: its drained flag is cleared", m->id, m->name);
+	rc = fsm_cmd_member_put(&u, now, &buf, &len);
+	return prune_one(cl, rc, buf, len);
+}
+
 void cl_prune_chores(struct cluster *cl)
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
@@ -330,8 +351,10 @@ void cl_prune_chores(struct cluster *cl)
 	for (i = n; rc == 0 && i-- > 0;) {
 		const struct fsm_member *m = fsm_member_at(cl->fsm, i);
 
-		if (in_conf(c, m->id))
+		if (in_conf(c, m->id)) {
+			rc = prune_undrain(cl, m, now);
 			continue;
+		}
 		log_info("restore/recover: removing the record of old member "
 			 "%" PRIu64 " (%s)", m->id, m->name);
 		buf = NULL;
