@@ -56,16 +56,24 @@ if command -v setpriv >/dev/null &&
 	LC_SETPRIV=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
 fi
 
-# A random high port that nothing listens on now (TCP and UDP).
+# A random high port that nothing listens on now (TCP and UDP) and that
+# this run has not handed out before: members' configs are written before
+# they start, so "free now" alone once gave n3 and n4 the same NTP port
+# (n4 then could not bind and its join never completed). The record is a
+# file because callers run this in a command substitution's subshell.
 # Below the kernel's ephemeral range (32768-60999 by default): a port picked
 # there can be taken as the source port of an outgoing connection (members
 # dial each other) between the pick and the bind.
 lc_free_port() {
-	local p i
+	local p i used=$LC_DIR/ports-given
 	for i in $(seq 1 50); do
 		p=$((12000 + RANDOM % 20000))
+		if grep -qx "$p" "$used" 2>/dev/null; then
+			continue
+		fi
 		if ! ss -Htaun 2>/dev/null | awk '{print $5}' |
 			grep -q ":$p\$"; then
+			echo "$p" >>"$used"
 			echo "$p"
 			return 0
 		fi
