@@ -3,7 +3,7 @@
  * committed raft entries (commands) and snapshotted through raft.
  *
  * Contents: replicated config (key -> canonical value; the closed key set
- * and value checks are node/ckey.h, applied BEFORE proposing, so apply
+ * and value checks are node/cluster/ckey.h, applied BEFORE proposing, so apply
  * itself never depends on a table that could differ between builds),
  * membership metadata, join tokens (hashed), an audit trail capped at
  * FSM_AUDIT_MAX events.
@@ -60,7 +60,7 @@ struct fsm_member {
 	int role;			/* enum fsm_role */
 	uint32_t cmd_version;		/* highest FSM_CMD_VERSION it applies */
 	unsigned char idkey[FSM_IDKEY_LEN];	/* identity public key */
-	/* WireGuard mesh (node/wgmesh.h); all-zero / "" until known. A
+	/* WireGuard mesh (node/cluster/wg/wgmesh.h); all-zero / "" until known. A
 	 * member_put replaces the whole record: copy these along. */
 	unsigned char wg_public[FSM_WGKEY_LEN];
 	char overlay[FSM_OVERLAY_MAX + 1];	/* overlay address */

@@ -1,5 +1,5 @@
 /*
- * bkfile: the client half of `ntpctl backup [--force] FILE` (issue 5):
+ * bkfile: the client half of `ntpctl backup [--force] FILE`:
  * taking the file out of the daemon's reply and writing it safely.
  */
 #ifndef NTPMC_BKFILE_H

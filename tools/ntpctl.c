@@ -15,9 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/backup.h"
-#include "node/conf.h"
-#include "node/ctlframe.h"
+#include "node/ctl/backup.h"
+#include "node/ctl/ctlframe.h"
 #include "tools/bkfile.h"
 
 #define NTPCTL_TIMEOUT_MS 10000
@@ -41,7 +40,7 @@ static const struct command {
 	  "jitter, and why a source is not used" },
 	{ "tracking", 0, 0, "", "the time engine: reference, stratum, "
 	  "correction, frequency, root delay/dispersion, sync state" },
-	/* cluster (node/cluster_cmd.c, docs/cluster.md) */
+	/* cluster (node/cluster/cluster_cmd.c, docs/cluster.md) */
 	{ "cluster status", 0, 0, "", "members, roles, leader, reachability, "
 	  "log lag and NTP state (asks the leader)" },
 	{ "token create", 0, 4, "[--ttl DURATION] [--uses N]",
@@ -58,7 +57,7 @@ static const struct command {
 	{ "config get", 0, 1, "[KEY]",
 	  "replicated keys: value and where it comes from" },
 	{ "config set", 2, 2, "KEY VALUE", "set a replicated key everywhere" },
-	/* backup (node/cluster_backup.c, docs/operations.md) */
+	/* backup (node/cluster/cluster_backup.c, docs/operations.md) */
 	{ "backup", 1, 2, "[--force] FILE", "write a backup of the "
 	  "replicated state to FILE (0600; --force replaces it)" },
 };
@@ -74,7 +73,7 @@ static void usage(FILE *f)
 		   "or %s)\n"
 		   "  -o, --output FMT    text (default) or json\n"
 		   "  -h, --help          this text\n"
-		   "commands:\n", CONF_DEFAULT_CONTROL);
+		   "commands:\n", CTL_DEFAULT_SOCKET);
 	for (i = 0; i < N_COMMANDS; i++) {
 		char head[64];
 
@@ -229,7 +228,7 @@ static void print_body(const char *s)
 
 /*
  * backup [--force] FILE: the daemon's reply carries the file base64 in
- * its JSON; it is checked (node/backup.h) before it is written, so FILE
+ * its JSON; it is checked (node/ctl/backup.h) before it is written, so FILE
  * is either a whole valid backup or not there.
  */
 static int run_backup(const char *path, int argc, char **argv, int json)
@@ -316,7 +315,7 @@ int main(int argc, char **argv)
 	char *pos[NTPCTL_MAX_WORDS];
 
 	if (!path || !*path)
-		path = CONF_DEFAULT_CONTROL;
+		path = CTL_DEFAULT_SOCKET;
 	if (argc > NTPCTL_MAX_WORDS) {
 		fprintf(stderr, "ntpctl: too many arguments\n");
 		return 2;

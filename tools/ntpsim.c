@@ -7,7 +7,7 @@
  * processing time, never as path error. See docs/ntpsim.md.
  */
 #include "tools/sim.h"
-#include "node/ntp.h"
+#include "node/ntp/ntp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

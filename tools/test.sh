@@ -11,6 +11,9 @@ jobs=$(nproc)
 
 tools/install-deps.sh --test
 
+echo "== Layer map (tools/check-includes.sh)"
+tools/check-includes.sh
+
 echo "== Release build (gcc, -O2, -Werror)"
 CC=gcc cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$jobs"

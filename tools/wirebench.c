@@ -17,10 +17,10 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "raft/chan.h"
-#include "raft/hs.h"
+#include "raft/transport/chan.h"
+#include "raft/transport/hs.h"
 #include "raft/msgcodec.h"
-#include "raft/tcp.h"
+#include "raft/transport/tcp.h"
 
 static struct ident *ids[3];
 static uint8_t cluster[HS_CLUSTER_ID_LEN];

@@ -1,5 +1,5 @@
 /*
- * The handshake (raft/hs.c), the one parser a stranger reaches: the input
+ * The handshake (raft/transport/hs.c), the one parser a stranger reaches: the input
  * is split into messages fed to a server (hello, then proof) and to a
  * client (reply, then done), with a member and a live token known.
  */
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "raft/hs.h"
+#include "raft/transport/hs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * Join token parsing (raft/token.c): anything that parses must encode to a
+ * Join token parsing (raft/transport/token.c): anything that parses must encode to a
  * token that parses to the same thing.
  */
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "raft/token.h"
+#include "raft/transport/token.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Three members on loopback (issue 4, item 6): init, join, status from every
+# Three members on loopback: init, join, status from every
 # member, config replication, refused config values, reused and expired
 # tokens, init/join on a used datadir, leader kill -9 -> new leader, restart
 # and catch-up, removal, and the removed member's key refused afterwards;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Five members on loopback (issue 4, items 2 and 6): the role policy grows
+# Five members on loopback: the role policy grows
 # the voters 1 -> 2 -> 3 -> 5 (never resting at 4), survives two leader
 # kill -9 in a row (fault tolerance 2), restarts, and restores an odd voter
 # count after a removal. Kill steps: 3.

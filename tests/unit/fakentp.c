@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/clk.h"
-#include "node/ntp.h"
+#include "node/ntp/clk.h"
+#include "node/ntp/ntp.h"
 
 static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
 {

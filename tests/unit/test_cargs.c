@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "node/cargs.h"
+#include "node/daemon/cargs.h"
 
 #define ARGV(...) char *av[] = { __VA_ARGS__ }; \
 	int ac = (int)(sizeof(av) / sizeof(av[0]))

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/ckey.h"
+#include "node/cluster/ckey.h"
 
 static int chk(const char *k, const char *v, char *out)
 {

@@ -1,12 +1,12 @@
 /*
- * The cluster glue in one process: real node/cluster*.c, raft driver, FSM
+ * The cluster glue in one process: the real node/cluster code, raft driver, FSM
  * and LMDB stores, over an in-memory transport that follows
  * raft/transport.h (raft messages through msgcodec, app messages, joiners
  * admitted only with a live token), and a stub control socket that calls
  * the registered handlers directly. Covers init, join to 3 voters,
  * forwarded writes and status, refused values, a reused token, removal
  * with the key refused afterwards, and a leadership transfer. wg_mesh: the
- * same with `wireguard-interface` (node/cluster_wg.c) and a recorder in
+ * same with `wireguard-interface` (node/cluster/cluster_wg.c) and a recorder in
  * place of wgm_apply: overlay allocation at init and join, raft addresses
  * OVERLAY:PORT, one mesh hash on every member, a full subnet refusing a
  * join, overlay-subnet read-only, the saved mesh applied at restart and
@@ -27,12 +27,12 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "node/cluster.h"
-#include "node/cluster_int.h"
-#include "node/ctl.h"
-#include "node/log.h"
-#include "node/tstate.h"
-#include "node/wgmesh.h"
+#include "node/cluster/cluster.h"
+#include "node/cluster/cluster_int.h"
+#include "node/ctl/ctl.h"
+#include "node/base/log.h"
+#include "node/ntp/tstate.h"
+#include "node/cluster/wg/wgmesh.h"
 #include "raft/msgcodec.h"
 
 #define MAXN 5
@@ -281,7 +281,7 @@ void cl_transport_close(struct cluster *cl)
 /* ---- nodes ---- */
 
 struct node {
-	struct conf conf;
+	struct cluster_conf conf;
 	struct cluster *cl;
 	struct ctl ctl;
 	int ready;   /* 0 waiting, 1 ok, -1 failed */
@@ -327,7 +327,7 @@ static void on_ready(void *arg, struct cluster *cl, int ok)
 static void node_conf(int i)
 {
 	struct node *n = &nodes[i];
-	struct sockaddr_in *sa = (struct sockaddr_in *)&n->conf.cluster_listen
+	struct sockaddr_in *sa = (struct sockaddr_in *)&n->conf.listen
 					     .addr;
 
 	memset(&n->conf, 0, sizeof(n->conf));
@@ -339,11 +339,11 @@ static void node_conf(int i)
 	snprintf(n->conf.node_name, sizeof(n->conf.node_name), "n%d", i + 1);
 	snprintf(n->conf.provider, sizeof(n->conf.provider), "other");
 	snprintf(n->conf.region, sizeof(n->conf.region), "mem");
-	n->conf.cluster_listen_set = 1;
+	n->conf.listen_set = 1;
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)(20000 + i));
 	sa->sin_addr.s_addr = htonl(0x7f000001);
-	n->conf.cluster_listen.len = sizeof(*sa);
+	n->conf.listen.len = sizeof(*sa);
 	n->conf.election_timeout_ms = 150;
 	n->conf.heartbeat_timeout_ms = 30;
 	if (wg_mode) {

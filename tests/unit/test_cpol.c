@@ -1,11 +1,11 @@
-/* Role policy (issue 4 item 2): every growth and shrink step. */
+/* Role policy: every growth and shrink step. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "node/cpol.h"
+#include "node/cluster/cpol.h"
 
 #define V CPOL_VOTER
 #define S CPOL_STANDBY

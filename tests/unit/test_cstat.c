@@ -1,4 +1,4 @@
-/* `cluster status` rendering: the JSON contract of issue 4 item 4. */
+/* `cluster status` rendering: its JSON contract. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/cstat.h"
+#include "node/cluster/cstat.h"
 
 static struct cstat_member mk(uint64_t id, const char *name, int role,
 			      int leader, int reach)

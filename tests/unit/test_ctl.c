@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/ctl.h"
-#include "node/ctlframe.h"
-#include "node/log.h"
+#include "node/ctl/ctl.h"
+#include "node/ctl/ctlframe.h"
+#include "node/base/log.h"
 
 struct fx {
 	uv_loop_t loop;

@@ -6,7 +6,7 @@
  */
 #define CTL_IDLE_MS 600
 #define CTL_MAX_CONNS 3
-#include "node/ctl.c"
+#include "node/ctl/ctl.c"
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ctlframe.h"
+#include "node/ctl/ctlframe.h"
 
 static void test_request_round_trip(void **state)
 {

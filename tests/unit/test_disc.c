@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/disc.h"
+#include "node/time/disc.h"
 
 #define S 1000000000LL
 #define MS 1000000LL

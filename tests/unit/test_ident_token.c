@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "raft/ident.h"
-#include "raft/token.h"
+#include "raft/transport/ident.h"
+#include "raft/transport/token.h"
 #include "storage/st.h"
 
 /* An in-memory node-local table with st_local_get/put's contract. */

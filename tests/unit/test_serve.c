@@ -17,18 +17,19 @@
 
 #include <cmocka.h>
 
-#include "node/clk.h"
-#include "node/log.h"
-#include "node/ntp.h"
-#include "node/serve.h"
-#include "node/tstate.h"
+#include "node/ntp/clk.h"
+#include "node/base/log.h"
+#include "node/ntp/ntp.h"
+#include "node/daemon/conf.h"
+#include "node/serve/serve.h"
+#include "node/ntp/tstate.h"
 
-static struct conf cf;
+static struct serve_conf cf;
 
 static void conf_for(const char *addr, uint16_t port, int threads)
 {
 	memset(&cf, 0, sizeof(cf));
-	cf.serve_threads = threads;
+	cf.threads = threads;
 	cf.ratelimit.interval = 3;
 	cf.ratelimit.burst = 8;
 	cf.ratelimit.leak = 2;
@@ -452,6 +453,7 @@ static void test_ipv6_wildcard(void **state)
 /* The daemon's path: conf_load_text over conf_defaults, then serve. */
 static void test_from_config_text(void **state)
 {
+	static struct conf c;
 	static const char text[] =
 		"listen 127.0.0.1 port 0\n"
 		"serve-threads 2\n"
@@ -465,8 +467,8 @@ static void test_from_config_text(void **state)
 	int fd = client(AF_INET), i, normal = 0, kod = 0;
 
 	tstate_set_local(10);
-	assert_int_equal(conf_load_text(&cf, "test.conf", text), 0);
-	s = serve_start(&cf);
+	assert_int_equal(conf_load_text(&c, "test.conf", text), 0);
+	s = serve_start(&c.serve);
 	assert_non_null(s);
 	/* Burst 1, leak 1: pass, then over-limit leak, KoD, leak, KoD. */
 	for (i = 0; i < 5; i++) {

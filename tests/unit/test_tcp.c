@@ -14,7 +14,7 @@
 #include <uv.h>
 
 #include "raft/msgcodec.h"
-#include "raft/tcp.h"
+#include "raft/transport/tcp.h"
 
 #define N 5 /* nodes 1..4; members are those with member[id] */
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "node/clk.h"
-#include "node/tstate.h"
+#include "node/ntp/clk.h"
+#include "node/ntp/tstate.h"
 
 #define NS 1000000000LL
 

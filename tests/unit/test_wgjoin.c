@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "node/wgjoin.h"
+#include "node/cluster/wg/wgjoin.h"
 #include "raft/fsm.h"
 
 static const char *const KEY_B64 =

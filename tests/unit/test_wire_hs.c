@@ -10,11 +10,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "raft/chan.h"
-#include "raft/frame.h"
-#include "raft/hs.h"
-#include "raft/ident.h"
-#include "raft/token.h"
+#include "raft/transport/chan.h"
+#include "raft/transport/frame.h"
+#include "raft/transport/hs.h"
+#include "raft/transport/ident.h"
+#include "raft/transport/token.h"
 
 /* Three nodes; the membership is ids 1 and 2 (and 3 when in_members). */
 struct world {

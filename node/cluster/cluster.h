@@ -1,0 +1,105 @@
+/*
+ * cluster: the node side of the Raft cluster. It ties the store
+ * (storage/st.h), the raft driver and FSM (raft/driver.h, raft/fsm.h), the
+ * member transport (raft/transport.h) and the control socket (node/ctl/ctl.h)
+ * into what operators see: `ntpnode init`, `ntpnode join`, the role
+ * policy (node/cluster/cpol.h) and the ntpctl commands cluster status, token
+ * create|list|revoke, leader transfer, node remove, config get|set.
+ *
+ * Everything runs on the one control-plane libuv loop.
+ */
+#ifndef NTPMC_CLUSTER_H
+#define NTPMC_CLUSTER_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "node/base/netaddr.h"
+
+struct cluster;
+struct ctl;
+struct st;
+
+#define CLUSTER_DEFAULT_PORT 4460
+#define CLUSTER_WG_PORT 51820
+#define CLUSTER_WG_IFNAME_MAX 15	/* IFNAMSIZ - 1 */
+
+/* What the cluster side needs of the config (docs/cluster.md); zero
+ * values mean the defaults. */
+struct cluster_conf {
+	char datadir[PATH_MAX];         /* the store lives in DATADIR/store */
+	char node_name[65];             /* "" until loaded: the host name */
+	int listen_set;                 /* `cluster-listen`; 0: standalone */
+	struct netaddr listen;          /* port filled in */
+	char advertise[262];            /* "host:port", "" = cluster-listen */
+	char provider[16];              /* aws | gcp | other */
+	char region[65];
+	unsigned election_timeout_ms;   /* 0: 500 */
+	unsigned heartbeat_timeout_ms;  /* 0: 50 */
+	size_t mapsize;                 /* bytes; 0: the store's default */
+	/* `wireguard-interface NAME [port N]`: "" = no mesh managed */
+	char wg_interface[CLUSTER_WG_IFNAME_MAX + 1];
+	unsigned wg_port;               /* 0: CLUSTER_WG_PORT */
+	/* `wireguard-endpoint IP[:PORT]`: "" = cluster-advertise's host and
+	 * the WireGuard port (node/cluster/wg/wgjoin.h resolves it) */
+	char wg_endpoint[64];
+};
+
+/* Node-local table keys (storage/st.h), shared with the offline commands
+ * (node/cluster/offline). */
+#define CLUSTER_K_CLUSTER_ID "cluster/id"     /* set once a committed member */
+#define CLUSTER_K_JOINING "cluster/joining"   /* cluster id while joining */
+#define CLUSTER_K_SELF "cluster/self-id"
+#define CLUSTER_K_MEMBERS "cluster/members" /* ids, keys, addresses (cl_boot) */
+/* Set by `ntpnode restore` / `ntpnode recover` (node/cluster/offline/restore.h): the raft
+ * index from which on the configuration is the new one; the first leader
+ * prunes member records and tokens of the old cluster (cluster_backup.c). */
+#define CLUSTER_K_PRUNE "cluster/prune"
+
+enum cluster_mode { CLUSTER_RUN, CLUSTER_INIT, CLUSTER_JOIN };
+
+/*
+ * Called once the node is a committed member (init: the cluster exists
+ * and the first join token is printed; join: the spare membership is
+ * committed; run: at once). The daemon opens its control socket there.
+ * ok is 0 when the start failed for good (join refused, 30 s of dialing
+ * without an answer): the daemon then exits 1.
+ */
+typedef void (*cluster_ready_fn)(void *arg, struct cluster *cl, int ok);
+
+/*
+ * Starts the cluster side. token: the join token (CLUSTER_JOIN; the
+ * caller wipes its copy afterwards), or for CLUSTER_INIT the overlay
+ * subnet (node/cluster_wg.h; NULL or "" = the default). Returns 0, or -1 after logging why
+ * (for example: init or join on a datadir that already holds a cluster,
+ * run on a datadir that holds none); the daemon then exits 1.
+ */
+int cluster_start(struct cluster **out, uv_loop_t *loop,
+		  const struct cluster_conf *c,
+		  enum cluster_mode mode, const char *token,
+		  cluster_ready_fn ready, void *arg);
+/* The endpoint members dial: cluster-advertise, else cluster-listen's
+ * address, as "host:port". */
+void cluster_advertise(const struct cluster_conf *c, char *out, size_t len);
+/* Registers the ntpctl commands on the control socket. */
+int cluster_register(struct cluster *cl, struct ctl *ctl);
+/* The node's store (storage/st.h), open for the life of the cluster: the
+ * one LMDB environment of the process, shared with the time engine. */
+struct st *cluster_store(struct cluster *cl);
+/* Non-zero once the node must exit (store failure, FSM halt). */
+int cluster_failed(const struct cluster *cl);
+/*
+ * A planned exit (SIGTERM): when this member leads, it hands leadership to
+ * the most up-to-date reachable voter and calls done(arg) once another
+ * leader is known, or after CLUSTER_HANDOFF_MS (logged). Returns 0 when a
+ * handoff started, -1 when there is none to do (a follower, no voter to
+ * take over): exit at once.
+ */
+#define CLUSTER_HANDOFF_MS 2000
+int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg);
+/* Answers what is pending, closes everything; cl is freed once the loop
+ * has run the handles' close callbacks. */
+void cluster_stop(struct cluster *cl);
+
+#endif

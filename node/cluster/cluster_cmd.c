@@ -1,0 +1,722 @@
+/*
+ * The ntpctl commands of the cluster. Commands
+ * that change replicated state run on the leader: a follower forwards them
+ * (cluster.c, cl_forward) and relays the answer; `cluster status` falls
+ * back to this member's own view after 300 ms.
+ */
+#include "node/cluster/cluster_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "node/cluster/ckey.h"
+#include "node/cluster/cstat.h"
+#include "node/ctl/ctl.h"
+#include "node/base/log.h"
+#include "node/ntp/tstate.h"
+
+#define MSG_MAX 512
+
+typedef void (*cmd_fn)(struct cluster *cl, struct cl_req *r, int argc,
+		       char **argv);
+
+struct cmd {
+	const char *name;
+	int mutating;
+	int on_leader;        /* forwarded by followers */
+	cmd_fn fn;
+};
+
+/* ---------------------------------------------------------------- */
+/* lookups */
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* NODE is a node-name or a raft id; 0 when no member matches. */
+uint64_t cl_resolve_node(struct cluster *cl, const char *node)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	uint64_t id;
+	unsigned i;
+
+	for (i = 0; c && i < c->n; i++) {
+		const struct fsm_member *m = fsm_member_find(cl->fsm,
+							     c->servers[i].id);
+
+		if (m && strcmp(m->name, node) == 0)
+			return m->id;
+	}
+	if (parse_u64(node, &id) == 0)
+		for (i = 0; c && i < c->n; i++)
+			if (c->servers[i].id == id)
+				return id;
+	return 0;
+}
+
+int cl_conf_role(struct cluster *cl, uint64_t id)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	unsigned i;
+
+	for (i = 0; c && i < c->n; i++)
+		if (c->servers[i].id == id)
+			return c->servers[i].role;
+	return -1;
+}
+
+const char *cl_member_name(struct cluster *cl, uint64_t id)
+{
+	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
+
+	return m ? m->name : "?";
+}
+
+/* ---------------------------------------------------------------- */
+/* cluster status */
+
+void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	struct raft *raft = drv_raft(cl->drv);
+	const struct fsm_member *self;
+	struct cstat_member *m;
+	struct cstat s;
+	struct tstate ts;
+	char *json, *text;
+	unsigned i, n = c && c->n ? c->n : 1;
+	uint64_t now = cl_now(cl);
+	int leader = cl_is_leader(cl);
+
+	m = calloc(n, sizeof(*m));
+	if (!m) {
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	snprintf(s.cluster_id, sizeof(s.cluster_id), "%s", cl->cluster_id_hex);
+	s.term = raft_current_term(raft);
+	s.leader_id = cl_leader_id(cl);
+	s.local = local ? CSTAT_LOCAL_NO_LEADER : 0;
+	self = fsm_member_find(cl->fsm, cl->self);
+	if (local && self && self->drained)
+		s.local = CSTAT_LOCAL_DRAINED;
+	s.n = n;
+	s.m = m;
+	tstate_read(&ts);
+	for (i = 0; i < n; i++) {
+		struct cstat_member *x = &m[i];
+		uint64_t id = c && c->n ? c->servers[i].id : cl->self;
+		const struct fsm_member *fm = fsm_member_find(cl->fsm, id);
+		struct cl_peer *p = cl_peer(cl, id, 0);
+		raft_index mi;
+
+		x->id = id;
+		x->role = c && c->n ? c->servers[i].role : RAFT_SPARE;
+		cl_copy(x->name, sizeof(x->name), fm ? fm->name :
+			id == cl->self ? cl->conf->node_name : "");
+		cl_copy(x->provider, sizeof(x->provider),
+			fm ? fm->provider : "");
+		cl_copy(x->region, sizeof(x->region), fm ? fm->region : "");
+		cl_copy(x->address, sizeof(x->address),
+			c && c->n ? c->servers[i].address : cl->address);
+		cl_wg_mesh_of(cl, id, x->mesh, sizeof(x->mesh));
+		x->is_leader = id == s.leader_id;
+		x->reachable = cl_reachable(cl, id);
+		x->drained = fm && fm->drained;
+		x->last_contact_ms = id == cl->self ? 0 :
+				     p && p->last_ms ?
+				     (int64_t)(now - p->last_ms) : -1;
+		x->log_lag = -1;
+		if (leader && id == cl->self)
+			x->log_lag = 0;
+		else if (leader && raft_match_index(raft, id, &mi) == 0 &&
+			 x->role != RAFT_SPARE)
+			x->log_lag = (int64_t)(raft_last_index(raft) -
+					       (mi < raft_last_index(raft) ?
+						mi : raft_last_index(raft)));
+		x->sync = CSTAT_SYNC_UNKNOWN;
+		x->stratum = -1;
+		x->offset = NAN;
+		if (id == cl->self) {
+			x->sync = ts.leap != 3 && ts.stratum != 0;
+			x->stratum = ts.stratum;
+			x->offset = ts.corr_offset;
+		} else if (p && p->has_status) {
+			x->sync = p->sync;
+			x->stratum = p->stratum;
+			if (p->has_offset)
+				x->offset = p->offset;
+		}
+	}
+	json = cstat_json(&s);
+	text = cstat_text(&s);
+	if (json && text)
+		cl_reply(r, 0, NULL, text, json);
+	else
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+	free(json);
+	free(text);
+	free(m);
+}
+
+static void cmd_status(struct cluster *cl, struct cl_req *r, int argc,
+		       char **argv)
+{
+	if (argc > 0) {
+		cl_reply(r, 2, "usage: cluster status", NULL, NULL);
+		return;
+	}
+	cl_status_local(cl, r, !cl_is_leader(cl));
+}
+
+/* ---------------------------------------------------------------- */
+/* tokens */
+
+struct tok_ctx {
+	char *text;
+	char id[TOKEN_ID_HEX_LEN];
+	uint64_t expires_at;
+	unsigned uses;
+	int for_init;
+};
+
+static void token_added(struct cluster *cl, struct cl_pend *p, int err,
+			int result)
+{
+	struct tok_ctx *t = p->arg;
+	char json[TOKEN_TEXT_MAX + 256], text[TOKEN_TEXT_MAX + 2];
+
+	if (t->for_init) {
+		if (err || result != FSM_OK) {
+			log_warnx("init: first token not committed, retrying");
+			cl->init_step = 0;
+		} else {
+			cl_init_token_ready(cl, t->text);
+		}
+	} else if (err) {
+		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+	} else if (result != FSM_OK) {
+		cl_reply(p->req, 1, "the token was not stored (too many live "
+			 "tokens? revoke some)", NULL, NULL);
+	} else {
+		snprintf(text, sizeof(text), "%s\n", t->text);
+		snprintf(json, sizeof(json),
+			 "{\"token\":\"%s\",\"id\":\"%s\",\"expires_at\":%"
+			 PRIu64 ",\"uses_left\":%u}\n",
+			 t->text, t->id, t->expires_at, t->uses);
+		cl_reply(p->req, 0, NULL, text, json);
+	}
+	sodium_memzero(t->text, strlen(t->text));
+	token_text_free(t->text);
+	t->text = NULL;
+}
+
+int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
+		    unsigned uses, int for_init)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	struct token_member tm[TOKEN_MAX_MEMBERS];
+	uint8_t tid[TOKEN_ID_LEN], key[TOKEN_KEY_LEN];
+	struct token tok;
+	struct tok_ctx *t;
+	const char *v;
+	char *text;
+	unsigned i, n = 0;
+	uint64_t id64 = 0;
+	void *buf;
+	size_t len;
+	int rc;
+
+	if (!ttl_s) {
+		v = fsm_config_get(cl->fsm, "token-ttl");
+		ttl_s = (uint64_t)ckey_parse_duration_ms(v ? v : "900s") / 1000;
+	}
+	if (!uses) {
+		v = fsm_config_get(cl->fsm, "token-uses");
+		uses = v ? (unsigned)atoi(v) : 1;
+	}
+	/* Voters first: they are the members most likely to be up. */
+	for (int pass = 0; pass < 2; pass++)
+		for (i = 0; c && i < c->n && n < TOKEN_MAX_MEMBERS; i++) {
+			const struct fsm_member *m =
+				fsm_member_find(cl->fsm, c->servers[i].id);
+
+			if (!m || (c->servers[i].role == RAFT_VOTER) != !pass)
+				continue;
+			/* WireGuard: the public address, not the overlay */
+			if (cl_wg_dial_address(cl, m->id, tm[n].endpoint,
+					       sizeof(tm[n].endpoint)) != 0)
+				snprintf(tm[n].endpoint,
+					 sizeof(tm[n].endpoint), "%s",
+					 c->servers[i].address);
+			ident_fingerprint(m->idkey, tm[n].fp);
+			n++;
+		}
+	if (!n)
+		return -ENOENT;
+	rc = token_create(&tok, cl->cluster_id, tm, n, cl_wall_ms() / 1000,
+			  ttl_s);
+	if (rc < 0)
+		return rc;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		token_wipe(&tok);
+		return -ENOMEM;
+	}
+	rc = token_encode(&tok, &t->text);
+	if (rc < 0) {
+		token_wipe(&tok);
+		free(t);
+		return rc;
+	}
+	token_id(tok.secret, tid);
+	token_key(tok.secret, key);
+	token_id_hex(tid, t->id);
+	for (i = 0; i < TOKEN_ID_LEN; i++)
+		id64 = id64 << 8 | tid[i];
+	t->expires_at = tok.expires_at;
+	t->uses = uses;
+	t->for_init = for_init;
+	rc = fsm_cmd_token_add(id64, key, uses, tok.expires_at * 1000,
+			       cl_wall_ms(), &buf, &len);
+	token_wipe(&tok);
+	sodium_memzero(key, sizeof(key));
+	if (rc < 0) {
+		token_text_free(t->text);
+		free(t);
+		return rc;
+	}
+	text = t->text;
+	rc = cl_propose(cl, buf, len, token_added, r, t);
+	if (rc != 0) {
+		/* t itself was freed by cl_propose */
+		sodium_memzero(text, strlen(text));
+		token_text_free(text);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
+			     char **argv)
+{
+	uint64_t ttl_s = 0, uses = 0;
+	long long ms;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
+			ms = ckey_parse_duration_ms(argv[++i]);
+			if (ms < 1000 || ms > 30LL * 86400 * 1000) {
+				cl_reply(r, 2, "--ttl: a duration from 1s to "
+					 "30d, like 90s, 15m, 2h", NULL, NULL);
+				return;
+			}
+			ttl_s = (uint64_t)ms / 1000;
+		} else if (strcmp(argv[i], "--uses") == 0 && i + 1 < argc) {
+			if (parse_u64(argv[++i], &uses) < 0 || !uses ||
+			    uses > 1000) {
+				cl_reply(r, 2, "--uses: a number from 1 to "
+					 "1000", NULL, NULL);
+				return;
+			}
+		} else {
+			cl_reply(r, 2, "usage: token create [--ttl DURATION] "
+				 "[--uses N]", NULL, NULL);
+			return;
+		}
+	}
+	if (cl_token_create(cl, r, ttl_s, (unsigned)uses, 0) < 0)
+		cl_reply(r, 1, "cannot create a token now (is a leader "
+			 "elected? is the store full?)", NULL, NULL);
+}
+
+static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
+			   char **argv)
+{
+	char *text, *json, tx[256], js[256];
+	size_t tl = 0, jl = 0, cap;
+	unsigned i, n = fsm_token_count(cl->fsm);
+	uint64_t now = cl_wall_ms();
+
+	(void)argv;
+	if (argc > 0) {
+		cl_reply(r, 2, "usage: token list", NULL, NULL);
+		return;
+	}
+	cap = 128 + (size_t)n * 256;
+	text = malloc(cap);
+	json = malloc(cap);
+	if (!text || !json) {
+		free(text);
+		free(json);
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+		return;
+	}
+	tl = (size_t)snprintf(text, cap, "%-16s %-9s %-20s %s\n", "ID",
+			      "USES LEFT", "EXPIRES (UTC)", "STATE");
+	jl = (size_t)snprintf(json, cap, "[");
+	for (i = 0; i < n; i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+		time_t exp = (time_t)(t->expires_ms / 1000);
+		struct tm tm;
+		char when[32];
+		const char *state = t->expires_ms <= now ? "expired" :
+				    !t->uses_left ? "used" : "live";
+
+		gmtime_r(&exp, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(tx, sizeof(tx), "%016" PRIx64 " %-9u %-20s %s\n",
+			 t->id, t->uses_left, when, state);
+		snprintf(js, sizeof(js),
+			 "%s{\"id\":\"%016" PRIx64 "\",\"uses_left\":%u,"
+			 "\"expires_at\":%" PRIu64 ",\"state\":\"%s\","
+			 "\"bound\":%u}",
+			 i ? "," : "", t->id, t->uses_left,
+			 t->expires_ms / 1000, state, t->n_bound);
+		tl += (size_t)snprintf(text + tl, cap - tl, "%s", tx);
+		jl += (size_t)snprintf(json + jl, cap - jl, "%s", js);
+	}
+	snprintf(json + jl, cap - jl, "]\n");
+	cl_reply(r, 0, NULL, text, json);
+	free(text);
+	free(json);
+}
+
+static void simple_done(struct cluster *cl, struct cl_pend *p, int err,
+			int result)
+{
+	const char *ok = p->arg;
+
+	(void)cl;
+	if (err)
+		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+	else if (result == FSM_ENOKEY)
+		cl_reply(p->req, 1, "no such entry", NULL, NULL);
+	else if (result != FSM_OK)
+		cl_reply(p->req, 1, "refused by the replicated state", NULL,
+			 NULL);
+	else
+		cl_reply(p->req, 0, NULL, ok, NULL);
+}
+
+static int propose_simple(struct cluster *cl, struct cl_req *r, void *buf,
+			  size_t len, const char *ok_text)
+{
+	char *ok = strdup(ok_text);
+	int rc;
+
+	if (!ok) {
+		free(buf);
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+		return -1;
+	}
+	rc = cl_propose(cl, buf, len, simple_done, r, ok);
+	if (rc != 0) {
+		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
+			     char **argv)
+{
+	char *end, ok[64];
+	uint64_t id;
+	void *buf;
+	size_t len;
+	unsigned i;
+	int found = 0;
+
+	if (argc != 1 || strlen(argv[0]) != 16) {
+		cl_reply(r, 2, "usage: token revoke ID (16 hex digits, from "
+			 "token list)", NULL, NULL);
+		return;
+	}
+	errno = 0;
+	id = strtoull(argv[0], &end, 16);
+	if (errno || *end) {
+		cl_reply(r, 2, "token revoke: ID is 16 hex digits", NULL, NULL);
+		return;
+	}
+	for (i = 0; i < fsm_token_count(cl->fsm); i++)
+		found |= fsm_token_at(cl->fsm, i)->id == id;
+	if (!found) {
+		cl_reply(r, 1, "no token with that ID", NULL, NULL);
+		return;
+	}
+	if (fsm_cmd_token_revoke(id, cl_wall_ms(), &buf, &len) < 0) {
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+		return;
+	}
+	snprintf(ok, sizeof(ok), "token %016" PRIx64 " revoked\n", id);
+	propose_simple(cl, r, buf, len, ok);
+}
+
+/* ---------------------------------------------------------------- */
+/* config */
+
+static const char *config_value(struct cluster *cl, const struct ckey_info *k,
+				enum ckey_source *src, char *tmp, size_t n)
+{
+	const char *v = fsm_config_get(cl->fsm, k->name);
+
+	if (v) {
+		*src = CKEY_REPLICATED;
+		return v;
+	}
+	if (strcmp(k->name, "election-timeout") == 0 &&
+	    cl->conf->election_timeout_ms) {
+		snprintf(tmp, n, "%u", cl->conf->election_timeout_ms);
+		*src = CKEY_FILE;
+		return tmp;
+	}
+	if (strcmp(k->name, "heartbeat-timeout") == 0 &&
+	    cl->conf->heartbeat_timeout_ms) {
+		snprintf(tmp, n, "%u", cl->conf->heartbeat_timeout_ms);
+		*src = CKEY_FILE;
+		return tmp;
+	}
+	*src = CKEY_DEFAULT;
+	return k->def;
+}
+
+static void cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
+			   char **argv)
+{
+	char text[4096], json[4096], tmp[32];
+	size_t tl = 0, jl = 0, i;
+	enum ckey_source src;
+	const char *v;
+
+	if (argc > 1) {
+		cl_reply(r, 2, "usage: config get [KEY]", NULL, NULL);
+		return;
+	}
+	if (argc == 1) {
+		const struct ckey_info *k = ckey_find(argv[0]);
+
+		if (!k) {
+			snprintf(text, sizeof(text), "unknown key '%s' "
+				 "(ntpctl config get lists the keys)", argv[0]);
+			cl_reply(r, 2, text, NULL, NULL);
+			return;
+		}
+		v = config_value(cl, k, &src, tmp, sizeof(tmp));
+		snprintf(text, sizeof(text), "%s %s (%s)\n", k->name, v,
+			 ckey_source_name(src));
+		snprintf(json, sizeof(json), "{\"key\":\"%s\",\"value\":\"%s\","
+			 "\"source\":\"%s\"}\n", k->name, v,
+			 ckey_source_name(src));
+		cl_reply(r, 0, NULL, text, json);
+		return;
+	}
+	tl += (size_t)snprintf(text, sizeof(text), "%-18s %-10s %-10s %s\n",
+			       "KEY", "VALUE", "SOURCE", "MEANING");
+	jl += (size_t)snprintf(json, sizeof(json), "[");
+	for (i = 0; i < ckey_count(); i++) {
+		const struct ckey_info *k = ckey_at(i);
+
+		v = config_value(cl, k, &src, tmp, sizeof(tmp));
+		tl += (size_t)snprintf(text + tl, sizeof(text) - tl,
+				       "%-18s %-10s %-10s %s\n", k->name, v,
+				       ckey_source_name(src), k->help);
+		jl += (size_t)snprintf(json + jl, sizeof(json) - jl,
+				       "%s{\"key\":\"%s\",\"value\":\"%s\","
+				       "\"source\":\"%s\"}", i ? "," : "",
+				       k->name, v, ckey_source_name(src));
+	}
+	snprintf(json + jl, sizeof(json) - jl, "]\n");
+	cl_reply(r, 0, NULL, text, json);
+}
+
+/* Checks KEY VALUE (also on the follower, before forwarding). */
+static int config_check(struct cluster *cl, int argc, char **argv,
+			char *canon, char *err, size_t errlen)
+{
+	char tmp[32];
+	enum ckey_source src;
+	long e, h;
+
+	if (argc != 2) {
+		snprintf(err, errlen, "usage: config set KEY VALUE");
+		return -1;
+	}
+	if (ckey_check(argv[0], argv[1], canon, CKEY_VALUE_MAX, err,
+		       errlen) < 0)
+		return -1;
+	if (ckey_read_only(argv[0])) {
+		snprintf(err, errlen, "%s is fixed when the cluster is made "
+			 "(ntpnode init --overlay-subnet): members' overlay "
+			 "addresses come from it", argv[0]);
+		return -1;
+	}
+	/* Raft needs heartbeats well inside the election timeout. */
+	e = atol(strcmp(argv[0], "election-timeout") == 0 ? canon :
+		 config_value(cl, ckey_find("election-timeout"), &src, tmp,
+			      sizeof(tmp)));
+	h = atol(strcmp(argv[0], "heartbeat-timeout") == 0 ? canon :
+		 config_value(cl, ckey_find("heartbeat-timeout"), &src, tmp,
+			      sizeof(tmp)));
+	if (h * 2 > e) {
+		snprintf(err, errlen, "heartbeat-timeout (%ld) must be at "
+			 "most half of election-timeout (%ld)", h, e);
+		return -1;
+	}
+	return 0;
+}
+
+static void cmd_config_set(struct cluster *cl, struct cl_req *r, int argc,
+			   char **argv)
+{
+	char canon[CKEY_VALUE_MAX], err[MSG_MAX], ok[MSG_MAX];
+	void *buf;
+	size_t len;
+
+	if (config_check(cl, argc, argv, canon, err, sizeof(err)) < 0) {
+		cl_reply(r, 2, err, NULL, NULL);
+		return;
+	}
+	if (fsm_cmd_config_set(argv[0], canon, cl_wall_ms(), &buf, &len) < 0) {
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+		return;
+	}
+	snprintf(ok, sizeof(ok), "%s %s (replicated)\n", argv[0], canon);
+	propose_simple(cl, r, buf, len, ok);
+}
+
+/* ---------------------------------------------------------------- */
+/* runtime effect of replicated keys */
+
+void cl_apply_config(struct cluster *cl)
+{
+	static const struct {
+		const char *name;
+		enum log_level lvl;
+	} lv[] = { { "debug", LOG_LVL_DEBUG }, { "info", LOG_LVL_INFO },
+		   { "warn", LOG_LVL_WARN }, { "error", LOG_LVL_ERR } };
+	const char *v;
+	unsigned i;
+
+	v = fsm_config_get(cl->fsm, "log-level");
+	if (v && strcmp(v, cl->applied_lvl) != 0) {
+		for (i = 0; i < 4; i++)
+			if (strcmp(v, lv[i].name) == 0)
+				log_set_level(lv[i].lvl);
+		snprintf(cl->applied_lvl, sizeof(cl->applied_lvl), "%s", v);
+	}
+	v = fsm_config_get(cl->fsm, "election-timeout");
+	if (v && (unsigned)atoi(v) != cl->applied_e) {
+		cl->applied_e = (unsigned)atoi(v);
+		raft_set_election_timeout(drv_raft(cl->drv), cl->applied_e);
+	}
+	v = fsm_config_get(cl->fsm, "heartbeat-timeout");
+	if (v && (unsigned)atoi(v) != cl->applied_h) {
+		cl->applied_h = (unsigned)atoi(v);
+		raft_set_heartbeat_timeout(drv_raft(cl->drv), cl->applied_h);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* dispatch */
+
+static const struct cmd cmds[] = {
+	{ "cluster status", 0, 1, cmd_status },
+	{ "token create", 1, 1, cmd_token_create },
+	{ "token list", 0, 0, cmd_token_list },
+	{ "token revoke", 1, 1, cmd_token_revoke },
+	{ "leader transfer", 1, 1, cl_cmd_transfer },
+	{ "node remove", 1, 1, cl_cmd_remove },
+	{ "node drain", 1, 1, cl_cmd_drain },
+	{ "node undrain", 1, 1, cl_cmd_undrain },
+	{ "config get", 0, 0, cmd_config_get },
+	{ "config set", 1, 1, cmd_config_set },
+};
+
+#define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+_Static_assert(N_CMDS <= sizeof(((struct cluster *)0)->bindings) /
+	       sizeof(((struct cluster *)0)->bindings[0]), "bindings");
+
+void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
+		int argc, char **argv)
+{
+	size_t i;
+
+	if (cl_wg_forwarded(cl, r, command, argc, argv))
+		return;
+	for (i = 0; i < N_CMDS; i++)
+		if (strcmp(cmds[i].name, command) == 0 && cmds[i].on_leader) {
+			cmds[i].fn(cl, r, argc, argv);
+			return;
+		}
+	if (cl_backup_forwarded(cl, r, command, argc, argv) == 0)
+		return;
+	cl_reply(r, 4, "unknown forwarded command", NULL, NULL);
+}
+
+static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
+{
+	struct cl_binding *b = arg;
+	const struct cmd *cmd = b->cmd;
+	struct cluster *cl = b->cl;
+	char canon[CKEY_VALUE_MAX], err[MSG_MAX];
+	struct cl_req *r = cl_req_local(cl, call);
+	int rc, status = cmd->fn == cmd_status;
+
+	if (!r)
+		return;
+	if (!cmd->on_leader || cl_is_leader(cl)) {
+		cmd->fn(cl, r, argc, argv);
+		return;
+	}
+	/* Refused here, before anything travels. */
+	if (cmd->fn == cmd_config_set &&
+	    config_check(cl, argc, argv, canon, err, sizeof(err)) < 0) {
+		cl_reply(r, 2, err, NULL, NULL);
+		return;
+	}
+	rc = cl_forward(cl, r, cmd->name, argc, argv, status);
+	if (rc == 0)
+		return;
+	if (status)
+		cl_status_local(cl, r, 1);
+	else
+		cl_reply(r, 1, "no leader is known right now: retry in a "
+			 "moment", NULL, NULL);
+}
+
+int cl_cmd_register(struct cluster *cl, struct ctl *ctl)
+{
+	size_t i;
+
+	for (i = 0; i < N_CMDS; i++) {
+		cl->bindings[i].cl = cl;
+		cl->bindings[i].cmd = &cmds[i];
+		if (ctl_register(ctl, cmds[i].name, cmds[i].mutating, on_ctl,
+				 &cl->bindings[i]) < 0)
+			return -1;
+	}
+	return 0;
+}

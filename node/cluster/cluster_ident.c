@@ -1,0 +1,251 @@
+/*
+ * The cluster's identity side (split from node/cluster/cluster.c): what the datadir
+ * says this node is (cluster id, raft id; init / join / run decide what may
+ * happen to it), the identity key store, the endpoint members dial, and the
+ * handshake's trust callbacks (which identity keys and join tokens the
+ * transport accepts).
+ */
+#include "node/cluster/cluster_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node/base/log.h"
+
+static int st_get_cb(void *ctx, const char *key, void **buf, size_t *len)
+{
+	return st_local_get(ctx, key, buf, len);
+}
+
+static int st_put_cb(void *ctx, const char *key, const void *buf, size_t len)
+{
+	return st_local_put(ctx, key, buf, len);
+}
+
+void cl_ident_store(struct cluster *cl, struct ident_store *is)
+{
+	is->get = st_get_cb;
+	is->put = st_put_cb;
+	is->ctx = cl->st;
+}
+
+int cl_trust_member_key(void *ctx, uint64_t id,
+			uint8_t pk[IDENT_PK_LEN])
+{
+	struct cluster *cl = ctx;
+	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
+	unsigned i;
+
+	if (m) {
+		memcpy(pk, m->idkey, IDENT_PK_LEN);
+		return 0;
+	}
+	/* A fresh joiner: its log does not name the members yet. */
+	if (fsm_member_count(cl->fsm) == 0)
+		for (i = 0; i < cl->n_boot; i++)
+			if (cl->boot[i].id == id) {
+				memcpy(pk, cl->boot[i].key, IDENT_PK_LEN);
+				return 0;
+			}
+	return -ENOENT;
+}
+
+static uint64_t be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+int cl_trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+		       uint8_t key[TOKEN_KEY_LEN])
+{
+	struct cluster *cl = ctx;
+	uint64_t want = be64(id), now = cl_wall_ms();
+	unsigned i;
+
+	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+
+		if (t->id != want)
+			continue;
+		/* A used-up token still lets a bound identity retry; the
+		 * committed token_use decides. */
+		if (now >= t->expires_ms || (!t->uses_left && !t->n_bound))
+			return -ENOENT;
+		memcpy(key, t->hash, TOKEN_KEY_LEN);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int load_u64(struct st *st, const char *key, uint64_t *out)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = st_local_get(st, key, &buf, &len);
+
+	if (rc == 0 && len == 8)
+		*out = be64(buf);
+	else if (rc == 0)
+		rc = -EINVAL;
+	free(buf);
+	return rc;
+}
+
+static int store_u64(struct st *st, const char *key, uint64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+	return st_local_put(st, key, b, sizeof(b));
+}
+
+static int load_blob(struct st *st, const char *key, void *out, size_t want)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = st_local_get(st, key, &buf, &len);
+
+	if (rc == 0 && len == want)
+		memcpy(out, buf, want);
+	else if (rc == 0)
+		rc = -EINVAL;
+	free(buf);
+	return rc;
+}
+
+static uint64_t random_id(void)
+{
+	uint64_t id;
+
+	do
+		randombytes_buf(&id, sizeof(id));
+	while (id == 0 || id >> 63);  /* positive in every language's JSON */
+	return id;
+}
+
+/* Datadir state and the mode decide what happens. */
+int cl_prepare_identity(struct cluster *cl, const char *token)
+{
+	const struct cluster_conf *c = cl->conf;
+	int has_cluster, joining, rc;
+
+	has_cluster = load_blob(cl->st, CLUSTER_K_CLUSTER_ID, cl->cluster_id,
+				sizeof(cl->cluster_id)) == 0;
+	joining = !has_cluster &&
+		  load_blob(cl->st, CLUSTER_K_JOINING, cl->cluster_id,
+			    sizeof(cl->cluster_id)) == 0;
+	switch (cl->mode) {
+	case CLUSTER_INIT:
+		if (has_cluster || joining || drv_has_state(cl->st)) {
+			log_err("%s already holds a cluster: refusing to init "
+				"over it (use `ntpnode run`)", c->datadir);
+			return -1;
+		}
+		randombytes_buf(cl->cluster_id, sizeof(cl->cluster_id));
+		cl->self = random_id();
+		if (store_u64(cl->st, CLUSTER_K_SELF, cl->self) < 0)
+			goto store_err;
+		rc = drv_bootstrap(cl->st, cl->self, cl->address);
+		if (rc < 0) {
+			log_err("init: cannot bootstrap the raft log (%d)", rc);
+			return -1;
+		}
+		/* Written last: a crash before this leaves no half cluster
+		 * that run would start. */
+		if (st_local_put(cl->st, CLUSTER_K_CLUSTER_ID, cl->cluster_id,
+				 sizeof(cl->cluster_id)) < 0)
+			goto store_err;
+		break;
+	case CLUSTER_JOIN:
+		if (has_cluster) {
+			log_err("%s already holds a cluster: refusing to join "
+				"(use `ntpnode run`)", c->datadir);
+			return -1;
+		}
+		rc = token_parse(token, &cl->join_tok);
+		if (rc < 0) {
+			log_err("join: the token is not a valid join token");
+			return -1;
+		}
+		if (token_check_expiry(&cl->join_tok,
+				       cl_wall_ms() / 1000) < 0) {
+			log_err("join: the token expired; ask for a new one "
+				"(ntpctl token create)");
+			return -1;
+		}
+		if (joining && memcmp(cl->cluster_id, cl->join_tok.cluster_id,
+				      sizeof(cl->cluster_id)) != 0) {
+			log_err("%s is joining another cluster", c->datadir);
+			return -1;
+		}
+		memcpy(cl->cluster_id, cl->join_tok.cluster_id,
+		       sizeof(cl->cluster_id));
+		/* A retried join keeps its id and key, so a token it already
+		 * consumed still admits it. */
+		if (!joining || load_u64(cl->st, CLUSTER_K_SELF, &cl->self) < 0) {
+			cl->self = random_id();
+			if (store_u64(cl->st, CLUSTER_K_SELF, cl->self) < 0 ||
+			    st_local_put(cl->st, CLUSTER_K_JOINING, cl->cluster_id,
+					 sizeof(cl->cluster_id)) < 0)
+				goto store_err;
+		}
+		break;
+	case CLUSTER_RUN:
+		if (!has_cluster) {
+			log_err("%s holds no cluster: run `ntpnode init` or "
+				"`ntpnode join` first (or remove cluster-listen "
+				"to serve standalone)", c->datadir);
+			return -1;
+		}
+		if (load_u64(cl->st, CLUSTER_K_SELF, &cl->self) < 0)
+			goto store_err;
+		break;
+	}
+	sodium_bin2hex(cl->cluster_id_hex, sizeof(cl->cluster_id_hex),
+		       cl->cluster_id, sizeof(cl->cluster_id));
+	return 0;
+store_err:
+	log_err("cannot write the node-local table in %s", c->datadir);
+	return -1;
+}
+
+/* The endpoint members dial: cluster-advertise ("host[:port]"), else the
+ * cluster-listen address; the port defaults to cluster-listen's. */
+void cluster_advertise(const struct cluster_conf *c, char *out, size_t len)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)
+					    &c->listen.addr;
+	const char *a = c->advertise, *colon = strrchr(a, ':');
+	char ip[INET6_ADDRSTRLEN];
+	int port, v6 = sa->sa_family == AF_INET6;
+
+	port = ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
+			  ((const struct sockaddr_in *)sa)->sin_port);
+	if (a[0] && colon && (a[0] != '[' || colon[-1] == ']')) {
+		snprintf(out, len, "%s", a);  /* has its own port */
+		return;
+	}
+	if (a[0]) {
+		if (snprintf(out, len, "%s:%d", a, port) >= (int)len)
+			out[0] = 0;  /* cannot happen: the parser bounds a */
+		return;
+	}
+	inet_ntop(sa->sa_family, v6 ?
+		  (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+		  (const void *)&((const struct sockaddr_in *)sa)->sin_addr,
+		  ip, sizeof(ip));
+	snprintf(out, len, v6 ? "[%s]:%d" : "%s:%d", ip, port);
+}

@@ -1,0 +1,439 @@
+/*
+ * cluster_member: membership commands on the leader: leader transfer,
+ * node remove, and the join of a new member (token consumed for its key,
+ * member record, added as spare; node/cluster/cpol.h does the rest).
+ */
+#include "node/cluster/cluster_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/base/log.h"
+/* ---------------------------------------------------------------- */
+/* membership: leader transfer, node remove, joins */
+
+void cl_cmd_transfer(struct cluster *cl, struct cl_req *r, int argc,
+			 char **argv)
+{
+	uint64_t id = 0;
+	int rc;
+
+	if (argc > 1) {
+		cl_reply(r, 2, "usage: leader transfer [NODE]", NULL, NULL);
+		return;
+	}
+	if (cl->transfer_req) {
+		cl_reply(r, 1, "a leadership transfer is already running",
+			 NULL, NULL);
+		return;
+	}
+	if (argc == 1) {
+		id = cl_resolve_node(cl, argv[0]);
+		if (!id) {
+			cl_reply(r, 1, "no such member", NULL, NULL);
+			return;
+		}
+		if (id == cl->self) {
+			cl_reply(r, 0, NULL, "already the leader\n", NULL);
+			return;
+		}
+		if (cl_conf_role(cl, id) != RAFT_VOTER) {
+			cl_reply(r, 1, "only a voter can lead", NULL, NULL);
+			return;
+		}
+	}
+	rc = drv_transfer(cl->drv, id, CL_TRANSFER_DEADLINE_MS);
+	if (rc != 0) {
+		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+		return;
+	}
+	cl->transfer_req = r;
+	cl->transfer_target = id;
+	cl_rearm(cl);
+}
+
+/* From the chores timer: answer a transfer once it ended. */
+void cl_cmd_chores(struct cluster *cl)
+{
+	char msg[128];
+	uint64_t leader;
+	int st;
+
+	if (!cl->transfer_req)
+		return;
+	st = drv_transfer_state(cl->drv);
+	leader = cl_leader_id(cl);
+	if (st == 1 || (st == 0 && (leader == cl->self || !leader)))
+		return;
+	if (st < 0) {
+		cl_reply(cl->transfer_req, 1, "leadership transfer timed out",
+			 NULL, NULL);
+	} else {
+		snprintf(msg, sizeof(msg), "leader is now %s (%" PRIu64 ")\n",
+			 cl_member_name(cl, leader), leader);
+		cl_reply(cl->transfer_req, 0, NULL, msg, NULL);
+	}
+	cl->transfer_req = NULL;
+}
+
+struct rm_ctx {
+	uint64_t id;
+	char name[FSM_NAME_MAX + 1];
+};
+
+static void rm_member_deleted(struct cluster *cl, struct cl_pend *p, int err,
+			      int result)
+{
+	struct rm_ctx *x = p->arg;
+	char msg[128];
+
+	(void)cl;
+	(void)result;
+	if (err) {
+		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "removed %s (%" PRIu64 ")\n", x->name,
+		 x->id);
+	cl_reply(p->req, 0, NULL, msg, NULL);
+}
+
+static void rm_conf_done(struct cluster *cl, struct cl_pend *p, int err,
+			 int result)
+{
+	struct rm_ctx *x = p->arg;
+	void *buf;
+	size_t len;
+	int rc;
+
+	(void)result;
+	if (err) {
+		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+		return;
+	}
+	/* The configuration no longer has it: now forget its key too, so
+	 * its handshakes are refused (raft/transport/hs.h member_key). */
+	if (fsm_cmd_member_del(x->id, cl_wall_ms(), &buf, &len) < 0) {
+		cl_reply(p->req, 1, "out of memory", NULL, NULL);
+		return;
+	}
+	p->arg = NULL;
+	rc = cl_propose(cl, buf, len, rm_member_deleted, p->req, x);
+	if (rc)
+		cl_reply(p->req, 1, cl_raft_err(rc), NULL, NULL);
+}
+
+void cl_cmd_remove(struct cluster *cl, struct cl_req *r, int argc,
+		       char **argv)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	struct raft_configuration nc;
+	struct rm_ctx *x;
+	uint64_t id;
+	unsigned i;
+	int rc = 0;
+
+	if (argc != 1) {
+		cl_reply(r, 2, "usage: node remove NODE", NULL, NULL);
+		return;
+	}
+	id = cl_resolve_node(cl, argv[0]);
+	if (!id) {
+		cl_reply(r, 1, "no such member", NULL, NULL);
+		return;
+	}
+	if (id == cl->self) {
+		cl_reply(r, 1, "that member is the leader: run `ntpctl leader "
+			 "transfer` first", NULL, NULL);
+		return;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		cl_reply(r, 1, "out of memory", NULL, NULL);
+		return;
+	}
+	x->id = id;
+	snprintf(x->name, sizeof(x->name), "%s", cl_member_name(cl, id));
+	raft_configuration_init(&nc);
+	for (i = 0; i < c->n && rc == 0; i++)
+		if (c->servers[i].id != id)
+			rc = raft_configuration_add(&nc, c->servers[i].id,
+						    c->servers[i].address,
+						    c->servers[i].role);
+	if (rc == 0)
+		rc = cl_change(cl, &nc, rm_conf_done, r, x);
+	else
+		free(x);
+	raft_configuration_close(&nc);
+	if (rc)
+		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+}
+
+/* Join, on the leader: consume the token for this key, record the member,
+ * add it as spare; the role policy does the rest. */
+struct join_ctx {
+	uint64_t id;
+	struct fsm_member m;
+	unsigned char hash[FSM_TOKEN_HASH_LEN];
+};
+
+static void join_busy(struct cluster *cl, uint64_t id, int on)
+{
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		if (on && !cl->joins_busy[i]) {
+			cl->joins_busy[i] = id;
+			return;
+		}
+		if (!on && cl->joins_busy[i] == id)
+			cl->joins_busy[i] = 0;
+	}
+	if (!on)
+		cl_wg_release(cl, id);  /* its overlay reservation */
+}
+
+static int join_is_busy(struct cluster *cl, uint64_t id)
+{
+	unsigned i;
+
+	for (i = 0; i < 8; i++)
+		if (cl->joins_busy[i] == id)
+			return 1;
+	return 0;
+}
+
+static void join_fail(struct cl_req *r, uint64_t id, const char *why)
+{
+	join_busy(r->cl, id, 0);
+	log_warnx("join of %" PRIu64 " refused: %s", id, why);
+	cl_reply(r, CL_JOIN_REFUSED, why, NULL, NULL);
+}
+
+/* Raft was busy (another change in flight, leadership moving): the
+ * joiner asks again; its token, bound to its key, still admits it. */
+static void join_later(struct cl_req *r, uint64_t id, int rc)
+{
+	join_busy(r->cl, id, 0);
+	/* debug: the joiner asks again at its next chore (50 ms) for as
+	 * long as a configuration change is in flight */
+	log_debug("join of %" PRIu64 " postponed: %s", id, cl_raft_err(rc));
+	cl_reply(r, CL_JOIN_RETRY, cl_raft_err(rc), NULL, NULL);
+}
+
+static void join_conf_done(struct cluster *cl, struct cl_pend *p, int err,
+			   int result)
+{
+	struct join_ctx *j = p->arg;
+
+	(void)cl;
+	(void)result;
+	if (err) {
+		join_later(p->req, j->id, err);
+		return;
+	}
+	join_busy(cl, j->id, 0);
+	log_info("member %" PRIu64 " (%s) joined as spare", j->id, j->m.name);
+	cl_reply(p->req, 0, NULL, NULL, NULL);
+}
+
+static void join_add_spare(struct cluster *cl, struct cl_req *r,
+			   struct join_ctx *j)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	struct raft_configuration nc;
+	unsigned i;
+	int rc = 0;
+
+	if (cl_conf_role(cl, j->id) >= 0) {  /* a retry after the change */
+		join_busy(cl, j->id, 0);
+		cl_reply(r, 0, NULL, NULL, NULL);
+		free(j);
+		return;
+	}
+	raft_configuration_init(&nc);
+	for (i = 0; c && i < c->n && rc == 0; i++)
+		rc = raft_configuration_add(&nc, c->servers[i].id,
+					    c->servers[i].address,
+					    c->servers[i].role);
+	if (rc == 0)
+		rc = raft_configuration_add(&nc, j->id, j->m.address,
+					    RAFT_SPARE);
+	if (rc == 0) {
+		uint64_t id = j->id;
+
+		rc = cl_change(cl, &nc, join_conf_done, r, j);
+		if (rc)
+			join_later(r, id, rc);
+	} else {
+		join_fail(r, j->id, "cannot build the configuration");
+		free(j);
+	}
+	raft_configuration_close(&nc);
+}
+
+static void join_member_done(struct cluster *cl, struct cl_pend *p, int err,
+			     int result)
+{
+	struct join_ctx *j = p->arg;
+
+	if (err) {
+		join_later(p->req, j->id, err);
+		return;
+	}
+	if (result != FSM_OK) {
+		join_fail(p->req, j->id, "the member record was refused");
+		return;
+	}
+	p->arg = NULL;
+	join_add_spare(cl, p->req, j);
+}
+
+static void join_token_done(struct cluster *cl, struct cl_pend *p, int err,
+			    int result)
+{
+	struct join_ctx *j = p->arg;
+	void *buf;
+	size_t len;
+	int rc;
+
+	if (err) {
+		join_later(p->req, j->id, err);
+		return;
+	}
+	switch (result) {
+	case FSM_OK:
+		break;
+	case FSM_EEXPIRED:
+		join_fail(p->req, j->id, "the join token expired");
+		return;
+	case FSM_EUSED:
+		join_fail(p->req, j->id, "the join token was already used");
+		return;
+	default:
+		join_fail(p->req, j->id, "the join token is unknown or revoked");
+		return;
+	}
+	if (fsm_cmd_member_put(&j->m, cl_wall_ms(), &buf, &len) < 0) {
+		join_fail(p->req, j->id, "out of memory");
+		return;
+	}
+	p->arg = NULL;
+	rc = cl_propose(cl, buf, len, join_member_done, p->req, j);
+	if (rc)
+		join_later(p->req, j->id, rc);
+}
+
+void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
+		    const uint8_t *key, const uint8_t *token_id,
+		    const Ntpmc__JoinRequest *jr)
+{
+	const struct fsm_member *old;
+	struct join_ctx *j;
+	uint64_t tid = 0;
+	unsigned i;
+	void *buf;
+	size_t len;
+	int rc, found = 0;
+
+	if (join_is_busy(cl, joiner)) {  /* the joiner re-sent it meanwhile */
+		free(r);
+		return;
+	}
+	if (!joiner || !jr->name || !*jr->name ||
+	    strlen(jr->name) > FSM_NAME_MAX || !jr->address ||
+	    !*jr->address || strlen(jr->address) > FSM_VALUE_MAX ||
+	    (jr->region && strlen(jr->region) > FSM_NAME_MAX) ||
+	    (jr->provider && strlen(jr->provider) >= 16)) {
+		join_fail(r, joiner, "malformed join request");
+		return;
+	}
+	old = fsm_member_find(cl->fsm, joiner);
+	if (old && memcmp(old->idkey, key, FSM_IDKEY_LEN) != 0) {
+		join_fail(r, joiner, "that raft id belongs to another member");
+		return;
+	}
+	if (old) {
+		/* A retry: token consumed and record committed already. */
+		j = calloc(1, sizeof(*j));
+		if (!j) {
+			join_fail(r, joiner, "out of memory");
+			return;
+		}
+		j->id = joiner;
+		j->m = *old;
+		join_busy(cl, joiner, 1);
+		join_add_spare(cl, r, j);
+		return;
+	}
+	if (!token_id) {
+		join_fail(r, joiner, "not a member and no join token");
+		return;
+	}
+	for (i = 0; i < fsm_member_count(cl->fsm); i++) {
+		const struct fsm_member *m = fsm_member_at(cl->fsm, i);
+
+		if (m->id != joiner && strcmp(m->name, jr->name) == 0) {
+			join_fail(r, joiner, "that node-name is taken by "
+				  "another member");
+			return;
+		}
+	}
+	if (jr->cmd_version < 1) {
+		join_fail(r, joiner, "the joiner's FSM version is too old");
+		return;
+	}
+	for (i = 0; i < TOKEN_ID_LEN; i++)
+		tid = tid << 8 | token_id[i];
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		join_fail(r, joiner, "out of memory");
+		return;
+	}
+	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+
+		if (t->id == tid) {
+			memcpy(j->hash, t->hash, sizeof(j->hash));
+			found = 1;
+		}
+	}
+	if (!found) {
+		free(j);
+		join_fail(r, joiner, "the join token is unknown or revoked");
+		return;
+	}
+	j->id = joiner;
+	j->m.id = joiner;
+	snprintf(j->m.name, sizeof(j->m.name), "%s", jr->name);
+	snprintf(j->m.provider, sizeof(j->m.provider), "%s",
+		 jr->provider && *jr->provider ? jr->provider : "other");
+	snprintf(j->m.region, sizeof(j->m.region), "%s",
+		 jr->region ? jr->region : "");
+	snprintf(j->m.address, sizeof(j->m.address), "%s", jr->address);
+	j->m.role = FSM_ROLE_SPARE;
+	j->m.cmd_version = jr->cmd_version;
+	memcpy(j->m.idkey, key, FSM_IDKEY_LEN);
+	{	/* WireGuard: overlay allocated before the member is added */
+		char why[160];
+
+		if (cl_wg_join_member(cl, jr, &j->m, why, sizeof(why)) < 0) {
+			free(j);
+			join_fail(r, joiner, why);
+			return;
+		}
+	}
+	join_busy(cl, joiner, 1);
+	if (fsm_cmd_token_use(j->hash, key, cl_wall_ms(), &buf, &len) < 0) {
+		free(j);
+		join_fail(r, joiner, "out of memory");
+		return;
+	}
+	rc = cl_propose(cl, buf, len, join_token_done, r, j);
+	if (rc)
+		join_later(r, joiner, rc);
+}
+

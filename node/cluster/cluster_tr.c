@@ -1,0 +1,85 @@
+/* cluster_tr: the real member transport (raft/transport/tcp.h) on cluster-listen. */
+#include "node/cluster/cluster_int.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "node/base/log.h"
+#include "raft/transport/tcp.h"
+
+int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
+		      const struct token *join, struct rtr **out)
+{
+	const struct cluster_conf *c = cl->conf;
+	const struct sockaddr *sa = (const struct sockaddr *)
+					    &c->listen.addr;
+	char ip[INET6_ADDRSTRLEN], listen[INET6_ADDRSTRLEN + 16];
+	struct tcp_config tc;
+	struct tcp *t;
+	int v6 = sa->sa_family == AF_INET6, rc;
+
+	inet_ntop(sa->sa_family, v6 ?
+		  (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+		  (const void *)&((const struct sockaddr_in *)sa)->sin_addr,
+		  ip, sizeof(ip));
+	snprintf(listen, sizeof(listen), v6 ? "[%s]:%d" : "%s:%d", ip,
+		 ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
+		       ((const struct sockaddr_in *)sa)->sin_port));
+	memset(&tc, 0, sizeof(tc));
+	tc.loop = cl->loop;
+	tc.listen = listen;
+	tc.self_id = hs->self_id;
+	memcpy(tc.cluster_id, hs->cluster_id, sizeof(tc.cluster_id));
+	tc.ident = hs->ident;
+	tc.trust = hs->trust;
+	tc.join = join;
+	tc.log.fn = cl_rlog;
+	rc = tcp_new(&tc, &t);
+	if (rc < 0) {
+		log_err("cluster-listen %s: %s", listen, strerror(-rc));
+		return rc;
+	}
+	cl->tr_impl = t;
+	*out = tcp_rtr(t);
+	return 0;
+}
+
+static void closed(void *arg)
+{
+	(void)arg;
+}
+
+void cl_transport_close(struct cluster *cl)
+{
+	if (cl->tr_impl)
+		tcp_close(cl->tr_impl, closed, NULL);
+	cl->tr_impl = NULL;
+}
+
+/* At debug level, every few seconds: what the transport dropped and why. */
+void cl_transport_debug(struct cluster *cl)
+{
+	const struct wire_stats *s;
+	char buf[512];
+	size_t n = 0;
+	int i;
+
+	if (!cl->tr_impl)
+		return;
+	s = tcp_stats(cl->tr_impl);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "conns up %u rx %llu "
+			      "tx %llu", tcp_established(cl->tr_impl),
+			      (unsigned long long)s->frames_rx,
+			      (unsigned long long)s->frames_tx);
+	for (i = 0; i < WIRE_DROP_COUNT && n < sizeof(buf); i++)
+		if (s->drops[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " %s %llu", wire_drop_name(i),
+					      (unsigned long long)s->drops[i]);
+	for (i = 1; i < HS_ERR_COUNT && n < sizeof(buf); i++)
+		if (s->hs_failed[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " hs:%s %llu", hs_strerror(-i),
+					      (unsigned long long)s->hs_failed[i]);
+	log_debug("transport: %s", buf);
+}

@@ -1,0 +1,264 @@
+#include "node/cluster/cstat.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing string; on ENOMEM it stays failed and the result is NULL. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->failed)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->failed = 1;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *np = realloc(b->p, cap);
+		if (!np) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+}
+
+/* JSON string per RFC 8259 section 7: quote, backslash and controls. */
+static void sb_jstr(struct sbuf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	sb_printf(b, "\"");
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			sb_printf(b, "\\u%04x", *p);
+		else
+			sb_printf(b, "%c", *p);
+	}
+	sb_printf(b, "\"");
+}
+
+static char *sb_done(struct sbuf *b)
+{
+	if (b->failed || !b->p) {
+		free(b->p);
+		return NULL;
+	}
+	return b->p;
+}
+
+const char *cstat_role_name(int role)
+{
+	switch (role) {
+	case 0:
+		return "standby";
+	case 1:
+		return "voter";
+	case 2:
+		return "spare";
+	default:
+		return "unknown";
+	}
+}
+
+int cstat_fault_tolerance(const struct cstat *s)
+{
+	size_t i, voters = 0, up = 0;
+	long ft;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->m[i].role != 1)
+			continue;
+		voters++;
+		up += s->m[i].reachable != 0;
+	}
+	if (!voters)
+		return 0;
+	ft = (long)up - (long)(voters / 2 + 1);
+	return ft > 0 ? (int)ft : 0;
+}
+
+static const char *sync_name(int sync)
+{
+	return sync == CSTAT_SYNC ? "synced" :
+	       sync == CSTAT_UNSYNC ? "unsynced" : "unknown";
+}
+
+char *cstat_json(const struct cstat *s)
+{
+	struct sbuf b = { 0 };
+	size_t i;
+
+	sb_printf(&b, "{\"cluster_id\":");
+	sb_jstr(&b, s->cluster_id);
+	sb_printf(&b, ",\"term\":%" PRIu64 ",\"leader_id\":", s->term);
+	if (s->leader_id)
+		sb_printf(&b, "\"%" PRIu64 "\"", s->leader_id);
+	else
+		sb_printf(&b, "null");
+	sb_printf(&b, ",\"fault_tolerance\":%d,\"view\":\"%s\",\"members\":[",
+		  cstat_fault_tolerance(s), s->local ? "local" : "leader");
+	for (i = 0; i < s->n; i++) {
+		const struct cstat_member *m = &s->m[i];
+
+		sb_printf(&b, "%s{\"id\":\"%" PRIu64 "\",\"name\":",
+			  i ? "," : "", m->id);
+		sb_jstr(&b, m->name);
+		sb_printf(&b, ",\"role\":\"%s\",\"is_leader\":%s,"
+			  "\"reachable\":%s,\"drained\":%s,\"provider\":",
+			  cstat_role_name(m->role),
+			  m->is_leader ? "true" : "false",
+			  m->reachable ? "true" : "false",
+			  m->drained ? "true" : "false");
+		sb_jstr(&b, m->provider);
+		sb_printf(&b, ",\"region\":");
+		sb_jstr(&b, m->region);
+		sb_printf(&b, ",\"address\":");
+		sb_jstr(&b, m->address);
+		sb_printf(&b, ",\"last_contact_ms\":");
+		if (m->last_contact_ms >= 0)
+			sb_printf(&b, "%" PRId64, m->last_contact_ms);
+		else
+			sb_printf(&b, "null");
+		sb_printf(&b, ",\"log_lag\":");
+		if (m->log_lag >= 0)
+			sb_printf(&b, "%" PRId64, m->log_lag);
+		else
+			sb_printf(&b, "null");
+		sb_printf(&b, ",\"sync\":\"%s\",\"stratum\":",
+			  sync_name(m->sync));
+		if (m->stratum >= 0)
+			sb_printf(&b, "%d", m->stratum);
+		else
+			sb_printf(&b, "null");
+		sb_printf(&b, ",\"offset\":");
+		if (isfinite(m->offset))
+			sb_printf(&b, "%.9f", m->offset);
+		else
+			sb_printf(&b, "null");
+		sb_printf(&b, ",\"mesh\":");
+		if (m->mesh[0])
+			sb_jstr(&b, m->mesh);
+		else
+			sb_printf(&b, "null");
+		sb_printf(&b, "}");
+	}
+	sb_printf(&b, "]}\n");
+	return sb_done(&b);
+}
+
+/* Table cells never carry control characters: they would garble a terminal. */
+static void clean(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src[i] && i + 1 < len; i++)
+		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ?
+			 '?' : src[i];
+	dst[i] = 0;
+}
+
+char *cstat_text(const struct cstat *s)
+{
+	struct sbuf b = { 0 };
+	char name[CSTAT_NAME_MAX], where[CSTAT_NAME_MAX + 20];
+	char addr[CSTAT_ADDR_MAX], contact[24], lag[24], off[24], strat[16];
+	size_t i, k, nd;
+	int any_mesh = 0;
+
+	sb_printf(&b, "cluster %s  term %" PRIu64 "  leader ", s->cluster_id,
+		  s->term);
+	if (s->leader_id)
+		sb_printf(&b, "%" PRIu64, s->leader_id);
+	else
+		sb_printf(&b, "none");
+	sb_printf(&b, "  fault tolerance %d%s\n", cstat_fault_tolerance(s),
+		  s->local == CSTAT_LOCAL_DRAINED ?
+		  "  (local view: this member is drained, a spare hears no "
+		  "raft traffic: ask another member)" :
+		  s->local ? "  (local view: leader not reachable)" : "");
+	sb_printf(&b, "%-20s %-16s %-7s %-3s %-16s %-21s %-9s %-7s %-8s %-7s "
+		  "%s\n",
+		  "ID", "NAME", "ROLE", "LDR", "PROVIDER/REGION", "ADDRESS",
+		  "REACH", "CONTACT", "LAG", "SYNC", "ST OFFSET");
+	for (i = 0; i < s->n; i++) {
+		const struct cstat_member *m = &s->m[i];
+
+		if (i == 0)
+			for (k = 0; k < s->n; k++)
+				any_mesh |= s->m[k].mesh[0] != 0;
+		clean(name, sizeof(name), m->name);
+		clean(addr, sizeof(addr), m->address);
+		snprintf(where, sizeof(where), "%s/%s",
+			 m->provider[0] ? m->provider : "-",
+			 m->region[0] ? m->region : "-");
+		clean(where, sizeof(where), where);
+		if (m->last_contact_ms >= 0)
+			snprintf(contact, sizeof(contact), "%" PRId64 "ms",
+				 m->last_contact_ms);
+		else
+			snprintf(contact, sizeof(contact), "-");
+		if (m->log_lag >= 0)
+			snprintf(lag, sizeof(lag), "%" PRId64, m->log_lag);
+		else
+			snprintf(lag, sizeof(lag), "-");
+		if (m->stratum >= 0)
+			snprintf(strat, sizeof(strat), "%d", m->stratum);
+		else
+			snprintf(strat, sizeof(strat), "-");
+		if (isfinite(m->offset))
+			snprintf(off, sizeof(off), "%+.6fs", m->offset);
+		else
+			snprintf(off, sizeof(off), "-");
+		sb_printf(&b, "%-20" PRIu64 " %-16s %-7s %-3s %-16s %-21s "
+			  "%-9s %-7s %-8s %-7s %s %s",
+			  m->id, name, cstat_role_name(m->role),
+			  m->is_leader ? "*" : "", where, addr,
+			  m->reachable ? "yes" : "no", contact, lag,
+			  sync_name(m->sync), strat, off);
+		/* WireGuard clusters only: the mesh each member applied */
+		if (any_mesh)
+			sb_printf(&b, "  mesh %s", m->mesh[0] ? m->mesh : "-");
+		sb_printf(&b, "\n");
+	}
+	/* Under the table, so that its columns stay as they were. */
+	for (i = 0, nd = 0; i < s->n; i++) {
+		if (!s->m[i].drained)
+			continue;
+		clean(name, sizeof(name), s->m[i].name);
+		sb_printf(&b, "%s%s (%" PRIu64 ")", nd++ ? ", " :
+			  "drained (never promoted; ntpctl node undrain): ",
+			  name, s->m[i].id);
+	}
+	if (nd)
+		sb_printf(&b, "\n");
+	return sb_done(&b);
+}

@@ -1,0 +1,532 @@
+/*
+ * wgmesh: WireGuard mesh from the membership (see wgmesh.h).
+ *
+ * The rendered file is wg(8)'s configuration format (the one `wg
+ * syncconf` / `wg setconf` read): an [Interface] section with PrivateKey
+ * and ListenPort, then one [Peer] section per peer with PublicKey,
+ * AllowedIPs, Endpoint and PersistentKeepalive. syncconf changes only what
+ * differs, so re-applying the same mesh does not disturb live sessions.
+ */
+#include "node/cluster/wg/wgmesh.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "raft/fsm.h"
+
+#define B64_LEN 45
+
+int wgm_subnet_parse(const char *text, struct wgm_subnet *out)
+{
+	char buf[WGM_ADDR_MAX + 4], *slash, *end;
+	struct in_addr a;
+	unsigned long p;
+	uint32_t mask, net;
+
+	if (text == NULL || strlen(text) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(slash + 1, &end, 10);
+	/* /31 and /32 have no room for a mesh; /16 is 65534 members, plenty */
+	if (errno != 0 || end == slash + 1 || *end != '\0' || p < 16 ||
+	    p > 30)
+		return -EINVAL;
+	mask = ~0u << (32 - p);
+	net = ntohl(a.s_addr);
+	if ((net & ~mask) != 0)
+		return -EINVAL;
+	out->net = net;
+	out->prefix = (unsigned)p;
+	return 0;
+}
+
+static void ip4_format(uint32_t host, char out[WGM_ADDR_MAX])
+{
+	struct in_addr a = { .s_addr = htonl(host) };
+
+	inet_ntop(AF_INET, &a, out, WGM_ADDR_MAX);
+}
+
+void wgm_subnet_format(const struct wgm_subnet *sn, char out[WGM_ADDR_MAX])
+{
+	char a[WGM_ADDR_MAX];
+
+	ip4_format(sn->net, a);
+	snprintf(out, WGM_ADDR_MAX, "%.15s/%u", a, sn->prefix & 63u);
+}
+
+/* Host-order offset of addr inside sn, or 0 when it is not a host
+ * address of sn (0 is the network address itself). */
+static uint32_t host_index(const struct wgm_subnet *sn, const char *addr)
+{
+	struct in_addr a;
+	uint32_t mask = ~0u << (32 - sn->prefix), h;
+
+	if (addr == NULL || inet_pton(AF_INET, addr, &a) != 1)
+		return 0;
+	h = ntohl(a.s_addr);
+	if ((h & mask) != sn->net || (h & ~mask) == ~mask)
+		return 0;
+	return h & ~mask;
+}
+
+int wgm_subnet_contains(const struct wgm_subnet *sn, const char *addr)
+{
+	return host_index(sn, addr) != 0;
+}
+
+int wgm_alloc(const struct wgm_subnet *sn, const char *const *used,
+	      size_t n_used, char out[WGM_ADDR_MAX])
+{
+	uint32_t size = 1u << (32 - sn->prefix), best = 0, cand;
+	size_t i;
+
+	/* Smallest index not taken: walk the candidates upwards; at most
+	 * n_used + 1 of them can be rejected before one is free. */
+	for (cand = 1; cand < size - 1; cand++) {
+		for (i = 0; i < n_used; i++)
+			if (host_index(sn, used[i]) == cand)
+				break;
+		if (i == n_used) {
+			best = cand;
+			break;
+		}
+	}
+	if (best == 0)
+		return -ENOSPC;
+	ip4_format(sn->net | best, out);
+	return 0;
+}
+
+int wgm_endpoint_check(const char *ep)
+{
+	char host[WGM_ENDPOINT_MAX];
+	const char *colon, *port, *h;
+	size_t hl;
+	unsigned char tmp[16];
+	char *end;
+	unsigned long p;
+
+	if (ep == NULL || strlen(ep) >= WGM_ENDPOINT_MAX)
+		return -EINVAL;
+	if (ep[0] == '[') {
+		colon = strstr(ep, "]:");
+		if (colon == NULL)
+			return -EINVAL;
+		h = ep + 1;
+		hl = (size_t)(colon - h);
+		port = colon + 2;
+	} else {
+		colon = strrchr(ep, ':');
+		if (colon == NULL)
+			return -EINVAL;
+		h = ep;
+		hl = (size_t)(colon - ep);
+		port = colon + 1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (inet_pton(ep[0] == '[' ? AF_INET6 : AF_INET, host, tmp) != 1)
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (errno != 0 || end == port || *end != '\0' || p == 0 || p > 65535 ||
+	    port[0] == '+' || port[0] == '-')
+		return -EINVAL;
+	return 0;
+}
+
+int wgm_ifname_check(const char *name)
+{
+	size_t i, n;
+
+	if (name == NULL)
+		return -EINVAL;
+	n = strlen(name);
+	if (n == 0 || n > WGM_IFNAME_MAX || name[0] == '-' ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct wgm_peer *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int wgm_peers_from_fsm(const struct fsm *f, struct wgm_peer **out,
+		       size_t *n)
+{
+	unsigned i, cnt = fsm_member_count(f);
+	struct wgm_peer *p;
+
+	p = calloc(cnt ? cnt : 1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++) {
+		const struct fsm_member *m = fsm_member_at(f, i);
+
+		p[i].id = m->id;
+		memcpy(p[i].pub, m->wg_public, WGM_KEY_LEN);
+		/* too long for the mesh: treated as unknown, on every member */
+		if (strlen(m->overlay) < sizeof(p[i].overlay))
+			strcpy(p[i].overlay, m->overlay);
+		if (strlen(m->endpoint) < sizeof(p[i].endpoint))
+			strcpy(p[i].endpoint, m->endpoint);
+	}
+	qsort(p, cnt, sizeof(*p), peer_cmp);
+	*out = p;
+	*n = cnt;
+	return 0;
+}
+
+int wgm_alloc_from_fsm(const struct fsm *f, const struct wgm_subnet *sn,
+		       char out[WGM_ADDR_MAX])
+{
+	unsigned i, cnt = fsm_member_count(f);
+	const char **used;
+	int rc;
+
+	used = calloc(cnt ? cnt : 1, sizeof(*used));
+	if (used == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cnt; i++)
+		used[i] = fsm_member_at(f, i)->overlay;
+	rc = wgm_alloc(sn, used, cnt, out);
+	free(used);
+	return rc;
+}
+
+/* A growing text buffer; sodium_malloc()ed when it may hold a key. */
+struct tbuf {
+	char *p;
+	size_t len, cap;
+	int secure;
+	int err;
+};
+
+static void tb_free(struct tbuf *b)
+{
+	if (b->p == NULL)
+		return;
+	if (b->secure)
+		sodium_free(b->p);	/* zeroes */
+	else
+		free(b->p);
+	b->p = NULL;
+}
+
+static void tb_add(struct tbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void tb_add(struct tbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->err = -EINVAL;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t ncap = (b->cap + (size_t)n + 1) * 2;
+			char *np = b->secure ? sodium_malloc(ncap) :
+					       malloc(ncap);
+
+			if (np == NULL) {
+				b->err = -ENOMEM;
+				return;
+			}
+			memcpy(np, b->p, b->len + 1);
+			tb_free(b);
+			b->p = np;
+			b->cap = ncap;
+		}
+	}
+}
+
+static int tb_init(struct tbuf *b, int secure)
+{
+	memset(b, 0, sizeof(*b));
+	b->secure = secure;
+	b->cap = 1024;
+	if (secure && sodium_init() < 0)
+		return -ENOMEM;
+	b->p = secure ? sodium_malloc(b->cap) : malloc(b->cap);
+	if (b->p == NULL)
+		return -ENOMEM;
+	b->p[0] = '\0';
+	return 0;
+}
+
+static int key_known(const unsigned char pub[WGM_KEY_LEN])
+{
+	static const unsigned char zero[WGM_KEY_LEN];
+
+	return memcmp(pub, zero, WGM_KEY_LEN) != 0;
+}
+
+/* One [Peer] section: members without a key or a valid overlay address
+ * are not in the mesh yet; an invalid endpoint is left out (the peer can
+ * still reach us and WireGuard learns its endpoint from that). */
+static void render_peer(struct tbuf *b, const struct wgm_peer *p)
+{
+	char b64[B64_LEN];
+	struct in_addr a;
+
+	if (!key_known(p->pub) || inet_pton(AF_INET, p->overlay, &a) != 1)
+		return;
+	sodium_bin2base64(b64, sizeof(b64), p->pub, WGM_KEY_LEN,
+			  sodium_base64_VARIANT_ORIGINAL);
+	tb_add(b, "[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n", b64,
+	       p->overlay);
+	if (wgm_endpoint_check(p->endpoint) == 0)
+		tb_add(b, "Endpoint = %s\n", p->endpoint);
+	tb_add(b, "PersistentKeepalive = %d\n\n", WGM_KEEPALIVE);
+}
+
+static int sorted_copy(const struct wgm_peer *peers, size_t n,
+		       struct wgm_peer **out)
+{
+	struct wgm_peer *s;
+	size_t i;
+
+	s = malloc((n ? n : 1) * sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	if (n)
+		memcpy(s, peers, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), peer_cmp);
+	for (i = 1; i < n; i++)
+		if (s[i - 1].id == s[i].id) {
+			free(s);
+			return -EINVAL;
+		}
+	*out = s;
+	return 0;
+}
+
+int wgm_canonical(const struct wgm_peer *peers, size_t n, char **out,
+		  size_t *len)
+{
+	struct wgm_peer *s = NULL;
+	struct tbuf b;
+	size_t i;
+	int rc;
+
+	rc = sorted_copy(peers, n, &s);
+	if (rc != 0)
+		return rc;
+	rc = tb_init(&b, 0);
+	if (rc != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		render_peer(&b, &s[i]);
+	rc = b.err;
+	if (rc != 0) {
+		tb_free(&b);
+		goto out;
+	}
+	*out = b.p;
+	*len = b.len;
+out:
+	free(s);
+	return rc;
+}
+
+int wgm_hash(const struct wgm_peer *peers, size_t n,
+	     unsigned char out[WGM_HASH_LEN])
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = wgm_canonical(peers, n, &text, &len);
+	if (rc != 0)
+		return rc;
+	crypto_generichash(out, WGM_HASH_LEN, (const unsigned char *)text,
+			   len, NULL, 0);
+	free(text);
+	return 0;
+}
+
+int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
+	       const char *priv_b64, unsigned listen_port, char **out,
+	       size_t *len)
+{
+	struct wgm_peer *s = NULL;
+	unsigned char raw[WGM_KEY_LEN];
+	size_t raw_len = 0, i;
+	struct tbuf b;
+	int rc;
+
+	/* a private key that is not 32 bytes of base64 would make wg fail
+	 * later with a message quoting the line: refuse it here */
+	if (priv_b64 == NULL ||
+	    sodium_base642bin(raw, sizeof(raw), priv_b64, strlen(priv_b64),
+			      NULL, &raw_len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    raw_len != WGM_KEY_LEN) {
+		sodium_memzero(raw, sizeof(raw));
+		return -EINVAL;
+	}
+	sodium_memzero(raw, sizeof(raw));
+	if (listen_port > 65535)
+		return -EINVAL;
+	rc = sorted_copy(peers, n, &s);
+	if (rc != 0)
+		return rc;
+	rc = tb_init(&b, 1);
+	if (rc != 0)
+		goto out;
+	tb_add(&b, "[Interface]\nPrivateKey = %s\nListenPort = %u\n\n",
+	       priv_b64, listen_port ? listen_port : WGM_DEFAULT_PORT);
+	for (i = 0; i < n; i++)
+		if (s[i].id != self_id)
+			render_peer(&b, &s[i]);
+	rc = b.err;
+	if (rc != 0) {
+		tb_free(&b);
+		goto out;
+	}
+	*out = b.p;
+	*len = b.len;
+out:
+	free(s);
+	return rc;
+}
+
+void wgm_conf_free(char *conf, size_t len)
+{
+	(void)len;
+	if (conf != NULL)
+		sodium_free(conf);
+}
+
+/* Runs argv, keeping keep_fd open in the child; 0 when it exits 0. */
+static int run_tool(char *const argv[], int keep_fd)
+{
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (keep_fd >= 0) {
+			int fl = fcntl(keep_fd, F_GETFD);
+
+			if (fl < 0 ||
+			    fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+				_exit(126);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return -ENOENT;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+int wgm_apply(const char *ifname, const char *conf, size_t len,
+	      const char *overlay, const struct wgm_subnet *sn)
+{
+	char path[32], cidr[WGM_ADDR_MAX + 4];
+	int fd = -1, rc;
+	size_t off = 0;
+
+	if (wgm_ifname_check(ifname) != 0 || !wgm_subnet_contains(sn, overlay))
+		return -EINVAL;
+	if (if_nametoindex(ifname) == 0) {
+		char *add[] = { "ip", "link", "add", "dev", (char *)ifname,
+				"type", "wireguard", NULL };
+
+		rc = run_tool(add, -1);
+		if (rc != 0)
+			return rc == -ENOENT ? rc : -ENODEV;
+	}
+	/* The key goes to wg through an anonymous memory file: nothing on
+	 * disk, nothing in argv, nothing in a log. */
+	fd = memfd_create("ntpmc-wg", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t w = write(fd, conf + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	{
+		char *sync[] = { "wg", "syncconf", (char *)ifname, path,
+				 NULL };
+
+		rc = run_tool(sync, fd);
+		if (rc != 0)
+			goto out;
+	}
+	snprintf(cidr, sizeof(cidr), "%s/%u", overlay, sn->prefix);
+	{
+		char *addr[] = { "ip", "-4", "address", "replace", cidr,
+				 "dev", (char *)ifname, NULL };
+		char *up[] = { "ip", "link", "set", "dev", (char *)ifname,
+			       "up", NULL };
+
+		rc = run_tool(addr, -1);
+		if (rc == 0)
+			rc = run_tool(up, -1);
+	}
+out:
+	close(fd);	/* the memfd's pages go with its last reference */
+	return rc;
+}

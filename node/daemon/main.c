@@ -1,0 +1,612 @@
+/*
+ * ntpnode: the NTP-MC daemon. `run` serves NTP from a config file in the
+ * foreground (systemd runs it as it is); `check` validates a config file.
+ * Process shape: the main thread runs the libuv loop (control socket,
+ * timers, signals); serve_start() runs the serving threads.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timex.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "node/daemon/cargs.h"
+#include "node/ntp/clk.h"
+#include "node/cluster/cluster.h"
+#include "node/daemon/conf.h"
+#include "node/ctl/ctl.h"
+#include "node/base/log.h"
+#include "node/daemon/offline_cmd.h"
+#include "node/serve/serve.h"
+#include "node/daemon/srvstats.h"
+#include "node/time/sync.h"
+#include "node/daemon/syncctl.h"
+#include "node/ntp/tstate.h"
+#include "storage/st.h"
+
+#define NTPNODE_VERSION "0.1.0"
+
+struct node {
+	struct conf conf;
+	uv_loop_t loop;
+	uv_signal_t sigint, sigterm, sighup;
+	int stopping;             /* a SIGTERM/SIGINT was seen */
+	int lock_fd;
+	char lock_path[PATH_MAX];
+	struct ctl *ctl;
+	struct serve *serve;
+	struct srvstats *stats;
+	struct st *st;            /* node-local table (frequency estimate) */
+	struct sync *sync;        /* time engine, with upstream/pool lines */
+	int st_borrowed;          /* st belongs to the cluster */
+	struct cluster *cl;
+	enum cluster_mode mode;
+	int exit_code;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: ntpnode COMMAND -c FILE\n"
+		"commands:\n"
+		"  run -c FILE     serve NTP with this configuration (foreground)\n"
+		"  init -c FILE [--overlay-subnet A.B.C.D/N]\n"
+		"                  create a cluster with this node as its first "
+		"voter, print\n"
+		"                  a join token, then run (the subnet: WireGuard "
+		"overlay,\n"
+		"                  default 192.168.10.0/24)\n"
+		"  join -c FILE (--token TOKEN | --token-file PATH | env "
+		"NTPNODE_TOKEN)\n"
+		"                  join the cluster the token names, then run\n"
+		"  restore -c FILE --from BACKUP\n"
+		"                  seed a new one-member cluster from a backup "
+		"(ntpctl backup)\n"
+		"  recover -c FILE (--check | --voters ID,... [--at I:T])\n"
+		"                  offline, after quorum loss: force a new "
+		"configuration\n"
+		"  check -c FILE   validate the configuration only: prints "
+		"'FILE: ok', exit 0,\n"
+		"                  or every error as FILE:LINE: problem, exit 1\n"
+		"options (in any order):\n"
+		"  -c, --config FILE   configuration file\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
+		"see docs/configuration.md for the directives\n");
+}
+
+/* CAP_SYS_TIME in the effective set: the kernel discipline needs it. */
+static int have_cap_sys_time(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (d[CAP_TO_INDEX(CAP_SYS_TIME)].effective &
+		CAP_TO_MASK(CAP_SYS_TIME)) != 0;
+}
+
+/* mkdir -p; directories it creates get mode. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/*
+ * One daemon per datadir: an exclusive flock on DATADIR/lock, held for the
+ * life of the process (the kernel drops it if we crash). The file holds
+ * the holder's PID, for the message a second daemon prints.
+ */
+static int lock_datadir(struct node *n)
+{
+	char pid[32] = "";
+	ssize_t r;
+	int fd;
+
+	if (mkdirs(n->conf.datadir, 0750) < 0) {
+		log_warn("cannot create datadir %s", n->conf.datadir);
+		return -1;
+	}
+	/* conf.c keeps datadir 64 bytes short of PATH_MAX for this. */
+	if (snprintf(n->lock_path, sizeof(n->lock_path), "%.*s/lock",
+		     PATH_MAX - 64, n->conf.datadir) >= (int)sizeof(n->lock_path))
+		return -1;
+	fd = open(n->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_warn("cannot open %s", n->lock_path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			r = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[r > 0 ? r : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			log_err("another ntpnode (pid %s) holds %s: refusing to "
+				"start on the same datadir",
+				pid[0] ? pid : "unknown", n->lock_path);
+		} else {
+			log_warn("flock %s", n->lock_path);
+		}
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 ||
+	    pwrite(fd, pid, strlen(pid), 0) != (ssize_t)strlen(pid))
+		log_warn("cannot record our pid in %s", n->lock_path);
+	n->lock_fd = fd;
+	return 0;
+}
+
+static void handoff_done(void *arg)
+{
+	struct node *n = arg;
+
+	uv_stop(&n->loop);
+}
+
+/* SIGTERM/SIGINT: a leader first hands leadership over (at most
+ * CLUSTER_HANDOFF_MS), so a planned restart costs no election; a follower,
+ * or a second signal, exits at once. The serving threads answer NTP until
+ * then. */
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct node *n = s->data;
+
+	if (signum == SIGHUP) {
+		log_warnx("SIGHUP: configuration reload is not supported; "
+			  "restart to apply changes");
+		return;
+	}
+	if (!n->stopping++ && n->cl &&
+	    cluster_handoff(n->cl, handoff_done, n) == 0) {
+		log_info("%s: handing leadership over, then shutting down "
+			 "(send it again to exit at once)", strsignal(signum));
+		return;
+	}
+	log_info("%s: shutting down", strsignal(signum));
+	uv_stop(&n->loop);
+}
+
+/* loglevel LEVEL: mutating, so only root or the daemon's user. */
+static void on_loglevel(void *arg, struct ctl_call *call, int argc,
+			char **argv)
+{
+	static const char *names[] = { "debug", "info", "warn", "error" };
+	int i;
+
+	if (argc == 1) {
+		for (i = 0; i < 4; i++) {
+			if (strcmp(argv[0], names[i]) == 0) {
+				log_set_level((enum log_level)i);
+				log_info("log level set to %s", names[i]);
+				ctl_reply(call, CTL_OK, NULL, "ok", NULL);
+				return;
+			}
+		}
+	}
+	ctl_reply(call, CTL_EUSAGE, "usage: loglevel debug|info|warn|error",
+		  NULL, NULL);
+}
+
+/* The time engine keeps its frequency estimate in the node-local table. */
+#define NODE_FREQ_KEY "time.freq"
+
+static int freq_load(void *arg, double *f)
+{
+	struct node *n = arg;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = st_local_get(n->st, NODE_FREQ_KEY, &buf, &len);
+	if (rc == 0 && len != sizeof(*f))
+		rc = -EINVAL;
+	if (rc == 0)
+		memcpy(f, buf, sizeof(*f));
+	free(buf);
+	return rc;
+}
+
+static int freq_save(void *arg, double f)
+{
+	struct node *n = arg;
+
+	return st_local_put(n->st, NODE_FREQ_KEY, &f, sizeof(f));
+}
+
+/* The real adjtimex, only ever reached with `discipline kernel` (which
+ * needs CAP_SYS_TIME; tests never have it). */
+static int real_adjtimex(struct timex *tx)
+{
+	return adjtimex(tx);
+}
+
+/* The time engine, when upstream/pool lines are configured. */
+static int start_time(struct node *n)
+{
+	const struct conf *c = &n->conf;
+	struct sync_persist persist = { freq_load, freq_save, n };
+	int rc;
+
+	if (!c->time.n_up)
+		return 0;
+	/* One LMDB environment per process: the cluster's, if there is one. */
+	if (n->cl) {
+		n->st = cluster_store(n->cl);
+		n->st_borrowed = 1;
+		rc = 0;
+	} else {
+		rc = st_open(&n->st, c->datadir, 0);
+	}
+	if (rc < 0) {
+		log_warnx("datadir %s: cannot open the store (%s): the "
+			  "frequency estimate will not be kept", c->datadir,
+			  strerror(-rc));
+		n->st = NULL;
+	}
+	n->sync = sync_start(&n->loop, &c->time, n->st ? &persist : NULL,
+			     real_adjtimex);
+	return n->sync ? 0 : -1;
+}
+
+/* The control socket and what answers on it. With a cluster it opens
+ * once the node is a committed member (init prints its token
+ * first, join waits for its membership). */
+static int open_control(struct node *n)
+{
+	const struct conf *c = &n->conf;
+
+	n->ctl = ctl_open(&n->loop, c->control);
+	if (!n->ctl)
+		return -1;
+	if (ctl_register(n->ctl, "loglevel", 1, on_loglevel, n) < 0)
+		return -1;
+	if (n->sync && syncctl_register(n->ctl, n->sync) < 0)
+		return -1;
+	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
+	if (!n->stats)
+		return -1;
+	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
+		return -1;
+	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
+		 c->control);
+	return 0;
+}
+
+static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
+{
+	struct node *n = arg;
+
+	n->cl = cl;
+	if (!ok || open_control(n) < 0) {
+		n->exit_code = 1;
+		uv_stop(&n->loop);
+	}
+}
+
+static int start(struct node *n, const char *token)
+{
+	const struct conf *c = &n->conf;
+
+	if (c->time.discipline == DISC_KERNEL && !have_cap_sys_time()) {
+		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
+			"this process does not have (use 'discipline virtual' "
+			"or run with the capability)", c->path);
+		return -1;
+	}
+	if (n->mode != CLUSTER_RUN && !c->cluster.listen_set) {
+		log_err("%s: %s needs cluster-listen (and cluster-advertise) "
+			"in the configuration", c->path,
+			n->mode == CLUSTER_INIT ? "init" : "join");
+		return -1;
+	}
+	if (lock_datadir(n) < 0)
+		return -1;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	/* The cluster first: it owns the store the time engine shares. The
+	 * control socket opens when it says the node is a member. */
+	if (c->cluster.listen_set &&
+	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
+			  on_cluster_ready, n) < 0)
+		return -1;
+	if (c->time.clock_error_set) {
+		/* Test-only, and loud: every realtime reading (served
+		 * timestamps, samples, kernel receive timestamps) is off. */
+		log_warnx("TEST-ONLY clock-error: this node's realtime clock "
+			  "reads %+.6f s off, drifting %+.3f ppm; never use "
+			  "this outside tests", c->time.clock_error_offset,
+			  c->time.clock_error_drift);
+		clk_set_error(c->time.clock_error_offset,
+			      c->time.clock_error_drift);
+	}
+	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
+	if (c->time.local_stratum)
+		tstate_set_local(c->time.local_stratum);
+	if (start_time(n) < 0)
+		return -1;
+	n->serve = serve_start(&c->serve);
+	if (!n->serve)
+		return -1;
+	uv_signal_init(&n->loop, &n->sigint);
+	uv_signal_init(&n->loop, &n->sigterm);
+	uv_signal_init(&n->loop, &n->sighup);
+	n->sigint.data = n->sigterm.data = n->sighup.data = n;
+	uv_signal_start(&n->sigint, on_signal, SIGINT);
+	uv_signal_start(&n->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&n->sighup, on_signal, SIGHUP);
+	if (c->time.local_stratum)
+		log_info("time: local clock at stratum %d", c->time.local_stratum);
+	else if (c->time.n_up)
+		log_info("time: syncing from %d upstream/pool line%s "
+			 "(ntpctl sources, ntpctl tracking)", c->time.n_up,
+			 c->time.n_up == 1 ? "" : "s");
+	else
+		log_info("time: no source configured, replies say "
+			 "unsynchronized");
+	return c->cluster.listen_set ? 0 : open_control(n);
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Undoes whatever start() got done, in reverse. */
+static void stop(struct node *n)
+{
+	srvstats_stop(n->stats);
+	sync_stop(n->sync);
+	ctl_close(n->ctl);
+	cluster_stop(n->cl);
+	if (n->st_borrowed)
+		n->st = NULL;    /* closed with the cluster */
+	serve_stop(n->serve);
+	/* Signal handles (and anything left) close; then the loop drains. */
+	uv_walk(&n->loop, close_walk, NULL);
+	uv_run(&n->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&n->loop) != 0)
+		log_warnx("event loop still had handles at exit");
+	if (n->st)
+		st_close(n->st);
+	if (n->lock_fd >= 0) {
+		/* The file stays (unlinking would race a starting daemon);
+		 * the lock goes with the descriptor. */
+		close(n->lock_fd);
+	}
+}
+
+static int cmd_run(const char *path, enum cluster_mode mode,
+		   const char *token)
+{
+	struct node *n;
+	int rc = 1;
+
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		log_err("out of memory");
+		return 1;
+	}
+	n->lock_fd = -1;
+	n->mode = mode;
+	if (conf_load(&n->conf, path) < 0) {
+		log_err("%s: not starting: the configuration has errors", path);
+		free(n);
+		return 1;
+	}
+	uv_loop_init(&n->loop);
+	if (start(n, token) == 0) {
+		uv_run(&n->loop, UV_RUN_DEFAULT);
+		rc = n->exit_code;
+		if (n->cl && cluster_failed(n->cl))
+			rc = 1;
+	} else {
+		log_err("not started");
+	}
+	stop(n);
+	free(n);
+	return rc;
+}
+
+static int cmd_check(const char *path)
+{
+	struct conf *c = malloc(sizeof(*c));
+	int rc;
+
+	if (!c)
+		return 1;
+	rc = conf_load(c, path) == 0 ? 0 : 1;
+	if (rc == 0)
+		printf("%s: ok\n", path);
+	free(c);
+	return rc;
+}
+
+/*
+ * run and check take the same options: -c FILE, in any order. argv[0] is
+ * the command. Returns the config path, or NULL after printing the usage.
+ */
+static const char *config_arg(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	int o;
+
+	optind = 1;
+	opterr = 0;     /* our messages: getopt's would name argv[0], "run" */
+	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
+		if (o == 'c') {
+			config = optarg;
+			continue;
+		}
+		if (o == ':')
+			fprintf(stderr, "ntpnode: %s needs a value\n",
+				argv[optind - 1]);
+		else
+			fprintf(stderr, "ntpnode: unknown option '%s'\n",
+				argv[optind - 1]);
+		usage(stderr);
+		return NULL;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ntpnode: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return NULL;
+	}
+	if (!config) {
+		fprintf(stderr, "ntpnode: %s needs -c FILE\n", argv[0]);
+		usage(stderr);
+	}
+	return config;
+}
+
+static int main_run(int argc, char **argv)
+{
+	const char *config = config_arg(argc, argv);
+
+	return config ? cmd_run(config, CLUSTER_RUN, NULL) : 2;
+}
+
+static int main_check(int argc, char **argv)
+{
+	const char *config = config_arg(argc, argv);
+
+	return config ? cmd_check(config) : 2;
+}
+
+/*
+ * init and join (node/daemon/cargs.h): -c FILE and, for join, the token, in any
+ * order; the token is wiped from argv and the environment at once.
+ */
+static int main_cluster(int argc, char **argv)
+{
+	struct cargs *a;
+	char err[256];
+	int rc;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	if (cargs_parse(a, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ntpnode %s: %s\n", argv[0], err);
+		usage(stderr);
+		free(a);
+		return 2;
+	}
+	/* init passes its overlay subnet where join passes its token */
+	rc = cmd_run(a->conf, a->cmd == CARGS_INIT ? CLUSTER_INIT :
+		     CLUSTER_JOIN, a->cmd == CARGS_INIT ? a->overlay_subnet :
+		     a->token);
+	cargs_wipe(a);
+	free(a);
+	return rc;
+}
+
+/*
+ * The commands: each parses its own options from an argv whose argv[0] is
+ * the command (so init/join can take --token without run knowing). A new
+ * command is one row.
+ */
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", main_run },
+	{ "check", main_check },
+	{ "init", main_cluster },
+	{ "join", main_cluster },
+	{ "restore", offline_restore_main },
+	{ "recover", offline_recover_main },
+};
+
+/* Options that take a separate value, so that their value is not taken
+ * for the command word ("ntpnode -c run.conf check"). */
+static int takes_value(const char *opt)
+{
+	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
+	       strcmp(opt, "--token") == 0 || strcmp(opt, "--token-file") == 0 ||
+	       strcmp(opt, "--from") == 0 || strcmp(opt, "--voters") == 0 ||
+	       strcmp(opt, "--at") == 0 || strcmp(opt, "--overlay-subnet") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i, cmd = -1;
+	size_t k;
+
+	log_init("ntpnode", LOG_LVL_INFO);
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(argv[i], "-V") == 0 ||
+		    strcmp(argv[i], "--version") == 0) {
+			printf("ntpnode %s\n", NTPNODE_VERSION);
+			return 0;
+		}
+	}
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			cmd = i;
+			break;
+		}
+		if (takes_value(argv[i]))
+			i++;
+	}
+	if (cmd < 0) {
+		fprintf(stderr, "ntpnode: no command given\n");
+		usage(stderr);
+		return 2;
+	}
+	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
+		if (strcmp(argv[cmd], commands[k].name) != 0)
+			continue;
+		/* Move the command word to the front: argv[1..] keeps the
+		 * options in the order they were given. */
+		char *word = argv[cmd];
+
+		memmove(&argv[2], &argv[1], sizeof(char *) * (size_t)(cmd - 1));
+		argv[1] = word;
+		return commands[k].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "ntpnode: unknown command '%s'\n", argv[cmd]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,797 @@
+/*
+ * Serving threads: see serve.h and docs/serving.md.
+ *
+ * Each thread owns one SO_REUSEPORT socket per listen address, so the
+ * kernel spreads clients over the threads by 4-tuple hash and the threads
+ * share nothing on the fast path except the rate-limit table (rl.c) and
+ * the read-mostly time state (tstate.c). A batch is one recvmmsg, one
+ * tstate_read, per-packet classify/acl/ratelimit/build, then one realtime
+ * read for the transmit timestamp of the whole batch, written into every
+ * reply right before the one sendmmsg (the batch's replies carry the same
+ * transmit time: the kernel sends them within microseconds).
+ */
+#include "node/serve/serve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/serve/acl.h"
+#include "node/ntp/clk.h"
+#include "node/base/log.h"
+#include "node/ntp/ntp.h"
+#include "node/serve/rl.h"
+#include "node/ntp/tstate.h"
+
+#define BATCH 32
+/* Big enough for NTS-sized requests; anything longer is not ours. */
+#define PKT_MAX 1280
+/* Batches served per socket before polling again (fairness between the
+ * thread's sockets and the stop signal). */
+#define MAX_ROUNDS 16
+#define MAX_THREADS 256
+#define RCVBUF_BYTES (1 << 20)
+#define CTL_LEN                                             \
+	(CMSG_SPACE(sizeof(struct timespec)) +              \
+	 CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64)
+#define SCTL_LEN CMSG_SPACE(sizeof(struct in6_pktinfo))
+#define STAT_WORDS (sizeof(struct serve_stats) / sizeof(uint64_t))
+
+_Static_assert(sizeof(struct serve_stats) % sizeof(uint64_t) == 0,
+	       "serve_stats is made of uint64_t");
+
+struct serve_addr {
+	struct sockaddr_storage ss;  /* with the bound port */
+	socklen_t len;
+	int wildcard;                /* needs pktinfo to answer */
+};
+
+struct worker {
+	struct serve *s;
+	pthread_t th;
+	int started;
+	int fds[SERVE_MAX_LISTEN + 1];
+	/* Written only by the worker, word by word with relaxed atomics. */
+	struct serve_stats stats;
+	struct mmsghdr rmsg[BATCH], smsg[BATCH];
+	struct iovec riov[BATCH], siov[BATCH];
+	struct sockaddr_storage raddr[BATCH];
+	uint8_t rbuf[BATCH][PKT_MAX];
+	uint8_t sbuf[BATCH][NTP_HDR_LEN];
+	union {
+		char buf[CTL_LEN];
+		struct cmsghdr align;
+	} rctl[BATCH];
+	union {
+		char buf[SCTL_LEN];
+		struct cmsghdr align;
+	} sctl[BATCH];
+};
+
+struct serve {
+	struct serve_addr addrs[SERVE_MAX_LISTEN + 1];
+	int naddrs;
+	int nthreads;
+	int stop_fd;
+	atomic_int stopping;
+	struct rl *rl;
+	struct acl *acl;
+	struct worker **w;
+};
+
+int serve_hist_bucket(uint64_t ns)
+{
+	int e, idx;
+
+	if (ns < 4)
+		return (int)ns;
+	e = 63 - __builtin_clzll(ns);
+	idx = (e - 1) * 4 + (int)((ns >> (e - 2)) & 3);
+	return idx < SERVE_HIST_BUCKETS ? idx : SERVE_HIST_BUCKETS - 1;
+}
+
+uint64_t serve_hist_upper_ns(int idx)
+{
+	int e = idx / 4 + 1, sub = idx % 4;
+
+	if (idx < 4)
+		return (uint64_t)idx + 1;
+	return (uint64_t)(5 + sub) << (e - 2);
+}
+
+uint64_t serve_hist_quantile_ns(const struct serve_stats *st, double q)
+{
+	uint64_t total = 0, seen = 0, want;
+	int i;
+
+	for (i = 0; i < SERVE_HIST_BUCKETS; i++)
+		total += st->reply_ns_hist[i];
+	if (total == 0)
+		return 0;
+	want = (uint64_t)(q * (double)total);
+	if (want >= total)
+		want = total - 1;
+	for (i = 0; i < SERVE_HIST_BUCKETS; i++) {
+		seen += st->reply_ns_hist[i];
+		if (seen > want)
+			return serve_hist_upper_ns(i);
+	}
+	return serve_hist_upper_ns(SERVE_HIST_BUCKETS - 1);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
+			    size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		port = ntohs(s4->sin_port);
+		snprintf(buf, len, "%s:%u", a, port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		port = ntohs(s6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", a, port);
+	}
+	return buf;
+}
+
+static int is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+		&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static uint16_t get_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+/* A socket for one address; reuseport for the serving group. */
+static int open_sock(const struct serve_addr *a, int reuseport)
+{
+	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
+	struct timeval tmo = { 1, 0 };
+	int fam = a->ss.ss_family;
+
+	/* Blocking: a thread with one socket sleeps in recvmmsg itself;
+	 * every other call passes MSG_DONTWAIT. */
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (fam == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (reuseport &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		goto fail;
+	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
+		goto fail;
+	if (!reuseport)
+		return fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
+		goto fail;
+	if (a->wildcard && fam == AF_INET &&
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+		goto fail;
+	if (a->wildcard && fam == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+		       sizeof(one)) < 0)
+		goto fail;
+	/* Bounds a blocked recvmmsg if serve_stop's shutdown() is missed. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0)
+		goto fail;
+	/* Best effort: absorbs bursts; not fatal if capped by rmem_max. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return fd;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+/*
+ * Probe each address without SO_REUSEPORT: a bind that succeeds proves
+ * nobody (another ntpnode, chronyd, ntpd) holds it, so our reuseport group
+ * will not silently share the traffic. Port 0 (tests) is resolved here.
+ */
+static int probe(struct serve_addr *a)
+{
+	char buf[INET6_ADDRSTRLEN + 16];
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
+	int fd = open_sock(a, 0);
+
+	if (fd < 0) {
+		if (errno == EADDRINUSE)
+			log_warnx("cannot bind %s: in use by another process "
+				  "(a second ntpnode, or another NTP server)",
+				  addr_str(&a->ss, buf, sizeof(buf)));
+		else
+			log_warn("cannot bind %s",
+				 addr_str(&a->ss, buf, sizeof(buf)));
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
+		log_warn("getsockname");
+		close(fd);
+		return -1;
+	}
+	set_port(&a->ss, get_port(&got));
+	close(fd);
+	return 0;
+}
+
+/*
+ * `received` (word 0) is stored last with release, and serve_get_stats
+ * loads it first with acquire: a reader that sees a batch's datagrams in
+ * `received` sees every other counter of that batch too.
+ */
+static void stats_flush(struct worker *w, const struct serve_stats *d)
+{
+	uint64_t *dst = (uint64_t *)&w->stats;
+	const uint64_t *src = (const uint64_t *)d;
+	size_t i;
+
+	_Static_assert(offsetof(struct serve_stats, received) == 0,
+		       "received is the first word");
+	for (i = STAT_WORDS - 1; i > 0; i--) {
+		if (src[i])
+			__atomic_store_n(&dst[i],
+					 __atomic_load_n(&dst[i],
+							 __ATOMIC_RELAXED) +
+						 src[i],
+					 __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&dst[0],
+			 __atomic_load_n(&dst[0], __ATOMIC_RELAXED) + src[0],
+			 __ATOMIC_RELEASE);
+}
+
+/* Kernel receive time and the request's local address from the cmsgs. */
+static void parse_cmsgs(struct msghdr *mh, int64_t *raw, int *have_ts,
+			struct in_pktinfo *pi4, struct in6_pktinfo *pi6,
+			int *have_pi)
+{
+	struct cmsghdr *c;
+
+	*have_ts = 0;
+	*have_pi = 0;
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			*raw = clk_raw_from_kernel(&ts);
+			*have_ts = 1;
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*pi4))) {
+			memcpy(pi4, CMSG_DATA(c), sizeof(*pi4));
+			*have_pi = AF_INET;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*pi6))) {
+			memcpy(pi6, CMSG_DATA(c), sizeof(*pi6));
+			*have_pi = AF_INET6;
+		}
+	}
+}
+
+/* Reply from the address the request was sent to (wildcard sockets). */
+static void set_src(struct worker *w, int j, struct msghdr *mh, int have_pi,
+		    const struct in_pktinfo *pi4, const struct in6_pktinfo *pi6)
+{
+	struct cmsghdr *c;
+
+	if (!have_pi) {
+		mh->msg_control = NULL;
+		mh->msg_controllen = 0;
+		return;
+	}
+	memset(w->sctl[j].buf, 0, sizeof(w->sctl[j].buf));
+	mh->msg_control = w->sctl[j].buf;
+	c = (struct cmsghdr *)w->sctl[j].buf;
+	if (have_pi == AF_INET) {
+		struct in_pktinfo out = { 0 };
+
+		/* ipi_spec_dst is the local address the request came to (or
+		 * the interface's, for a broadcast); let routing pick the
+		 * interface. */
+		out.ipi_spec_dst = pi4->ipi_spec_dst;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(out));
+		memcpy(CMSG_DATA(c), &out, sizeof(out));
+		mh->msg_controllen = CMSG_SPACE(sizeof(out));
+	} else {
+		struct in6_pktinfo out = { 0 };
+
+		out.ipi6_addr = pi6->ipi6_addr;
+		/* A link-local source needs its interface. */
+		if (IN6_IS_ADDR_LINKLOCAL(&pi6->ipi6_addr))
+			out.ipi6_ifindex = pi6->ipi6_ifindex;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(out));
+		memcpy(CMSG_DATA(c), &out, sizeof(out));
+		mh->msg_controllen = CMSG_SPACE(sizeof(out));
+	}
+}
+
+static void count_class(struct serve_stats *d, enum ntp_class c)
+{
+	switch (c) {
+	case NTP_CLIENT:
+		break;
+	case NTP_DROP_SHORT:
+		d->drop_short++;
+		break;
+	case NTP_DROP_VERSION:
+		d->drop_version++;
+		break;
+	case NTP_DROP_MODE:
+		d->drop_mode++;
+		break;
+	case NTP_DROP_CONTROL:
+		d->drop_control++;
+		break;
+	case NTP_DROP_AUTH:
+		d->drop_auth++;
+		break;
+	}
+}
+
+static void send_all(int fd, struct worker *w, int n, struct serve_stats *d)
+{
+	int done = 0, r;
+
+	while (done < n) {
+		r = sendmmsg(fd, w->smsg + done, (unsigned)(n - done),
+			     MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Skip the one that failed (EAGAIN: socket buffer
+			 * full; unreachable: ICMP error; ...). */
+			d->send_errors++;
+			done++;
+			continue;
+		}
+		d->replied += (uint64_t)r;
+		done += r;
+	}
+}
+
+/* One batch: returns the number of datagrams read, 0 when none. flags:
+ * MSG_DONTWAIT after poll, MSG_WAITFORONE to sleep in the call. */
+static int serve_batch(struct worker *w, int fd, int flags)
+{
+	struct serve *s = w->s;
+	struct serve_stats d;
+	struct tstate st;
+	int64_t t0, t1, now_raw = 0, rx_raw, tx;
+	int got, i, n = 0, have_ts, have_pi;
+
+	for (i = 0; i < BATCH; i++) {
+		struct msghdr *mh = &w->rmsg[i].msg_hdr;
+
+		mh->msg_name = &w->raddr[i];
+		mh->msg_namelen = sizeof(w->raddr[i]);
+		mh->msg_iov = &w->riov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = w->rctl[i].buf;
+		mh->msg_controllen = sizeof(w->rctl[i].buf);
+		mh->msg_flags = 0;
+		w->riov[i].iov_base = w->rbuf[i];
+		w->riov[i].iov_len = PKT_MAX;
+	}
+	got = recvmmsg(fd, w->rmsg, BATCH, flags, NULL);
+	if (got <= 0)
+		return 0;
+	t0 = mono_ns();
+	memset(&d, 0, sizeof(d));
+	tstate_read(&st);
+	for (i = 0; i < got; i++) {
+		struct msghdr *mh = &w->rmsg[i].msg_hdr;
+		const struct sockaddr *src = (const struct sockaddr *)&w->raddr[i];
+		struct in_pktinfo pi4;
+		struct in6_pktinfo pi6;
+		enum rl_verdict v = RL_PASS;
+		enum ntp_class c;
+		struct rl_key key;
+		size_t len = w->rmsg[i].msg_len;
+		int64_t rx;
+
+		d.received++;
+		/* Whatever it holds, a reply could not be delivered (it
+		 * would only show up as a send error). */
+		if (!acl_answerable(src)) {
+			d.drop_unanswerable++;
+			continue;
+		}
+		if (mh->msg_flags & MSG_TRUNC) {
+			d.drop_short++;
+			continue;
+		}
+		c = ntp_classify(w->rbuf[i], len);
+		if (c != NTP_CLIENT) {
+			count_class(&d, c);
+			continue;
+		}
+		if (s->acl && !acl_allowed(s->acl, src)) {
+			d.drop_denied++;
+			continue;
+		}
+		if (s->rl && rl_key_from_sa(src, &key) == 0)
+			v = rl_check(s->rl, &key, t0);
+		if (v == RL_DROP) {
+			d.rate_limited++;
+			d.drop_ratelimit++;
+			continue;
+		}
+		parse_cmsgs(mh, &rx_raw, &have_ts, &pi4, &pi6, &have_pi);
+		if (!have_ts) {
+			if (!now_raw)
+				now_raw = clk_raw_ns();
+			rx_raw = now_raw;
+		}
+		rx = tstate_served_ns(&st, rx_raw);
+		if (v == RL_KOD) {
+			ntp_build_kod(w->rbuf[i], &st, rx, w->sbuf[n]);
+			d.rate_limited++;
+			d.kod_sent++;
+		} else {
+			ntp_build_reply(w->rbuf[i], &st, rx, w->sbuf[n]);
+			if (v == RL_LEAK)
+				d.rl_leaked++;
+		}
+		w->siov[n].iov_base = w->sbuf[n];
+		w->siov[n].iov_len = NTP_HDR_LEN;
+		w->smsg[n].msg_hdr.msg_name = &w->raddr[i];
+		w->smsg[n].msg_hdr.msg_namelen = mh->msg_namelen;
+		w->smsg[n].msg_hdr.msg_iov = &w->siov[n];
+		w->smsg[n].msg_hdr.msg_iovlen = 1;
+		w->smsg[n].msg_hdr.msg_flags = 0;
+		set_src(w, n, &w->smsg[n].msg_hdr, have_pi, &pi4, &pi6);
+		n++;
+	}
+	if (n > 0) {
+		/* As late as possible: one read for the batch, then only
+		 * the stores of 8 bytes per reply before the syscall. */
+		tx = tstate_served_ns(&st, clk_raw_ns());
+		for (i = 0; i < n; i++)
+			ntp_set_xmt(w->sbuf[i], tx);
+		t1 = mono_ns();
+		d.reply_ns_hist[serve_hist_bucket((uint64_t)(t1 - t0))] +=
+			(uint64_t)n;
+		send_all(fd, w, n, &d);
+	}
+	stats_flush(w, &d);
+	return got;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct serve *s = w->s;
+	struct pollfd pfd[SERVE_MAX_LISTEN + 2];
+	int i, n = s->naddrs, r, rounds;
+
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = w->fds[i];
+		pfd[i].events = POLLIN;
+	}
+	pfd[n].fd = s->stop_fd;
+	pfd[n].events = POLLIN;
+	if (n == 1) {
+		/* One socket: sleep in recvmmsg, one syscall less per wake
+		 * than poll + recvmmsg (the latency that T3 - T2 shows at
+		 * low load). serve_stop sets the flag, then shutdown(). */
+		while (!atomic_load_explicit(&s->stopping,
+					     memory_order_relaxed))
+			serve_batch(w, w->fds[0], MSG_WAITFORONE);
+		return NULL;
+	}
+	for (;;) {
+		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("serving thread: poll");
+			break;
+		}
+		if (pfd[n].revents)
+			break;
+		for (i = 0; i < n; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			rounds = 0;
+			do {
+				r = serve_batch(w, w->fds[i], MSG_DONTWAIT);
+			} while (r == BATCH && ++rounds < MAX_ROUNDS);
+		}
+	}
+	return NULL;
+}
+
+/* The addresses to serve: conf's listen list, or 0.0.0.0 and ::. */
+static int collect_addrs(struct serve *s, const struct serve_conf *c)
+{
+	int i;
+
+	if (c->n_listen < 0 || c->n_listen > SERVE_MAX_LISTEN)
+		return -1;
+	for (i = 0; i < c->n_listen; i++) {
+		struct serve_addr *a = &s->addrs[s->naddrs++];
+
+		if (c->listen[i].addr.ss_family != AF_INET &&
+		    c->listen[i].addr.ss_family != AF_INET6)
+			return -1;
+		a->ss = c->listen[i].addr;
+		a->len = c->listen[i].addr.ss_family == AF_INET ?
+				 sizeof(struct sockaddr_in) :
+				 sizeof(struct sockaddr_in6);
+		a->wildcard = is_wildcard(&a->ss);
+	}
+	if (c->n_listen == 0) {
+		struct sockaddr_in *s4 = (void *)&s->addrs[0].ss;
+		struct sockaddr_in6 *s6 = (void *)&s->addrs[1].ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(c->wildcard_port);
+		s->addrs[0].len = sizeof(*s4);
+		s->addrs[0].wildcard = 1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(c->wildcard_port);
+		s->addrs[1].len = sizeof(*s6);
+		s->addrs[1].wildcard = 1;
+		s->naddrs = 2;
+	}
+	return 0;
+}
+
+static int ipv6_missing(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EAFNOSUPPORT;
+}
+
+static void serve_free(struct serve *s)
+{
+	int t, i;
+
+	if (!s)
+		return;
+	for (t = 0; s->w && t < s->nthreads; t++) {
+		if (!s->w[t])
+			continue;
+		for (i = 0; i < s->naddrs; i++)
+			if (s->w[t]->fds[i] >= 0)
+				close(s->w[t]->fds[i]);
+		free(s->w[t]);
+	}
+	free(s->w);
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
+	rl_free(s->rl);
+	acl_free(s->acl);
+	free(s);
+}
+
+static int start_threads(struct serve *s)
+{
+	sigset_t all, old;
+	int t, rc = 0;
+
+	/* Signals belong to the main thread's loop, never to ours. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (t = 0; t < s->nthreads; t++) {
+		if (pthread_create(&s->w[t]->th, NULL, worker_main,
+				   s->w[t]) != 0) {
+			log_warnx("cannot start serving thread %d", t);
+			rc = -1;
+			break;
+		}
+		s->w[t]->started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static void join_threads(struct serve *s)
+{
+	uint64_t one = 1;
+	int t, i;
+
+	atomic_store(&s->stopping, 1);
+	if (write(s->stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_warn("serve: cannot signal the threads to stop");
+	/* Wakes a thread blocked in recvmmsg at once (it returns 0). */
+	for (t = 0; t < s->nthreads; t++)
+		for (i = 0; s->w[t] && i < s->naddrs; i++)
+			if (s->w[t]->fds[i] >= 0)
+				shutdown(s->w[t]->fds[i], SHUT_RD);
+	for (t = 0; t < s->nthreads; t++)
+		if (s->w[t] && s->w[t]->started)
+			pthread_join(s->w[t]->th, NULL);
+}
+
+struct serve *serve_start(const struct serve_conf *c)
+{
+	struct serve *s = calloc(1, sizeof(*s));
+	char buf[INET6_ADDRSTRLEN + 16];
+	long ncpu;
+	int t, i;
+
+	if (!s) {
+		log_warnx("serve: out of memory");
+		return NULL;
+	}
+	s->stop_fd = -1;
+	if (collect_addrs(s, c) < 0) {
+		log_warnx("serve: bad listen address in the configuration");
+		goto fail;
+	}
+	if (c->n_listen == 0 && ipv6_missing()) {
+		log_warnx("IPv6 not available: serving IPv4 only");
+		s->naddrs = 1;
+	}
+	for (i = 0; i < s->naddrs; i++) {
+		if (probe(&s->addrs[i]) == 0)
+			continue;
+		/* The default :: on a host with IPv6 disabled (sysctl): no
+		 * address to bind; serve IPv4 rather than nothing. */
+		if (c->n_listen == 0 && i == 1 && errno == EADDRNOTAVAIL) {
+			log_warnx("IPv6 not available: serving IPv4 only");
+			s->naddrs = 1;
+			break;
+		}
+		goto fail;
+	}
+	ncpu = c->threads > 0 ? c->threads :
+				      sysconf(_SC_NPROCESSORS_ONLN);
+	s->nthreads = ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS :
+							 (int)ncpu;
+	if (c->ratelimit.enabled) {
+		s->rl = rl_new(&c->ratelimit);
+		if (!s->rl) {
+			log_warn("serve: rate limiter");
+			goto fail;
+		}
+	}
+	if (c->n_acl > 0) {
+		s->acl = acl_new(c->acl, c->n_acl);
+		if (!s->acl) {
+			log_warn("serve: access control list");
+			goto fail;
+		}
+	}
+	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	s->w = calloc((size_t)s->nthreads, sizeof(*s->w));
+	if (s->stop_fd < 0 || !s->w) {
+		log_warn("serve: eventfd or memory");
+		goto fail;
+	}
+	for (t = 0; t < s->nthreads; t++) {
+		if (posix_memalign((void **)&s->w[t], 64, sizeof(*s->w[t]))) {
+			s->w[t] = NULL;
+			log_warnx("serve: out of memory");
+			goto fail;
+		}
+		memset(s->w[t], 0, sizeof(*s->w[t]));
+		s->w[t]->s = s;
+		for (i = 0; i < s->naddrs; i++)
+			s->w[t]->fds[i] = -1;
+		for (i = 0; i < s->naddrs; i++) {
+			s->w[t]->fds[i] = open_sock(&s->addrs[i], 1);
+			if (s->w[t]->fds[i] < 0) {
+				log_warn("serve: socket for %s",
+					 addr_str(&s->addrs[i].ss, buf,
+						  sizeof(buf)));
+				goto fail;
+			}
+		}
+	}
+	if (start_threads(s) < 0) {
+		join_threads(s);
+		goto fail;
+	}
+	for (i = 0; i < s->naddrs; i++)
+		log_info("serving NTP on %s with %d thread%s",
+			 addr_str(&s->addrs[i].ss, buf, sizeof(buf)),
+			 s->nthreads, s->nthreads == 1 ? "" : "s");
+	return s;
+fail:
+	serve_free(s);
+	return NULL;
+}
+
+void serve_get_stats(const struct serve *s, struct serve_stats *out)
+{
+	uint64_t *dst = (uint64_t *)out;
+	size_t i;
+	int t;
+
+	memset(out, 0, sizeof(*out));
+	for (t = 0; t < s->nthreads; t++) {
+		const uint64_t *src = (const uint64_t *)&s->w[t]->stats;
+
+		dst[0] += __atomic_load_n(&src[0], __ATOMIC_ACQUIRE);
+		for (i = 1; i < STAT_WORDS; i++)
+			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	}
+}
+
+int serve_naddrs(const struct serve *s)
+{
+	return s->naddrs;
+}
+
+int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out)
+{
+	if (i < 0 || i >= s->naddrs)
+		return -1;
+	*out = s->addrs[i].ss;
+	return 0;
+}
+
+int serve_nthreads(const struct serve *s)
+{
+	return s->nthreads;
+}
+
+void serve_stop(struct serve *s)
+{
+	if (!s)
+		return;
+	join_threads(s);
+	serve_free(s);
+}
