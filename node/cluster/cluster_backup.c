@@ -227,8 +227,9 @@ static void on_backup(void *arg, struct ctl_call *call, int argc,
 
 int cl_backup_register(struct cluster *cl, struct ctl *ctl)
 {
-	/* Mutating: the file holds member keys and token hashes. */
-	return ctl_register(ctl, "backup", 1, on_backup, cl);
+	/* mutating (node/ctl/ctlcmd.c): the file holds member keys and
+	 * token hashes */
+	return ctl_register(ctl, "backup", on_backup, cl);
 }
 
 int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,

@@ -28,8 +28,7 @@ typedef void (*cmd_fn)(struct cluster *cl, struct cl_req *r, int argc,
 		       char **argv);
 
 struct cmd {
-	const char *name;
-	int mutating;
+	const char *name;     /* who may run it: node/ctl/ctlcmd.c */
 	int on_leader;        /* forwarded by followers */
 	cmd_fn fn;
 };
@@ -642,16 +641,16 @@ void cl_apply_config(struct cluster *cl)
 /* dispatch */
 
 static const struct cmd cmds[] = {
-	{ "cluster status", 0, 1, cmd_status },
-	{ "token create", 1, 1, cmd_token_create },
-	{ "token list", 0, 0, cmd_token_list },
-	{ "token revoke", 1, 1, cmd_token_revoke },
-	{ "leader transfer", 1, 1, cl_cmd_transfer },
-	{ "node remove", 1, 1, cl_cmd_remove },
-	{ "node drain", 1, 1, cl_cmd_drain },
-	{ "node undrain", 1, 1, cl_cmd_undrain },
-	{ "config get", 0, 0, cmd_config_get },
-	{ "config set", 1, 1, cmd_config_set },
+	{ "cluster status", 1, cmd_status },
+	{ "token create", 1, cmd_token_create },
+	{ "token list", 0, cmd_token_list },
+	{ "token revoke", 1, cmd_token_revoke },
+	{ "leader transfer", 1, cl_cmd_transfer },
+	{ "node remove", 1, cl_cmd_remove },
+	{ "node drain", 1, cl_cmd_drain },
+	{ "node undrain", 1, cl_cmd_undrain },
+	{ "config get", 0, cmd_config_get },
+	{ "config set", 1, cmd_config_set },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -714,7 +713,7 @@ int cl_cmd_register(struct cluster *cl, struct ctl *ctl)
 	for (i = 0; i < N_CMDS; i++) {
 		cl->bindings[i].cl = cl;
 		cl->bindings[i].cmd = &cmds[i];
-		if (ctl_register(ctl, cmds[i].name, cmds[i].mutating, on_ctl,
+		if (ctl_register(ctl, cmds[i].name, on_ctl,
 				 &cl->bindings[i]) < 0)
 			return -1;
 	}

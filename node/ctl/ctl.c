@@ -6,6 +6,7 @@
  * sent a whole request within CTL_IDLE_MS is closed.
  */
 #include "node/ctl/ctl.h"
+#include "node/ctl/ctlcmd.h"
 #include "node/ctl/ctlframe.h"
 #include "node/base/json.h"
 #include "node/base/log.h"
@@ -29,8 +30,7 @@
 #define CTL_BACKLOG 64
 
 struct cmd {
-	char *name;
-	int mutating;
+	const struct ctlcmd *def;  /* its row in the table */
 	ctl_handler fn;
 	void *arg;
 };
@@ -86,12 +86,8 @@ int ctl_peer_may_mutate(uid_t peer, uid_t self)
 
 static void ctl_maybe_free(struct ctl *c)
 {
-	int i;
-
 	if (!c->closing || c->server_open || c->n_conns)
 		return;
-	for (i = 0; i < c->n_cmds; i++)
-		free(c->cmds[i].name);
 	free(c->cmds);
 	free(c);
 }
@@ -214,23 +210,27 @@ static void reply_error(struct conn *k, int status, const char *msg,
 	send_frame(k, buf, len);
 }
 
-static struct cmd *find_cmd(struct ctl *c, const char *name)
+static struct cmd *find_cmd(struct ctl *c, const struct ctlcmd *def)
 {
 	int i;
 
 	for (i = 0; i < c->n_cmds; i++)
-		if (strcmp(c->cmds[i].name, name) == 0)
+		if (c->cmds[i].def == def)
 			return &c->cmds[i];
 	return NULL;
 }
 
 static void dispatch(struct conn *k)
 {
+	char *words[CTL_MAX_ARGS + 2 * CTLCMD_MAX_OPTS];
+	char msg[320], why[128], usage[128];
 	struct ctl *c = k->ctl;
+	const struct ctlcmd *def;
 	Ntpmc__CtlRequest *req;
+	struct ctlcmd_args a;
 	struct ctl_call *call;
 	struct cmd *cmd;
-	char msg[256];
+	int n;
 
 	req = ctlframe_unpack_request(k->rd.body, k->rd.len);
 	if (!req) {
@@ -244,19 +244,42 @@ static void dispatch(struct conn *k)
 		reply_error(k, CTL_EPROTO, msg, 0);
 		goto out;
 	}
-	cmd = find_cmd(c, req->command);
-	if (!cmd) {
+	def = ctlcmd_find(req->command);
+	if (!def) {
 		snprintf(msg, sizeof(msg), "unknown command '%.64s'",
 			 req->command);
 		reply_error(k, CTL_EUNKNOWN, msg, 0);
 		goto out;
 	}
-	if (cmd->mutating && !(k->cred_ok && ctl_peer_may_mutate(k->uid,
-								c->self))) {
+	cmd = find_cmd(c, def);
+	if (!cmd) {
+		/* In the table, but nothing here answers it (no cluster, no
+		 * upstream lines). */
+		snprintf(msg, sizeof(msg), "'%s' is not available: this "
+			 "ntpnode's configuration does not run what answers it",
+			 def->name);
+		reply_error(k, CTL_EUNKNOWN, msg, 0);
+		goto out;
+	}
+	if ((def->flags & CTLCMD_MUTATING) &&
+	    !(k->cred_ok && ctl_peer_may_mutate(k->uid, c->self))) {
 		snprintf(msg, sizeof(msg), "permission denied: '%s' changes "
 			 "the daemon; run it as root or as the daemon's user",
-			 cmd->name);
+			 def->name);
 		reply_error(k, CTL_EPERM, msg, 0);
+		goto out;
+	}
+	if (ctlcmd_parse(def, (int)req->n_args, req->args, &a, why,
+			 sizeof(why)) < 0) {
+		ctlcmd_usage(def, usage, sizeof(usage));
+		snprintf(msg, sizeof(msg), "%s (usage: %s)", why, usage);
+		reply_error(k, CTL_EUSAGE, msg, 0);
+		goto out;
+	}
+	n = ctlcmd_words(def, &a, 0, words, (int)(sizeof(words) /
+						    sizeof(words[0])));
+	if (n < 0) {
+		reply_error(k, CTL_EUSAGE, "too many arguments", 0);
 		goto out;
 	}
 	call = calloc(1, sizeof(*call));
@@ -267,7 +290,7 @@ static void dispatch(struct conn *k)
 	call->conn = k;
 	k->pending = call;
 	uv_timer_stop(&k->idle);
-	cmd->fn(cmd->arg, call, (int)req->n_args, req->args);
+	cmd->fn(cmd->arg, call, n, words);
 out:
 	ntpmc__ctl_request__free_unpacked(req, NULL);
 }
@@ -548,21 +571,26 @@ fail_fd:
 	return NULL;
 }
 
-int ctl_register(struct ctl *c, const char *command, int mutating,
-		 ctl_handler fn, void *arg)
+int ctl_register(struct ctl *c, const char *command, ctl_handler fn,
+		 void *arg)
 {
+	const struct ctlcmd *def = ctlcmd_find(command);
 	struct cmd *cmds;
 
-	if (find_cmd(c, command))
+	if (!def) {
+		log_warnx("control: '%s' is not in the command table "
+			  "(node/ctl/ctlcmd.c)", command);
 		return -1;
+	}
+	if (find_cmd(c, def)) {
+		log_warnx("control: '%s' registered twice", command);
+		return -1;
+	}
 	cmds = realloc(c->cmds, sizeof(*cmds) * (size_t)(c->n_cmds + 1));
 	if (!cmds)
 		return -1;
 	c->cmds = cmds;
-	cmds[c->n_cmds].name = strdup(command);
-	if (!cmds[c->n_cmds].name)
-		return -1;
-	cmds[c->n_cmds].mutating = mutating;
+	cmds[c->n_cmds].def = def;
 	cmds[c->n_cmds].fn = fn;
 	cmds[c->n_cmds].arg = arg;
 	c->n_cmds++;

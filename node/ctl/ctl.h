@@ -1,10 +1,13 @@
 /*
  * The control socket: a unix stream socket speaking length-prefixed
  * protobuf frames (proto/ctl.proto, framing in ctlframe.h). Modules register
- * the commands they answer; a handler may answer at once or later
- * (forwarding to the leader), by calling ctl_reply() exactly once on the
- * call it was given. If the client has gone away meanwhile, ctl_reply()
- * just frees the call; it stays safe to call even after ctl_close().
+ * the commands they answer, by their names in the command table
+ * (ctlcmd.h); a request reaches a handler only once the table allows it:
+ * a known command, a peer allowed to run it, declared options, the right
+ * number of arguments. A handler may answer at once or later (forwarding
+ * to the leader), by calling ctl_reply() exactly once on the call it was
+ * given. If the client has gone away meanwhile, ctl_reply() just frees the
+ * call; it stays safe to call even after ctl_close().
  */
 #ifndef NTPMC_CTL_H
 #define NTPMC_CTL_H
@@ -25,8 +28,10 @@ enum {
 	CTL_EPROTO = 5,         /* bad frame or unsupported protocol version */
 };
 
-/* argv holds the words after the command; it is freed when the handler
- * returns, so a handler that answers later copies what it needs. */
+/* argv holds the command's options, in table order, each as its name
+ * followed by its value if it takes one ("--ttl", "1h"), then its
+ * arguments. It is freed when the handler returns, so a handler that
+ * answers later copies what it needs. */
 typedef void (*ctl_handler)(void *arg, struct ctl_call *call, int argc,
 			    char **argv);
 
@@ -37,10 +42,11 @@ typedef void (*ctl_handler)(void *arg, struct ctl_call *call, int argc,
  * error. Returns NULL after logging why.
  */
 struct ctl *ctl_open(uv_loop_t *loop, const char *path);
-/* mutating: the peer must be root or the daemon's uid (SO_PEERCRED).
- * command may be several words ("cluster status"). */
-int ctl_register(struct ctl *c, const char *command, int mutating,
-		 ctl_handler fn, void *arg);
+/* command: a name in the table (ctlcmd.h), which also says whether the
+ * peer must be root or the daemon's uid (SO_PEERCRED). -1 (logged) for a
+ * name not in the table or registered twice, or out of memory. */
+int ctl_register(struct ctl *c, const char *command, ctl_handler fn,
+		 void *arg);
 /* status 0 = ok; text for humans, json for -o json (either may be NULL:
  * a missing json becomes {"text": ...}, a missing text the json). */
 void ctl_reply(struct ctl_call *call, int status, const char *error,

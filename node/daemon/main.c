@@ -289,7 +289,7 @@ static int open_control(struct node *n)
 	n->ctl = ctl_open(&n->loop, c->control);
 	if (!n->ctl)
 		return -1;
-	if (ctl_register(n->ctl, "loglevel", 1, on_loglevel, n) < 0)
+	if (ctl_register(n->ctl, "loglevel", on_loglevel, n) < 0)
 		return -1;
 	if (n->sync && syncctl_register(n->ctl, n->sync) < 0)
 		return -1;

@@ -171,7 +171,7 @@ struct srvstats *srvstats_start(uv_loop_t *loop, struct ctl *ctl,
 
 	if (!st)
 		return NULL;
-	if (ctl_register(ctl, "serverstats", 0, on_serverstats, st) < 0) {
+	if (ctl_register(ctl, "serverstats", on_serverstats, st) < 0) {
 		free(st);
 		return NULL;
 	}

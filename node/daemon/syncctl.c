@@ -268,8 +268,8 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 
 int syncctl_register(struct ctl *ctl, struct sync *sy)
 {
-	if (ctl_register(ctl, "sources", 0, on_sources, sy) < 0 ||
-	    ctl_register(ctl, "tracking", 0, on_tracking, sy) < 0) {
+	if (ctl_register(ctl, "sources", on_sources, sy) < 0 ||
+	    ctl_register(ctl, "tracking", on_tracking, sy) < 0) {
 		log_err("sync: cannot register the control commands");
 		return -1;
 	}

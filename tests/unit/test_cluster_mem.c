@@ -54,10 +54,9 @@ struct ctl {
 	int n;
 };
 
-int ctl_register(struct ctl *c, const char *command, int mutating,
-		 ctl_handler fn, void *arg)
+int ctl_register(struct ctl *c, const char *command, ctl_handler fn,
+		 void *arg)
 {
-	(void)mutating;
 	assert_true(c->n < 16);
 	snprintf(c->b[c->n].name, sizeof(c->b[0].name), "%s", command);
 	c->b[c->n].fn = fn;
