@@ -19,6 +19,7 @@
 #include "node/cluster/ckey.h"
 #include "node/cluster/cstat.h"
 #include "node/ctl/ctl.h"
+#include "node/ctl/ctlcmd.h"
 #include "node/base/log.h"
 #include "node/ntp/tstate.h"
 
@@ -27,9 +28,10 @@
 typedef void (*cmd_fn)(struct cluster *cl, struct cl_req *r, int argc,
 		       char **argv);
 
+/* Who may run it and whether the leader answers it (a follower forwards
+ * it): its row in node/ctl/ctlcmd.c. */
 struct cmd {
-	const char *name;     /* who may run it: node/ctl/ctlcmd.c */
-	int on_leader;        /* forwarded by followers */
+	const char *name;
 	cmd_fn fn;
 };
 
@@ -641,19 +643,26 @@ void cl_apply_config(struct cluster *cl)
 /* dispatch */
 
 static const struct cmd cmds[] = {
-	{ "cluster status", 1, cmd_status },
-	{ "token create", 1, cmd_token_create },
-	{ "token list", 0, cmd_token_list },
-	{ "token revoke", 1, cmd_token_revoke },
-	{ "leader transfer", 1, cl_cmd_transfer },
-	{ "node remove", 1, cl_cmd_remove },
-	{ "node drain", 1, cl_cmd_drain },
-	{ "node undrain", 1, cl_cmd_undrain },
-	{ "config get", 0, cmd_config_get },
-	{ "config set", 1, cmd_config_set },
+	{ "cluster status", cmd_status },
+	{ "token create", cmd_token_create },
+	{ "token list", cmd_token_list },
+	{ "token revoke", cmd_token_revoke },
+	{ "leader transfer", cl_cmd_transfer },
+	{ "node remove", cl_cmd_remove },
+	{ "node drain", cl_cmd_drain },
+	{ "node undrain", cl_cmd_undrain },
+	{ "config get", cmd_config_get },
+	{ "config set", cmd_config_set },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static int on_leader(const struct cmd *cmd)
+{
+	const struct ctlcmd *def = ctlcmd_find(cmd->name);
+
+	return def && (def->flags & CTLCMD_LEADER);
+}
 
 _Static_assert(N_CMDS <= sizeof(((struct cluster *)0)->bindings) /
 	       sizeof(((struct cluster *)0)->bindings[0]), "bindings");
@@ -666,7 +675,8 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 	if (cl_wg_forwarded(cl, r, command, argc, argv))
 		return;
 	for (i = 0; i < N_CMDS; i++)
-		if (strcmp(cmds[i].name, command) == 0 && cmds[i].on_leader) {
+		if (strcmp(cmds[i].name, command) == 0 &&
+		    on_leader(&cmds[i])) {
 			cmds[i].fn(cl, r, argc, argv);
 			return;
 		}
@@ -686,7 +696,7 @@ static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
 
 	if (!r)
 		return;
-	if (!cmd->on_leader || cl_is_leader(cl)) {
+	if (!on_leader(cmd) || cl_is_leader(cl)) {
 		cmd->fn(cl, r, argc, argv);
 		return;
 	}
