@@ -36,7 +36,7 @@ folder_of() {
 		esac
 	done < <(rules)
 	case "$f" in
-	tools/ntpctl.c | tools/bkfile.[ch]) best=tools/ntpctl ;;
+	tools/ntpctl.c | tools/ntpctl_*.[ch] | tools/bkfile.[ch]) best=tools/ntpctl ;;
 	esac
 	echo "$best"
 }

@@ -90,8 +90,8 @@ const struct ctlcmd *ctlcmd_find(const char *name)
 	return NULL;
 }
 
-/* 1 if name's words are exactly words[0..n-1]. */
-static int name_is(const char *name, char *const *words, int n)
+/* 1 if name's first words are words[0..n-1] (exact: and no more). */
+static int name_is(const char *name, char *const *words, int n, int exact)
 {
 	size_t len;
 	int k;
@@ -105,7 +105,7 @@ static int name_is(const char *name, char *const *words, int n)
 		if (*name == ' ')
 			name++;
 	}
-	return n > 0 && *name == '\0';
+	return n > 0 && (!exact || *name == '\0');
 }
 
 const struct ctlcmd *ctlcmd_find_words(char *const *words, int n)
@@ -113,9 +113,19 @@ const struct ctlcmd *ctlcmd_find_words(char *const *words, int n)
 	size_t i;
 
 	for (i = 0; i < N_TABLE; i++)
-		if (name_is(table[i].name, words, n))
+		if (name_is(table[i].name, words, n, 1))
 			return &table[i];
 	return NULL;
+}
+
+int ctlcmd_starts(char *const *words, int n)
+{
+	size_t i;
+
+	for (i = 0; i < N_TABLE; i++)
+		if (name_is(table[i].name, words, n, 0))
+			return 1;
+	return 0;
 }
 
 void ctlcmd_usage(const struct ctlcmd *c, char *buf, size_t len)
@@ -139,6 +149,17 @@ void ctlcmd_usage(const struct ctlcmd *c, char *buf, size_t len)
 void ctlcmd_args_init(struct ctlcmd_args *a)
 {
 	memset(a, 0, sizeof(*a));
+}
+
+const char *ctlcmd_get(const struct ctlcmd *c, const struct ctlcmd_args *a,
+		       const char *name)
+{
+	int k;
+
+	for (k = 0; k < CTLCMD_MAX_OPTS && c->opts[k].name; k++)
+		if (strcmp(c->opts[k].name, name) == 0)
+			return a->opt[k];
+	return NULL;
 }
 
 /* The declared option named by word's first len bytes, or -1. */

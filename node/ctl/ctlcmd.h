@@ -65,11 +65,18 @@ const struct ctlcmd *ctlcmd_find(const char *name);
  * test_ctlcmd checks it), or NULL. */
 const struct ctlcmd *ctlcmd_find_words(char *const *words, int n);
 
+/* 1 if some name begins with the n words (n >= 1): more may follow. */
+int ctlcmd_starts(char *const *words, int n);
+
 /* "token create [--ttl DURATION] [--uses N]"; cut to fit len. */
 void ctlcmd_usage(const struct ctlcmd *c, char *buf, size_t len);
 
 /* Empties a (no option given, no argument). */
 void ctlcmd_args_init(struct ctlcmd_args *a);
+/* The value of the option called name ("--ttl"; a flag's is its name),
+ * or NULL when it was not given or c has no such option. */
+const char *ctlcmd_get(const struct ctlcmd *c, const struct ctlcmd_args *a,
+		       const char *name);
 
 /*
  * Takes words[*i] (and, for an option that takes a value, the word after

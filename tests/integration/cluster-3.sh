@@ -63,6 +63,18 @@ for i in 1 2 3; do
 done
 lc_ctl 2 cluster status | grep -q "n1" || lc_fail "status table"
 
+lc_log "ntpctl's options after the command; a command's options checked"
+lc_ctl 2 cluster status -o json | jq -e '.members|length==3' >/dev/null ||
+	lc_fail "cluster status -o json (after the command)"
+lc_ctl 3 token create --uses=2 -o json --ttl 2m |
+	jq -e '.uses_left==2 and (.token|type=="string")' >/dev/null ||
+	lc_fail "token create with options (forwarded)"
+if lc_ctl 3 token create --bogus 2>"$LC_DIR/err"; then
+	lc_fail "token create --bogus accepted"
+fi
+grep -q "unknown option '--bogus'" "$LC_DIR/err" ||
+	lc_fail "no reason for an unknown option: $(cat "$LC_DIR/err")"
+
 lc_log "config set on a follower is replicated"
 lc_ctl 3 config set budget-usd 42.5 || lc_fail "config set"
 for i in 1 2 3; do
@@ -78,6 +90,12 @@ if lc_ctl 1 config set no-such-key 1 2>"$LC_DIR/err"; then
 	lc_fail "unknown key accepted"
 fi
 grep -q "unknown key" "$LC_DIR/err" || lc_fail "no reason for unknown key"
+# a value that starts with '-' reaches the daemon, which judges it
+if lc_ctl 3 config set budget-usd -5 2>"$LC_DIR/err"; then
+	lc_fail "budget-usd -5 accepted"
+fi
+grep -q "'-5' is not an amount" "$LC_DIR/err" ||
+	lc_fail "no reason for budget-usd -5: $(cat "$LC_DIR/err")"
 if lc_ctl 2 config set election-timeout 5 2>"$LC_DIR/err"; then
 	lc_fail "bad value accepted"
 fi

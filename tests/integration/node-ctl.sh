@@ -130,6 +130,9 @@ has "$tmp/err" "ntpnode: -c needs a value"
 expect 2 "$node" check -c a b
 expect 0 "$node" --version
 has "$tmp/out" "ntpnode "
+nodever=$(cat "$tmp/out")
+expect 0 "$node" run --version
+[ "$(cat "$tmp/out")" = "$nodever" ] || fail "run --version: $(cat "$tmp/out")"
 expect 0 "$node" --help
 has "$tmp/out" "usage: ntpnode"
 
@@ -156,6 +159,23 @@ has "$tmp/err" "unknown command 'frobnicate'"
 has "$tmp/err" "usage: ntpctl"
 expect 2 "$ctl"
 expect 2 "$ctl" -o yaml serverstats
+has "$tmp/err" "-o takes text or json, not 'yaml'"
+expect 2 "$ctl" -s "$tmp/none.sock" serverstats --bogus
+has "$tmp/err" "ntpctl: unknown option '--bogus'"
+has "$tmp/err" "usage: ntpctl serverstats"
+expect 2 "$ctl" -s "$tmp/none.sock" token create --ttl
+has "$tmp/err" "ntpctl: --ttl needs a value"
+expect 0 "$ctl" --version
+# one version for both programs (CMake's project version)
+[ "$(cat "$tmp/out")" = "ntpctl ${nodever#ntpnode }" ] ||
+	fail "ntpctl --version: $(cat "$tmp/out"), ntpnode: $nodever"
+expect 0 "$ctl" serverstats --version
+has "$tmp/out" "ntpctl "
+expect 0 "$ctl" --help
+has "$tmp/out" "usage: ntpctl"
+has "$tmp/out" "token create [--ttl DURATION] [--uses N]"
+expect 0 "$ctl" backup --help
+has "$tmp/out" "usage: ntpctl backup [--force] FILE"
 expect 1 "$ctl" -s "$tmp/none.sock" serverstats
 has "$tmp/err" "ntpctl: cannot reach ntpnode at $tmp/none.sock: is it running?"
 NTPCTL_SOCKET="$tmp/none2.sock" expect 1 "$ctl" serverstats
@@ -193,6 +213,12 @@ assert r["kod_sent"] == 0 and r["rate_limited"] == 0, r
 assert isinstance(r["rate_rps"], (int, float)), r
 EOF
 expect 2 "$ctl" -s "$sock" serverstats extra
+expect 0 "$ctl" serverstats -s "$sock" -o json   # -o json after the command
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" ||
+	fail "serverstats -o json: $(cat "$tmp/out")"
+# in the table, but this node runs no cluster
+expect 1 "$ctl" -s "$sock" cluster status -o json
+has "$tmp/err" "'cluster status' is not available"
 
 # --- one daemon per datadir, port and socket ----------------------------
 writeconf b 0 "$data" "$tmp/b.sock"
