@@ -200,7 +200,7 @@ static void reply_error(struct conn *k, int status, const char *msg,
 	uint8_t *buf;
 	size_t len;
 
-	buf = ctlframe_pack_response(status, msg, NULL, NULL, &len);
+	buf = ctlframe_pack_response(status, msg, NULL, NULL, NULL, 0, &len);
 	if (close)
 		k->close_after_write = 1;
 	if (!buf) {
@@ -336,6 +336,13 @@ static void conn_input(struct conn *k, const uint8_t *p, size_t n)
 void ctl_reply(struct ctl_call *call, int status, const char *error,
 	       const char *text, const char *json)
 {
+	ctl_reply_data(call, status, error, text, json, NULL, 0);
+}
+
+void ctl_reply_data(struct ctl_call *call, int status, const char *error,
+		    const char *text, const char *json, const void *data,
+		    size_t data_len)
+{
 	struct conn *k = call->conn;
 	char *made = NULL;
 	uint8_t *buf, *stash;
@@ -359,7 +366,8 @@ void ctl_reply(struct ctl_call *call, int status, const char *error,
 	}
 	if (!text)
 		text = json;
-	buf = ctlframe_pack_response(status, error, text, json, &len);
+	buf = ctlframe_pack_response(status, error, text, json, data,
+				     data_len, &len);
 	free(made);
 	if (!buf) {
 		reply_error(k, CTL_ERR, "reply too large", 0);

@@ -51,6 +51,11 @@ int ctl_register(struct ctl *c, const char *command, ctl_handler fn,
  * a missing json becomes {"text": ...}, a missing text the json). */
 void ctl_reply(struct ctl_call *call, int status, const char *error,
 	       const char *text, const char *json);
+/* The same with a binary body (the reply's data field: a backup file),
+ * copied; len 0 for none. */
+void ctl_reply_data(struct ctl_call *call, int status, const char *error,
+		    const char *text, const char *json, const void *data,
+		    size_t len);
 /* Closes every connection and the socket, unlinks PATH; the loop must run
  * afterwards so that libuv finishes closing the handles. */
 void ctl_close(struct ctl *c);

@@ -89,7 +89,7 @@ uint8_t *ctlframe_pack_request(const char *command, int argc,
 
 uint8_t *ctlframe_pack_response(int status, const char *error,
 				const char *text, const char *json,
-				size_t *len)
+				const void *data, size_t data_len, size_t *len)
 {
 	Ntpmc__CtlResponse rsp = NTPMC__CTL_RESPONSE__INIT;
 
@@ -98,6 +98,8 @@ uint8_t *ctlframe_pack_response(int status, const char *error,
 	rsp.error = (char *)(error ? error : "");
 	rsp.text = (char *)(text ? text : "");
 	rsp.json = (char *)(json ? json : "");
+	rsp.data.data = (uint8_t *)data;
+	rsp.data.len = data ? data_len : 0;
 	return frame(&rsp.base, CTL_MAX_RESPONSE, len);
 }
 

@@ -47,7 +47,7 @@ uint8_t *ctlframe_pack_request(const char *command, int argc,
 			       char *const *argv, size_t *len);
 uint8_t *ctlframe_pack_response(int status, const char *error,
 				const char *text, const char *json,
-				size_t *len);
+				const void *data, size_t data_len, size_t *len);
 
 /* NULL if the body is not a valid message (or has too many args). The
  * version is checked by the caller, which knows how to answer. */
