@@ -110,6 +110,18 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 	free(r);
 }
 
+void cl_reply_data(struct cl_req *r, int status, const char *error,
+		   const char *text, const char *json, const void *data,
+		   size_t len)
+{
+	if (r->relay || !r->call) {
+		cl_reply(r, status, error, text, json);
+		return;
+	}
+	ctl_reply_data(r->call, status, error, text, json, data, len);
+	free(r);
+}
+
 struct cl_req *cl_req_local(struct cluster *cl, struct ctl_call *call)
 {
 	struct cl_req *r = calloc(1, sizeof(*r));

@@ -210,6 +210,12 @@ const char *cl_raft_err(int rc);
 struct cl_req *cl_req_local(struct cluster *cl, struct ctl_call *call);
 void cl_reply(struct cl_req *r, int status, const char *error,
 	      const char *text, const char *json);
+/* cl_reply with a binary body (a backup file) for a local ntpctl; it never
+ * crosses the member transport: a forwarded or relayed request gets the
+ * rest of the answer without it. */
+void cl_reply_data(struct cl_req *r, int status, const char *error,
+		   const char *text, const char *json, const void *data,
+		   size_t len);
 int cl_send_app(struct cluster *cl, uint64_t id, const char *address,
 		const Ntpmc__AppMsg *m);
 const char *cl_addr_of(struct cluster *cl, uint64_t id);

@@ -76,6 +76,15 @@ void ctl_reply(struct ctl_call *call, int status, const char *error,
 	call->json = json ? strdup(json) : NULL;
 }
 
+void ctl_reply_data(struct ctl_call *call, int status, const char *error,
+		    const char *text, const char *json, const void *data,
+		    size_t len)
+{
+	(void)data;
+	(void)len;
+	ctl_reply(call, status, error, text, json);
+}
+
 void tstate_read(struct tstate *out)
 {
 	memset(out, 0, sizeof(*out));
