@@ -229,8 +229,8 @@ static int reply_ok(const Ntpmc__CtlResponse *rsp, const char *command)
 {
 	if (rsp->version != CTL_VERSION) {
 		fprintf(stderr, "ntpctl: ntpnode speaks control protocol "
-			"version %u, this ntpctl %d\n", rsp->version,
-			CTL_VERSION);
+			"version %u, this ntpctl %d: use the ntpctl of "
+			"ntpnode's release\n", rsp->version, CTL_VERSION);
 		return 0;
 	}
 	if (rsp->status != 0) {
@@ -251,9 +251,9 @@ static void print_body(const char *s)
 }
 
 /*
- * backup [--force] FILE: the daemon's reply carries the file base64 in
- * its JSON; it is checked (node/ctl/backup.h) before it is written, so FILE
- * is either a whole valid backup or not there.
+ * backup [--force] FILE: the daemon's reply carries the file in its binary
+ * body; it is checked (node/ctl/backup.h) before it is written, so FILE is
+ * either a whole valid backup or not there.
  */
 static int run_backup(const char *path, const struct ntpctl_args *a)
 {
@@ -262,9 +262,9 @@ static int run_backup(const char *path, const struct ntpctl_args *a)
 	int i, json = a->json, rc = 1;
 	Ntpmc__CtlResponse *rsp;
 	const void *state;
+	const char *end;
 	struct bk_meta m;
-	void *buf = NULL;
-	size_t len = 0, slen;
+	size_t slen;
 
 	if (!force && access(file, F_OK) == 0) {
 		fprintf(stderr, "ntpctl: backup: %s exists: not overwritten "
@@ -276,13 +276,14 @@ static int run_backup(const char *path, const struct ntpctl_args *a)
 		return 1;
 	if (!reply_ok(rsp, "backup"))
 		goto out;
-	if (bkfile_extract(rsp->json, &buf, &len) < 0 ||
-	    bk_decode(buf, len, &m, &state, &slen, &why) < 0) {
+	end = strrchr(rsp->json, '}');
+	if (!end || bk_decode(rsp->data.data, rsp->data.len, &m, &state,
+			      &slen, &why) < 0) {
 		fprintf(stderr, "ntpctl: backup: the daemon's reply does not "
 			"hold a valid backup (%s): nothing written\n", why);
 		goto out;
 	}
-	i = bkfile_write(file, buf, len, force);
+	i = bkfile_write(file, rsp->data.data, rsp->data.len, force);
 	if (i < 0) {
 		fprintf(stderr, "ntpctl: backup: writing %s: %s\n", file,
 			i == -EEXIST ? "it exists (use --force)" :
@@ -290,12 +291,14 @@ static int run_backup(const char *path, const struct ntpctl_args *a)
 		goto out;
 	}
 	if (json) {
-		/* the daemon's JSON without the file itself, plus its path */
-		const char *cut = strstr(rsp->json, ",\"backup\":");
+		/* the daemon's JSON object, plus the file's path */
+		const char *last = end;
 
-		printf("%.*s,\"file\":\"", (int)(cut ? cut - rsp->json :
-					       (ptrdiff_t)strlen(rsp->json) - 1),
-		       rsp->json);
+		while (last > rsp->json && (last[-1] == ' ' ||
+					    last[-1] == '\n'))
+			last--;
+		printf("%.*s%s\"file\":\"", (int)(end - rsp->json), rsp->json,
+		       last > rsp->json && last[-1] == '{' ? "" : ",");
 		for (; *file; file++)
 			if ((unsigned char)*file < 0x20)
 				printf("\\u%04x", (unsigned char)*file);
@@ -309,7 +312,6 @@ static int run_backup(const char *path, const struct ntpctl_args *a)
 	}
 	rc = 0;
 out:
-	free(buf);
 	ntpmc__ctl_response__free_unpacked(rsp, NULL);
 	return rc;
 }

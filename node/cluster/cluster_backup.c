@@ -10,9 +10,9 @@
  * 6.4): the snapshot itself never crosses the member transport, whose
  * application messages are capped at RTR_APP_MAX.
  *
- * The reply carries the file (node/ctl/backup.h) base64-encoded in the JSON
- * body ("backup"), so the control protocol's strings stay text; the text
- * body is the summary ntpctl prints.
+ * The reply carries the file (node/ctl/backup.h) in its binary body (the
+ * control reply's data); the text body is the summary ntpctl prints, the
+ * JSON body the same for -o json.
  */
 #include "node/cluster/cluster_int.h"
 
@@ -34,7 +34,7 @@
 
 /* Round trips to the leader a lagging follower waits before giving up. */
 #define BK_RELAY_TRIES 5
-/* Room for the summary and the JSON around the base64 file. */
+/* Room for the summary and the JSON beside the file. */
 #define BK_REPLY_SLACK (64 * 1024)
 
 static uint64_t term_at(struct cluster *cl, uint64_t index)
@@ -75,9 +75,9 @@ static void answer(struct cluster *cl, struct cl_req *r)
 	const struct raft_configuration *c = drv_conf(cl->drv);
 	unsigned char h[FSM_HASH_LEN];
 	char hash[2 * FSM_HASH_LEN + 1], when[32], members[1024];
-	char *text = NULL, *js = NULL, *b64 = NULL;
+	char *text = NULL, *js = NULL;
 	void *state = NULL, *file = NULL;
-	size_t slen = 0, flen = 0, blen;
+	size_t slen = 0, flen = 0;
 	struct bk_meta m;
 	struct json *j = NULL;
 	time_t secs;
@@ -100,23 +100,15 @@ static void answer(struct cluster *cl, struct cl_req *r)
 			 NULL);
 		goto out;
 	}
-	blen = sodium_base64_ENCODED_LEN(flen, sodium_base64_VARIANT_ORIGINAL);
-	if (blen + BK_REPLY_SLACK > CTL_MAX_RESPONSE) {
+	if (flen + BK_REPLY_SLACK > CTL_MAX_RESPONSE) {
 		char err[160];
 
 		snprintf(err, sizeof(err), "the backup (%zu bytes) does not "
-			 "fit in a control reply (%d bytes, base64)", flen,
+			 "fit in a control reply (%d bytes)", flen,
 			 CTL_MAX_RESPONSE);
 		cl_reply(r, 1, err, NULL, NULL);
 		goto out;
 	}
-	b64 = malloc(blen);
-	if (!b64) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
-		goto out;
-	}
-	sodium_bin2base64(b64, blen, file, flen,
-			  sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2hex(hash, sizeof(hash), h, sizeof(h));
 	secs = (time_t)(m.time_ms / 1000);
 	gmtime_r(&secs, &tm);
@@ -145,12 +137,11 @@ static void answer(struct cluster *cl, struct cl_req *r)
 		json_uint(j, "members", c ? c->n : 0);
 		json_uint(j, "size", flen);
 		json_str(j, "state_hash", hash);
-		json_str(j, "backup", b64);
 		json_obj_end(j);
 		js = json_finish(j);
 	}
 	if (js)
-		cl_reply(r, 0, NULL, text, js);
+		cl_reply_data(r, 0, NULL, text, js, file, flen);
 	else
 		cl_reply(r, 1, "out of memory", NULL, NULL);
 	log_info("backup: index %" PRIu64 " term %" PRIu64 ", %zu bytes, "
@@ -159,7 +150,6 @@ out:
 	json_free(j);
 	free(js);
 	free(text);
-	free(b64);
 	free(file);
 	free(state);
 }

@@ -239,8 +239,8 @@ static void dispatch(struct conn *k)
 	}
 	if (req->version != CTL_VERSION) {
 		snprintf(msg, sizeof(msg), "unsupported control protocol "
-			 "version %u (this ntpnode speaks %d)", req->version,
-			 CTL_VERSION);
+			 "version %u (this ntpnode speaks %d): use the ntpctl "
+			 "of the same release", req->version, CTL_VERSION);
 		reply_error(k, CTL_EPROTO, msg, 0);
 		goto out;
 	}

@@ -12,7 +12,9 @@
 
 #include "proto/ctl.pb-c.h"
 
-#define CTL_VERSION 1
+/* 2: a reply's binary body travels in its data field (the backup file);
+ * 1 had it base64 inside the JSON. Either end refuses the other version. */
+#define CTL_VERSION 2
 /* Where the daemon listens and ntpctl connects unless told otherwise. */
 #define CTL_DEFAULT_SOCKET "/run/ntpnode/ctl.sock"
 #define CTL_MAX_REQUEST (64 * 1024)

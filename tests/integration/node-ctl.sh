@@ -181,6 +181,28 @@ has "$tmp/err" "ntpctl: cannot reach ntpnode at $tmp/none.sock: is it running?"
 NTPCTL_SOCKET="$tmp/none2.sock" expect 1 "$ctl" serverstats
 has "$tmp/err" "$tmp/none2.sock"
 
+# --- an ntpnode of another control protocol version ------------------------
+# A fake daemon answering as version 1 did (CtlResponse{version: 1}).
+python3 - "$tmp/v1.sock" <<'EOF' &
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(10)
+c, _ = s.accept()
+n = struct.unpack("!I", c.recv(4))[0]
+while n > 0:
+    n -= len(c.recv(n))
+c.sendall(struct.pack("!I", 2) + b"\x08\x01")
+c.close()
+EOF
+v1pid=$!
+pids+=("$v1pid")
+for _ in $(seq 100); do [ -S "$tmp/v1.sock" ] && break; sleep 0.05; done
+expect 1 "$ctl" -s "$tmp/v1.sock" serverstats
+has "$tmp/err" "ntpnode speaks control protocol version 1, this ntpctl 2"
+wait "$v1pid" || fail "the fake version 1 daemon failed"
+
 # --- a running node ----------------------------------------------------------
 data=$tmp/data
 sock=$tmp/run/ctl.sock

@@ -313,7 +313,8 @@ static void test_bad_frames(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->status, CTL_EPROTO);
 	assert_string_equal(r->error, "unsupported control protocol version 7 "
-			    "(this ntpnode speaks 1)");
+			    "(this ntpnode speaks 2): use the ntpctl of the "
+			    "same release");
 	ntpmc__ctl_response__free_unpacked(r, NULL);
 
 	/* Garbage inside a well-formed frame: an error, the stream goes on. */

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sodium.h>
 
 #include "node/cluster/cluster_int.h"
 #include "node/cluster/offline/offline.h"
@@ -265,9 +264,7 @@ static void test_restore_seed(void **state)
 static void test_bkfile(void **state)
 {
 	struct fx *f = *state;
-	char path[128], json[256], b64[64];
-	void *out;
-	size_t len;
+	char path[128];
 	struct stat sb;
 	FILE *fp;
 
@@ -284,19 +281,6 @@ static void test_bkfile(void **state)
 	assert_non_null(fp);
 	assert_int_equal(fgetc(fp), '0');
 	pclose(fp);
-	assert_true(sodium_init() >= 0);
-	sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)"abc\0d",
-			  5, sodium_base64_VARIANT_ORIGINAL);
-	snprintf(json, sizeof(json), "{\"size\":5,\"backup\":\"%s\"}", b64);
-	assert_int_equal(bkfile_extract(json, &out, &len), 0);
-	assert_true(len == 5 && memcmp(out, "abc\0d", 5) == 0);
-	free(out);
-	assert_int_equal(bkfile_extract("{\"backup\":\"!!\"}", &out, &len),
-			 -EINVAL);
-	assert_int_equal(bkfile_extract("{\"backup\":\"YWJj", &out, &len),
-			 -EINVAL);
-	assert_int_equal(bkfile_extract("{}", &out, &len), -EINVAL);
-	assert_int_equal(bkfile_extract(NULL, &out, &len), -EINVAL);
 }
 
 int main(void)
