@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
@@ -34,7 +33,10 @@
 #include "node/ntp/tstate.h"
 #include "storage/st.h"
 
-#define NTPNODE_VERSION "0.1.0"
+/* CMake's project version (node/daemon/CMakeLists.txt). */
+#ifndef NTPMC_VERSION
+#error "NTPMC_VERSION is defined by the build"
+#endif
 
 struct node {
 	struct conf conf;
@@ -57,7 +59,7 @@ struct node {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ntpnode COMMAND -c FILE\n"
+		"usage: ntpnode COMMAND -c FILE [OPTIONS]\n"
 		"commands:\n"
 		"  run -c FILE     serve NTP with this configuration (foreground)\n"
 		"  init -c FILE [--overlay-subnet A.B.C.D/N]\n"
@@ -70,19 +72,29 @@ static void usage(FILE *f)
 		"NTPNODE_TOKEN)\n"
 		"                  join the cluster the token names, then run\n"
 		"  restore -c FILE --from BACKUP\n"
-		"                  seed a new one-member cluster from a backup "
-		"(ntpctl backup)\n"
-		"  recover -c FILE (--check | --voters ID,... [--at I:T])\n"
-		"                  offline, after quorum loss: force a new "
+		"                  seed a new one-member cluster in FILE's (empty) "
+		"datadir\n"
+		"                  from a backup (ntpctl backup)\n"
+		"  recover -c FILE (--check | --voters ID|NAME[,...] "
+		"[--at INDEX:TERM])\n"
+		"                  offline, after quorum loss: --check prints "
+		"this member's\n"
+		"                  last log index and term; --voters appends a "
 		"configuration\n"
+		"                  with only those voters (with more than one, "
+		"--at gives the\n"
+		"                  index:term that --check printed on each of "
+		"them)\n"
 		"  check -c FILE   validate the configuration only: prints "
 		"'FILE: ok', exit 0,\n"
 		"                  or every error as FILE:LINE: problem, exit 1\n"
-		"options (in any order):\n"
+		"options (before or after the command, in any order; --opt=VALUE "
+		"too;\n-- ends them):\n"
 		"  -c, --config FILE   configuration file\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
-		"see docs/configuration.md for the directives\n");
+		"see docs/configuration.md for the directives, docs/operations.md "
+		"for\nrestore and recover\n");
 }
 
 /* CAP_SYS_TIME in the effective set: the kernel discipline needs it. */
@@ -453,160 +465,41 @@ static int cmd_check(const char *path)
 	return rc;
 }
 
-/*
- * run and check take the same options: -c FILE, in any order. argv[0] is
- * the command. Returns the config path, or NULL after printing the usage.
- */
-static const char *config_arg(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *config = NULL;
-	int o;
-
-	optind = 1;
-	opterr = 0;     /* our messages: getopt's would name argv[0], "run" */
-	while ((o = getopt_long(argc, argv, ":c:", opts, NULL)) != -1) {
-		if (o == 'c') {
-			config = optarg;
-			continue;
-		}
-		if (o == ':')
-			fprintf(stderr, "ntpnode: %s needs a value\n",
-				argv[optind - 1]);
-		else
-			fprintf(stderr, "ntpnode: unknown option '%s'\n",
-				argv[optind - 1]);
-		usage(stderr);
-		return NULL;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "ntpnode: unexpected argument '%s'\n",
-			argv[optind]);
-		usage(stderr);
-		return NULL;
-	}
-	if (!config) {
-		fprintf(stderr, "ntpnode: %s needs -c FILE\n", argv[0]);
-		usage(stderr);
-	}
-	return config;
-}
-
-static int main_run(int argc, char **argv)
-{
-	const char *config = config_arg(argc, argv);
-
-	return config ? cmd_run(config, CLUSTER_RUN, NULL) : 2;
-}
-
-static int main_check(int argc, char **argv)
-{
-	const char *config = config_arg(argc, argv);
-
-	return config ? cmd_check(config) : 2;
-}
-
-/*
- * init and join (node/daemon/cargs.h): -c FILE and, for join, the token, in any
- * order; the token is wiped from argv and the environment at once.
- */
-static int main_cluster(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct cargs *a;
 	char err[256];
-	int rc;
+	int rc = 1;
 
+	log_init("ntpnode", LOG_LVL_INFO);
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return 1;
 	if (cargs_parse(a, argc, argv, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ntpnode %s: %s\n", argv[0], err);
+		fprintf(stderr, "ntpnode: %s\n", err);
 		usage(stderr);
-		free(a);
-		return 2;
+		rc = 2;
+	} else if (a->version) {
+		printf("ntpnode %s\n", NTPMC_VERSION);
+		rc = 0;
+	} else if (a->help) {
+		usage(stdout);
+		rc = 0;
+	} else if (a->cmd == CARGS_RUN) {
+		rc = cmd_run(a->conf, CLUSTER_RUN, NULL);
+	} else if (a->cmd == CARGS_CHECK) {
+		rc = cmd_check(a->conf);
+	} else if (a->cmd == CARGS_INIT) {
+		/* init passes its overlay subnet where join passes its token */
+		rc = cmd_run(a->conf, CLUSTER_INIT, a->overlay_subnet);
+	} else if (a->cmd == CARGS_JOIN) {
+		rc = cmd_run(a->conf, CLUSTER_JOIN, a->token);
+	} else if (a->cmd == CARGS_RESTORE) {
+		rc = offline_restore(a->conf, a->from);
+	} else if (a->cmd == CARGS_RECOVER) {
+		rc = offline_recover(a->conf, a->check, a->voters, a->at);
 	}
-	/* init passes its overlay subnet where join passes its token */
-	rc = cmd_run(a->conf, a->cmd == CARGS_INIT ? CLUSTER_INIT :
-		     CLUSTER_JOIN, a->cmd == CARGS_INIT ? a->overlay_subnet :
-		     a->token);
 	cargs_wipe(a);
 	free(a);
 	return rc;
-}
-
-/*
- * The commands: each parses its own options from an argv whose argv[0] is
- * the command (so init/join can take --token without run knowing). A new
- * command is one row.
- */
-static const struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} commands[] = {
-	{ "run", main_run },
-	{ "check", main_check },
-	{ "init", main_cluster },
-	{ "join", main_cluster },
-	{ "restore", offline_restore_main },
-	{ "recover", offline_recover_main },
-};
-
-/* Options that take a separate value, so that their value is not taken
- * for the command word ("ntpnode -c run.conf check"). */
-static int takes_value(const char *opt)
-{
-	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
-	       strcmp(opt, "--token") == 0 || strcmp(opt, "--token-file") == 0 ||
-	       strcmp(opt, "--from") == 0 || strcmp(opt, "--voters") == 0 ||
-	       strcmp(opt, "--at") == 0 || strcmp(opt, "--overlay-subnet") == 0;
-}
-
-int main(int argc, char **argv)
-{
-	int i, cmd = -1;
-	size_t k;
-
-	log_init("ntpnode", LOG_LVL_INFO);
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "-V") == 0 ||
-		    strcmp(argv[i], "--version") == 0) {
-			printf("ntpnode %s\n", NTPNODE_VERSION);
-			return 0;
-		}
-	}
-	for (i = 1; i < argc; i++) {
-		if (argv[i][0] != '-') {
-			cmd = i;
-			break;
-		}
-		if (takes_value(argv[i]))
-			i++;
-	}
-	if (cmd < 0) {
-		fprintf(stderr, "ntpnode: no command given\n");
-		usage(stderr);
-		return 2;
-	}
-	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++) {
-		if (strcmp(argv[cmd], commands[k].name) != 0)
-			continue;
-		/* Move the command word to the front: argv[1..] keeps the
-		 * options in the order they were given. */
-		char *word = argv[cmd];
-
-		memmove(&argv[2], &argv[1], sizeof(char *) * (size_t)(cmd - 1));
-		argv[1] = word;
-		return commands[k].fn(argc - 1, argv + 1);
-	}
-	fprintf(stderr, "ntpnode: unknown command '%s'\n", argv[cmd]);
-	usage(stderr);
-	return 2;
 }

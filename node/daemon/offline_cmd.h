@@ -1,9 +1,13 @@
-/* The offline commands' command lines (argv[0] = "restore" / "recover");
- * each returns the exit code. */
+/* `ntpnode restore` and `ntpnode recover` with their command lines read
+ * (node/daemon/cargs.h); each returns the exit code. */
 #ifndef NTPMC_OFFLINE_CMD_H
 #define NTPMC_OFFLINE_CMD_H
 
-int offline_restore_main(int argc, char **argv);
-int offline_recover_main(int argc, char **argv);
+/* restore -c CONFIG --from BACKUP */
+int offline_restore(const char *config, const char *from);
+/* recover -c CONFIG (--check | --voters VOTERS [--at AT]); voters and at
+ * may be NULL. */
+int offline_recover(const char *config, int check, const char *voters,
+		    const char *at);
 
 #endif

@@ -128,12 +128,19 @@ has "$tmp/err" "ntpnode: unknown option '--no-such-option'"
 expect 2 "$node" check -c
 has "$tmp/err" "ntpnode: -c needs a value"
 expect 2 "$node" check -c a b
+has "$tmp/err" "ntpnode: unexpected argument 'b'"
+expect 2 "$node" run -c x --from y
+has "$tmp/err" "ntpnode: --from is not an option of run"
+expect 2 "$node" restore -c x
+has "$tmp/err" "ntpnode: restore needs --from BACKUP"
 expect 0 "$node" --version
 has "$tmp/out" "ntpnode "
 nodever=$(cat "$tmp/out")
 expect 0 "$node" run --version
 [ "$(cat "$tmp/out")" = "$nodever" ] || fail "run --version: $(cat "$tmp/out")"
 expect 0 "$node" --help
+has "$tmp/out" "usage: ntpnode"
+expect 0 "$node" frobnicate --bogus -h          # -h wins wherever it is
 has "$tmp/out" "usage: ntpnode"
 
 # --- ntpnode check ---------------------------------------------------------
@@ -142,6 +149,8 @@ expect 0 "$node" check -c "$tmp/good.conf"
 [ "$(cat "$tmp/out")" = "$tmp/good.conf: ok" ] || fail "check said: $(cat "$tmp/out")"
 expect 0 "$node" -c "$tmp/good.conf" check       # options in any order
 expect 0 "$node" --config="$tmp/good.conf" check
+expect 2 "$node" -c "$tmp/good.conf" -- check --config="$tmp/good.conf"
+has "$tmp/err" "unexpected argument '--config=$tmp/good.conf'"
 expect 0 "$node" check -c /dev/null               # all defaults
 printf 'local stratum 3\nbogus 1\nlisten nowhere\n' >"$tmp/bad.conf"
 expect 1 "$node" check -c "$tmp/bad.conf"
