@@ -1,9 +1,8 @@
 /*
- * The cluster's identity side (split from node/cluster/cluster.c): what the datadir
- * says this node is (cluster id, raft id; init / join / run decide what may
- * happen to it), the identity key store, the endpoint members dial, and the
- * handshake's trust callbacks (which identity keys and join tokens the
- * transport accepts).
+ * cluster_ident: what the datadir says this node is (cluster id, raft id;
+ * init / join / run decide what may happen to it), the identity key
+ * store, the endpoint members dial, and the handshake's trust callbacks
+ * (which identity keys and join tokens the transport accepts).
  */
 #include "node/cluster/cluster_int.h"
 
@@ -40,7 +39,6 @@ int cl_trust_member_key(void *ctx, uint64_t id,
 {
 	struct cluster *cl = ctx;
 	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
-	unsigned i;
 
 	if (m) {
 		memcpy(pk, m->idkey, IDENT_PK_LEN);
@@ -48,11 +46,7 @@ int cl_trust_member_key(void *ctx, uint64_t id,
 	}
 	/* A fresh joiner: its log does not name the members yet. */
 	if (fsm_member_count(cl->fsm) == 0)
-		for (i = 0; i < cl->n_boot; i++)
-			if (cl->boot[i].id == id) {
-				memcpy(pk, cl->boot[i].key, IDENT_PK_LEN);
-				return 0;
-			}
+		return cl_boot_key(cl, id, pk);
 	return -ENOENT;
 }
 

@@ -314,9 +314,25 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	}
 }
 
+/* raft stopped for good: acknowledge nothing more, exit non-zero. */
+static void on_cluster_failed(void *arg, struct cluster *cl, int reason)
+{
+	struct node *n = arg;
+
+	(void)cl;
+	(void)reason;
+	n->exit_code = 1;
+	uv_stop(&n->loop);
+}
+
 static int start(struct node *n, const char *token)
 {
 	const struct conf *c = &n->conf;
+	const struct cluster_hooks hooks = {
+		.ready = on_cluster_ready,
+		.failed = on_cluster_failed,
+		.arg = n,
+	};
 
 	if (c->time.discipline == DISC_KERNEL && !have_cap_sys_time()) {
 		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
@@ -338,7 +354,7 @@ static int start(struct node *n, const char *token)
 	 * control socket opens when it says the node is a member. */
 	if (c->cluster.listen_set &&
 	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
-			  on_cluster_ready, n) < 0)
+			  &hooks) < 0)
 		return -1;
 	if (c->time.clock_error_set) {
 		/* Test-only, and loud: every realtime reading (served
