@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "node/base/log.h"
+#include "node/ntp/tstate.h"
 
 /* Initialised in this order (which is also the order of their apply
  * observers), stopped in reverse: requests first, so that what waits is
@@ -41,12 +41,22 @@ uint64_t cl_now(const struct cluster *cl)
 	return uv_now(cl->loop);
 }
 
+/* The served time, not the kernel clock: with `discipline virtual` the
+ * kernel clock is known to be wrong, and commands' timestamps, token
+ * expiry and schedules must agree with the time the fleet serves. */
 uint64_t cl_wall_ms(void)
 {
-	struct timespec ts;
+	int64_t ns = tstate_now_ns(NULL);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ns > 0 ? (uint64_t)ns / 1000000 : 0;
+}
+
+int cl_clock_synced(void)
+{
+	int synced;
+
+	tstate_now_ns(&synced);
+	return synced;
 }
 
 int cl_is_leader(struct cluster *cl)

@@ -174,11 +174,18 @@ int cl_prepare_identity(struct cluster *cl, const char *token)
 			log_err("join: the token is not a valid join token");
 			return -1;
 		}
+		/* Judged by our clock only once it is synchronized: a new
+		 * VM's clock may be far off, and the members judge anyway. */
 		if (token_check_expiry(&cl->join_tok,
 				       cl_wall_ms() / 1000) < 0) {
-			log_err("join: the token expired; ask for a new one "
-				"(ntpctl token create)");
-			return -1;
+			if (cl_clock_synced()) {
+				log_err("join: the token expired; ask for a "
+					"new one (ntpctl token create)");
+				return -1;
+			}
+			log_warnx("join: by this node's clock, which is not "
+				  "synchronized yet, the token has expired; "
+				  "trying anyway (the members judge it)");
 		}
 		if (joining && memcmp(cl->cluster_id, cl->join_tok.cluster_id,
 				      sizeof(cl->cluster_id)) != 0) {

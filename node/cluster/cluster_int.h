@@ -127,7 +127,11 @@ static inline void cl_copy(char *dst, size_t n, const char *src)
 
 /* ---- cluster.c ---- */
 uint64_t cl_now(const struct cluster *cl);          /* loop ms */
-uint64_t cl_wall_ms(void);                          /* unix ms */
+/* Unix ms of the served time (node/ntp/tstate.h tstate_now_ns): what
+ * stamps commands and judges token expiry. */
+uint64_t cl_wall_ms(void);
+/* Whether that clock claims synchronization. */
+int cl_clock_synced(void);
 int cl_is_leader(struct cluster *cl);
 uint64_t cl_leader_id(struct cluster *cl);
 const char *cl_raft_err(int rc);

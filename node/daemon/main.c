@@ -350,12 +350,8 @@ static int start(struct node *n, const char *token)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
-	/* The cluster first: it owns the store the time engine shares. The
-	 * control socket opens when it says the node is a member. */
-	if (c->cluster.listen_set &&
-	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
-			  &hooks) < 0)
-		return -1;
+	/* Before anything reads the clock (the cluster stamps and judges
+	 * with it from the start). */
 	if (c->time.clock_error_set) {
 		/* Test-only, and loud: every realtime reading (served
 		 * timestamps, samples, kernel receive timestamps) is off. */
@@ -366,6 +362,12 @@ static int start(struct node *n, const char *token)
 		clk_set_error(c->time.clock_error_offset,
 			      c->time.clock_error_drift);
 	}
+	/* The cluster first: it owns the store the time engine shares. The
+	 * control socket opens when it says the node is a member. */
+	if (c->cluster.listen_set &&
+	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
+			  &hooks) < 0)
+		return -1;
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->time.local_stratum)
 		tstate_set_local(c->time.local_stratum);
