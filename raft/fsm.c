@@ -22,11 +22,6 @@ void fsm_free(struct fsm *f)
 	free(f);
 }
 
-void fsm_reset(struct fsm *f)
-{
-	memset(f, 0, sizeof(*f));
-}
-
 int fsm_strset(char *dst, size_t cap, const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : 0;

@@ -33,7 +33,6 @@ struct fsm {
 	uint64_t audit_seq;
 };
 
-void fsm_reset(struct fsm *f);
 /* Copies s into a fixed field; -1 if it does not fit. */
 int fsm_strset(char *dst, size_t cap, const char *s);
 

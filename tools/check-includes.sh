@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The layer map, checked: every project include must point down the arrows
-# of docs/ARCHITECTURE.md ("Layout"), and code names no tracker issue.
+# of docs/ARCHITECTURE.md ("Layout"); code names no tracker issue; and the
+# daemon reads the realtime clock in one place (node/ntp/clk.c; the logger's
+# timestamps aside), so the served time is the only wall clock it uses.
 #   tools/check-includes.sh        exit 1 and one line per violation
 # A folder may include itself, proto/ (generated) and the folders listed
 # for it below; node/base includes nothing else of node/.
@@ -77,6 +79,13 @@ done < <(git ls-files --cached --others --exclude-standard 'node/*.[ch]' \
 if git grep -n -i -E 'issue [0-9]+' -- node raft storage proto tools tests \
 	infra CMakeLists.txt .ci; then
 	echo "the lines above name a tracker issue: say what the code does instead"
+	bad=1
+fi
+# One realtime clock: everything else asks node/ntp (clk.h, tstate.h).
+if git grep -n -E 'CLOCK_REALTIME|gettimeofday|[^_a-z]time\(NULL\)' -- \
+	node raft storage ':!node/ntp/clk.c' ':!node/base/log.c'; then
+	echo "the lines above read the realtime clock: use node/ntp/clk.h" \
+		"(raw) or tstate_now_ns() (served)"
 	bad=1
 fi
 exit "$bad"

@@ -20,6 +20,7 @@
 struct cluster;
 struct ctl;
 struct st;
+struct wgm_subnet;
 
 #define CLUSTER_DEFAULT_PORT 4460
 #define CLUSTER_WG_PORT 51820
@@ -67,18 +68,51 @@ enum cluster_mode { CLUSTER_RUN, CLUSTER_INIT, CLUSTER_JOIN };
  * without an answer): the daemon then exits 1.
  */
 typedef void (*cluster_ready_fn)(void *arg, struct cluster *cl, int ok);
+/* Called once when raft stopped for good (a store write failed, a
+ * committed command this build cannot apply): the daemon must stop
+ * acknowledging anything and exit non-zero. reason: negative errno or
+ * FSM_HALT (raft/fsm.h). */
+typedef void (*cluster_failed_fn)(void *arg, struct cluster *cl, int reason);
+
+struct hs_config;
+struct token;
+struct rtr;
+
+/* The member transport (raft/transport.h) the cluster runs on. */
+struct cluster_transport {
+	/* Opens it on c's cluster-listen with the handshake's identity and
+	 * trust; join: the token a joiner dials with (else NULL). */
+	int (*open)(void *arg, uv_loop_t *loop, const struct cluster_conf *c,
+		    const struct hs_config *hs, const struct token *join,
+		    struct rtr **out);
+	void (*close)(void *arg, struct rtr *tr);
+	/* Optional: logs the transport's counters (debug level). */
+	void (*debug)(void *arg, struct rtr *tr);
+	void *arg;
+};
+
+/* What the cluster tells its owner, and the parts tests replace. */
+struct cluster_hooks {
+	cluster_ready_fn ready;
+	cluster_failed_fn failed;
+	void *arg;
+	/* NULL: the real TCP transport (raft/transport/tcp.h). */
+	const struct cluster_transport *transport;
+	/* NULL: wg(8) and ip(8) (node/cluster/wg/wgmesh.h wgm_apply). */
+	int (*wg_apply)(const char *ifname, const char *conf, size_t len,
+			const char *overlay, const struct wgm_subnet *sn);
+};
 
 /*
  * Starts the cluster side. token: the join token (CLUSTER_JOIN; the
  * caller wipes its copy afterwards), or for CLUSTER_INIT the overlay
- * subnet (node/cluster_wg.h; NULL or "" = the default). Returns 0, or -1 after logging why
+ * subnet (NULL or "" = the default). Returns 0, or -1 after logging why
  * (for example: init or join on a datadir that already holds a cluster,
  * run on a datadir that holds none); the daemon then exits 1.
  */
 int cluster_start(struct cluster **out, uv_loop_t *loop,
-		  const struct cluster_conf *c,
-		  enum cluster_mode mode, const char *token,
-		  cluster_ready_fn ready, void *arg);
+		  const struct cluster_conf *c, enum cluster_mode mode,
+		  const char *token, const struct cluster_hooks *hooks);
 /* The endpoint members dial: cluster-advertise, else cluster-listen's
  * address, as "host:port". */
 void cluster_advertise(const struct cluster_conf *c, char *out, size_t len);

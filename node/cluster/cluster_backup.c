@@ -96,17 +96,12 @@ static void answer(struct cluster *cl, struct cl_req *r)
 	if (rc == 0)
 		rc = bk_encode(&m, state, slen, &file, &flen);
 	if (rc != 0) {
-		cl_reply(r, 1, "cannot snapshot the replicated state", NULL,
-			 NULL);
+		cl_fail(r, CTL_ERR, "cannot snapshot the replicated state");
 		goto out;
 	}
 	if (flen + BK_REPLY_SLACK > CTL_MAX_RESPONSE) {
-		char err[160];
-
-		snprintf(err, sizeof(err), "the backup (%zu bytes) does not "
-			 "fit in a control reply (%d bytes)", flen,
-			 CTL_MAX_RESPONSE);
-		cl_reply(r, 1, err, NULL, NULL);
+		cl_fail(r, CTL_ERR, "the backup (%zu bytes) does not fit in a "
+			"control reply (%d bytes)", flen, CTL_MAX_RESPONSE);
 		goto out;
 	}
 	sodium_bin2hex(hash, sizeof(hash), h, sizeof(h));
@@ -124,7 +119,7 @@ static void answer(struct cluster *cl, struct cl_req *r)
 		     m.cluster_id, m.index, m.term, when, c ? c->n : 0,
 		     members, flen, slen, hash) < 0) {
 		text = NULL;
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		goto out;
 	}
 	j = json_new();
@@ -141,9 +136,9 @@ static void answer(struct cluster *cl, struct cl_req *r)
 		js = json_finish(j);
 	}
 	if (js)
-		cl_reply_data(r, 0, NULL, text, js, file, flen);
+		cl_reply_data(r, CTL_OK, NULL, text, js, file, flen);
 	else
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 	log_info("backup: index %" PRIu64 " term %" PRIu64 ", %zu bytes, "
 		 "state hash %s", m.index, m.term, flen, hash);
 out:
@@ -168,8 +163,7 @@ static void relay(struct cl_req *r, int status, const char *error,
 		return;
 	}
 	if (!json || sscanf(json, "{\"commit\":%" SCNu64, &commit) != 1) {
-		cl_reply(r, 1, "the leader's answer is not understood", NULL,
-			 NULL);
+		cl_fail(r, CTL_ERR, "the leader's answer is not understood");
 		return;
 	}
 	if (drv_applied(cl->drv) >= commit) {
@@ -183,8 +177,8 @@ static void relay(struct cl_req *r, int status, const char *error,
 			return;
 		r->relay = NULL;
 	}
-	cl_reply(r, 1, "this member is behind the leader: retry, or run "
-		 "the backup on the leader", NULL, NULL);
+	cl_fail(r, CTL_ERR, "this member is behind the leader: retry, or run "
+		 "the backup on the leader");
 }
 
 static void on_backup(void *arg, struct ctl_call *call, int argc,
@@ -210,9 +204,9 @@ static void on_backup(void *arg, struct ctl_call *call, int argc,
 	if (cl_forward(cl, r, "backup index", 0, NULL, 0) == 0)
 		return;
 	r->relay = NULL;
-	cl_reply(r, 1, "no leader is known right now: a backup must hold "
+	cl_fail(r, CTL_ERR, "no leader is known right now: a backup must hold "
 		 "everything committed, so it asks the leader; retry in a "
-		 "moment", NULL, NULL);
+		 "moment");
 }
 
 int cl_backup_register(struct cluster *cl, struct ctl *ctl)
@@ -232,7 +226,7 @@ int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 		return -1;
 	snprintf(json, sizeof(json), "{\"commit\":%" PRIu64 "}",
 		 (uint64_t)raft_commit_index(drv_raft(cl->drv)));
-	cl_reply(r, 0, NULL, json, json);
+	cl_ok(r, json, json);
 	return 0;
 }
 
@@ -242,27 +236,32 @@ int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
  * commands: member records of members not in the configuration, and every
  * join token (they name the old members' endpoints). */
 
-enum { PRUNE_UNCHECKED, PRUNE_BUSY, PRUNE_DONE };
+enum prune_state { PRUNE_UNCHECKED, PRUNE_BUSY, PRUNE_DONE };
+
+struct cl_prune {
+	enum prune_state state;
+	unsigned left, failed;     /* proposals out, and failed */
+};
 
 static void prune_done(struct cluster *cl, struct cl_pend *p, int err,
 		       int result)
 {
 	(void)p;
 	if (err || (result != FSM_OK && result != FSM_ENOKEY))
-		cl->prune_failed++;
-	if (--cl->prune_left)
+		cl->prune->failed++;
+	if (--cl->prune->left)
 		return;
-	if (cl->prune_failed) {
+	if (cl->prune->failed) {
 		log_warnx("restore/recover clean-up: %u command(s) not "
-			  "committed, retrying", cl->prune_failed);
-		cl->prune_busy = PRUNE_UNCHECKED;
+			  "committed, retrying", cl->prune->failed);
+		cl->prune->state = PRUNE_UNCHECKED;
 		return;
 	}
 	if (st_local_del(cl->st, CLUSTER_K_PRUNE) < 0)
 		log_warnx("restore/recover clean-up: cannot clear the flag");
 	log_info("restore/recover clean-up done: old members and tokens "
 		 "removed (see the audit trail)");
-	cl->prune_busy = PRUNE_DONE;
+	cl->prune->state = PRUNE_DONE;
 }
 
 static int in_conf(const struct raft_configuration *c, uint64_t id)
@@ -279,7 +278,7 @@ static int prune_one(struct cluster *cl, int rc, void *buf, size_t len)
 {
 	if (rc < 0)
 		return rc;
-	cl->prune_left++;
+	cl->prune->left++;
 	if (cl_propose(cl, buf, len, prune_done, NULL, NULL) != 0) {
 		/* cl_propose ran done already (it answers exactly once) */
 		return -EAGAIN;
@@ -308,7 +307,7 @@ static int prune_undrain(struct cluster *cl, const struct fsm_member *m,
 	return prune_one(cl, rc, buf, len);
 }
 
-void cl_prune_chores(struct cluster *cl)
+static void prune_chores(struct cluster *cl)
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
 	uint64_t from = 0, now = cl_wall_ms();
@@ -317,10 +316,10 @@ void cl_prune_chores(struct cluster *cl)
 	unsigned i, n;
 	int rc = 0;
 
-	if (cl->prune_busy != PRUNE_UNCHECKED)
+	if (cl->prune->state != PRUNE_UNCHECKED || !cl_is_leader(cl))
 		return;
 	if (st_local_get(cl->st, CLUSTER_K_PRUNE, &buf, &len) < 0) {
-		cl->prune_busy = PRUNE_DONE;
+		cl->prune->state = PRUNE_DONE;
 		return;
 	}
 	for (i = 0; i < len && i < 8; i++)
@@ -330,11 +329,11 @@ void cl_prune_chores(struct cluster *cl)
 	 * then drv_conf() still names the old members. */
 	if (drv_applied(cl->drv) < from || !c || !in_conf(c, cl->self))
 		return;
-	cl->prune_busy = PRUNE_BUSY;
-	cl->prune_left = 1;     /* held until every proposal is out */
-	cl->prune_failed = 0;
+	cl->prune->state = PRUNE_BUSY;
+	cl->prune->left = 1;     /* held until every proposal is out */
+	cl->prune->failed = 0;
 	if (!fsm_member_find(cl->fsm, cl->self)) {
-		cl->prune_left++;
+		cl->prune->left++;
 		if (cl_put_self(cl, prune_done) != 0)
 			rc = -EAGAIN;
 	}
@@ -360,6 +359,22 @@ void cl_prune_chores(struct cluster *cl)
 		rc = prune_one(cl, rc, buf, len);
 	}
 	if (rc < 0)
-		cl->prune_failed++;
+		cl->prune->failed++;
 	prune_done(cl, NULL, 0, FSM_OK);    /* drops the hold */
 }
+
+static int prune_init(struct cluster *cl)
+{
+	cl->prune = calloc(1, sizeof(*cl->prune));
+	return cl->prune ? 0 : -1;
+}
+
+static void prune_stop(struct cluster *cl)
+{
+	free(cl->prune);
+	cl->prune = NULL;
+}
+
+const struct cl_module cl_prune_module = {
+	prune_init, prune_chores, prune_stop,
+};

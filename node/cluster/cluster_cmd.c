@@ -110,7 +110,7 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 
 	m = calloc(n, sizeof(*m));
 	if (!m) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	memset(&s, 0, sizeof(s));
@@ -172,9 +172,9 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 	json = cstat_json(&s);
 	text = cstat_text(&s);
 	if (json && text)
-		cl_reply(r, 0, NULL, text, json);
+		cl_ok(r, text, json);
 	else
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 	free(json);
 	free(text);
 	free(m);
@@ -184,7 +184,7 @@ static void cmd_status(struct cluster *cl, struct cl_req *r, int argc,
 		       char **argv)
 {
 	if (argc > 0) {
-		cl_reply(r, 2, "usage: cluster status", NULL, NULL);
+		cl_fail(r, CTL_EUSAGE, "usage: cluster status");
 		return;
 	}
 	cl_status_local(cl, r, !cl_is_leader(cl));
@@ -208,24 +208,21 @@ static void token_added(struct cluster *cl, struct cl_pend *p, int err,
 	char json[TOKEN_TEXT_MAX + 256], text[TOKEN_TEXT_MAX + 2];
 
 	if (t->for_init) {
-		if (err || result != FSM_OK) {
-			log_warnx("init: first token not committed, retrying");
-			cl->init_step = 0;
-		} else {
-			cl_init_token_ready(cl, t->text);
-		}
+		cl_init_token_ready(cl, err || result != FSM_OK ? NULL :
+				    t->text);
 	} else if (err) {
-		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", cl_raft_err(err));
 	} else if (result != FSM_OK) {
-		cl_reply(p->req, 1, "the token was not stored (too many live "
-			 "tokens? revoke some)", NULL, NULL);
+		cl_fail(p->req, CTL_ERR,
+			"the token was not stored (too many live "
+			"tokens? revoke some)");
 	} else {
 		snprintf(text, sizeof(text), "%s\n", t->text);
 		snprintf(json, sizeof(json),
 			 "{\"token\":\"%s\",\"id\":\"%s\",\"expires_at\":%"
 			 PRIu64 ",\"uses_left\":%u}\n",
 			 t->text, t->id, t->expires_at, t->uses);
-		cl_reply(p->req, 0, NULL, text, json);
+		cl_ok(p->req, text, json);
 	}
 	sodium_memzero(t->text, strlen(t->text));
 	token_text_free(t->text);
@@ -329,27 +326,30 @@ static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
 		if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
 			ms = ckey_parse_duration_ms(argv[++i]);
 			if (ms < 1000 || ms > 30LL * 86400 * 1000) {
-				cl_reply(r, 2, "--ttl: a duration from 1s to "
-					 "30d, like 90s, 15m, 2h", NULL, NULL);
+				cl_fail(r, CTL_EUSAGE,
+					"--ttl: a duration from 1s to "
+					"30d, like 90s, 15m, 2h");
 				return;
 			}
 			ttl_s = (uint64_t)ms / 1000;
 		} else if (strcmp(argv[i], "--uses") == 0 && i + 1 < argc) {
 			if (parse_u64(argv[++i], &uses) < 0 || !uses ||
 			    uses > 1000) {
-				cl_reply(r, 2, "--uses: a number from 1 to "
-					 "1000", NULL, NULL);
+				cl_fail(r, CTL_EUSAGE,
+					"--uses: a number from 1 to "
+					"1000");
 				return;
 			}
 		} else {
-			cl_reply(r, 2, "usage: token create [--ttl DURATION] "
-				 "[--uses N]", NULL, NULL);
+			cl_fail(r, CTL_EUSAGE,
+				"usage: token create [--ttl DURATION] "
+				"[--uses N]");
 			return;
 		}
 	}
 	if (cl_token_create(cl, r, ttl_s, (unsigned)uses, 0) < 0)
-		cl_reply(r, 1, "cannot create a token now (is a leader "
-			 "elected? is the store full?)", NULL, NULL);
+		cl_fail(r, CTL_ERR, "cannot create a token now (is a leader "
+			 "elected? is the store full?)");
 }
 
 static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
@@ -362,7 +362,7 @@ static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
 
 	(void)argv;
 	if (argc > 0) {
-		cl_reply(r, 2, "usage: token list", NULL, NULL);
+		cl_fail(r, CTL_EUSAGE, "usage: token list");
 		return;
 	}
 	cap = 128 + (size_t)n * 256;
@@ -371,7 +371,7 @@ static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
 	if (!text || !json) {
 		free(text);
 		free(json);
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	tl = (size_t)snprintf(text, cap, "%-16s %-9s %-20s %s\n", "ID",
@@ -399,45 +399,9 @@ static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
 		jl += (size_t)snprintf(json + jl, cap - jl, "%s", js);
 	}
 	snprintf(json + jl, cap - jl, "]\n");
-	cl_reply(r, 0, NULL, text, json);
+	cl_ok(r, text, json);
 	free(text);
 	free(json);
-}
-
-static void simple_done(struct cluster *cl, struct cl_pend *p, int err,
-			int result)
-{
-	const char *ok = p->arg;
-
-	(void)cl;
-	if (err)
-		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
-	else if (result == FSM_ENOKEY)
-		cl_reply(p->req, 1, "no such entry", NULL, NULL);
-	else if (result != FSM_OK)
-		cl_reply(p->req, 1, "refused by the replicated state", NULL,
-			 NULL);
-	else
-		cl_reply(p->req, 0, NULL, ok, NULL);
-}
-
-static int propose_simple(struct cluster *cl, struct cl_req *r, void *buf,
-			  size_t len, const char *ok_text)
-{
-	char *ok = strdup(ok_text);
-	int rc;
-
-	if (!ok) {
-		free(buf);
-		cl_reply(r, 1, "out of memory", NULL, NULL);
-		return -1;
-	}
-	rc = cl_propose(cl, buf, len, simple_done, r, ok);
-	if (rc != 0) {
-		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
-		return -1;
-	}
-	return 0;
 }
 
 static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
@@ -451,192 +415,29 @@ static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
 	int found = 0;
 
 	if (argc != 1 || strlen(argv[0]) != 16) {
-		cl_reply(r, 2, "usage: token revoke ID (16 hex digits, from "
-			 "token list)", NULL, NULL);
+		cl_fail(r, CTL_EUSAGE,
+			"usage: token revoke ID (16 hex digits, from "
+			"token list)");
 		return;
 	}
 	errno = 0;
 	id = strtoull(argv[0], &end, 16);
 	if (errno || *end) {
-		cl_reply(r, 2, "token revoke: ID is 16 hex digits", NULL, NULL);
+		cl_fail(r, CTL_EUSAGE, "token revoke: ID is 16 hex digits");
 		return;
 	}
 	for (i = 0; i < fsm_token_count(cl->fsm); i++)
 		found |= fsm_token_at(cl->fsm, i)->id == id;
 	if (!found) {
-		cl_reply(r, 1, "no token with that ID", NULL, NULL);
+		cl_fail(r, CTL_ERR, "no token with that ID");
 		return;
 	}
 	if (fsm_cmd_token_revoke(id, cl_wall_ms(), &buf, &len) < 0) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	snprintf(ok, sizeof(ok), "token %016" PRIx64 " revoked\n", id);
-	propose_simple(cl, r, buf, len, ok);
-}
-
-/* ---------------------------------------------------------------- */
-/* config */
-
-static const char *config_value(struct cluster *cl, const struct ckey_info *k,
-				enum ckey_source *src, char *tmp, size_t n)
-{
-	const char *v = fsm_config_get(cl->fsm, k->name);
-
-	if (v) {
-		*src = CKEY_REPLICATED;
-		return v;
-	}
-	if (strcmp(k->name, "election-timeout") == 0 &&
-	    cl->conf->election_timeout_ms) {
-		snprintf(tmp, n, "%u", cl->conf->election_timeout_ms);
-		*src = CKEY_FILE;
-		return tmp;
-	}
-	if (strcmp(k->name, "heartbeat-timeout") == 0 &&
-	    cl->conf->heartbeat_timeout_ms) {
-		snprintf(tmp, n, "%u", cl->conf->heartbeat_timeout_ms);
-		*src = CKEY_FILE;
-		return tmp;
-	}
-	*src = CKEY_DEFAULT;
-	return k->def;
-}
-
-static void cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
-			   char **argv)
-{
-	char text[4096], json[4096], tmp[32];
-	size_t tl = 0, jl = 0, i;
-	enum ckey_source src;
-	const char *v;
-
-	if (argc > 1) {
-		cl_reply(r, 2, "usage: config get [KEY]", NULL, NULL);
-		return;
-	}
-	if (argc == 1) {
-		const struct ckey_info *k = ckey_find(argv[0]);
-
-		if (!k) {
-			snprintf(text, sizeof(text), "unknown key '%s' "
-				 "(ntpctl config get lists the keys)", argv[0]);
-			cl_reply(r, 2, text, NULL, NULL);
-			return;
-		}
-		v = config_value(cl, k, &src, tmp, sizeof(tmp));
-		snprintf(text, sizeof(text), "%s %s (%s)\n", k->name, v,
-			 ckey_source_name(src));
-		snprintf(json, sizeof(json), "{\"key\":\"%s\",\"value\":\"%s\","
-			 "\"source\":\"%s\"}\n", k->name, v,
-			 ckey_source_name(src));
-		cl_reply(r, 0, NULL, text, json);
-		return;
-	}
-	tl += (size_t)snprintf(text, sizeof(text), "%-18s %-10s %-10s %s\n",
-			       "KEY", "VALUE", "SOURCE", "MEANING");
-	jl += (size_t)snprintf(json, sizeof(json), "[");
-	for (i = 0; i < ckey_count(); i++) {
-		const struct ckey_info *k = ckey_at(i);
-
-		v = config_value(cl, k, &src, tmp, sizeof(tmp));
-		tl += (size_t)snprintf(text + tl, sizeof(text) - tl,
-				       "%-18s %-10s %-10s %s\n", k->name, v,
-				       ckey_source_name(src), k->help);
-		jl += (size_t)snprintf(json + jl, sizeof(json) - jl,
-				       "%s{\"key\":\"%s\",\"value\":\"%s\","
-				       "\"source\":\"%s\"}", i ? "," : "",
-				       k->name, v, ckey_source_name(src));
-	}
-	snprintf(json + jl, sizeof(json) - jl, "]\n");
-	cl_reply(r, 0, NULL, text, json);
-}
-
-/* Checks KEY VALUE (also on the follower, before forwarding). */
-static int config_check(struct cluster *cl, int argc, char **argv,
-			char *canon, char *err, size_t errlen)
-{
-	char tmp[32];
-	enum ckey_source src;
-	long e, h;
-
-	if (argc != 2) {
-		snprintf(err, errlen, "usage: config set KEY VALUE");
-		return -1;
-	}
-	if (ckey_check(argv[0], argv[1], canon, CKEY_VALUE_MAX, err,
-		       errlen) < 0)
-		return -1;
-	if (ckey_read_only(argv[0])) {
-		snprintf(err, errlen, "%s is fixed when the cluster is made "
-			 "(ntpnode init --overlay-subnet): members' overlay "
-			 "addresses come from it", argv[0]);
-		return -1;
-	}
-	/* Raft needs heartbeats well inside the election timeout. */
-	e = atol(strcmp(argv[0], "election-timeout") == 0 ? canon :
-		 config_value(cl, ckey_find("election-timeout"), &src, tmp,
-			      sizeof(tmp)));
-	h = atol(strcmp(argv[0], "heartbeat-timeout") == 0 ? canon :
-		 config_value(cl, ckey_find("heartbeat-timeout"), &src, tmp,
-			      sizeof(tmp)));
-	if (h * 2 > e) {
-		snprintf(err, errlen, "heartbeat-timeout (%ld) must be at "
-			 "most half of election-timeout (%ld)", h, e);
-		return -1;
-	}
-	return 0;
-}
-
-static void cmd_config_set(struct cluster *cl, struct cl_req *r, int argc,
-			   char **argv)
-{
-	char canon[CKEY_VALUE_MAX], err[MSG_MAX], ok[MSG_MAX];
-	void *buf;
-	size_t len;
-
-	if (config_check(cl, argc, argv, canon, err, sizeof(err)) < 0) {
-		cl_reply(r, 2, err, NULL, NULL);
-		return;
-	}
-	if (fsm_cmd_config_set(argv[0], canon, cl_wall_ms(), &buf, &len) < 0) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
-		return;
-	}
-	snprintf(ok, sizeof(ok), "%s %s (replicated)\n", argv[0], canon);
-	propose_simple(cl, r, buf, len, ok);
-}
-
-/* ---------------------------------------------------------------- */
-/* runtime effect of replicated keys */
-
-void cl_apply_config(struct cluster *cl)
-{
-	static const struct {
-		const char *name;
-		enum log_level lvl;
-	} lv[] = { { "debug", LOG_LVL_DEBUG }, { "info", LOG_LVL_INFO },
-		   { "warn", LOG_LVL_WARN }, { "error", LOG_LVL_ERR } };
-	const char *v;
-	unsigned i;
-
-	v = fsm_config_get(cl->fsm, "log-level");
-	if (v && strcmp(v, cl->applied_lvl) != 0) {
-		for (i = 0; i < 4; i++)
-			if (strcmp(v, lv[i].name) == 0)
-				log_set_level(lv[i].lvl);
-		snprintf(cl->applied_lvl, sizeof(cl->applied_lvl), "%s", v);
-	}
-	v = fsm_config_get(cl->fsm, "election-timeout");
-	if (v && (unsigned)atoi(v) != cl->applied_e) {
-		cl->applied_e = (unsigned)atoi(v);
-		raft_set_election_timeout(drv_raft(cl->drv), cl->applied_e);
-	}
-	v = fsm_config_get(cl->fsm, "heartbeat-timeout");
-	if (v && (unsigned)atoi(v) != cl->applied_h) {
-		cl->applied_h = (unsigned)atoi(v);
-		raft_set_heartbeat_timeout(drv_raft(cl->drv), cl->applied_h);
-	}
+	cl_propose_simple(cl, r, buf, len, ok);
 }
 
 /* ---------------------------------------------------------------- */
@@ -651,8 +452,8 @@ static const struct cmd cmds[] = {
 	{ "node remove", cl_cmd_remove },
 	{ "node drain", cl_cmd_drain },
 	{ "node undrain", cl_cmd_undrain },
-	{ "config get", cmd_config_get },
-	{ "config set", cmd_config_set },
+	{ "config get", cl_cmd_config_get },
+	{ "config set", cl_cmd_config_set },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -664,8 +465,15 @@ static int on_leader(const struct cmd *cmd)
 	return def && (def->flags & CTLCMD_LEADER);
 }
 
-_Static_assert(N_CMDS <= sizeof(((struct cluster *)0)->bindings) /
-	       sizeof(((struct cluster *)0)->bindings[0]), "bindings");
+/* ctl_register's argument for each command */
+struct cl_binding {
+	struct cluster *cl;
+	const struct cmd *cmd;
+};
+
+struct cl_cmds {
+	struct cl_binding bindings[N_CMDS];
+};
 
 void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 		int argc, char **argv)
@@ -682,7 +490,7 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 		}
 	if (cl_backup_forwarded(cl, r, command, argc, argv) == 0)
 		return;
-	cl_reply(r, 4, "unknown forwarded command", NULL, NULL);
+	cl_fail(r, CTL_EUNKNOWN, "unknown forwarded command");
 }
 
 static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
@@ -701,9 +509,9 @@ static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
 		return;
 	}
 	/* Refused here, before anything travels. */
-	if (cmd->fn == cmd_config_set &&
-	    config_check(cl, argc, argv, canon, err, sizeof(err)) < 0) {
-		cl_reply(r, 2, err, NULL, NULL);
+	if (cmd->fn == cl_cmd_config_set &&
+	    cl_config_check(cl, argc, argv, canon, err, sizeof(err)) < 0) {
+		cl_fail(r, CTL_EUSAGE, "%s", err);
 		return;
 	}
 	rc = cl_forward(cl, r, cmd->name, argc, argv, status);
@@ -712,8 +520,8 @@ static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
 	if (status)
 		cl_status_local(cl, r, 1);
 	else
-		cl_reply(r, 1, "no leader is known right now: retry in a "
-			 "moment", NULL, NULL);
+		cl_fail(r, CTL_ERR, "no leader is known right now: retry in a "
+			 "moment");
 }
 
 int cl_cmd_register(struct cluster *cl, struct ctl *ctl)
@@ -721,11 +529,27 @@ int cl_cmd_register(struct cluster *cl, struct ctl *ctl)
 	size_t i;
 
 	for (i = 0; i < N_CMDS; i++) {
-		cl->bindings[i].cl = cl;
-		cl->bindings[i].cmd = &cmds[i];
+		cl->cmds->bindings[i].cl = cl;
+		cl->cmds->bindings[i].cmd = &cmds[i];
 		if (ctl_register(ctl, cmds[i].name, on_ctl,
-				 &cl->bindings[i]) < 0)
+				 &cl->cmds->bindings[i]) < 0)
 			return -1;
 	}
 	return 0;
 }
+
+static int cmds_init(struct cluster *cl)
+{
+	cl->cmds = calloc(1, sizeof(*cl->cmds));
+	return cl->cmds ? 0 : -1;
+}
+
+static void cmds_stop(struct cluster *cl)
+{
+	free(cl->cmds);
+	cl->cmds = NULL;
+}
+
+const struct cl_module cl_cmds_module = {
+	cmds_init, NULL, cmds_stop,
+};

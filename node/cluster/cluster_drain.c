@@ -30,6 +30,20 @@ struct cl_drain {
 	uint64_t deadline;         /* loop ms */
 };
 
+struct cl_drains {
+	/* drains answered once their member is spare */
+	struct cl_drain *waiting;
+	/* the handoff of a leader that exits (cluster_handoff) */
+	struct cl_handoff {
+		void (*done)(void *arg);
+		void *arg;
+		uint64_t until;    /* loop ms; 0: no handoff running */
+		uint64_t to;
+	} handoff;
+};
+
+static void waiting_chores(struct cluster *cl);
+
 /* ---------------------------------------------------------------- */
 /* the policy */
 
@@ -75,7 +89,7 @@ static void policy_conf_done(struct cluster *cl, struct cl_pend *p, int err,
 }
 
 /* One raft configuration change (or catch-up, or transfer) at a time. */
-void cl_policy_run(struct cluster *cl)
+static void policy_run(struct cluster *cl)
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
 	struct cpol_member m[CL_MAX_PEERS];
@@ -84,8 +98,8 @@ void cl_policy_run(struct cluster *cl)
 	unsigned i, n;
 	int rc = 0;
 
-	if (!c || cl->conf_busy || raft_transferee(drv_raft(cl->drv)) ||
-	    cl->handoff.until)
+	if (!c || cl_conf_busy(cl) || raft_transferee(drv_raft(cl->drv)) ||
+	    cl->drains->handoff.until)
 		return;
 	n = pol_view(cl, m);
 	a = cpol_next(m, n, cl->self);
@@ -95,7 +109,6 @@ void cl_policy_run(struct cluster *cl)
 	case CPOL_CATCH_UP:
 		log_info("catching up %" PRIu64 " before promoting it", a.id);
 		drv_catch_up(cl->drv, a.id);
-		cl_rearm(cl);
 		return;
 	case CPOL_TRANSFER:
 		log_info("role policy: this leader is drained: leadership to "
@@ -104,7 +117,6 @@ void cl_policy_run(struct cluster *cl)
 		if (rc)
 			log_warnx("leadership transfer refused: %s",
 				  cl_raft_err(rc));
-		cl_rearm(cl);
 		return;
 	case CPOL_SET_ROLE:
 		break;
@@ -156,7 +168,7 @@ static const struct fsm_member *drain_target(struct cluster *cl,
 	uint64_t id;
 
 	if (argc != 1) {
-		cl_reply(r, 2, usage, NULL, NULL);
+		cl_fail(r, CTL_EUSAGE, "%s", usage);
 		return NULL;
 	}
 	id = cl_resolve_node(cl, argv[0]);
@@ -164,7 +176,7 @@ static const struct fsm_member *drain_target(struct cluster *cl,
 	if (!fm) {
 		snprintf(msg, sizeof(msg), "no such member: %.64s (ntpctl "
 			 "cluster status lists them)", argv[0]);
-		cl_reply(r, 1, msg, NULL, NULL);
+		cl_fail(r, CTL_ERR, "%s", msg);
 	}
 	return fm;
 }
@@ -203,7 +215,7 @@ static void drain_reply(struct cluster *cl, struct cl_req *r, uint64_t id,
 			 "vote away (see ntpctl cluster status)\n",
 			 cl_member_name(cl, id), id,
 			 raft_role_name(cl_conf_role(cl, id)));
-	cl_reply(r, 0, NULL, msg, NULL);
+	cl_ok(r, msg, NULL);
 }
 
 static void drain_committed(struct cluster *cl, struct cl_pend *p, int err,
@@ -212,15 +224,15 @@ static void drain_committed(struct cluster *cl, struct cl_pend *p, int err,
 	struct cl_drain *w = p->arg;
 
 	if (err || result != FSM_OK) {
-		cl_reply(p->req, 1, err ? cl_raft_err(err) :
-			 "the member record was refused", NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", err ? cl_raft_err(err) :
+			 "the member record was refused");
 		return;
 	}
 	p->arg = NULL;             /* the waiter lives on in cl->drains */
 	w->deadline = cl_now(cl) + DRAIN_WAIT_MS;
-	w->next = cl->drains;
-	cl->drains = w;
-	cl_drain_chores(cl);
+	w->next = cl->drains->waiting;
+	cl->drains->waiting = w;
+	waiting_chores(cl);
 }
 
 void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
@@ -240,25 +252,26 @@ void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
 		snprintf(msg, sizeof(msg), "%s (%" PRIu64 ") is already "
 			 "drained (%s now)\n", fm->name, fm->id,
 			 raft_role_name(role));
-		cl_reply(r, 0, NULL, msg, NULL);
+		cl_ok(r, msg, NULL);
 		return;
 	}
 	switch (cpol_drain_check(m, pol_view(cl, m), fm->id)) {
 	case CPOL_DRAIN_LAST_VOTER:
-		cl_reply(r, 1, "refused: that member is the last voter and "
-			 "no other member can take its vote", NULL, NULL);
+		cl_fail(r, CTL_ERR,
+			"refused: that member is the last voter and "
+			"no other member can take its vote");
 		return;
 	case CPOL_DRAIN_QUORUM:
-		cl_reply(r, 1, "refused: without its vote the reachable "
+		cl_fail(r, CTL_ERR, "refused: without its vote the reachable "
 			 "voters would not be a majority (quorum lost); bring "
-			 "the unreachable voters back first", NULL, NULL);
+			 "the unreachable voters back first");
 		return;
 	case CPOL_DRAIN_OK:
 		break;
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	w->req = r;
@@ -267,7 +280,7 @@ void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
 		 raft_role_name(role));
 	rc = put_drained(cl, fm, 1, drain_committed, r, w);
 	if (rc)
-		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+		cl_fail(r, CTL_ERR, "%s", cl_raft_err(rc));
 }
 
 static void undrain_done(struct cluster *cl, struct cl_pend *p, int err,
@@ -277,13 +290,13 @@ static void undrain_done(struct cluster *cl, struct cl_pend *p, int err,
 	char msg[200];
 
 	if (err || result != FSM_OK) {
-		cl_reply(p->req, 1, err ? cl_raft_err(err) :
-			 "the member record was refused", NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", err ? cl_raft_err(err) :
+			 "the member record was refused");
 		return;
 	}
 	snprintf(msg, sizeof(msg), "undrained %s (%" PRIu64 "): the role "
 		 "policy may promote it again\n", cl_member_name(cl, id), id);
-	cl_reply(p->req, 0, NULL, msg, NULL);
+	cl_ok(p->req, msg, NULL);
 }
 
 void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
@@ -300,19 +313,19 @@ void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
 	if (!fm->drained) {
 		snprintf(msg, sizeof(msg), "%s (%" PRIu64 ") is not drained\n",
 			 fm->name, fm->id);
-		cl_reply(r, 0, NULL, msg, NULL);
+		cl_ok(r, msg, NULL);
 		return;
 	}
 	id = malloc(sizeof(*id));
 	if (!id) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	*id = fm->id;
 	log_info("undraining %s (%" PRIu64 ")", fm->name, fm->id);
 	rc = put_drained(cl, fm, 0, undrain_done, r, id);
 	if (rc)
-		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+		cl_fail(r, CTL_ERR, "%s", cl_raft_err(rc));
 }
 
 /* ---------------------------------------------------------------- */
@@ -321,30 +334,31 @@ void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
 static void handoff_chores(struct cluster *cl)
 {
 	uint64_t leader = cl_leader_id(cl);
-	void (*done)(void *arg) = cl->handoff.done;
+	struct cl_handoff *h = &cl->drains->handoff;
+	void (*done)(void *arg) = h->done;
 
-	if (!cl->handoff.until)
+	if (!h->until)
 		return;
 	if (leader && leader != cl->self) {
 		log_info("handoff: leader is now %s (%" PRIu64 "): exiting",
 			 cl_member_name(cl, leader), leader);
-	} else if (cl_now(cl) >= cl->handoff.until) {
+	} else if (cl_now(cl) >= h->until) {
 		log_warnx("handoff: %s (%" PRIu64 ") did not take over "
 			  "within %d ms (%s): exiting anyway",
-			  cl_member_name(cl, cl->handoff.to), cl->handoff.to,
+			  cl_member_name(cl, h->to), h->to,
 			  CLUSTER_HANDOFF_MS, cl_is_leader(cl) ?
 			  "still the leader" : "no leader known yet");
 	} else {
 		return;
 	}
-	cl->handoff.until = 0;
-	cl->handoff.done = NULL;
-	done(cl->handoff.arg);
+	h->until = 0;
+	h->done = NULL;
+	done(h->arg);
 }
 
-void cl_drain_chores(struct cluster *cl)
+static void waiting_chores(struct cluster *cl)
 {
-	struct cl_drain **pp = &cl->drains, *w;
+	struct cl_drain **pp = &cl->drains->waiting, *w;
 	uint64_t now = cl_now(cl);
 
 	while ((w = *pp)) {
@@ -361,16 +375,37 @@ void cl_drain_chores(struct cluster *cl)
 	handoff_chores(cl);
 }
 
-void cl_drain_stop(struct cluster *cl)
+static void drains_chores(struct cluster *cl)
+{
+	waiting_chores(cl);
+	if (cl_is_leader(cl))
+		policy_run(cl);
+}
+
+static int drains_init(struct cluster *cl)
+{
+	cl->drains = calloc(1, sizeof(*cl->drains));
+	return cl->drains ? 0 : -1;
+}
+
+static void drains_stop(struct cluster *cl)
 {
 	struct cl_drain *w;
 
-	while ((w = cl->drains)) {
-		cl->drains = w->next;
-		cl_reply(w->req, 1, "shutting down", NULL, NULL);
+	if (!cl->drains)
+		return;
+	while ((w = cl->drains->waiting)) {
+		cl->drains->waiting = w->next;
+		cl_fail(w->req, CTL_ERR, "shutting down");
 		free(w);
 	}
+	free(cl->drains);
+	cl->drains = NULL;
 }
+
+const struct cl_module cl_drains_module = {
+	drains_init, drains_chores, drains_stop,
+};
 
 int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg)
 {
@@ -378,7 +413,7 @@ int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg)
 	const struct cpol_member *to;
 	int rc;
 
-	if (!cl->drv || !cl_is_leader(cl) || cl->handoff.until)
+	if (!cl->drv || !cl_is_leader(cl) || cl->drains->handoff.until)
 		return -1;
 	to = cpol_successor(m, pol_view(cl, m), cl->self);
 	if (!to) {
@@ -398,10 +433,9 @@ int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg)
 	log_info("handoff: leadership to %s (%" PRIu64 ") before exiting "
 		 "(at most %d ms)", cl_member_name(cl, to->id), to->id,
 		 CLUSTER_HANDOFF_MS);
-	cl->handoff.done = done;
-	cl->handoff.arg = arg;
-	cl->handoff.to = to->id;
-	cl->handoff.until = cl_now(cl) + CLUSTER_HANDOFF_MS;
-	cl_rearm(cl);
+	cl->drains->handoff.done = done;
+	cl->drains->handoff.arg = arg;
+	cl->drains->handoff.to = to->id;
+	cl->drains->handoff.until = cl_now(cl) + CLUSTER_HANDOFF_MS;
 	return 0;
 }

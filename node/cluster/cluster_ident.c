@@ -1,9 +1,8 @@
 /*
- * The cluster's identity side (split from node/cluster/cluster.c): what the datadir
- * says this node is (cluster id, raft id; init / join / run decide what may
- * happen to it), the identity key store, the endpoint members dial, and the
- * handshake's trust callbacks (which identity keys and join tokens the
- * transport accepts).
+ * cluster_ident: what the datadir says this node is (cluster id, raft id;
+ * init / join / run decide what may happen to it), the identity key
+ * store, the endpoint members dial, and the handshake's trust callbacks
+ * (which identity keys and join tokens the transport accepts).
  */
 #include "node/cluster/cluster_int.h"
 
@@ -40,7 +39,6 @@ int cl_trust_member_key(void *ctx, uint64_t id,
 {
 	struct cluster *cl = ctx;
 	const struct fsm_member *m = fsm_member_find(cl->fsm, id);
-	unsigned i;
 
 	if (m) {
 		memcpy(pk, m->idkey, IDENT_PK_LEN);
@@ -48,11 +46,7 @@ int cl_trust_member_key(void *ctx, uint64_t id,
 	}
 	/* A fresh joiner: its log does not name the members yet. */
 	if (fsm_member_count(cl->fsm) == 0)
-		for (i = 0; i < cl->n_boot; i++)
-			if (cl->boot[i].id == id) {
-				memcpy(pk, cl->boot[i].key, IDENT_PK_LEN);
-				return 0;
-			}
+		return cl_boot_key(cl, id, pk);
 	return -ENOENT;
 }
 
@@ -180,11 +174,18 @@ int cl_prepare_identity(struct cluster *cl, const char *token)
 			log_err("join: the token is not a valid join token");
 			return -1;
 		}
+		/* Judged by our clock only once it is synchronized: a new
+		 * VM's clock may be far off, and the members judge anyway. */
 		if (token_check_expiry(&cl->join_tok,
 				       cl_wall_ms() / 1000) < 0) {
-			log_err("join: the token expired; ask for a new one "
-				"(ntpctl token create)");
-			return -1;
+			if (cl_clock_synced()) {
+				log_err("join: the token expired; ask for a "
+					"new one (ntpctl token create)");
+				return -1;
+			}
+			log_warnx("join: by this node's clock, which is not "
+				  "synchronized yet, the token has expired; "
+				  "trying anyway (the members judge it)");
 		}
 		if (joining && memcmp(cl->cluster_id, cl->join_tok.cluster_id,
 				      sizeof(cl->cluster_id)) != 0) {

@@ -12,8 +12,17 @@
 #include <string.h>
 
 #include "node/base/log.h"
+
+#define MAX_JOINS_IN_FLIGHT 8
+
+struct cl_members {
+	struct cl_req *transfer_req;   /* a leader transfer in progress */
+	uint64_t transfer_target;
+	uint64_t joins_busy[MAX_JOINS_IN_FLIGHT]; /* joiners in flight */
+};
+
 /* ---------------------------------------------------------------- */
-/* membership: leader transfer, node remove, joins */
+/* leader transfer, node remove */
 
 void cl_cmd_transfer(struct cluster *cl, struct cl_req *r, int argc,
 			 char **argv)
@@ -22,61 +31,59 @@ void cl_cmd_transfer(struct cluster *cl, struct cl_req *r, int argc,
 	int rc;
 
 	if (argc > 1) {
-		cl_reply(r, 2, "usage: leader transfer [NODE]", NULL, NULL);
+		cl_fail(r, CTL_EUSAGE, "usage: leader transfer [NODE]");
 		return;
 	}
-	if (cl->transfer_req) {
-		cl_reply(r, 1, "a leadership transfer is already running",
-			 NULL, NULL);
+	if (cl->members->transfer_req) {
+		cl_fail(r, CTL_ERR, "a leadership transfer is already running");
 		return;
 	}
 	if (argc == 1) {
 		id = cl_resolve_node(cl, argv[0]);
 		if (!id) {
-			cl_reply(r, 1, "no such member", NULL, NULL);
+			cl_fail(r, CTL_ERR, "no such member");
 			return;
 		}
 		if (id == cl->self) {
-			cl_reply(r, 0, NULL, "already the leader\n", NULL);
+			cl_ok(r, "already the leader\n", NULL);
 			return;
 		}
 		if (cl_conf_role(cl, id) != RAFT_VOTER) {
-			cl_reply(r, 1, "only a voter can lead", NULL, NULL);
+			cl_fail(r, CTL_ERR, "only a voter can lead");
 			return;
 		}
 	}
 	rc = drv_transfer(cl->drv, id, CL_TRANSFER_DEADLINE_MS);
 	if (rc != 0) {
-		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+		cl_fail(r, CTL_ERR, "%s", cl_raft_err(rc));
 		return;
 	}
-	cl->transfer_req = r;
-	cl->transfer_target = id;
-	cl_rearm(cl);
+	cl->members->transfer_req = r;
+	cl->members->transfer_target = id;
 }
 
-/* From the chores timer: answer a transfer once it ended. */
-void cl_cmd_chores(struct cluster *cl)
+/* Chores: answer a transfer once it ended. */
+static void transfer_chores(struct cluster *cl)
 {
 	char msg[128];
 	uint64_t leader;
 	int st;
 
-	if (!cl->transfer_req)
+	if (!cl->members->transfer_req)
 		return;
 	st = drv_transfer_state(cl->drv);
 	leader = cl_leader_id(cl);
 	if (st == 1 || (st == 0 && (leader == cl->self || !leader)))
 		return;
 	if (st < 0) {
-		cl_reply(cl->transfer_req, 1, "leadership transfer timed out",
-			 NULL, NULL);
+		cl_fail(cl->members->transfer_req, CTL_ERR,
+			"leadership transfer timed out");
 	} else {
 		snprintf(msg, sizeof(msg), "leader is now %s (%" PRIu64 ")\n",
 			 cl_member_name(cl, leader), leader);
-		cl_reply(cl->transfer_req, 0, NULL, msg, NULL);
+		cl_ok(cl->members->transfer_req, msg, NULL);
 	}
-	cl->transfer_req = NULL;
+	cl->members->transfer_req = NULL;
 }
 
 struct rm_ctx {
@@ -93,12 +100,12 @@ static void rm_member_deleted(struct cluster *cl, struct cl_pend *p, int err,
 	(void)cl;
 	(void)result;
 	if (err) {
-		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", cl_raft_err(err));
 		return;
 	}
 	snprintf(msg, sizeof(msg), "removed %s (%" PRIu64 ")\n", x->name,
 		 x->id);
-	cl_reply(p->req, 0, NULL, msg, NULL);
+	cl_ok(p->req, msg, NULL);
 }
 
 static void rm_conf_done(struct cluster *cl, struct cl_pend *p, int err,
@@ -111,19 +118,19 @@ static void rm_conf_done(struct cluster *cl, struct cl_pend *p, int err,
 
 	(void)result;
 	if (err) {
-		cl_reply(p->req, 1, cl_raft_err(err), NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", cl_raft_err(err));
 		return;
 	}
 	/* The configuration no longer has it: now forget its key too, so
 	 * its handshakes are refused (raft/transport/hs.h member_key). */
 	if (fsm_cmd_member_del(x->id, cl_wall_ms(), &buf, &len) < 0) {
-		cl_reply(p->req, 1, "out of memory", NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "out of memory");
 		return;
 	}
 	p->arg = NULL;
 	rc = cl_propose(cl, buf, len, rm_member_deleted, p->req, x);
 	if (rc)
-		cl_reply(p->req, 1, cl_raft_err(rc), NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", cl_raft_err(rc));
 }
 
 void cl_cmd_remove(struct cluster *cl, struct cl_req *r, int argc,
@@ -137,22 +144,23 @@ void cl_cmd_remove(struct cluster *cl, struct cl_req *r, int argc,
 	int rc = 0;
 
 	if (argc != 1) {
-		cl_reply(r, 2, "usage: node remove NODE", NULL, NULL);
+		cl_fail(r, CTL_EUSAGE, "usage: node remove NODE");
 		return;
 	}
 	id = cl_resolve_node(cl, argv[0]);
 	if (!id) {
-		cl_reply(r, 1, "no such member", NULL, NULL);
+		cl_fail(r, CTL_ERR, "no such member");
 		return;
 	}
 	if (id == cl->self) {
-		cl_reply(r, 1, "that member is the leader: run `ntpctl leader "
-			 "transfer` first", NULL, NULL);
+		cl_fail(r, CTL_ERR,
+			"that member is the leader: run `ntpctl leader "
+			"transfer` first");
 		return;
 	}
 	x = calloc(1, sizeof(*x));
 	if (!x) {
-		cl_reply(r, 1, "out of memory", NULL, NULL);
+		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	x->id = id;
@@ -169,7 +177,7 @@ void cl_cmd_remove(struct cluster *cl, struct cl_req *r, int argc,
 		free(x);
 	raft_configuration_close(&nc);
 	if (rc)
-		cl_reply(r, 1, cl_raft_err(rc), NULL, NULL);
+		cl_fail(r, CTL_ERR, "%s", cl_raft_err(rc));
 }
 
 /* Join, on the leader: consume the token for this key, record the member,
@@ -184,13 +192,13 @@ static void join_busy(struct cluster *cl, uint64_t id, int on)
 {
 	unsigned i;
 
-	for (i = 0; i < 8; i++) {
-		if (on && !cl->joins_busy[i]) {
-			cl->joins_busy[i] = id;
+	for (i = 0; i < MAX_JOINS_IN_FLIGHT; i++) {
+		if (on && !cl->members->joins_busy[i]) {
+			cl->members->joins_busy[i] = id;
 			return;
 		}
-		if (!on && cl->joins_busy[i] == id)
-			cl->joins_busy[i] = 0;
+		if (!on && cl->members->joins_busy[i] == id)
+			cl->members->joins_busy[i] = 0;
 	}
 	if (!on)
 		cl_wg_release(cl, id);  /* its overlay reservation */
@@ -200,8 +208,8 @@ static int join_is_busy(struct cluster *cl, uint64_t id)
 {
 	unsigned i;
 
-	for (i = 0; i < 8; i++)
-		if (cl->joins_busy[i] == id)
+	for (i = 0; i < MAX_JOINS_IN_FLIGHT; i++)
+		if (cl->members->joins_busy[i] == id)
 			return 1;
 	return 0;
 }
@@ -237,7 +245,7 @@ static void join_conf_done(struct cluster *cl, struct cl_pend *p, int err,
 	}
 	join_busy(cl, j->id, 0);
 	log_info("member %" PRIu64 " (%s) joined as spare", j->id, j->m.name);
-	cl_reply(p->req, 0, NULL, NULL, NULL);
+	cl_reply(p->req, CL_JOIN_OK, NULL, NULL, NULL);
 }
 
 static void join_add_spare(struct cluster *cl, struct cl_req *r,
@@ -250,7 +258,7 @@ static void join_add_spare(struct cluster *cl, struct cl_req *r,
 
 	if (cl_conf_role(cl, j->id) >= 0) {  /* a retry after the change */
 		join_busy(cl, j->id, 0);
-		cl_reply(r, 0, NULL, NULL, NULL);
+		cl_reply(r, CL_JOIN_OK, NULL, NULL, NULL);
 		free(j);
 		return;
 	}
@@ -437,3 +445,26 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		join_later(r, joiner, rc);
 }
 
+
+/* ---------------------------------------------------------------- */
+/* the module */
+
+static int members_init(struct cluster *cl)
+{
+	cl->members = calloc(1, sizeof(*cl->members));
+	return cl->members ? 0 : -1;
+}
+
+static void members_stop(struct cluster *cl)
+{
+	if (!cl->members)
+		return;
+	if (cl->members->transfer_req)
+		cl_fail(cl->members->transfer_req, CTL_ERR, "shutting down");
+	free(cl->members);
+	cl->members = NULL;
+}
+
+const struct cl_module cl_members_module = {
+	members_init, transfer_chores, members_stop,
+};

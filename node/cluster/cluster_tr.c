@@ -1,4 +1,5 @@
-/* cluster_tr: the real member transport (raft/transport/tcp.h) on cluster-listen. */
+/* cluster_tr: the real member transport (raft/transport/tcp.h) on
+ * cluster-listen. */
 #include "node/cluster/cluster_int.h"
 
 #include <arpa/inet.h>
@@ -7,17 +8,17 @@
 #include "node/base/log.h"
 #include "raft/transport/tcp.h"
 
-int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
-		      const struct token *join, struct rtr **out)
+static int tcp_open(void *arg, uv_loop_t *loop, const struct cluster_conf *c,
+		    const struct hs_config *hs, const struct token *join,
+		    struct rtr **out)
 {
-	const struct cluster_conf *c = cl->conf;
-	const struct sockaddr *sa = (const struct sockaddr *)
-					    &c->listen.addr;
+	const struct sockaddr *sa = (const struct sockaddr *)&c->listen.addr;
 	char ip[INET6_ADDRSTRLEN], listen[INET6_ADDRSTRLEN + 16];
 	struct tcp_config tc;
 	struct tcp *t;
 	int v6 = sa->sa_family == AF_INET6, rc;
 
+	(void)arg;
 	inet_ntop(sa->sa_family, v6 ?
 		  (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
 		  (const void *)&((const struct sockaddr_in *)sa)->sin_addr,
@@ -26,7 +27,7 @@ int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
 		 ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
 		       ((const struct sockaddr_in *)sa)->sin_port));
 	memset(&tc, 0, sizeof(tc));
-	tc.loop = cl->loop;
+	tc.loop = loop;
 	tc.listen = listen;
 	tc.self_id = hs->self_id;
 	memcpy(tc.cluster_id, hs->cluster_id, sizeof(tc.cluster_id));
@@ -39,7 +40,6 @@ int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
 		log_err("cluster-listen %s: %s", listen, strerror(-rc));
 		return rc;
 	}
-	cl->tr_impl = t;
 	*out = tcp_rtr(t);
 	return 0;
 }
@@ -49,26 +49,25 @@ static void closed(void *arg)
 	(void)arg;
 }
 
-void cl_transport_close(struct cluster *cl)
+static void tcp_close_rtr(void *arg, struct rtr *tr)
 {
-	if (cl->tr_impl)
-		tcp_close(cl->tr_impl, closed, NULL);
-	cl->tr_impl = NULL;
+	(void)arg;
+	tcp_close(tcp_of_rtr(tr), closed, NULL);
 }
 
 /* At debug level, every few seconds: what the transport dropped and why. */
-void cl_transport_debug(struct cluster *cl)
+static void tcp_debug(void *arg, struct rtr *tr)
 {
+	const struct tcp *t = tcp_of_rtr(tr);
 	const struct wire_stats *s;
 	char buf[512];
 	size_t n = 0;
 	int i;
 
-	if (!cl->tr_impl)
-		return;
-	s = tcp_stats(cl->tr_impl);
+	(void)arg;
+	s = tcp_stats(t);
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "conns up %u rx %llu "
-			      "tx %llu", tcp_established(cl->tr_impl),
+			      "tx %llu", tcp_established(t),
 			      (unsigned long long)s->frames_rx,
 			      (unsigned long long)s->frames_tx);
 	for (i = 0; i < WIRE_DROP_COUNT && n < sizeof(buf); i++)
@@ -83,3 +82,7 @@ void cl_transport_debug(struct cluster *cl)
 					      (unsigned long long)s->hs_failed[i]);
 	log_debug("transport: %s", buf);
 }
+
+const struct cluster_transport cl_tcp_transport = {
+	tcp_open, tcp_close_rtr, tcp_debug, NULL,
+};

@@ -40,9 +40,6 @@
 #define WG_RETRY_MS 1000
 #define WG_ANNOUNCE_CMD "wg announce"  /* forwarded only, never on ntpctl */
 
-int (*cl_wg_apply)(const char *ifname, const char *conf, size_t len,
-		   const char *overlay, const struct wgm_subnet *sn) = wgm_apply;
-
 struct cl_wg {
 	int on;
 	char endpoint[WGM_ENDPOINT_MAX];  /* ours, from the config */
@@ -79,7 +76,7 @@ static void boot_set(struct cl_wg *w, const struct wgm_subnet *sn,
 	w->boot_sn = *sn;
 }
 
-int cl_wg_start(struct cluster *cl, const char *init_subnet)
+int cl_wg_open(struct cluster *cl, const char *init_subnet)
 {
 	const struct cluster_conf *c = cl->conf;
 	struct cl_wg *w;
@@ -179,7 +176,7 @@ int cl_wg_start(struct cluster *cl, const char *init_subnet)
 	return 0;
 }
 
-void cl_wg_free(struct cluster *cl)
+static void wg_stop(struct cluster *cl)
 {
 	if (!cl->wg)
 		return;
@@ -259,8 +256,8 @@ static void wg_sync(struct cluster *cl)
 	rc = wgm_render(p, n, cl->self, priv, cl->conf->wg_port, &conf, &len);
 	sodium_memzero(priv, sizeof(priv));
 	if (rc == 0) {
-		rc = cl_wg_apply(cl->conf->wg_interface, conf, len, overlay,
-				 &sn);
+		rc = (cl->hooks.wg_apply ? cl->hooks.wg_apply : wgm_apply)(
+			cl->conf->wg_interface, conf, len, overlay, &sn);
 		wgm_conf_free(conf, len);
 	}
 	if (rc != 0) {
@@ -292,7 +289,7 @@ void cl_wg_sync(struct cluster *cl)
 		wg_sync(cl);
 }
 
-void cl_wg_on_apply(struct cluster *cl)
+static void wg_on_apply(struct cluster *cl)
 {
 	if (!cl->wg)
 		return;
@@ -347,7 +344,7 @@ void cl_wg_fill_self(struct cluster *cl, struct fsm_member *me)
 		cl_copy(me->overlay, sizeof(me->overlay), old->overlay);
 		return;
 	}
-	/* init: cl->address is OVERLAY:PORT (cl_wg_start) */
+	/* init: cl->address is OVERLAY:PORT (cl_wg_open) */
 	if (wgj_split(cl->address, host, &port) == 0)
 		cl_copy(me->overlay, sizeof(me->overlay), host);
 }
@@ -455,10 +452,10 @@ static void announce_done(struct cluster *cl, struct cl_pend *p, int err,
 	if (!p->req)
 		return;
 	if (err || result != FSM_OK)
-		cl_reply(p->req, 1, err ? cl_raft_err(err) :
-			 "the member record was refused", NULL, NULL);
+		cl_fail(p->req, CTL_ERR, "%s", err ? cl_raft_err(err) :
+			 "the member record was refused");
 	else
-		cl_reply(p->req, 0, NULL, "endpoint recorded\n", NULL);
+		cl_ok(p->req, "endpoint recorded\n", NULL);
 }
 
 /* On the leader: member id's record with endpoint ep, all else copied. */
@@ -475,7 +472,7 @@ static int announce_put(struct cluster *cl, uint64_t id, const char *ep,
 		return -EINVAL;
 	if (strcmp(old->endpoint, ep) == 0) {
 		if (r)
-			cl_reply(r, 0, NULL, "endpoint unchanged\n", NULL);
+			cl_ok(r, "endpoint unchanged\n", NULL);
 		return 0;
 	}
 	m = *old;
@@ -497,7 +494,7 @@ int cl_wg_forwarded(struct cluster *cl, struct cl_req *r, const char *command,
 	/* only a member's own record, named by its authenticated id */
 	if (argc != 1 || r->call || !r->peer ||
 	    announce_put(cl, r->peer, argv[0], r) < 0)
-		cl_reply(r, 1, "endpoint announce refused", NULL, NULL);
+		cl_fail(r, CTL_ERR, "endpoint announce refused");
 	return 1;
 }
 
@@ -531,7 +528,7 @@ static void announce(struct cluster *cl)
 	cl_send_app(cl, leader, cl_addr_of(cl, leader), &m);
 }
 
-void cl_wg_chores(struct cluster *cl)
+static void wg_chores(struct cluster *cl)
 {
 	struct cl_wg *w = cl->wg;
 
@@ -608,3 +605,17 @@ int cl_wg_dial_address(struct cluster *cl, uint64_t id, char *out,
 	cl_copy(out, len, a);
 	return 0;
 }
+
+/* ---------------------------------------------------------------- */
+/* the module: its state exists only with `wireguard-interface`
+ * (cl_wg_open, once the store is open) */
+
+static int wg_init(struct cluster *cl)
+{
+	cl_observe(cl, wg_on_apply);
+	return 0;
+}
+
+const struct cl_module cl_wg_module = {
+	wg_init, wg_chores, wg_stop,
+};

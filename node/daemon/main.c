@@ -326,9 +326,25 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	}
 }
 
+/* raft stopped for good: acknowledge nothing more, exit non-zero. */
+static void on_cluster_failed(void *arg, struct cluster *cl, int reason)
+{
+	struct node *n = arg;
+
+	(void)cl;
+	(void)reason;
+	n->exit_code = 1;
+	uv_stop(&n->loop);
+}
+
 static int start(struct node *n, const char *token)
 {
 	const struct conf *c = &n->conf;
+	const struct cluster_hooks hooks = {
+		.ready = on_cluster_ready,
+		.failed = on_cluster_failed,
+		.arg = n,
+	};
 
 	if (c->time.discipline == DISC_KERNEL && !have_cap_sys_time()) {
 		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
@@ -346,12 +362,8 @@ static int start(struct node *n, const char *token)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
-	/* The cluster first: it owns the store the time engine shares. The
-	 * control socket opens when it says the node is a member. */
-	if (c->cluster.listen_set &&
-	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
-			  on_cluster_ready, n) < 0)
-		return -1;
+	/* Before anything reads the clock (the cluster stamps and judges
+	 * with it from the start). */
 	if (c->time.clock_error_set) {
 		/* Test-only, and loud: every realtime reading (served
 		 * timestamps, samples, kernel receive timestamps) is off. */
@@ -362,6 +374,12 @@ static int start(struct node *n, const char *token)
 		clk_set_error(c->time.clock_error_offset,
 			      c->time.clock_error_drift);
 	}
+	/* The cluster first: it owns the store the time engine shares. The
+	 * control socket opens when it says the node is a member. */
+	if (c->cluster.listen_set &&
+	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
+			  &hooks) < 0)
+		return -1;
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->time.local_stratum)
 		tstate_set_local(c->time.local_stratum);

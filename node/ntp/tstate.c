@@ -7,6 +7,8 @@
  */
 #include "node/ntp/tstate.h"
 
+#include "node/ntp/clk.h"
+
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -101,4 +103,14 @@ double tstate_root_disp_at(const struct tstate *s, int64_t now_ns)
 		return s->root_disp;
 	return s->root_disp +
 	       TSTATE_PHI * ((double)now_ns - (double)s->ref_ns) / 1e9;
+}
+
+int64_t tstate_now_ns(int *synced)
+{
+	struct tstate s;
+
+	tstate_read(&s);
+	if (synced)
+		*synced = s.leap != 3 && s.stratum != 0;
+	return tstate_served_ns(&s, clk_raw_ns());
 }

@@ -42,6 +42,12 @@ void tstate_set_local(int stratum);
 void tstate_unsynced(struct tstate *out);
 /* Served time in ns since the Unix epoch for a raw reading. */
 int64_t tstate_served_ns(const struct tstate *s, int64_t raw_ns);
+/* Served time now (ns since the Unix epoch): the one realtime clock
+ * (clk.h) with the published correction. synced (may be NULL) says
+ * whether the published state claims synchronization (a `local stratum`
+ * clock does). The control plane's wall clock: with the virtual
+ * discipline the kernel clock itself is known to be wrong. */
+int64_t tstate_now_ns(int *synced);
 /* Root dispersion at served time now_ns: grows at 15 ppm (RFC 5905 PHI). */
 double tstate_root_disp_at(const struct tstate *s, int64_t now_ns);
 

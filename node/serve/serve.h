@@ -68,9 +68,8 @@ void serve_get_stats(const struct serve *s, struct serve_stats *out);
 /* Stops and joins the threads, closes the sockets, frees s. */
 void serve_stop(struct serve *s);
 
-/* The bound addresses (listen order, or 0.0.0.0 then ::), with the port
+/* The i-th bound address (listen order, or 0.0.0.0 then ::), with the port
  * actually bound: a conf with port 0 gets an ephemeral one (tests). */
-int serve_naddrs(const struct serve *s);
 int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out);
 int serve_nthreads(const struct serve *s);
 

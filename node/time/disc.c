@@ -62,11 +62,6 @@ double disc_freq(const struct disc *d)
 	return d->t_freq;
 }
 
-int disc_updates(const struct disc *d)
-{
-	return d->updates;
-}
-
 int disc_steps(const struct disc *d)
 {
 	return d->steps;

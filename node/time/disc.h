@@ -66,7 +66,6 @@ double disc_in_clock(const struct disc *d, int64_t t);
 /* Offset still to be slewed at t, s. */
 double disc_remaining(const struct disc *d, int64_t t);
 double disc_freq(const struct disc *d);
-int disc_updates(const struct disc *d);
 int disc_steps(const struct disc *d);
 /*
  * Leap seconds (leapsec.h says when). Virtual: c and its target step by

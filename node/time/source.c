@@ -37,29 +37,6 @@ struct source {
 	struct filter *filter;
 };
 
-static const char *verdict_names[SOURCE_N_VERDICTS] = {
-	[SOURCE_OK] = "ok",
-	[SOURCE_KOD_RATE] = "kod-rate",
-	[SOURCE_KOD_DENY] = "kod-deny",
-	[SOURCE_BAD_LENGTH] = "bad-length",
-	[SOURCE_BAD_VERSION] = "bad-version",
-	[SOURCE_BAD_MODE] = "bad-mode",
-	[SOURCE_UNEXPECTED] = "unexpected",
-	[SOURCE_BAD_ORIGIN] = "bad-origin",
-	[SOURCE_BAD_KOD] = "bad-kod",
-	[SOURCE_BAD_STRATUM] = "bad-stratum",
-	[SOURCE_UNSYNC] = "unsynchronized",
-	[SOURCE_ZERO_TS] = "zero-timestamp",
-	[SOURCE_BAD_TIMES] = "bad-times",
-	[SOURCE_BAD_DISTANCE] = "bad-distance",
-	[SOURCE_LEAP] = "leap-second",
-};
-
-const char *source_verdict_str(enum source_verdict v)
-{
-	return (unsigned)v < SOURCE_N_VERDICTS ? verdict_names[v] : "?";
-}
-
 static int clamp_poll(int p)
 {
 	return p < -6 ? -6 : p > 17 ? 17 : p;

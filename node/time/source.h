@@ -92,6 +92,5 @@ void source_leap_shift(struct source *s, double step_s);
 
 const struct filter *source_filter(const struct source *s);
 void source_get_info(const struct source *s, struct source_info *out);
-const char *source_verdict_str(enum source_verdict v);
 
 #endif

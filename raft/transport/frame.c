@@ -24,11 +24,6 @@ void frame_reader_init(struct frame_reader *r, size_t max)
 	r->max = max;
 }
 
-void frame_reader_set_max(struct frame_reader *r, size_t max)
-{
-	r->max = max;
-}
-
 void frame_reader_free(struct frame_reader *r)
 {
 	free(r->buf);

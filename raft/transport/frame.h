@@ -21,8 +21,6 @@ void frame_put_len(uint8_t out[4], uint32_t len);
 uint32_t frame_get_len(const uint8_t in[4]);
 
 void frame_reader_init(struct frame_reader *r, size_t max);
-/* Changes the cap for the next record (handshake -> established). */
-void frame_reader_set_max(struct frame_reader *r, size_t max);
 void frame_reader_free(struct frame_reader *r);
 /*
  * Consumes up to n bytes of data (*used says how many). Returns 1 when a

@@ -347,6 +347,11 @@ struct rtr *tcp_rtr(struct tcp *t)
 	return &t->rtr;
 }
 
+struct tcp *tcp_of_rtr(struct rtr *r)
+{
+	return (struct tcp *)r;    /* the rtr is the struct's first member */
+}
+
 int tcp_port(const struct tcp *t)
 {
 	return t->port;

@@ -61,6 +61,8 @@ struct tcp;
 
 int tcp_new(const struct tcp_config *cfg, struct tcp **out);
 struct rtr *tcp_rtr(struct tcp *t);
+/* The transport behind an rtr that tcp_rtr() returned. */
+struct tcp *tcp_of_rtr(struct rtr *r);
 /* The port actually bound (listen with port 0 in tests). */
 int tcp_port(const struct tcp *t);
 /*

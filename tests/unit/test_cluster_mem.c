@@ -85,12 +85,6 @@ void ctl_reply_data(struct ctl_call *call, int status, const char *error,
 	ctl_reply(call, status, error, text, json);
 }
 
-void tstate_read(struct tstate *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->stratum = 10;
-}
-
 /* ---- in-memory transport ---- */
 
 struct mtr {
@@ -254,12 +248,15 @@ static int m_send_app(struct rtr *t, raft_id id, const char *address,
 	return 0;
 }
 
-int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
-		      const struct token *join, struct rtr **out)
+static int m_open(void *arg, uv_loop_t *lp, const struct cluster_conf *c,
+		  const struct hs_config *hs, const struct token *join,
+		  struct rtr **out)
 {
 	struct mtr *t = calloc(1, sizeof(*t));
 
-	(void)cl;
+	(void)arg;
+	(void)lp;
+	(void)c;
 	assert_non_null(t);
 	t->base.send = m_send;
 	t->base.send_app = m_send_app;
@@ -273,18 +270,19 @@ int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
 	return 0;
 }
 
-void cl_transport_debug(struct cluster *cl)
+static void m_close(void *arg, struct rtr *tr)
 {
-	(void)cl;
-}
+	struct mtr *m = (struct mtr *)tr;
 
-void cl_transport_close(struct cluster *cl)
-{
-	struct mtr *m = (struct mtr *)cl->tr;
-
+	(void)arg;
 	trs[m->idx] = NULL;
 	free(m);
 }
+
+/* The in-memory transport replaces the TCP one through the hooks. */
+static const struct cluster_transport mem_transport = {
+	m_open, m_close, NULL, NULL,
+};
 
 /* ---- nodes ---- */
 
@@ -366,13 +364,18 @@ static void node_conf(int i)
 static int node_start(int i, enum cluster_mode mode, const char *token)
 {
 	struct node *n = &nodes[i];
+	struct cluster_hooks h = {
+		.ready = on_ready,
+		.arg = n,
+		.transport = &mem_transport,
+		.wg_apply = stub_apply,
+	};
 
 	node_conf(i);
 	memset(&n->ctl, 0, sizeof(n->ctl));
 	n->ready = 0;
 	opening_idx = i;
-	return cluster_start(&n->cl, &loop, &n->conf, mode, token, on_ready,
-			     n);
+	return cluster_start(&n->cl, &loop, &n->conf, mode, token, &h);
 }
 
 static void node_stop(int i)
@@ -667,7 +670,6 @@ static void wg_mesh(void **state)
 
 	(void)state;
 	wg_mode = 1;
-	cl_wg_apply = stub_apply;
 	memset(wgrec, 0, sizeof(wgrec));
 	memset(wg_ep, 0, sizeof(wg_ep));
 	/* a /30: room for two members */
@@ -743,6 +745,8 @@ static int setup(void **state)
 		log_set_level(LOG_LVL_DEBUG);
 	uv_loop_init(&loop);
 	uv_timer_init(&loop, &flush_timer);
+	/* every member's status says synchronized, stratum 10 */
+	tstate_set_local(10);
 	return 0;
 }
 

@@ -14,24 +14,13 @@
 
 #include <cmocka.h>
 
-#include "node/cluster/cluster_int.h"
+#include "node/cluster/cluster.h"
 #include "node/cluster/offline/offline.h"
 #include "node/cluster/offline/recover.h"
 #include "node/cluster/offline/restore.h"
 #include "raft/driver.h"
 #include "storage/st_raft.h"
 #include "tools/bkfile.h"
-
-/* restore.c uses cluster_advertise() from cluster.c, which brings the daemon's
- * transport hooks along (node/cluster/cluster_tr.c, not linked here). */
-int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
-		      const struct token *join, struct rtr **out)
-{
-	(void)cl, (void)hs, (void)join, (void)out;
-	return -1;
-}
-void cl_transport_close(struct cluster *cl) { (void)cl; }
-void cl_transport_debug(struct cluster *cl) { (void)cl; }
 
 struct fx {
 	char dir[64];
