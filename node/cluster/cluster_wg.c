@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "node/cluster/ckey.h"
+#include "node/base/hostport.h"
 #include "node/base/log.h"
 #include "node/cluster/wg/wgjoin.h"
 #include "node/cluster/wg/wgmesh.h"
@@ -126,7 +127,8 @@ int cl_wg_start(struct cluster *cl, const char *init_subnet)
 			cl->address);
 		return -1;
 	}
-	if (wgj_split(cl->address, host, &port) < 0) {
+	if (hostport_split(cl->address, host, sizeof(host), &port) < 0 ||
+	    !port) {
 		log_err("cluster address '%s' has no port", cl->address);
 		return -1;
 	}
@@ -144,7 +146,7 @@ int cl_wg_start(struct cluster *cl, const char *init_subnet)
 		}
 		/* the raft address of the first voter, in its bootstrap
 		 * configuration: its overlay address */
-		snprintf(cl->address, sizeof(cl->address), "%s:%u", ov, port);
+		hostport_join(ov, port, cl->address, sizeof(cl->address));
 		return 0;
 	}
 	if (cl->mode == CLUSTER_RUN &&
@@ -173,8 +175,8 @@ int cl_wg_start(struct cluster *cl, const char *init_subnet)
 		for (i = 0; i < w->n_boot; i++)
 			if (w->boot[i].id == self && self &&
 			    w->boot[i].overlay[0])
-				snprintf(cl->address, sizeof(cl->address),
-					 "%s:%u", w->boot[i].overlay, port);
+				hostport_join(w->boot[i].overlay, port,
+					      cl->address, sizeof(cl->address));
 	}
 	return 0;
 }
@@ -348,7 +350,7 @@ void cl_wg_fill_self(struct cluster *cl, struct fsm_member *me)
 		return;
 	}
 	/* init: cl->address is OVERLAY:PORT (cl_wg_start) */
-	if (wgj_split(cl->address, host, &port) == 0)
+	if (hostport_split(cl->address, host, sizeof(host), &port) == 0)
 		cl_copy(me->overlay, sizeof(me->overlay), host);
 }
 
