@@ -22,6 +22,7 @@
 
 #include <sodium.h>
 
+#include "node/base/hostport.h"
 #include "node/base/strbuf.h"
 #include "raft/fsm.h"
 
@@ -118,38 +119,10 @@ int wgm_alloc(const struct wgm_subnet *sn, const char *const *used,
 
 int wgm_endpoint_check(const char *ep)
 {
-	char host[WGM_ENDPOINT_MAX];
-	const char *colon, *port, *h;
-	size_t hl;
-	unsigned char tmp[16];
-	char *end;
-	unsigned long p;
+	struct sockaddr_storage ss;
 
-	if (ep == NULL || strlen(ep) >= WGM_ENDPOINT_MAX)
-		return -EINVAL;
-	if (ep[0] == '[') {
-		colon = strstr(ep, "]:");
-		if (colon == NULL)
-			return -EINVAL;
-		h = ep + 1;
-		hl = (size_t)(colon - h);
-		port = colon + 2;
-	} else {
-		colon = strrchr(ep, ':');
-		if (colon == NULL)
-			return -EINVAL;
-		h = ep;
-		hl = (size_t)(colon - ep);
-		port = colon + 1;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (inet_pton(ep[0] == '[' ? AF_INET6 : AF_INET, host, tmp) != 1)
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (errno != 0 || end == port || *end != '\0' || p == 0 || p > 65535 ||
-	    port[0] == '+' || port[0] == '-')
+	if (ep == NULL || strlen(ep) >= WGM_ENDPOINT_MAX ||
+	    hostport_to_sa(ep, &ss) != 0)
 		return -EINVAL;
 	return 0;
 }
