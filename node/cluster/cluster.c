@@ -617,7 +617,8 @@ void cl_rlog(void *arg, enum rlog_level level, const char *msg)
 
 int cluster_start(struct cluster **out, uv_loop_t *loop, const struct cluster_conf *c,
 		  enum cluster_mode mode, const char *token,
-		  cluster_ready_fn ready, void *arg)
+		  cluster_ready_fn ready, void *arg,
+		  const struct cluster_hooks *hooks)
 {
 	struct cluster *cl;
 	struct ident_store is;
@@ -644,7 +645,9 @@ int cluster_start(struct cluster **out, uv_loop_t *loop, const struct cluster_co
 		goto fail;
 	}
 	/* before prepare_identity: an init bootstraps with its overlay */
-	if (cl_wg_start(cl, mode == CLUSTER_INIT ? token : NULL) < 0)
+	if (cl_wg_start(cl, mode == CLUSTER_INIT ? token : NULL,
+			hooks && hooks->wg_apply ? hooks->wg_apply :
+			wga_start) < 0)
 		goto fail;
 	if (cl_prepare_identity(cl, mode == CLUSTER_JOIN ? token : NULL) < 0)
 		goto fail;

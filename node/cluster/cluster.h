@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "node/base/netaddr.h"
+#include "node/cluster/wg/wgapply.h"
 
 struct cluster;
 struct ctl;
@@ -69,16 +70,35 @@ enum cluster_mode { CLUSTER_RUN, CLUSTER_INIT, CLUSTER_JOIN };
 typedef void (*cluster_ready_fn)(void *arg, struct cluster *cl, int ok);
 
 /*
+ * What the cluster does to the machine, for a caller to replace (the
+ * in-process tests record instead). A NULL hooks, or a NULL member, is
+ * the real thing.
+ *
+ * wg_apply: puts the rendered WireGuard mesh on the interface, with
+ * wga_start()'s contract (node/cluster/wg/wgapply.h), except that done
+ * may run before it returns; *job is then NULL (else a wga_start job,
+ * cancelled with wga_cancel when the cluster stops first).
+ */
+typedef int (*cluster_wg_apply_fn)(uv_loop_t *loop, const struct wga_req *req,
+				   wga_done_fn done, void *arg,
+				   struct wga **job);
+struct cluster_hooks {
+	cluster_wg_apply_fn wg_apply;	/* NULL: wga_start */
+};
+
+/*
  * Starts the cluster side. token: the join token (CLUSTER_JOIN; the
  * caller wipes its copy afterwards), or for CLUSTER_INIT the overlay
- * subnet (node/cluster_wg.h; NULL or "" = the default). Returns 0, or -1 after logging why
- * (for example: init or join on a datadir that already holds a cluster,
- * run on a datadir that holds none); the daemon then exits 1.
+ * subnet (node/cluster/wg/wgmesh.h; NULL or "" = the default). hooks:
+ * NULL in the daemon. Returns 0, or -1 after logging why (for example:
+ * init or join on a datadir that already holds a cluster, run on a
+ * datadir that holds none); the daemon then exits 1.
  */
 int cluster_start(struct cluster **out, uv_loop_t *loop,
 		  const struct cluster_conf *c,
 		  enum cluster_mode mode, const char *token,
-		  cluster_ready_fn ready, void *arg);
+		  cluster_ready_fn ready, void *arg,
+		  const struct cluster_hooks *hooks);
 /* The endpoint members dial: cluster-advertise, else cluster-listen's
  * address, as "host:port". */
 void cluster_advertise(const struct cluster_conf *c, char *out, size_t len);

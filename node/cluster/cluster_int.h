@@ -293,12 +293,11 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
  * no-op without `wireguard-interface`. */
 struct wgj_reply_buf;
 struct wgm_subnet;
-/* wgm_apply (node/cluster/wg/wgmesh.h); the in-process tests put a recorder here. */
-extern int (*cl_wg_apply)(const char *ifname, const char *conf, size_t len,
-			  const char *overlay, const struct wgm_subnet *sn);
 /* After st_open, before prepare_identity: resolves our endpoint; init:
- * cl->address becomes OVERLAY:PORT; run: loads the saved mesh. */
-int cl_wg_start(struct cluster *cl, const char *init_subnet);
+ * cl->address becomes OVERLAY:PORT; run: loads the saved mesh. apply:
+ * how the mesh goes onto the interface (cluster_hooks.wg_apply). */
+int cl_wg_start(struct cluster *cl, const char *init_subnet,
+		cluster_wg_apply_fn apply);
 void cl_wg_free(struct cluster *cl);
 void cl_wg_sync(struct cluster *cl);          /* render + apply if changed */
 void cl_wg_on_apply(struct cluster *cl);      /* an entry was applied */

@@ -338,7 +338,7 @@ static int start(struct node *n, const char *token)
 	 * control socket opens when it says the node is a member. */
 	if (c->cluster.listen_set &&
 	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
-			  on_cluster_ready, n) < 0)
+			  on_cluster_ready, n, NULL) < 0)
 		return -1;
 	if (c->time.clock_error_set) {
 		/* Test-only, and loud: every realtime reading (served
