@@ -11,14 +11,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -332,94 +327,4 @@ void wgm_conf_free(char *conf, size_t len)
 	(void)len;
 	if (conf != NULL)
 		sodium_free(conf);
-}
-
-/* Runs argv, keeping keep_fd open in the child; 0 when it exits 0. */
-static int run_tool(char *const argv[], int keep_fd)
-{
-	pid_t pid;
-	int st;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (keep_fd >= 0) {
-			int fl = fcntl(keep_fd, F_GETFD);
-
-			if (fl < 0 ||
-			    fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-				_exit(126);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return -ENOENT;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
-}
-
-int wgm_apply(const char *ifname, const char *conf, size_t len,
-	      const char *overlay, const struct wgm_subnet *sn)
-{
-	char path[32], cidr[WGM_ADDR_MAX + 4];
-	int fd = -1, rc;
-	size_t off = 0;
-
-	if (wgm_ifname_check(ifname) != 0 || !wgm_subnet_contains(sn, overlay))
-		return -EINVAL;
-	if (if_nametoindex(ifname) == 0) {
-		char *add[] = { "ip", "link", "add", "dev", (char *)ifname,
-				"type", "wireguard", NULL };
-
-		rc = run_tool(add, -1);
-		if (rc != 0)
-			return rc == -ENOENT ? rc : -ENODEV;
-	}
-	/* The key goes to wg through an anonymous memory file: nothing on
-	 * disk, nothing in argv, nothing in a log. */
-	fd = memfd_create("ntpmc-wg", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, conf + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
-	{
-		char *sync[] = { "wg", "syncconf", (char *)ifname, path,
-				 NULL };
-
-		rc = run_tool(sync, fd);
-		if (rc != 0)
-			goto out;
-	}
-	snprintf(cidr, sizeof(cidr), "%s/%u", overlay, sn->prefix);
-	{
-		char *addr[] = { "ip", "-4", "address", "replace", cidr,
-				 "dev", (char *)ifname, NULL };
-		char *up[] = { "ip", "link", "set", "dev", (char *)ifname,
-			       "up", NULL };
-
-		rc = run_tool(addr, -1);
-		if (rc == 0)
-			rc = run_tool(up, -1);
-	}
-out:
-	close(fd);	/* the memfd's pages go with its last reference */
-	return rc;
 }
