@@ -752,11 +752,6 @@ void serve_get_stats(const struct serve *s, struct serve_stats *out)
 	}
 }
 
-int serve_naddrs(const struct serve *s)
-{
-	return s->naddrs;
-}
-
 int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out)
 {
 	if (i < 0 || i >= s->naddrs)

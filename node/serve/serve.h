@@ -70,7 +70,6 @@ void serve_stop(struct serve *s);
 
 /* The bound addresses (listen order, or 0.0.0.0 then ::), with the port
  * actually bound: a conf with port 0 gets an ephemeral one (tests). */
-int serve_naddrs(const struct serve *s);
 int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out);
 int serve_nthreads(const struct serve *s);
 
