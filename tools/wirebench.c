@@ -17,6 +17,7 @@
 #include <sodium.h>
 #include <uv.h>
 
+#include "node/base/hostport.h"
 #include "raft/transport/chan.h"
 #include "raft/transport/hs.h"
 #include "raft/msgcodec.h"
@@ -179,12 +180,15 @@ static void bench_tcp(int n)
 	uv_loop_t loop;
 	uv_timer_t tm;
 	double t0, t1;
+	struct sockaddr_in any;
 	int i, sent = 0;
 
 	uv_loop_init(&loop);
+	uv_ip4_addr("127.0.0.1", 0, &any);
 	memset(&c, 0, sizeof(c));
 	c.loop = &loop;
-	c.listen = "127.0.0.1:0";
+	c.listen = (const struct sockaddr *)&any;
+	c.parse_addr = hostport_to_sa;
 	memcpy(c.cluster_id, cluster, sizeof(cluster));
 	c.trust.member_key = member_key;
 	c.self_id = 1;

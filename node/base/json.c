@@ -1,15 +1,15 @@
-/* JSON writer (RFC 8259): one growing buffer and a stack of "first" flags. */
+/* JSON writer (RFC 8259): a strbuf and a stack of "first" flags. */
 #include "node/base/json.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/base/strbuf.h"
+
 struct json {
-	char *buf;
-	size_t len, cap;
+	struct strbuf out;
 	int depth;
 	int err;
 	int done;                       /* the top-level value is written */
@@ -26,47 +26,14 @@ void json_free(struct json *j)
 {
 	if (!j)
 		return;
-	free(j->buf);
+	strbuf_release(&j->out);
 	free(j);
 }
 
 static void put(struct json *j, const char *s, size_t n)
 {
-	if (j->err)
-		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 256;
-		char *b;
-
-		while (j->len + n + 1 > cap)
-			cap *= 2;
-		b = realloc(j->buf, cap);
-		if (!b) {
-			j->err = 1;
-			return;
-		}
-		j->buf = b;
-		j->cap = cap;
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-	j->buf[j->len] = '\0';
-}
-
-__attribute__((format(printf, 2, 3)))
-static void putf(struct json *j, const char *fmt, ...)
-{
-	char tmp[64];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		j->err = 1;
-	else
-		put(j, tmp, (size_t)n);
+	if (!j->err)
+		strbuf_add(&j->out, s, n);
 }
 
 static void put_string(struct json *j, const char *s)
@@ -173,13 +140,15 @@ void json_str(struct json *j, const char *key, const char *val)
 void json_int(struct json *j, const char *key, int64_t val)
 {
 	member(j, key);
-	putf(j, "%lld", (long long)val);
+	if (!j->err)
+		strbuf_addf(&j->out, "%lld", (long long)val);
 }
 
 void json_uint(struct json *j, const char *key, uint64_t val)
 {
 	member(j, key);
-	putf(j, "%llu", (unsigned long long)val);
+	if (!j->err)
+		strbuf_addf(&j->out, "%llu", (unsigned long long)val);
 }
 
 void json_double(struct json *j, const char *key, double val)
@@ -215,13 +184,8 @@ void json_null(struct json *j, const char *key)
 
 char *json_finish(struct json *j)
 {
-	char *out;
-
 	if (j->err || j->depth != 0 || !j->done)
 		return NULL;
-	out = j->buf;
-	j->buf = NULL;
-	j->len = j->cap = 0;
 	j->done = 0;
-	return out;
+	return strbuf_finish(&j->out, NULL);
 }

@@ -1,19 +1,42 @@
 #include "node/base/log.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *log_tag = "ntpnode";
 static enum log_level log_min = LOG_LVL_INFO;
+static int log_journal;
+
+/*
+ * systemd connects a service's stderr to the journal and says so in
+ * JOURNAL_STREAM="DEVICE:INODE" (systemd.exec(5)); a child that inherited
+ * the variable but not the stream must not believe it, hence the check
+ * against stderr itself.
+ */
+static int stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int n = 0;
+
+	if (!v || sscanf(v, "%llu:%llu%n", &dev, &ino, &n) != 2 ||
+	    v[n] != '\0' || fstat(STDERR_FILENO, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void log_init(const char *tag, enum log_level min)
 {
 	log_tag = tag;
 	log_min = min;
+	log_journal = stderr_is_journal();
 }
 
 void log_set_level(enum log_level min)
@@ -26,7 +49,9 @@ static void vlog(enum log_level lvl, int with_errno, const char *fmt,
 		 va_list ap)
 {
 	static const char *names[] = { "debug", "info", "warn", "error" };
-	char msg[1024];
+	/* syslog(3) priorities: LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR */
+	static const int prio[] = { 7, 6, 4, 3 };
+	char msg[1024], when[40], ebuf[96], err[100] = "";
 	int saved = errno;
 	struct timespec ts;
 	struct tm tm;
@@ -34,17 +59,26 @@ static void vlog(enum log_level lvl, int with_errno, const char *fmt,
 	if (lvl < log_min)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	if (with_errno) {
+		/* strerror_r: the serving threads log too (the GNU variant
+		 * returns the text, in ebuf or in static storage) */
+		const char *e = strerror_r(saved, ebuf, sizeof(ebuf));
+
+		snprintf(err, sizeof(err), ": %s", e);
+	}
 	/* One fprintf per line so that lines from threads do not interleave. */
-	if (with_errno)
-		fprintf(stderr, "%02d:%02d:%02d.%03ld %s %s: %s: %s\n",
-			tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-			log_tag, names[lvl], msg, strerror(saved));
-	else
-		fprintf(stderr, "%02d:%02d:%02d.%03ld %s %s: %s\n", tm.tm_hour,
-			tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_tag,
-			names[lvl], msg);
+	if (log_journal) {
+		/* sd-daemon(3): "<N>" sets the line's priority; the journal
+		 * stamps the time itself */
+		fprintf(stderr, "<%d>%s %s: %s%s\n", prio[lvl], log_tag,
+			names[lvl], msg, err);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ldZ %s %s: %s%s\n", when,
+			ts.tv_nsec / 1000000, log_tag, names[lvl], msg, err);
+	}
 	errno = saved;
 }
 

@@ -1,4 +1,12 @@
-/* Logging: stderr with a level and a tag, err(3)-style variants. */
+/*
+ * Logging: one line on stderr per call, with a tag and a level,
+ * err(3)-style variants.
+ *   2025-06-01T11:43:27.592Z ntpnode info: message      (UTC, ISO 8601)
+ *   <6>ntpnode info: message                            (to the journal)
+ * The second when stderr is the journal (systemd's JOURNAL_STREAM names
+ * it, checked at log_init): "<N>" is the line's syslog priority (7 debug,
+ * 6 info, 4 warn, 3 error; sd-daemon(3)) and the journal adds the time.
+ */
 #ifndef NTPMC_LOG_H
 #define NTPMC_LOG_H
 

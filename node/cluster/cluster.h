@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "node/base/netaddr.h"
+#include "node/cluster/wg/wgapply.h"
 
 struct cluster;
 struct ctl;
@@ -91,16 +92,25 @@ struct cluster_transport {
 	void *arg;
 };
 
-/* What the cluster tells its owner, and the parts tests replace. */
+/*
+ * Puts the rendered WireGuard mesh on the interface, with wga_start()'s
+ * contract (node/cluster/wg/wgapply.h), except that done may run before
+ * it returns; *job is then NULL (else a wga_start job, cancelled with
+ * wga_cancel when the cluster stops first).
+ */
+typedef int (*cluster_wg_apply_fn)(uv_loop_t *loop, const struct wga_req *req,
+				   wga_done_fn done, void *arg,
+				   struct wga **job);
+
+/* What the cluster tells its owner, and what it does to the machine, for
+ * a caller to replace (the in-process tests record instead). */
 struct cluster_hooks {
 	cluster_ready_fn ready;
 	cluster_failed_fn failed;
 	void *arg;
 	/* NULL: the real TCP transport (raft/transport/tcp.h). */
 	const struct cluster_transport *transport;
-	/* NULL: wg(8) and ip(8) (node/cluster/wg/wgmesh.h wgm_apply). */
-	int (*wg_apply)(const char *ifname, const char *conf, size_t len,
-			const char *overlay, const struct wgm_subnet *sn);
+	cluster_wg_apply_fn wg_apply;	/* NULL: wga_start */
 };
 
 /*

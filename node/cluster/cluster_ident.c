@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "node/base/hostport.h"
 #include "node/base/log.h"
 
 static int st_get_cb(void *ctx, const char *key, void **buf, size_t *len)
@@ -229,24 +230,17 @@ void cluster_advertise(const struct cluster_conf *c, char *out, size_t len)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)
 					    &c->listen.addr;
-	const char *a = c->advertise, *colon = strrchr(a, ':');
-	char ip[INET6_ADDRSTRLEN];
-	int port, v6 = sa->sa_family == AF_INET6;
+	unsigned listen_port = ntohs(sa->sa_family == AF_INET6 ?
+		((const struct sockaddr_in6 *)sa)->sin6_port :
+		((const struct sockaddr_in *)sa)->sin_port), port;
+	char host[sizeof(c->advertise)];
 
-	port = ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
-			  ((const struct sockaddr_in *)sa)->sin_port);
-	if (a[0] && colon && (a[0] != '[' || colon[-1] == ']')) {
-		snprintf(out, len, "%s", a);  /* has its own port */
+	if (!c->advertise[0]) {
+		hostport_from_sa(sa, out, len);
 		return;
 	}
-	if (a[0]) {
-		if (snprintf(out, len, "%s:%d", a, port) >= (int)len)
-			out[0] = 0;  /* cannot happen: the parser bounds a */
-		return;
-	}
-	inet_ntop(sa->sa_family, v6 ?
-		  (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
-		  (const void *)&((const struct sockaddr_in *)sa)->sin_addr,
-		  ip, sizeof(ip));
-	snprintf(out, len, v6 ? "[%s]:%d" : "%s:%d", ip, port);
+	/* the config parser wrote it: it splits */
+	if (hostport_split(c->advertise, host, sizeof(host), &port) < 0 ||
+	    hostport_join(host, port ? port : listen_port, out, len) < 0)
+		out[0] = 0;
 }

@@ -2,9 +2,10 @@
  * cluster-listen. */
 #include "node/cluster/cluster_int.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "node/base/hostport.h"
 #include "node/base/log.h"
 #include "raft/transport/tcp.h"
 
@@ -13,22 +14,16 @@ static int tcp_open(void *arg, uv_loop_t *loop, const struct cluster_conf *c,
 		    struct rtr **out)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&c->listen.addr;
-	char ip[INET6_ADDRSTRLEN], listen[INET6_ADDRSTRLEN + 16];
+	char listen[HOSTPORT_SA_LEN];
 	struct tcp_config tc;
 	struct tcp *t;
-	int v6 = sa->sa_family == AF_INET6, rc;
+	int rc;
 
 	(void)arg;
-	inet_ntop(sa->sa_family, v6 ?
-		  (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
-		  (const void *)&((const struct sockaddr_in *)sa)->sin_addr,
-		  ip, sizeof(ip));
-	snprintf(listen, sizeof(listen), v6 ? "[%s]:%d" : "%s:%d", ip,
-		 ntohs(v6 ? ((const struct sockaddr_in6 *)sa)->sin6_port :
-		       ((const struct sockaddr_in *)sa)->sin_port));
 	memset(&tc, 0, sizeof(tc));
 	tc.loop = loop;
-	tc.listen = listen;
+	tc.listen = sa;
+	tc.parse_addr = hostport_to_sa;
 	tc.self_id = hs->self_id;
 	memcpy(tc.cluster_id, hs->cluster_id, sizeof(tc.cluster_id));
 	tc.ident = hs->ident;
@@ -37,7 +32,9 @@ static int tcp_open(void *arg, uv_loop_t *loop, const struct cluster_conf *c,
 	tc.log.fn = cl_rlog;
 	rc = tcp_new(&tc, &t);
 	if (rc < 0) {
-		log_err("cluster-listen %s: %s", listen, strerror(-rc));
+		log_err("cluster-listen %s: %s",
+			hostport_from_sa(sa, listen, sizeof(listen)),
+			strerror(-rc));
 		return rc;
 	}
 	*out = tcp_rtr(t);

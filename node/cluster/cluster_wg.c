@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "node/cluster/ckey.h"
+#include "node/base/hostport.h"
 #include "node/base/log.h"
 #include "node/cluster/wg/wgjoin.h"
 #include "node/cluster/wg/wgmesh.h"
@@ -50,6 +51,18 @@ struct cl_wg {
 	size_t n_boot;
 	unsigned char applied[WGM_HASH_LEN];
 	int has_applied, dirty, failing;
+	/* the apply in flight (wgapply.h) and what it puts in place */
+	cluster_wg_apply_fn apply;
+	struct wga *job;
+	int applying;
+	struct {
+		unsigned char hash[WGM_HASH_LEN];
+		struct wgm_subnet sn;
+		struct wgm_peer *p;
+		size_t n, peers;
+		int from_fsm;
+		char overlay[WGM_ADDR_MAX];
+	} next;
 	uint64_t retry_at, announce_at;
 	struct { uint64_t id; char overlay[WGM_ADDR_MAX]; } res[8];
 	struct { uint64_t id; unsigned char hash[WGM_HASH_LEN]; } seen[CL_MAX_PEERS];
@@ -96,6 +109,7 @@ int cl_wg_open(struct cluster *cl, const char *init_subnet)
 		return -1;
 	cl->wg = w;
 	w->on = 1;
+	w->apply = cl->hooks.wg_apply ? cl->hooks.wg_apply : wga_start;
 	{
 		const struct sockaddr *sa = (const struct sockaddr *)
 						    &c->listen.addr;
@@ -123,7 +137,8 @@ int cl_wg_open(struct cluster *cl, const char *init_subnet)
 			cl->address);
 		return -1;
 	}
-	if (wgj_split(cl->address, host, &port) < 0) {
+	if (hostport_split(cl->address, host, sizeof(host), &port) < 0 ||
+	    !port) {
 		log_err("cluster address '%s' has no port", cl->address);
 		return -1;
 	}
@@ -141,7 +156,7 @@ int cl_wg_open(struct cluster *cl, const char *init_subnet)
 		}
 		/* the raft address of the first voter, in its bootstrap
 		 * configuration: its overlay address */
-		snprintf(cl->address, sizeof(cl->address), "%s:%u", ov, port);
+		hostport_join(ov, port, cl->address, sizeof(cl->address));
 		return 0;
 	}
 	if (cl->mode == CLUSTER_RUN &&
@@ -170,8 +185,8 @@ int cl_wg_open(struct cluster *cl, const char *init_subnet)
 		for (i = 0; i < w->n_boot; i++)
 			if (w->boot[i].id == self && self &&
 			    w->boot[i].overlay[0])
-				snprintf(cl->address, sizeof(cl->address),
-					 "%s:%u", w->boot[i].overlay, port);
+				hostport_join(w->boot[i].overlay, port,
+					      cl->address, sizeof(cl->address));
 	}
 	return 0;
 }
@@ -180,6 +195,8 @@ static void wg_stop(struct cluster *cl)
 {
 	if (!cl->wg)
 		return;
+	wga_cancel(cl->wg->job);	/* the tool running is killed */
+	free(cl->wg->next.p);
 	free(cl->wg->boot);
 	free(cl->wg);
 	cl->wg = NULL;
@@ -224,19 +241,60 @@ static void save_mesh(struct cluster *cl, const struct wgm_subnet *sn,
 	free(buf);
 }
 
-/* Renders the mesh and applies it when its hash changed. */
+/* The apply ended: the mesh it put in place is the one applied now, or
+ * it is tried again in WG_RETRY_MS. */
+static void on_applied(void *arg, int rc, const char *why)
+{
+	struct cluster *cl = arg;
+	struct cl_wg *w = cl->wg;
+	char hx[2 * WGM_HASH_LEN + 1];
+
+	w->job = NULL;
+	w->applying = 0;
+	if (rc != 0) {
+		if (!w->failing)
+			log_warnx("wireguard %s: applying the mesh failed (%s%s%s): "
+				  "retrying every %d s", cl->conf->wg_interface,
+				  rc == -ENOENT ? "wg or ip not installed" :
+				  strerror(-rc), why[0] ? ": " : "", why,
+				  WG_RETRY_MS / 1000);
+		w->failing = 1;
+		w->retry_at = cl_now(cl) + WG_RETRY_MS;
+		goto out;
+	}
+	w->failing = 0;
+	memcpy(w->applied, w->next.hash, sizeof(w->applied));
+	w->has_applied = 1;
+	sodium_bin2hex(hx, sizeof(hx), w->applied, 8);
+	log_info("wireguard %s: mesh %s applied: overlay %s, %zu peer%s",
+		 cl->conf->wg_interface, hx, w->next.overlay, w->next.peers,
+		 w->next.peers == 1 ? "" : "s");
+	if (w->next.from_fsm)
+		save_mesh(cl, &w->next.sn, w->next.p, w->next.n);
+out:
+	free(w->next.p);
+	w->next.p = NULL;
+}
+
+/* Renders the mesh and starts applying it when its hash changed; with an
+ * apply in flight, once that one ended (the next chore). */
 static void wg_sync(struct cluster *cl)
 {
 	struct cl_wg *w = cl->wg;
 	struct wgm_subnet sn;
 	struct wgm_peer *p = NULL;
 	unsigned char h[WGM_HASH_LEN];
-	char priv[IDENT_WG_B64_LEN], hx[2 * WGM_HASH_LEN + 1];
+	char priv[IDENT_WG_B64_LEN];
 	const char *overlay = NULL;
+	struct wga_req req;
 	char *conf = NULL;
 	size_t n = 0, len = 0, i, peers = 0;
 	int rc, from_fsm = 0;
 
+	if (w->applying) {
+		w->dirty = 1;
+		return;
+	}
 	w->dirty = 0;
 	if (!cl->ident || mesh_now(cl, &sn, &p, &n, &from_fsm) != 0)
 		return;
@@ -255,30 +313,28 @@ static void wg_sync(struct cluster *cl)
 	ident_wg_private_b64(cl->ident, priv);
 	rc = wgm_render(p, n, cl->self, priv, cl->conf->wg_port, &conf, &len);
 	sodium_memzero(priv, sizeof(priv));
-	if (rc == 0) {
-		rc = (cl->hooks.wg_apply ? cl->hooks.wg_apply : wgm_apply)(
-			cl->conf->wg_interface, conf, len, overlay, &sn);
-		wgm_conf_free(conf, len);
-	}
 	if (rc != 0) {
-		if (!w->failing)
-			log_warnx("wireguard %s: applying the mesh failed (%s): "
-				  "retrying every %d s", cl->conf->wg_interface,
-				  rc == -ENOENT ? "wg or ip not installed" :
-				  strerror(-rc), WG_RETRY_MS / 1000);
-		w->failing = 1;
-		w->retry_at = cl_now(cl) + WG_RETRY_MS;
+		on_applied(cl, rc, "rendering");	/* retried, logged once */
 		goto out;
 	}
-	w->failing = 0;
-	memcpy(w->applied, h, sizeof(h));
-	w->has_applied = 1;
-	sodium_bin2hex(hx, sizeof(hx), h, 8);
-	log_info("wireguard %s: mesh %s applied: overlay %s, %zu peer%s",
-		 cl->conf->wg_interface, hx, overlay, peers,
-		 peers == 1 ? "" : "s");
-	if (from_fsm)
-		save_mesh(cl, &sn, p, n);
+	memcpy(w->next.hash, h, sizeof(h));
+	w->next.sn = sn;
+	w->next.p = p;
+	w->next.n = n;
+	w->next.peers = peers;
+	w->next.from_fsm = from_fsm;
+	cl_copy(w->next.overlay, sizeof(w->next.overlay), overlay);
+	p = NULL;	/* w->next's until on_applied */
+	req.ifname = cl->conf->wg_interface;
+	req.conf = conf;
+	req.len = len;
+	req.overlay = w->next.overlay;
+	req.sn = &w->next.sn;
+	w->applying = 1;
+	rc = w->apply(cl->loop, &req, on_applied, cl, &w->job);
+	wgm_conf_free(conf, len);
+	if (rc != 0)
+		on_applied(cl, rc, "");
 out:
 	free(p);
 }
@@ -345,7 +401,7 @@ void cl_wg_fill_self(struct cluster *cl, struct fsm_member *me)
 		return;
 	}
 	/* init: cl->address is OVERLAY:PORT (cl_wg_open) */
-	if (wgj_split(cl->address, host, &port) == 0)
+	if (hostport_split(cl->address, host, sizeof(host), &port) == 0)
 		cl_copy(me->overlay, sizeof(me->overlay), host);
 }
 

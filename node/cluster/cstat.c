@@ -2,77 +2,27 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing string; on ENOMEM it stays failed and the result is NULL. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->failed)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->failed = 1;
-			return;
-		}
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->failed = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-}
+#include "node/base/strbuf.h"
 
 /* JSON string per RFC 8259 section 7: quote, backslash and controls. */
-static void sb_jstr(struct sbuf *b, const char *s)
+static void json_string(struct strbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
-	sb_printf(b, "\"");
+	strbuf_addf(b, "\"");
 	for (; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			sb_printf(b, "\\%c", *p);
+			strbuf_addf(b, "\\%c", *p);
 		else if (*p < 0x20)
-			sb_printf(b, "\\u%04x", *p);
+			strbuf_addf(b, "\\u%04x", *p);
 		else
-			sb_printf(b, "%c", *p);
+			strbuf_addf(b, "%c", *p);
 	}
-	sb_printf(b, "\"");
-}
-
-static char *sb_done(struct sbuf *b)
-{
-	if (b->failed || !b->p) {
-		free(b->p);
-		return NULL;
-	}
-	return b->p;
+	strbuf_addf(b, "\"");
 }
 
 const char *cstat_role_name(int role)
@@ -114,65 +64,65 @@ static const char *sync_name(int sync)
 
 char *cstat_json(const struct cstat *s)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	size_t i;
 
-	sb_printf(&b, "{\"cluster_id\":");
-	sb_jstr(&b, s->cluster_id);
-	sb_printf(&b, ",\"term\":%" PRIu64 ",\"leader_id\":", s->term);
+	strbuf_addf(&b, "{\"cluster_id\":");
+	json_string(&b, s->cluster_id);
+	strbuf_addf(&b, ",\"term\":%" PRIu64 ",\"leader_id\":", s->term);
 	if (s->leader_id)
-		sb_printf(&b, "\"%" PRIu64 "\"", s->leader_id);
+		strbuf_addf(&b, "\"%" PRIu64 "\"", s->leader_id);
 	else
-		sb_printf(&b, "null");
-	sb_printf(&b, ",\"fault_tolerance\":%d,\"view\":\"%s\",\"members\":[",
-		  cstat_fault_tolerance(s), s->local ? "local" : "leader");
+		strbuf_addf(&b, "null");
+	strbuf_addf(&b, ",\"fault_tolerance\":%d,\"view\":\"%s\",\"members\":[",
+		    cstat_fault_tolerance(s), s->local ? "local" : "leader");
 	for (i = 0; i < s->n; i++) {
 		const struct cstat_member *m = &s->m[i];
 
-		sb_printf(&b, "%s{\"id\":\"%" PRIu64 "\",\"name\":",
-			  i ? "," : "", m->id);
-		sb_jstr(&b, m->name);
-		sb_printf(&b, ",\"role\":\"%s\",\"is_leader\":%s,"
-			  "\"reachable\":%s,\"drained\":%s,\"provider\":",
-			  cstat_role_name(m->role),
-			  m->is_leader ? "true" : "false",
-			  m->reachable ? "true" : "false",
-			  m->drained ? "true" : "false");
-		sb_jstr(&b, m->provider);
-		sb_printf(&b, ",\"region\":");
-		sb_jstr(&b, m->region);
-		sb_printf(&b, ",\"address\":");
-		sb_jstr(&b, m->address);
-		sb_printf(&b, ",\"last_contact_ms\":");
+		strbuf_addf(&b, "%s{\"id\":\"%" PRIu64 "\",\"name\":",
+			    i ? "," : "", m->id);
+		json_string(&b, m->name);
+		strbuf_addf(&b, ",\"role\":\"%s\",\"is_leader\":%s,"
+			    "\"reachable\":%s,\"drained\":%s,\"provider\":",
+			    cstat_role_name(m->role),
+			    m->is_leader ? "true" : "false",
+			    m->reachable ? "true" : "false",
+			    m->drained ? "true" : "false");
+		json_string(&b, m->provider);
+		strbuf_addf(&b, ",\"region\":");
+		json_string(&b, m->region);
+		strbuf_addf(&b, ",\"address\":");
+		json_string(&b, m->address);
+		strbuf_addf(&b, ",\"last_contact_ms\":");
 		if (m->last_contact_ms >= 0)
-			sb_printf(&b, "%" PRId64, m->last_contact_ms);
+			strbuf_addf(&b, "%" PRId64, m->last_contact_ms);
 		else
-			sb_printf(&b, "null");
-		sb_printf(&b, ",\"log_lag\":");
+			strbuf_addf(&b, "null");
+		strbuf_addf(&b, ",\"log_lag\":");
 		if (m->log_lag >= 0)
-			sb_printf(&b, "%" PRId64, m->log_lag);
+			strbuf_addf(&b, "%" PRId64, m->log_lag);
 		else
-			sb_printf(&b, "null");
-		sb_printf(&b, ",\"sync\":\"%s\",\"stratum\":",
-			  sync_name(m->sync));
+			strbuf_addf(&b, "null");
+		strbuf_addf(&b, ",\"sync\":\"%s\",\"stratum\":",
+			    sync_name(m->sync));
 		if (m->stratum >= 0)
-			sb_printf(&b, "%d", m->stratum);
+			strbuf_addf(&b, "%d", m->stratum);
 		else
-			sb_printf(&b, "null");
-		sb_printf(&b, ",\"offset\":");
+			strbuf_addf(&b, "null");
+		strbuf_addf(&b, ",\"offset\":");
 		if (isfinite(m->offset))
-			sb_printf(&b, "%.9f", m->offset);
+			strbuf_addf(&b, "%.9f", m->offset);
 		else
-			sb_printf(&b, "null");
-		sb_printf(&b, ",\"mesh\":");
+			strbuf_addf(&b, "null");
+		strbuf_addf(&b, ",\"mesh\":");
 		if (m->mesh[0])
-			sb_jstr(&b, m->mesh);
+			json_string(&b, m->mesh);
 		else
-			sb_printf(&b, "null");
-		sb_printf(&b, "}");
+			strbuf_addf(&b, "null");
+		strbuf_addf(&b, "}");
 	}
-	sb_printf(&b, "]}\n");
-	return sb_done(&b);
+	strbuf_addf(&b, "]}\n");
+	return strbuf_finish(&b, NULL);
 }
 
 /* Table cells never carry control characters: they would garble a terminal. */
@@ -188,27 +138,27 @@ static void clean(char *dst, size_t len, const char *src)
 
 char *cstat_text(const struct cstat *s)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	char name[CSTAT_NAME_MAX], where[CSTAT_NAME_MAX + 20];
 	char addr[CSTAT_ADDR_MAX], contact[24], lag[24], off[24], strat[16];
 	size_t i, k, nd;
 	int any_mesh = 0;
 
-	sb_printf(&b, "cluster %s  term %" PRIu64 "  leader ", s->cluster_id,
-		  s->term);
+	strbuf_addf(&b, "cluster %s  term %" PRIu64 "  leader ", s->cluster_id,
+		    s->term);
 	if (s->leader_id)
-		sb_printf(&b, "%" PRIu64, s->leader_id);
+		strbuf_addf(&b, "%" PRIu64, s->leader_id);
 	else
-		sb_printf(&b, "none");
-	sb_printf(&b, "  fault tolerance %d%s\n", cstat_fault_tolerance(s),
-		  s->local == CSTAT_LOCAL_DRAINED ?
-		  "  (local view: this member is drained, a spare hears no "
-		  "raft traffic: ask another member)" :
-		  s->local ? "  (local view: leader not reachable)" : "");
-	sb_printf(&b, "%-20s %-16s %-7s %-3s %-16s %-21s %-9s %-7s %-8s %-7s "
-		  "%s\n",
-		  "ID", "NAME", "ROLE", "LDR", "PROVIDER/REGION", "ADDRESS",
-		  "REACH", "CONTACT", "LAG", "SYNC", "ST OFFSET");
+		strbuf_addf(&b, "none");
+	strbuf_addf(&b, "  fault tolerance %d%s\n", cstat_fault_tolerance(s),
+		    s->local == CSTAT_LOCAL_DRAINED ?
+		    "  (local view: this member is drained, a spare hears no "
+		    "raft traffic: ask another member)" :
+		    s->local ? "  (local view: leader not reachable)" : "");
+	strbuf_addf(&b, "%-20s %-16s %-7s %-3s %-16s %-21s %-9s %-7s %-8s %-7s "
+		    "%s\n",
+		    "ID", "NAME", "ROLE", "LDR", "PROVIDER/REGION", "ADDRESS",
+		    "REACH", "CONTACT", "LAG", "SYNC", "ST OFFSET");
 	for (i = 0; i < s->n; i++) {
 		const struct cstat_member *m = &s->m[i];
 
@@ -238,27 +188,27 @@ char *cstat_text(const struct cstat *s)
 			snprintf(off, sizeof(off), "%+.6fs", m->offset);
 		else
 			snprintf(off, sizeof(off), "-");
-		sb_printf(&b, "%-20" PRIu64 " %-16s %-7s %-3s %-16s %-21s "
-			  "%-9s %-7s %-8s %-7s %s %s",
-			  m->id, name, cstat_role_name(m->role),
-			  m->is_leader ? "*" : "", where, addr,
-			  m->reachable ? "yes" : "no", contact, lag,
-			  sync_name(m->sync), strat, off);
+		strbuf_addf(&b, "%-20" PRIu64 " %-16s %-7s %-3s %-16s %-21s "
+			    "%-9s %-7s %-8s %-7s %s %s",
+			    m->id, name, cstat_role_name(m->role),
+			    m->is_leader ? "*" : "", where, addr,
+			    m->reachable ? "yes" : "no", contact, lag,
+			    sync_name(m->sync), strat, off);
 		/* WireGuard clusters only: the mesh each member applied */
 		if (any_mesh)
-			sb_printf(&b, "  mesh %s", m->mesh[0] ? m->mesh : "-");
-		sb_printf(&b, "\n");
+			strbuf_addf(&b, "  mesh %s", m->mesh[0] ? m->mesh : "-");
+		strbuf_addf(&b, "\n");
 	}
 	/* Under the table, so that its columns stay as they were. */
 	for (i = 0, nd = 0; i < s->n; i++) {
 		if (!s->m[i].drained)
 			continue;
 		clean(name, sizeof(name), s->m[i].name);
-		sb_printf(&b, "%s%s (%" PRIu64 ")", nd++ ? ", " :
-			  "drained (never promoted; ntpctl node undrain): ",
-			  name, s->m[i].id);
+		strbuf_addf(&b, "%s%s (%" PRIu64 ")", nd++ ? ", " :
+			    "drained (never promoted; ntpctl node undrain): ",
+			    name, s->m[i].id);
 	}
 	if (nd)
-		sb_printf(&b, "\n");
-	return sb_done(&b);
+		strbuf_addf(&b, "\n");
+	return strbuf_finish(&b, NULL);
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "node/base/hostport.h"
+
 /* A name for humans and tables: printable, no blanks, no quotes. */
 static int name_ok(const char *s, size_t max)
 {
@@ -75,7 +77,7 @@ static int parse_cluster_advertise(struct conf_ctx *x, int argc, char **argv)
 {
 	uint8_t a[16];
 	long port = 0;
-	int fam, n;
+	int fam;
 
 	/* An IP literal or a DNS name (resolved when dialed). */
 	if (conf_parse_ip(argv[1], &fam, a) < 0 &&
@@ -86,17 +88,13 @@ static int parse_cluster_advertise(struct conf_ctx *x, int argc, char **argv)
 	}
 	if (opt_port(x, "cluster-advertise", argc, argv, &port) < 0)
 		return -1;
-	if (conf_parse_ip(argv[1], &fam, a) == 0 && fam == AF_INET6)
-		n = snprintf(x->c->cluster.advertise,
-			     sizeof(x->c->cluster.advertise), "[%s]", argv[1]);
-	else
-		n = snprintf(x->c->cluster.advertise,
-			     sizeof(x->c->cluster.advertise), "%s", argv[1]);
-	/* The port is added by conf_cluster_finish (listen's by default). */
-	if (port)
-		snprintf(x->c->cluster.advertise + n,
-			 sizeof(x->c->cluster.advertise) - (size_t)n, ":%ld",
-			 port);
+	/* "host", "[v6]" or with ":port"; without one the cluster adds
+	 * cluster-listen's (cluster_advertise) */
+	if (hostport_join(argv[1], (unsigned)port, x->c->cluster.advertise,
+			  sizeof(x->c->cluster.advertise)) < 0) {
+		conf_error(x, "cluster-advertise: '%s' is too long", argv[1]);
+		return -1;
+	}
 	return 0;
 }
 
@@ -216,8 +214,8 @@ static int parse_wireguard_interface(struct conf_ctx *x, int argc, char **argv)
 static int parse_wireguard_endpoint(struct conf_ctx *x, int argc, char **argv)
 {
 	const char *v = argv[1];
+	struct sockaddr_storage ss;
 	unsigned char tmp[16];
-	char ep[80];
 
 	if (strlen(v) >= sizeof(x->c->cluster.wg_endpoint))
 		goto bad;
@@ -226,29 +224,8 @@ static int parse_wireguard_endpoint(struct conf_ctx *x, int argc, char **argv)
 		return 0;
 	}
 	/* with a port */
-	snprintf(ep, sizeof(ep), "%s", v);
-	{
-		char *colon = strrchr(ep, ':'), *end;
-		const char *host = ep;
-		long port;
-		int fam = AF_INET;
-
-		if (colon == NULL || colon[1] < '0' || colon[1] > '9')
-			goto bad;
-		port = strtol(colon + 1, &end, 10);
-		if (*end || port < 1 || port > 65535)
-			goto bad;
-		*colon = 0;
-		if (ep[0] == '[') {
-			if (colon[-1] != ']')
-				goto bad;
-			colon[-1] = 0;
-			host = ep + 1;
-			fam = AF_INET6;
-		}
-		if (inet_pton(fam, host, tmp) != 1)
-			goto bad;
-	}
+	if (hostport_to_sa(v, &ss) < 0)
+		goto bad;
 	strcpy(x->c->cluster.wg_endpoint, v);
 	return 0;
 bad:

@@ -1,6 +1,7 @@
 /* serverstats: counters from serve_get_stats(), rate from 1 s samples. */
 #include "node/daemon/srvstats.h"
 #include "node/base/json.h"
+#include "node/base/strbuf.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,9 +27,8 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	uint64_t p50 = serve_hist_quantile_ns(s, 0.50);
 	uint64_t p99 = serve_hist_quantile_ns(s, 0.99);
 	struct json *j = json_new();
-	char *t = NULL, pct[64];
-	size_t tl;
-	FILE *f;
+	struct strbuf t = STRBUF_INIT;
+	char pct[64];
 
 	*text = *json = NULL;
 	if (!j)
@@ -73,49 +73,42 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 			 (double)p50 / 1e3, (double)p99 / 1e3);
 	else
 		snprintf(pct, sizeof(pct), "-");
-	f = open_memstream(&t, &tl);
-	if (f) {
-		fprintf(f,
-			"Requests received      : %llu\n"
-			"Replies sent           : %llu\n"
-			"KoD RATE sent          : %llu\n"
-			"Rate-limited           : %llu (KoD or dropped)\n"
-			"  answered by the leak : %llu\n"
-			"Dropped                : %llu\n"
-			"  short or malformed   : %llu\n"
-			"  bad version          : %llu\n"
-			"  not a client request : %llu\n"
-			"  mode 6/7 control     : %llu\n"
-			"  unverifiable MAC     : %llu\n"
-			"  denied (allow/deny)  : %llu\n"
-			"  rate limit           : %llu\n"
-			"  unanswerable source  : %llu\n"
-			"Send errors            : %llu\n"
-			"Reply time p50 / p99   : %s\n"
-			"Current rate           : %.1f req/s\n"
-			"Uptime                 : %.0f s\n",
-			(unsigned long long)s->received,
-			(unsigned long long)s->replied,
-			(unsigned long long)s->kod_sent,
-			(unsigned long long)s->rate_limited,
-			(unsigned long long)s->rl_leaked,
-			(unsigned long long)dropped,
-			(unsigned long long)s->drop_short,
-			(unsigned long long)s->drop_version,
-			(unsigned long long)s->drop_mode,
-			(unsigned long long)s->drop_control,
-			(unsigned long long)s->drop_auth,
-			(unsigned long long)s->drop_denied,
-			(unsigned long long)s->drop_ratelimit,
-			(unsigned long long)s->drop_unanswerable,
-			(unsigned long long)s->send_errors, pct, rate_rps,
-			uptime_s);
-		if (fclose(f) != 0) {
-			free(t);
-			t = NULL;
-		}
-	}
-	*text = t;
+	strbuf_addf(&t,
+		    "Requests received      : %llu\n"
+		    "Replies sent           : %llu\n"
+		    "KoD RATE sent          : %llu\n"
+		    "Rate-limited           : %llu (KoD or dropped)\n"
+		    "  answered by the leak : %llu\n"
+		    "Dropped                : %llu\n"
+		    "  short or malformed   : %llu\n"
+		    "  bad version          : %llu\n"
+		    "  not a client request : %llu\n"
+		    "  mode 6/7 control     : %llu\n"
+		    "  unverifiable MAC     : %llu\n"
+		    "  denied (allow/deny)  : %llu\n"
+		    "  rate limit           : %llu\n"
+		    "  unanswerable source  : %llu\n"
+		    "Send errors            : %llu\n"
+		    "Reply time p50 / p99   : %s\n"
+		    "Current rate           : %.1f req/s\n"
+		    "Uptime                 : %.0f s\n",
+		    (unsigned long long)s->received,
+		    (unsigned long long)s->replied,
+		    (unsigned long long)s->kod_sent,
+		    (unsigned long long)s->rate_limited,
+		    (unsigned long long)s->rl_leaked,
+		    (unsigned long long)dropped,
+		    (unsigned long long)s->drop_short,
+		    (unsigned long long)s->drop_version,
+		    (unsigned long long)s->drop_mode,
+		    (unsigned long long)s->drop_control,
+		    (unsigned long long)s->drop_auth,
+		    (unsigned long long)s->drop_denied,
+		    (unsigned long long)s->drop_ratelimit,
+		    (unsigned long long)s->drop_unanswerable,
+		    (unsigned long long)s->send_errors, pct, rate_rps,
+		    uptime_s);
+	*text = strbuf_finish(&t, NULL);
 	if (!*text || !*json) {
 		free(*text);
 		free(*json);

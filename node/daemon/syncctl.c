@@ -8,69 +8,25 @@
 #include "node/ctl/ctl.h"
 #include "node/base/json.h"
 #include "node/base/log.h"
+#include "node/base/strbuf.h"
 #include "node/time/sync.h"
 
-/* A growing text buffer. */
-struct buf {
-	char *p;
-	size_t len, cap;
-	int err;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void bprintf(struct buf *b, const char *fmt, ...)
+/* Answers with the text in b and the JSON in j, and frees both. */
+static void reply(struct ctl_call *call, struct json *j, struct strbuf *b)
 {
-	va_list ap;
-	int n;
+	char *js = json_finish(j);
+	char *text = strbuf_finish(b, NULL);
 
-	if (b->err)
-		return;
-	for (;;) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0,
-			      fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = 1;
-			return;
-		}
-		if (b->p && (size_t)n < room) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
-			char *q = realloc(b->p, cap);
-
-			if (!q) {
-				b->err = 1;
-				return;
-			}
-			b->p = q;
-			b->cap = cap;
-		}
-	}
+	json_free(j);
+	if (!js || !text)
+		ctl_reply(call, CTL_ERR, "out of memory", NULL, NULL);
+	else
+		ctl_reply(call, CTL_OK, NULL, text, js);
+	free(js);
+	free(text);
 }
 
 /* Seconds in a short human unit: "+1.234ms". */
-/* Answers with the text in b and the JSON in j, and frees both. */
-static void reply(struct ctl_call *call, struct json *j, struct buf *b)
-{
-	char *js = json_finish(j);
-
-	json_free(j);
-	if (!js || b->err)
-		ctl_reply(call, CTL_ERR, "out of memory", NULL, NULL);
-	else
-		ctl_reply(call, CTL_OK, NULL, b->p, js);
-	free(js);
-	free(b->p);
-}
-
 static const char *human(double s, char *out, size_t len)
 {
 	double a = s < 0 ? -s : s;
@@ -89,7 +45,7 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 {
 	struct sync *sy = arg;
 	struct json *j;
-	struct buf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	int i;
 
 	(void)argv;
@@ -101,7 +57,7 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 	j = json_new();
 	json_obj_begin(j, NULL);
 	json_arr_begin(j, "sources");
-	bprintf(&b, "%-24s %-28s %-11s %2s %4s %4s %10s %10s %10s  %s\n",
+	strbuf_addf(&b, "%-24s %-28s %-11s %2s %4s %4s %10s %10s %10s  %s\n",
 		"NAME", "ADDRESS", "STATE", "ST", "POLL", "REACH", "OFFSET",
 		"DELAY", "JITTER", "REASON");
 	for (i = 0; i < sync_n_sources(sy); i++) {
@@ -110,14 +66,14 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 
 		sync_source(sy, i, &v);
 		if (v.have_sample)
-			bprintf(&b, "%-24s %-28s %-11s %2d %4d  %03o %10s %10s %10s  %s\n",
+			strbuf_addf(&b, "%-24s %-28s %-11s %2d %4d  %03o %10s %10s %10s  %s\n",
 				v.name, v.addr[0] ? v.addr : "-", v.state,
 				v.stratum, v.poll, v.reach,
 				human(v.last_offset, o, sizeof(o)),
 				human(v.last_delay, d, sizeof(d)),
 				human(v.jitter, jt, sizeof(jt)) + 1, v.reason);
 		else
-			bprintf(&b, "%-24s %-28s %-11s %2s %4d  %03o %10s %10s %10s  %s\n",
+			strbuf_addf(&b, "%-24s %-28s %-11s %2s %4d  %03o %10s %10s %10s  %s\n",
 				v.name, v.addr[0] ? v.addr : "-", v.state, "-",
 				v.poll, v.reach, "-", "-", "-", v.reason);
 		json_obj_begin(j, NULL);
@@ -175,7 +131,7 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	struct sync *sy = arg;
 	struct sync_tracking_view v;
 	struct json *j;
-	struct buf b = { 0 };
+	struct strbuf b = STRBUF_INIT;
 	char rid[20], when[40] = "never", last[16] = "", next[16] = "";
 
 	(void)argv;
@@ -193,34 +149,34 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	bprintf(&b, "Sync state      : %s%s%s\n", v.state,
+	strbuf_addf(&b, "Sync state      : %s%s%s\n", v.state,
 		v.reason[0] ? ": " : "", v.reason);
-	bprintf(&b, "Reference       : %s (refid %s)\n",
+	strbuf_addf(&b, "Reference       : %s (refid %s)\n",
 		v.reference[0] ? v.reference : "-", rid);
-	bprintf(&b, "Stratum         : %d\n", v.stratum);
-	bprintf(&b, "Correction      : %+.9f s (still to slew %+.9f s)\n",
+	strbuf_addf(&b, "Stratum         : %d\n", v.stratum);
+	strbuf_addf(&b, "Correction      : %+.9f s (still to slew %+.9f s)\n",
 		v.correction, v.remaining);
-	bprintf(&b, "Frequency       : %+.3f ppm\n", v.freq_ppm);
-	bprintf(&b, "Root delay      : %.9f s\n", v.root_delay);
-	bprintf(&b, "Root dispersion : %.9f s\n", v.root_disp);
+	strbuf_addf(&b, "Frequency       : %+.3f ppm\n", v.freq_ppm);
+	strbuf_addf(&b, "Root delay      : %.9f s\n", v.root_delay);
+	strbuf_addf(&b, "Root dispersion : %.9f s\n", v.root_disp);
 	if (v.leap_last_end)
 		day_str(v.leap_last_end, last, sizeof(last));
 	if (v.leap_moment_ns)
 		day_str(v.leap_moment_ns / 1000000000 +
 			(v.leap_pending == 2 ? 1 : 0), next, sizeof(next));
-	bprintf(&b, "Leap            : %d\n", v.leap);
-	bprintf(&b, "Leap seconds    : %llu inserted, %llu deleted%s%s%s%s\n",
+	strbuf_addf(&b, "Leap            : %d\n", v.leap);
+	strbuf_addf(&b, "Leap seconds    : %llu inserted, %llu deleted%s%s%s%s\n",
 		(unsigned long long)v.leap_inserted,
 		(unsigned long long)v.leap_deleted,
 		last[0] ? ", last at the end of " : "", last,
 		next[0] ? (v.leap_pending == 1 ? ", insert pending at the end of " :
 			   ", delete pending at the end of ") : "", next);
-	bprintf(&b, "Last update     : %s\n", when);
-	bprintf(&b, "Sources         : %d agree, %d reachable, %d configured\n",
+	strbuf_addf(&b, "Last update     : %s\n", when);
+	strbuf_addf(&b, "Sources         : %d agree, %d reachable, %d configured\n",
 		v.agree, v.reachable, v.configured);
-	bprintf(&b, "Discipline      : %s (%d steps)\n", v.discipline,
+	strbuf_addf(&b, "Discipline      : %s (%d steps)\n", v.discipline,
 		v.steps);
-	bprintf(&b, "Dropped         : %llu from non-sources, %llu receive "
+	strbuf_addf(&b, "Dropped         : %llu from non-sources, %llu receive "
 		"errors, %llu send errors\n",
 		(unsigned long long)v.rx_unknown,
 		(unsigned long long)v.rx_errors,

@@ -31,6 +31,7 @@
 
 #include "node/serve/acl.h"
 #include "node/ntp/clk.h"
+#include "node/base/hostport.h"
 #include "node/base/log.h"
 #include "node/ntp/ntp.h"
 #include "node/serve/rl.h"
@@ -140,28 +141,6 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
-			    size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		port = ntohs(s4->sin_port);
-		snprintf(buf, len, "%s:%u", a, port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		port = ntohs(s6->sin6_port);
-		snprintf(buf, len, "[%s]:%u", a, port);
-	}
-	return buf;
-}
-
 static int is_wildcard(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)
@@ -237,19 +216,20 @@ fail:
  */
 static int probe(struct serve_addr *a)
 {
-	char buf[INET6_ADDRSTRLEN + 16];
+	char buf[HOSTPORT_SA_LEN];
 	struct sockaddr_storage got;
 	socklen_t len = sizeof(got);
 	int fd = open_sock(a, 0);
 
 	if (fd < 0) {
+		hostport_from_sa((const struct sockaddr *)&a->ss, buf,
+				 sizeof(buf));
 		if (errno == EADDRINUSE)
 			log_warnx("cannot bind %s: in use by another process "
 				  "(a second ntpnode, or another NTP server)",
-				  addr_str(&a->ss, buf, sizeof(buf)));
+				  buf);
 		else
-			log_warn("cannot bind %s",
-				 addr_str(&a->ss, buf, sizeof(buf)));
+			log_warn("cannot bind %s", buf);
 		return -1;
 	}
 	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
@@ -667,7 +647,7 @@ static void join_threads(struct serve *s)
 struct serve *serve_start(const struct serve_conf *c)
 {
 	struct serve *s = calloc(1, sizeof(*s));
-	char buf[INET6_ADDRSTRLEN + 16];
+	char buf[HOSTPORT_SA_LEN];
 	long ncpu;
 	int t, i;
 
@@ -733,9 +713,10 @@ struct serve *serve_start(const struct serve_conf *c)
 		for (i = 0; i < s->naddrs; i++) {
 			s->w[t]->fds[i] = open_sock(&s->addrs[i], 1);
 			if (s->w[t]->fds[i] < 0) {
-				log_warn("serve: socket for %s",
-					 addr_str(&s->addrs[i].ss, buf,
-						  sizeof(buf)));
+				hostport_from_sa((const struct sockaddr *)
+						 &s->addrs[i].ss, buf,
+						 sizeof(buf));
+				log_warn("serve: socket for %s", buf);
 				goto fail;
 			}
 		}
@@ -746,7 +727,8 @@ struct serve *serve_start(const struct serve_conf *c)
 	}
 	for (i = 0; i < s->naddrs; i++)
 		log_info("serving NTP on %s with %d thread%s",
-			 addr_str(&s->addrs[i].ss, buf, sizeof(buf)),
+			 hostport_from_sa((const struct sockaddr *)
+					  &s->addrs[i].ss, buf, sizeof(buf)),
 			 s->nthreads, s->nthreads == 1 ? "" : "s");
 	return s;
 fail:

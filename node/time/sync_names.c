@@ -6,36 +6,15 @@
  * plain upstream name whose server stopped answering is resolved again
  * (the server may have moved) through the same resolver.
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "node/base/hostport.h"
 #include "node/time/hosts.h"
 #include "node/base/log.h"
 #include "node/time/sync_int.h"
-
-static void addr_to_str(const struct sockaddr_storage *a, char *buf,
-			size_t len)
-{
-	char h[INET6_ADDRSTRLEN];
-	uint16_t port;
-
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const void *)a;
-
-		inet_ntop(AF_INET, &s->sin_addr, h, sizeof(h));
-		port = ntohs(s->sin_port);
-		snprintf(buf, len, "%s:%u", h, port);
-	} else {
-		const struct sockaddr_in6 *s = (const void *)a;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, h, sizeof(h));
-		port = ntohs(s->sin6_port);
-		snprintf(buf, len, "[%s]:%u", h, port);
-	}
-}
 
 static int same_addr(const struct sockaddr_storage *a,
 		     const struct sockaddr_storage *b)
@@ -126,7 +105,8 @@ static void assign(struct sync_entry *e, const struct sockaddr_storage *a,
 		sl->addrlen = a[j].ss_family == AF_INET6 ?
 			      sizeof(struct sockaddr_in6) :
 			      sizeof(struct sockaddr_in);
-		addr_to_str(&sl->addr, sl->addr_str, sizeof(sl->addr_str));
+		hostport_from_sa((const struct sockaddr *)&sl->addr,
+				 sl->addr_str, sizeof(sl->addr_str));
 		source_reset(sl->src);
 		sl->have_addr = 1;
 		sl->polls = sl->false_count = 0;

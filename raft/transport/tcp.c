@@ -281,7 +281,9 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	int rc, len;
 
 	if (cfg->self_id == 0 || cfg->ident == NULL ||
-	    cfg->trust.member_key == NULL)
+	    cfg->trust.member_key == NULL || cfg->parse_addr == NULL ||
+	    (cfg->listen != NULL && cfg->listen->sa_family != AF_INET &&
+	     cfg->listen->sa_family != AF_INET6))
 		return -EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
@@ -306,21 +308,19 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	t->rtr.send = tr_send;
 	t->rtr.members = tr_members;
 	t->rtr.send_app = tr_send_app;
+	t->cfg.listen = NULL;
 	if (cfg->listen != NULL) {
-		rc = tcp_parse_addr(cfg->listen, &ss);
-		if (rc != 0)
-			goto err;
 		uv_tcp_init(t->loop, &t->listener);
 		t->listener.data = t;
 		t->open_handles++;
 		t->listening = true;
-		rc = uv_tcp_bind(&t->listener, (struct sockaddr *)&ss, 0);
+		rc = uv_tcp_bind(&t->listener, cfg->listen, 0);
 		if (rc == 0)
 			rc = uv_listen((uv_stream_t *)&t->listener, 64,
 				       tcp_on_accept);
 		if (rc != 0) {
-			rlog(&t->cfg.log, RLOG_WARN, "cluster: listen on %s: %s", cfg->listen,
-				  uv_strerror(rc));
+			rlog(&t->cfg.log, RLOG_WARN, "cluster: cannot listen: %s",
+			     uv_strerror(rc));
 			rc = -EADDRNOTAVAIL;
 			goto err;
 		}

@@ -16,8 +16,11 @@
  * an empty record every TCP_PING_MS on idle dialed connections, and an
  * accepted connection silent for TCP_RX_IDLE_MS is closed.
  *
- * Addresses are numeric "a.b.c.d:port" or "[v6]:port" (raft addresses are
- * cluster-advertise endpoints or WireGuard overlay addresses).
+ * A member's address is a string of the raft configuration (its
+ * cluster-advertise endpoint or WireGuard overlay address); the caller's
+ * parse_addr turns it into a socket address when the transport dials, so
+ * that the one "host:port" parser of the node (node/base/hostport.h)
+ * serves here too without the transport including node code.
  *
  * The process must ignore SIGPIPE (a peer closing mid-write).
  */
@@ -48,7 +51,11 @@
 
 struct tcp_config {
 	uv_loop_t *loop;
-	const char *listen;     /* "host:port" to accept on; NULL: none */
+	/* accepted on (port 0: any, see tcp_port); NULL: none; copied */
+	const struct sockaddr *listen;
+	/* a member's address -> socket address; 0, or -EINVAL (logged once
+	 * per peer and address, the peer is not dialed) */
+	int (*parse_addr)(const char *address, struct sockaddr_storage *out);
 	uint64_t self_id;
 	uint8_t cluster_id[HS_CLUSTER_ID_LEN];
 	const struct ident *ident; /* borrowed; outlives the transport */
@@ -77,8 +84,5 @@ const struct wire_stats *tcp_stats(const struct tcp *t);
 unsigned tcp_established(const struct tcp *t);
 /* Closes everything; done(arg) runs once every handle is closed. */
 void tcp_close(struct tcp *t, void (*done)(void *arg), void *arg);
-
-/* "a.b.c.d:port" / "[v6]:port" -> sockaddr. -EINVAL otherwise. */
-int tcp_parse_addr(const char *s, struct sockaddr_storage *ss);
 
 #endif

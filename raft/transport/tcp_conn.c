@@ -478,7 +478,7 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 	struct conn *c;
 	int rc;
 
-	if (tcp_parse_addr(p->address, &ss) != 0) {
+	if (t->cfg.parse_addr(p->address, &ss) != 0) {
 		/* Once per peer and address: the operator must fix it. */
 		if (!p->warned) {
 			rlog(&t->cfg.log, RLOG_WARN, "cluster: cannot dial node %" PRIu64

@@ -7,10 +7,10 @@
  * forwarded writes and status, refused values, a reused token, removal
  * with the key refused afterwards, and a leadership transfer. wg_mesh: the
  * same with `wireguard-interface` (node/cluster/cluster_wg.c) and a recorder in
- * place of wgm_apply: overlay allocation at init and join, raft addresses
- * OVERLAY:PORT, one mesh hash on every member, a full subnet refusing a
- * join, overlay-subnet read-only, the saved mesh applied at restart and
- * the endpoint re-announce.
+ * place of wga_start (the cluster's wg_apply hook): overlay allocation at
+ * init and join, raft addresses OVERLAY:PORT, one mesh hash on every
+ * member, a full subnet refusing a join, overlay-subnet read-only, the
+ * saved mesh applied at restart and the endpoint re-announce.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -306,18 +306,22 @@ static struct {
 
 static int count(const char *hay, const char *needle);
 
-static int stub_apply(const char *ifname, const char *conf, size_t len,
-		      const char *overlay, const struct wgm_subnet *sn)
+/* In place of wga_start: records what would be applied, done at once. */
+static int stub_apply(uv_loop_t *l, const struct wga_req *req,
+		      wga_done_fn done, void *arg, struct wga **job)
 {
-	int i = ifname[3] - '0';
+	int i = req->ifname[3] - '0';
 
-	(void)sn;
+	(void)l;
 	assert_true(i >= 0 && i < MAXN);
-	assert_int_equal(strlen(conf), len);
-	assert_non_null(strstr(conf, "[Interface]\nPrivateKey = "));
+	assert_int_equal(strlen(req->conf), req->len);
+	assert_non_null(strstr(req->conf, "[Interface]\nPrivateKey = "));
 	wgrec[i].calls++;
-	wgrec[i].peers = count(conf, "[Peer]");
-	snprintf(wgrec[i].overlay, sizeof(wgrec[i].overlay), "%s", overlay);
+	wgrec[i].peers = count(req->conf, "[Peer]");
+	snprintf(wgrec[i].overlay, sizeof(wgrec[i].overlay), "%s",
+		 req->overlay);
+	*job = NULL;
+	done(arg, 0, "");
 	return 0;
 }
 

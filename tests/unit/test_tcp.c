@@ -7,12 +7,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <cmocka.h>
 #include <raft.h>
 #include <sodium.h>
 #include <uv.h>
 
+#include "node/base/hostport.h"
 #include "raft/msgcodec.h"
 #include "raft/transport/tcp.h"
 
@@ -106,10 +108,13 @@ static void start(int i, const struct token *join)
 {
 	struct tcp_config c;
 	struct node *n = &W.n[i];
+	struct sockaddr_in any;
 
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &any), 0);
 	memset(&c, 0, sizeof(c));
 	c.loop = &W.loop;
-	c.listen = "127.0.0.1:0";
+	c.listen = (const struct sockaddr *)&any;
+	c.parse_addr = hostport_to_sa;
 	c.self_id = (uint64_t)i;
 	memcpy(c.cluster_id, W.cluster, sizeof(c.cluster_id));
 	c.ident = n->id;
@@ -320,7 +325,7 @@ static void garbage_refused(void **state)
 	uint64_t before = st->hs_failed[HS_ERR_MALFORMED];
 	int got = b->got_raft;
 
-	assert_int_equal(tcp_parse_addr(b->addr, &ss), 0);
+	assert_int_equal(hostport_to_sa(b->addr, &ss), 0);
 	uv_tcp_init(&W.loop, &raw);
 	assert_int_equal(uv_tcp_connect(req, &raw, (struct sockaddr *)&ss,
 					on_raw_connect),
@@ -470,26 +475,37 @@ static void join_then_remove(void **state)
 	token_wipe(&W.tok);
 }
 
-static void parse_addresses(void **state)
+/* The transport parses no address itself: the caller's parser is
+ * required, and only an IP listen address is taken. */
+static void needs_parser(void **state)
 {
-	struct sockaddr_storage ss;
+	struct tcp_config c;
+	struct sockaddr_in any;
+	struct sockaddr_un un;
+	struct tcp *t = NULL;
 
-	assert_int_equal(tcp_parse_addr("127.0.0.1:7400", &ss), 0);
-	assert_int_equal(ss.ss_family, AF_INET);
-	assert_int_equal(tcp_parse_addr("[::1]:7400", &ss), 0);
-	assert_int_equal(ss.ss_family, AF_INET6);
-	assert_int_not_equal(tcp_parse_addr("::1:7400", &ss), 0);
-	assert_int_not_equal(tcp_parse_addr("host.example:7400", &ss), 0);
-	assert_int_not_equal(tcp_parse_addr("127.0.0.1:", &ss), 0);
-	assert_int_not_equal(tcp_parse_addr("127.0.0.1:70000", &ss), 0);
-	assert_int_not_equal(tcp_parse_addr("127.0.0.1", &ss), 0);
-	assert_int_not_equal(tcp_parse_addr(NULL, &ss), 0);
+	(void)state;
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &any), 0);
+	memset(&un, 0, sizeof(un));
+	un.sun_family = AF_UNIX;
+	memset(&c, 0, sizeof(c));
+	c.loop = &W.loop;
+	c.listen = (const struct sockaddr *)&any;
+	c.self_id = 1;
+	memcpy(c.cluster_id, W.cluster, sizeof(c.cluster_id));
+	c.ident = W.n[1].id;
+	c.trust.member_key = member_key;
+	assert_int_equal(tcp_new(&c, &t), -EINVAL);
+	c.parse_addr = hostport_to_sa;
+	c.listen = (const struct sockaddr *)&un;
+	assert_int_equal(tcp_new(&c, &t), -EINVAL);
+	assert_null(t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(parse_addresses),
+		cmocka_unit_test(needs_parser),
 		cmocka_unit_test(members_exchange),
 		cmocka_unit_test(stranger_refused),
 		cmocka_unit_test(garbage_refused),

@@ -9,45 +9,15 @@
 
 #include <sodium.h>
 
+#include "node/base/hostport.h"
 #include "raft/fsm.h"
 
-int wgj_split(const char *hp, char host[WGJ_HOSTPORT_MAX], unsigned *port)
+/* "host:port" with a port: host and port. */
+static int split(const char *hp, char host[WGJ_HOSTPORT_MAX], unsigned *port)
 {
-	const char *colon, *h = hp;
-	size_t hl;
-	char *end;
-	unsigned long p;
-
-	if (hp == NULL || strlen(hp) >= WGJ_HOSTPORT_MAX)
+	if (hostport_split(hp, host, WGJ_HOSTPORT_MAX, port) < 0 || !*port)
 		return -EINVAL;
-	colon = strrchr(hp, ':');
-	if (colon == NULL)
-		return -EINVAL;
-	hl = (size_t)(colon - hp);
-	if (hp[0] == '[') {
-		if (hl < 2 || colon[-1] != ']')
-			return -EINVAL;
-		h = hp + 1;
-		hl -= 2;
-	}
-	if (hl == 0 || colon[1] < '0' || colon[1] > '9')
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (errno || *end || p == 0 || p > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = 0;
-	*port = (unsigned)p;
 	return 0;
-}
-
-static int join_hp(const char *host, unsigned port, char *out, size_t len)
-{
-	int n = snprintf(out, len, strchr(host, ':') ? "[%s]:%u" : "%s:%u",
-			 host, port);
-
-	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
 }
 
 int wgj_endpoint(const char *conf_ep, const char *advertise, unsigned wg_port,
@@ -62,8 +32,8 @@ int wgj_endpoint(const char *conf_ep, const char *advertise, unsigned wg_port,
 	if (conf_ep && conf_ep[0]) {
 		if (inet_pton(AF_INET, conf_ep, tmp) == 1 ||
 		    inet_pton(AF_INET6, conf_ep, tmp) == 1) {
-			if (join_hp(conf_ep, wg_port, out,
-				    WGM_ENDPOINT_MAX) < 0)
+			if (hostport_join(conf_ep, wg_port, out,
+					  WGM_ENDPOINT_MAX) < 0)
 				return -EINVAL;
 		} else if (strlen(conf_ep) < WGM_ENDPOINT_MAX) {
 			strcpy(out, conf_ep);
@@ -72,13 +42,13 @@ int wgj_endpoint(const char *conf_ep, const char *advertise, unsigned wg_port,
 		}
 		return wgm_endpoint_check(out);
 	}
-	if (!advertise || wgj_split(advertise, host, &port) < 0)
+	if (!advertise || split(advertise, host, &port) < 0)
 		return -EINVAL;
 	/* cluster-advertise may be a DNS name; an endpoint never is */
 	if (inet_pton(AF_INET, host, tmp) != 1 &&
 	    inet_pton(AF_INET6, host, tmp) != 1)
 		return -EINVAL;
-	if (join_hp(host, wg_port, out, WGM_ENDPOINT_MAX) < 0)
+	if (hostport_join(host, wg_port, out, WGM_ENDPOINT_MAX) < 0)
 		return -EINVAL;
 	return wgm_endpoint_check(out);
 }
@@ -88,10 +58,10 @@ int wgj_dial_address(const struct fsm_member *m, char out[WGJ_HOSTPORT_MAX])
 	char eh[WGJ_HOSTPORT_MAX], ah[WGJ_HOSTPORT_MAX];
 	unsigned ep, ap;
 
-	if (!m->overlay[0] || wgj_split(m->endpoint, eh, &ep) < 0 ||
-	    wgj_split(m->address, ah, &ap) < 0)
+	if (!m->overlay[0] || split(m->endpoint, eh, &ep) < 0 ||
+	    split(m->address, ah, &ap) < 0)
 		return -ENOENT;
-	return join_hp(eh, ap, out, WGJ_HOSTPORT_MAX);
+	return hostport_join(eh, ap, out, WGJ_HOSTPORT_MAX);
 }
 
 int wgj_join_member(const Ntpmc__JoinRequest *jr, const struct fsm *f,
@@ -123,7 +93,7 @@ int wgj_join_member(const Ntpmc__JoinRequest *jr, const struct fsm *f,
 			 "numeric IP:PORT");
 		return -1;
 	}
-	if (!jr->address || wgj_split(jr->address, host, &port) < 0) {
+	if (!jr->address || split(jr->address, host, &port) < 0) {
 		snprintf(err, errlen, "the cluster address has no port");
 		return -1;
 	}
@@ -154,7 +124,7 @@ int wgj_join_member(const Ntpmc__JoinRequest *jr, const struct fsm *f,
 	memcpy(m->wg_public, pub, WGM_KEY_LEN);
 	snprintf(m->overlay, sizeof(m->overlay), "%s", ov);
 	snprintf(m->endpoint, sizeof(m->endpoint), "%s", jr->wg_endpoint);
-	snprintf(m->address, sizeof(m->address), "%s:%u", ov, port);
+	hostport_join(ov, port, m->address, sizeof(m->address));
 	return 1;
 }
 

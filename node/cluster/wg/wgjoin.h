@@ -24,10 +24,6 @@
 struct fsm;
 struct fsm_member;
 
-/* "host:port" or "[v6]:port" -> host (without brackets) and port. */
-int wgj_split(const char *hostport, char host[WGJ_HOSTPORT_MAX],
-	      unsigned *port);
-
 /*
  * This member's public WireGuard endpoint: conf_ep (wireguard-endpoint:
  * "IP", "IP:PORT" or "[IPv6]:PORT") or, when "", the host of advertise

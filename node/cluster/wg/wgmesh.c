@@ -11,18 +11,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
+#include "node/base/hostport.h"
+#include "node/base/strbuf.h"
 #include "raft/fsm.h"
 
 #define B64_LEN 45
@@ -118,38 +114,10 @@ int wgm_alloc(const struct wgm_subnet *sn, const char *const *used,
 
 int wgm_endpoint_check(const char *ep)
 {
-	char host[WGM_ENDPOINT_MAX];
-	const char *colon, *port, *h;
-	size_t hl;
-	unsigned char tmp[16];
-	char *end;
-	unsigned long p;
+	struct sockaddr_storage ss;
 
-	if (ep == NULL || strlen(ep) >= WGM_ENDPOINT_MAX)
-		return -EINVAL;
-	if (ep[0] == '[') {
-		colon = strstr(ep, "]:");
-		if (colon == NULL)
-			return -EINVAL;
-		h = ep + 1;
-		hl = (size_t)(colon - h);
-		port = colon + 2;
-	} else {
-		colon = strrchr(ep, ':');
-		if (colon == NULL)
-			return -EINVAL;
-		h = ep;
-		hl = (size_t)(colon - ep);
-		port = colon + 1;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (inet_pton(ep[0] == '[' ? AF_INET6 : AF_INET, host, tmp) != 1)
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (errno != 0 || end == port || *end != '\0' || p == 0 || p > 65535 ||
-	    port[0] == '+' || port[0] == '-')
+	if (ep == NULL || strlen(ep) >= WGM_ENDPOINT_MAX ||
+	    hostport_to_sa(ep, &ss) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -225,77 +193,14 @@ int wgm_alloc_from_fsm(const struct fsm *f, const struct wgm_subnet *sn,
 	return rc;
 }
 
-/* A growing text buffer; sodium_malloc()ed when it may hold a key. */
-struct tbuf {
-	char *p;
-	size_t len, cap;
-	int secure;
-	int err;
-};
-
-static void tb_free(struct tbuf *b)
+/* The rendered file holds the private key: sodium memory (guarded,
+ * locked, wiped on free), and never realloc()ed (strbuf.h). */
+static void *key_alloc(size_t n)
 {
-	if (b->p == NULL)
-		return;
-	if (b->secure)
-		sodium_free(b->p);	/* zeroes */
-	else
-		free(b->p);
-	b->p = NULL;
+	return sodium_malloc(n);
 }
 
-static void tb_add(struct tbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void tb_add(struct tbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->err = -EINVAL;
-			return;
-		}
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		{
-			size_t ncap = (b->cap + (size_t)n + 1) * 2;
-			char *np = b->secure ? sodium_malloc(ncap) :
-					       malloc(ncap);
-
-			if (np == NULL) {
-				b->err = -ENOMEM;
-				return;
-			}
-			memcpy(np, b->p, b->len + 1);
-			tb_free(b);
-			b->p = np;
-			b->cap = ncap;
-		}
-	}
-}
-
-static int tb_init(struct tbuf *b, int secure)
-{
-	memset(b, 0, sizeof(*b));
-	b->secure = secure;
-	b->cap = 1024;
-	if (secure && sodium_init() < 0)
-		return -ENOMEM;
-	b->p = secure ? sodium_malloc(b->cap) : malloc(b->cap);
-	if (b->p == NULL)
-		return -ENOMEM;
-	b->p[0] = '\0';
-	return 0;
-}
+static const struct strbuf_mem key_mem = { key_alloc, sodium_free };
 
 static int key_known(const unsigned char pub[WGM_KEY_LEN])
 {
@@ -307,7 +212,7 @@ static int key_known(const unsigned char pub[WGM_KEY_LEN])
 /* One [Peer] section: members without a key or a valid overlay address
  * are not in the mesh yet; an invalid endpoint is left out (the peer can
  * still reach us and WireGuard learns its endpoint from that). */
-static void render_peer(struct tbuf *b, const struct wgm_peer *p)
+static void render_peer(struct strbuf *b, const struct wgm_peer *p)
 {
 	char b64[B64_LEN];
 	struct in_addr a;
@@ -316,11 +221,11 @@ static void render_peer(struct tbuf *b, const struct wgm_peer *p)
 		return;
 	sodium_bin2base64(b64, sizeof(b64), p->pub, WGM_KEY_LEN,
 			  sodium_base64_VARIANT_ORIGINAL);
-	tb_add(b, "[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n", b64,
-	       p->overlay);
+	strbuf_addf(b, "[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n", b64,
+		    p->overlay);
 	if (wgm_endpoint_check(p->endpoint) == 0)
-		tb_add(b, "Endpoint = %s\n", p->endpoint);
-	tb_add(b, "PersistentKeepalive = %d\n\n", WGM_KEEPALIVE);
+		strbuf_addf(b, "Endpoint = %s\n", p->endpoint);
+	strbuf_addf(b, "PersistentKeepalive = %d\n\n", WGM_KEEPALIVE);
 }
 
 static int sorted_copy(const struct wgm_peer *peers, size_t n,
@@ -348,28 +253,18 @@ int wgm_canonical(const struct wgm_peer *peers, size_t n, char **out,
 		  size_t *len)
 {
 	struct wgm_peer *s = NULL;
-	struct tbuf b;
+	struct strbuf b = STRBUF_INIT;
 	size_t i;
 	int rc;
 
 	rc = sorted_copy(peers, n, &s);
 	if (rc != 0)
 		return rc;
-	rc = tb_init(&b, 0);
-	if (rc != 0)
-		goto out;
 	for (i = 0; i < n; i++)
 		render_peer(&b, &s[i]);
-	rc = b.err;
-	if (rc != 0) {
-		tb_free(&b);
-		goto out;
-	}
-	*out = b.p;
-	*len = b.len;
-out:
+	*out = strbuf_finish(&b, len);
 	free(s);
-	return rc;
+	return *out ? 0 : -ENOMEM;
 }
 
 int wgm_hash(const struct wgm_peer *peers, size_t n,
@@ -395,7 +290,7 @@ int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
 	struct wgm_peer *s = NULL;
 	unsigned char raw[WGM_KEY_LEN];
 	size_t raw_len = 0, i;
-	struct tbuf b;
+	struct strbuf b;
 	int rc;
 
 	/* a private key that is not 32 bytes of base64 would make wg fail
@@ -411,27 +306,20 @@ int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
 	sodium_memzero(raw, sizeof(raw));
 	if (listen_port > 65535)
 		return -EINVAL;
+	if (sodium_init() < 0)
+		return -ENOMEM;
 	rc = sorted_copy(peers, n, &s);
 	if (rc != 0)
 		return rc;
-	rc = tb_init(&b, 1);
-	if (rc != 0)
-		goto out;
-	tb_add(&b, "[Interface]\nPrivateKey = %s\nListenPort = %u\n\n",
-	       priv_b64, listen_port ? listen_port : WGM_DEFAULT_PORT);
+	strbuf_init_secret(&b, &key_mem);
+	strbuf_addf(&b, "[Interface]\nPrivateKey = %s\nListenPort = %u\n\n",
+		    priv_b64, listen_port ? listen_port : WGM_DEFAULT_PORT);
 	for (i = 0; i < n; i++)
 		if (s[i].id != self_id)
 			render_peer(&b, &s[i]);
-	rc = b.err;
-	if (rc != 0) {
-		tb_free(&b);
-		goto out;
-	}
-	*out = b.p;
-	*len = b.len;
-out:
+	*out = strbuf_finish(&b, len);
 	free(s);
-	return rc;
+	return *out ? 0 : -ENOMEM;
 }
 
 void wgm_conf_free(char *conf, size_t len)
@@ -439,94 +327,4 @@ void wgm_conf_free(char *conf, size_t len)
 	(void)len;
 	if (conf != NULL)
 		sodium_free(conf);
-}
-
-/* Runs argv, keeping keep_fd open in the child; 0 when it exits 0. */
-static int run_tool(char *const argv[], int keep_fd)
-{
-	pid_t pid;
-	int st;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (keep_fd >= 0) {
-			int fl = fcntl(keep_fd, F_GETFD);
-
-			if (fl < 0 ||
-			    fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-				_exit(126);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return -ENOENT;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
-}
-
-int wgm_apply(const char *ifname, const char *conf, size_t len,
-	      const char *overlay, const struct wgm_subnet *sn)
-{
-	char path[32], cidr[WGM_ADDR_MAX + 4];
-	int fd = -1, rc;
-	size_t off = 0;
-
-	if (wgm_ifname_check(ifname) != 0 || !wgm_subnet_contains(sn, overlay))
-		return -EINVAL;
-	if (if_nametoindex(ifname) == 0) {
-		char *add[] = { "ip", "link", "add", "dev", (char *)ifname,
-				"type", "wireguard", NULL };
-
-		rc = run_tool(add, -1);
-		if (rc != 0)
-			return rc == -ENOENT ? rc : -ENODEV;
-	}
-	/* The key goes to wg through an anonymous memory file: nothing on
-	 * disk, nothing in argv, nothing in a log. */
-	fd = memfd_create("ntpmc-wg", MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t w = write(fd, conf + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
-	{
-		char *sync[] = { "wg", "syncconf", (char *)ifname, path,
-				 NULL };
-
-		rc = run_tool(sync, fd);
-		if (rc != 0)
-			goto out;
-	}
-	snprintf(cidr, sizeof(cidr), "%s/%u", overlay, sn->prefix);
-	{
-		char *addr[] = { "ip", "-4", "address", "replace", cidr,
-				 "dev", (char *)ifname, NULL };
-		char *up[] = { "ip", "link", "set", "dev", (char *)ifname,
-			       "up", NULL };
-
-		rc = run_tool(addr, -1);
-		if (rc == 0)
-			rc = run_tool(up, -1);
-	}
-out:
-	close(fd);	/* the memfd's pages go with its last reference */
-	return rc;
 }

@@ -14,12 +14,12 @@
  *    [Interface] (private key, listen port) and a [Peer] per other member
  *    whose key and overlay address are known. Allowed IPs are the peer's
  *    overlay /32 only, so the mesh never routes anything else;
- *  - wgm_apply() hands that file to `wg syncconf` through a memfd (the
+ *  - wgapply.h hands that file to `wg syncconf` through a memfd (the
  *    private key never touches a disk or a log) and sets the overlay
  *    address and the link up with `ip`.
  *
- * Everything but wgm_apply() is pure (no I/O). Errors are negative errno
- * values. IPv4 overlays only (the fleet's design: 192.168.10.0/24).
+ * Everything here is pure (no I/O). Errors are negative errno values.
+ * IPv4 overlays only (the fleet's design: 192.168.10.0/24).
  */
 #ifndef NTPMC_WGMESH_H
 #define NTPMC_WGMESH_H
@@ -90,14 +90,5 @@ int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
 	       const char *priv_b64, unsigned listen_port, char **out,
 	       size_t *len);
 void wgm_conf_free(char *conf, size_t len);
-
-/* Applies conf to interface ifname: `wg syncconf` (through a memfd),
- * `ip -4 address replace OVERLAY/PREFIX`, `ip link set up`. The interface
- * must exist (wireguard-go or `ip link add NAME type wireguard`); it is
- * created with the kernel module when it does not. Blocks for the few
- * milliseconds the tools take. -ENOENT: a tool is missing; -EIO: a tool
- * failed (its stderr goes to ours, it never prints keys). */
-int wgm_apply(const char *ifname, const char *conf, size_t len,
-	      const char *overlay, const struct wgm_subnet *sn);
 
 #endif
