@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node/base/version.h"
 #include "node/ctl/backup.h"
 #include "node/ctl/ctlframe.h"
 #include "tools/bkfile.h"
@@ -73,6 +74,7 @@ static void usage(FILE *f)
 		   "or %s)\n"
 		   "  -o, --output FMT    text (default) or json\n"
 		   "  -h, --help          this text\n"
+		   "  -V, --version       print the version\n"
 		   "commands:\n", CTL_DEFAULT_SOCKET);
 	for (i = 0; i < N_COMMANDS; i++) {
 		char head[64];
@@ -335,6 +337,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("ntpctl %s\n", NTPMC_VERSION);
 			return 0;
 		}
 		o = 0;

@@ -32,9 +32,8 @@
 #include "node/time/sync.h"
 #include "node/daemon/syncctl.h"
 #include "node/ntp/tstate.h"
+#include "node/base/version.h"
 #include "storage/st.h"
-
-#define NTPNODE_VERSION "0.1.0"
 
 struct node {
 	struct conf conf;
@@ -578,7 +577,7 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "-V") == 0 ||
 		    strcmp(argv[i], "--version") == 0) {
-			printf("ntpnode %s\n", NTPNODE_VERSION);
+			printf("ntpnode %s\n", NTPMC_VERSION);
 			return 0;
 		}
 	}

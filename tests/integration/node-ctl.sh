@@ -128,8 +128,14 @@ has "$tmp/err" "ntpnode: unknown option '--no-such-option'"
 expect 2 "$node" check -c
 has "$tmp/err" "ntpnode: -c needs a value"
 expect 2 "$node" check -c a b
+# NAME VERSION, the release CMake builds (NTPMC_VERSION from ctest), with
+# no config file anywhere
 expect 0 "$node" --version
-has "$tmp/out" "ntpnode "
+[ "$(cat "$tmp/out")" = "ntpnode ${NTPMC_VERSION:?}" ] ||
+	fail "ntpnode --version said: $(cat "$tmp/out")"
+expect 0 "$ctl" --version
+[ "$(cat "$tmp/out")" = "ntpctl $NTPMC_VERSION" ] ||
+	fail "ntpctl --version said: $(cat "$tmp/out")"
 expect 0 "$node" --help
 has "$tmp/out" "usage: ntpnode"
 
