@@ -63,6 +63,8 @@ struct worker {
 	struct serve *s;
 	pthread_t th;
 	int started;
+	_Atomic int64_t woke_ns;     /* CLOCK_MONOTONIC of the last wake */
+	int64_t stall_at_ns;         /* test-only: stop waking then; 0 never */
 	int fds[SERVE_MAX_LISTEN + 1];
 	/* Written only by the worker, word by word with relaxed atomics. */
 	struct serve_stats stats;
@@ -150,7 +152,7 @@ static uint16_t get_port(const struct sockaddr_storage *ss)
 static int open_sock(const struct serve_addr *a, int reuseport)
 {
 	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
-	struct timeval tmo = { 1, 0 };
+	struct timeval tmo = { SERVE_WAKE_MS / 1000, 0 };
 	int fam = a->ss.ss_family;
 
 	/* Blocking: a thread with one socket sleeps in recvmmsg itself;
@@ -177,7 +179,8 @@ static int open_sock(const struct serve_addr *a, int reuseport)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 		       sizeof(one)) < 0)
 		goto fail;
-	/* Bounds a blocked recvmmsg if serve_stop's shutdown() is missed. */
+	/* Bounds a blocked recvmmsg: the thread wakes at least this often
+	 * (serve_stalled), and a missed shutdown() from serve_stop too. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0)
 		goto fail;
 	/* Best effort: absorbs bursts; not fatal if capped by rmem_max. */
@@ -473,6 +476,23 @@ static int serve_batch(struct worker *w, int fd, int flags)
 	return got;
 }
 
+/* A wake: the watchdog's evidence that this thread still runs. Returns 0
+ * to go on, -1 once the test-only stall (`test-hang serve`) has begun:
+ * the thread then neither serves nor wakes until the stop. */
+static int woke(struct worker *w)
+{
+	int64_t now = mono_ns();
+
+	if (w->stall_at_ns && now >= w->stall_at_ns) {
+		log_warnx("TEST-ONLY test-hang: serving thread stalled");
+		while (!atomic_load(&w->s->stopping))
+			usleep(100000);
+		return -1;
+	}
+	atomic_store_explicit(&w->woke_ns, now, memory_order_relaxed);
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -489,14 +509,18 @@ static void *worker_main(void *arg)
 	if (n == 1) {
 		/* One socket: sleep in recvmmsg, one syscall less per wake
 		 * than poll + recvmmsg (the latency that T3 - T2 shows at
-		 * low load). serve_stop sets the flag, then shutdown(). */
+		 * low load); SO_RCVTIMEO wakes it when idle. serve_stop
+		 * sets the flag, then shutdown(). */
 		while (!atomic_load_explicit(&s->stopping,
-					     memory_order_relaxed))
+					     memory_order_relaxed) &&
+		       woke(w) == 0)
 			serve_batch(w, w->fds[0], MSG_WAITFORONE);
 		return NULL;
 	}
 	for (;;) {
-		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+		if (woke(w) < 0)
+			break;
+		if (poll(pfd, (nfds_t)n + 1, SERVE_WAKE_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("serving thread: poll");
@@ -594,6 +618,7 @@ static int start_threads(struct serve *s)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (t = 0; t < s->nthreads; t++) {
+		atomic_store(&s->w[t]->woke_ns, mono_ns());
 		if (pthread_create(&s->w[t]->th, NULL, worker_main,
 				   s->w[t]) != 0) {
 			log_warnx("cannot start serving thread %d", t);
@@ -688,6 +713,9 @@ struct serve *serve_start(const struct serve_conf *c)
 		}
 		memset(s->w[t], 0, sizeof(*s->w[t]));
 		s->w[t]->s = s;
+		if (t == 0 && c->test_stall_s > 0)
+			s->w[t]->stall_at_ns = mono_ns() +
+				(int64_t)c->test_stall_s * 1000000000;
 		for (i = 0; i < s->naddrs; i++)
 			s->w[t]->fds[i] = -1;
 		for (i = 0; i < s->naddrs; i++) {
@@ -746,6 +774,18 @@ int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out)
 int serve_nthreads(const struct serve *s)
 {
 	return s->nthreads;
+}
+
+int serve_stalled(const struct serve *s, int64_t max_ns)
+{
+	int64_t now = mono_ns();
+	int t, n = 0;
+
+	for (t = 0; t < s->nthreads; t++)
+		if (now - atomic_load_explicit(&s->w[t]->woke_ns,
+					       memory_order_relaxed) > max_ns)
+			n++;
+	return n;
 }
 
 void serve_stop(struct serve *s)
