@@ -25,6 +25,7 @@ struct conf {
 	struct serve_conf serve;    /* listen, serve-threads, ratelimit, acl */
 	struct sync_conf time;      /* upstreams, discipline, local stratum */
 	struct cluster_conf cluster; /* cluster-*, node-name, wireguard-* */
+	int test_hang_loop_s;       /* test-only `test-hang loop S`; 0 never */
 };
 
 void conf_defaults(struct conf *c);

@@ -29,6 +29,7 @@
 #include "node/daemon/offline_cmd.h"
 #include "node/serve/serve.h"
 #include "node/daemon/srvstats.h"
+#include "node/daemon/svc.h"
 #include "node/time/sync.h"
 #include "node/daemon/syncctl.h"
 #include "node/ntp/tstate.h"
@@ -49,6 +50,7 @@ struct node {
 	struct sync *sync;        /* time engine, with upstream/pool lines */
 	int st_borrowed;          /* st belongs to the cluster */
 	struct cluster *cl;
+	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
 	enum cluster_mode mode;
 	int exit_code;
 };
@@ -188,11 +190,13 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	if (!n->stopping++ && n->cl &&
 	    cluster_handoff(n->cl, handoff_done, n) == 0) {
+		svc_stopping(n->svc);
 		log_info("%s: handing leadership over, then shutting down "
 			 "(send it again to exit at once)", strsignal(signum));
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signum));
+	svc_stopping(n->svc);
 	uv_stop(&n->loop);
 }
 
@@ -299,6 +303,8 @@ static int open_control(struct node *n)
 		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
+	/* The serving sockets are bound (start() did that first): ready. */
+	svc_ready(n->svc, n->sync, n->cl);
 	return 0;
 }
 
@@ -333,6 +339,10 @@ static int start(struct node *n, const char *token)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		return -1;
+	/* First: the watchdog pings while a join is still under way. */
+	n->svc = svc_start(&n->loop, c->test_hang_loop_s);
+	if (!n->svc)
+		return -1;
 	/* The cluster first: it owns the store the time engine shares. The
 	 * control socket opens when it says the node is a member. */
 	if (c->cluster.listen_set &&
@@ -357,6 +367,7 @@ static int start(struct node *n, const char *token)
 	n->serve = serve_start(&c->serve);
 	if (!n->serve)
 		return -1;
+	svc_watch(n->svc, n->serve);
 	uv_signal_init(&n->loop, &n->sigint);
 	uv_signal_init(&n->loop, &n->sigterm);
 	uv_signal_init(&n->loop, &n->sighup);
@@ -391,6 +402,7 @@ static void stop(struct node *n)
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
 		n->st = NULL;    /* closed with the cluster */
+	svc_stop(n->svc);
 	serve_stop(n->serve);
 	/* Signal handles (and anything left) close; then the loop drains. */
 	uv_walk(&n->loop, close_walk, NULL);
