@@ -117,8 +117,11 @@ int cargs_parse(struct cargs *a, int argc, char **argv, char *err,
 	}
 	a->cmd = strcmp(argv[0], "init") == 0 ? CARGS_INIT : CARGS_JOIN;
 	for (i = 1; i < argc; i++) {
-		if ((v = opt_value(argc, argv, &i, "-c", &m)) || m ||
-		    (v = opt_value(argc, argv, &i, "--config", &m)) || m) {
+		if (strcmp(argv[i], "--no-run") == 0) {
+			a->no_run = 1;
+		} else if ((v = opt_value(argc, argv, &i, "-c", &m)) || m ||
+			   (v = opt_value(argc, argv, &i, "--config", &m)) ||
+			   m) {
 			if (!v)
 				goto missing;
 			if (strlen(v) >= sizeof(a->conf)) {

@@ -1,7 +1,8 @@
 /*
  * cargs: the command line of `ntpnode init` and `ntpnode join`.
- *   ntpnode init -c FILE [--overlay-subnet A.B.C.D/N]
+ *   ntpnode init -c FILE [--overlay-subnet A.B.C.D/N] [--no-run]
  *   ntpnode join -c FILE (--token TOKEN | --token-file PATH | env NTPNODE_TOKEN)
+ *                [--no-run]
  * Options in any order, `--opt=value` accepted too. The token is copied out
  * and wiped from argv (so /proc/PID/cmdline and ps never show it) and from
  * the environment.
@@ -21,6 +22,7 @@ struct cargs {
 	char conf[PATH_MAX];
 	char token[CARGS_TOKEN_MAX]; /* join only; NUL-terminated, trimmed */
 	char overlay_subnet[24];     /* init only; canonical, "" = default */
+	int no_run;                  /* --no-run: exit once a committed member */
 };
 
 /*

@@ -52,6 +52,7 @@ struct node {
 	struct cluster *cl;
 	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
 	enum cluster_mode mode;
+	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
 };
 
@@ -61,15 +62,19 @@ static void usage(FILE *f)
 		"usage: ntpnode COMMAND -c FILE\n"
 		"commands:\n"
 		"  run -c FILE     serve NTP with this configuration (foreground)\n"
-		"  init -c FILE [--overlay-subnet A.B.C.D/N]\n"
+		"  init -c FILE [--overlay-subnet A.B.C.D/N] [--no-run]\n"
 		"                  create a cluster with this node as its first "
 		"voter, print\n"
 		"                  a join token, then run (the subnet: WireGuard "
 		"overlay,\n"
 		"                  default 192.168.10.0/24)\n"
 		"  join -c FILE (--token TOKEN | --token-file PATH | env "
-		"NTPNODE_TOKEN)\n"
+		"NTPNODE_TOKEN) [--no-run]\n"
 		"                  join the cluster the token names, then run\n"
+		"                  (--no-run: exit 0 once a committed member, "
+		"for a\n"
+		"                  first-boot script that starts the service "
+		"next)\n"
 		"  restore -c FILE --from BACKUP\n"
 		"                  seed a new one-member cluster from a backup "
 		"(ntpctl backup)\n"
@@ -313,6 +318,12 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	struct node *n = arg;
 
 	n->cl = cl;
+	if (ok && n->no_run) {
+		log_info("a committed member of the cluster: exiting "
+			 "(--no-run; `ntpnode run` or the service takes over)");
+		uv_stop(&n->loop);
+		return;
+	}
 	if (!ok || open_control(n) < 0) {
 		n->exit_code = 1;
 		uv_stop(&n->loop);
@@ -323,7 +334,8 @@ static int start(struct node *n, const char *token)
 {
 	const struct conf *c = &n->conf;
 
-	if (c->time.discipline == DISC_KERNEL && !have_cap_sys_time()) {
+	if (c->time.discipline == DISC_KERNEL && !n->no_run &&
+	    !have_cap_sys_time()) {
 		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
 			"this process does not have (use 'discipline virtual' "
 			"or run with the capability)", c->path);
@@ -349,6 +361,9 @@ static int start(struct node *n, const char *token)
 	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
 			  on_cluster_ready, n) < 0)
 		return -1;
+	/* --no-run: the membership only; no NTP, no time engine. */
+	if (n->no_run)
+		return 0;
 	if (c->time.clock_error_set) {
 		/* Test-only, and loud: every realtime reading (served
 		 * timestamps, samples, kernel receive timestamps) is off. */
@@ -419,7 +434,7 @@ static void stop(struct node *n)
 }
 
 static int cmd_run(const char *path, enum cluster_mode mode,
-		   const char *token)
+		   const char *token, int no_run)
 {
 	struct node *n;
 	int rc = 1;
@@ -431,6 +446,7 @@ static int cmd_run(const char *path, enum cluster_mode mode,
 	}
 	n->lock_fd = -1;
 	n->mode = mode;
+	n->no_run = no_run;
 	if (conf_load(&n->conf, path) < 0) {
 		log_err("%s: not starting: the configuration has errors", path);
 		free(n);
@@ -510,7 +526,7 @@ static int main_run(int argc, char **argv)
 {
 	const char *config = config_arg(argc, argv);
 
-	return config ? cmd_run(config, CLUSTER_RUN, NULL) : 2;
+	return config ? cmd_run(config, CLUSTER_RUN, NULL, 0) : 2;
 }
 
 static int main_check(int argc, char **argv)
@@ -542,7 +558,7 @@ static int main_cluster(int argc, char **argv)
 	/* init passes its overlay subnet where join passes its token */
 	rc = cmd_run(a->conf, a->cmd == CARGS_INIT ? CLUSTER_INIT :
 		     CLUSTER_JOIN, a->cmd == CARGS_INIT ? a->overlay_subnet :
-		     a->token);
+		     a->token, a->no_run);
 	cargs_wipe(a);
 	free(a);
 	return rc;

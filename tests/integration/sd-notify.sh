@@ -8,7 +8,9 @@
 #     along (idle threads still wake), STOPPING=1 and exit 0 on SIGTERM;
 #   - `test-hang loop 3`: the pings stop, the watchdog's SIGABRT ends it;
 #   - `test-hang serve 3`: the loop runs, one serving thread is stuck: the
-#     pings stop too, and the status says why.
+#     pings stop too, and the status says why;
+#   - a cluster member (`init --no-run` first, then the unit): READY only
+#     after it is a member, its role in the status.
 #   sd-notify.sh UNIT NTPNODE
 set -euo pipefail
 unit=${1:?usage: sd-notify.sh UNIT NTPNODE}
@@ -113,4 +115,19 @@ awk '$2=="WATCHDOG"{w=$1} $2=="WATCHDOG-TIMEOUT"{t=$1}
 	END{exit !(w > 4 && w < 7.5 && t < 10)}' "$tmp/stall.events" ||
 	fail "stall: pings or timeout at the wrong time"
 
+# --- a cluster member: init --no-run, then the unit -------------------------
+p=$(free_port)
+cp=$(free_port)
+conf member "$p" "local stratum 10" "serve-threads 1" \
+	"cluster-listen 127.0.0.1 port $cp"
+setpriv --reuid nobody --regid "$group" --clear-groups \
+	--bounding-set=-sys_time --inh-caps=-sys_time \
+	"$node" init --no-run -c "$tmp/member.conf" >"$tmp/init.out" \
+	2>"$tmp/init.log" || fail "init --no-run failed"
+grep -q . "$tmp/init.out" || fail "init --no-run printed no token"
+[ ! -e "$tmp/member/ctl.sock" ] || fail "init --no-run opened the control socket"
+harness member "$p" 3
+has member "PROBE ntp=ok ctl=ok"
+has member "; cluster leader"
+has member "EXIT code 0"
 echo "sd-notify: ok"
