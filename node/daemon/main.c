@@ -88,7 +88,8 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration file\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
-		"see docs/configuration.md for the directives\n");
+		"see ntpnode.conf(5) or docs/configuration.md for the "
+		"directives\n");
 }
 
 /* CAP_SYS_TIME in the effective set: the kernel discipline needs it. */
