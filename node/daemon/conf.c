@@ -109,6 +109,18 @@ void conf_defaults(struct conf *c)
 	strcpy(c->cluster.datadir, CONF_DEFAULT_DATADIR);
 }
 
+void conf_each_directive(void (*fn)(void *arg, const char *name,
+				    const char *usage, int test_only),
+			 void *arg)
+{
+	size_t t, r;
+
+	for (t = 0; t < N_TABLES; t++)
+		for (r = 0; tables[t][r].name; r++)
+			fn(arg, tables[t][r].name, tables[t][r].usage,
+			   tables[t][r].test_only);
+}
+
 /* Splits in place; '#' at the start of a word ends the line. */
 static int split_words(char *s, char **w, int max)
 {
