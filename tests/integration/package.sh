@@ -10,6 +10,9 @@
 #     directory, `ntpnode --version` = the package's version, the example
 #     config passes `ntpnode check`, the man pages render, the bash
 #     completion completes, nothing started or enabled;
+#   - the system calls of the installed ntpnode (a cluster member syncing,
+#     serving, answering ntpctl, under strace) all pass the unit's
+#     SystemCallFilter= (syscalls.py: the filter itself needs systemd);
 #   - the unit: `systemd-analyze verify` clean, `security --offline=true`
 #     no more exposed than Debian's chrony.service (unpacked by
 #     tests/fetch-peers.sh, never installed); the cloud-init template's own
@@ -41,7 +44,7 @@ fail() {
 
 if [ "$inside" = 0 ]; then
 	[ "$(id -u)" = 0 ] || { echo "package: needs root (namespaces, dpkg)"; exit 77; }
-	for t in lintian dpkg-deb dpkg-shlibdeps systemd-analyze unshare python3 man; do
+	for t in lintian dpkg-deb dpkg-shlibdeps systemd-analyze unshare python3 man strace; do
 		command -v "$t" >/dev/null || fail "$t is missing (tools/install-deps.sh --test)"
 	done
 	chrony_unit=$peers/lib/systemd/system/chrony.service
@@ -227,6 +230,66 @@ if ! in_root systemd-analyze verify /lib/systemd/system/ntpnode.service \
 fi
 in_root grep -q CAP_NET_ADMIN /etc/systemd/system/ntpnode.service.d/wireguard.conf ||
 	fail "the drop-in link does not lead to the package's file"
+
+# ---- the system-call filter, without systemd ----------------------------------
+# The installed ntpnode, traced: a cluster member (init --no-run, then run)
+# syncing from a second ntpnode, answering NTP and the control commands,
+# holding over, stopping on SIGTERM. Every call it made must pass the
+# unit's filter. (The WireGuard mesh's ip and wg are not run here.)
+mkdir -p "$R/tmp/sc/up" "$R/tmp/sc/m"
+printf '%s\n' "listen 127.0.0.1 port 12124" "local stratum 1" \
+	"serve-threads 1" "ratelimit off" "datadir /tmp/sc/up" \
+	"control /tmp/sc/up/ctl.sock" >"$R/tmp/sc/up.conf"
+printf '%s\n' "listen 127.0.0.1 port 12125" "listen 127.0.0.2 port 12125" \
+	"serve-threads 2" "datadir /tmp/sc/m" "control /tmp/sc/m/ctl.sock" \
+	"cluster-listen 127.0.0.1 port 14460" \
+	"upstream localhost port 12124 minpoll -3 maxpoll -3 iburst" \
+	"leapfile /usr/share/zoneinfo/leap-seconds.list" "holdover 1" \
+	>"$R/tmp/sc/m.conf"
+nocap=(setpriv --bounding-set=-sys_time --inh-caps=-sys_time)
+chroot "$R" "${nocap[@]}" ntpnode run -c /tmp/sc/up.conf >"$work/up.log" 2>&1 &
+upstream=$!
+trap 'kill "$upstream" 2>/dev/null || true' EXIT
+in_root strace -f -qq -o /tmp/sc/init.st ntpnode init --no-run -c /tmp/sc/m.conf \
+	>"$work/sc-init.log" 2>&1 || { cat "$work/sc-init.log" >&2; fail "traced init"; }
+chroot "$R" strace -f -qq -o /tmp/sc/run.st "${nocap[@]}" \
+	ntpnode run -c /tmp/sc/m.conf >"$work/sc-run.log" 2>&1 &
+traced=$!
+trap 'kill "$upstream" "$traced" 2>/dev/null || true' EXIT
+ctl() { in_root ntpctl -s /tmp/sc/m/ctl.sock "$@"; }
+for _ in $(seq 1 100); do
+	grep -q "synchronized to" "$work/sc-run.log" && break
+	sleep 0.1
+done
+grep -q "synchronized to" "$work/sc-run.log" ||
+	{ cat "$work/sc-run.log" >&2; fail "traced: never synchronized"; }
+ctl serverstats >/dev/null || fail "traced: serverstats"
+ctl sources >/dev/null || fail "traced: sources"
+ctl tracking >/dev/null || fail "traced: tracking"
+ctl cluster status >/dev/null || fail "traced: cluster status"
+ctl token create >/dev/null || fail "traced: token create"
+ctl config set log-level debug >/dev/null || fail "traced: config set"
+ctl loglevel info >/dev/null || fail "traced: loglevel"
+ctl backup /tmp/sc/bk >/dev/null || fail "traced: backup"
+kill "$upstream"    # holdover (1 s), then unsynchronized
+wait "$upstream" 2>/dev/null || true
+sleep 2.5
+python3 - 12125 <<'PY' || fail "traced: no NTP answer"
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", int(sys.argv[1])))
+sys.exit(0 if len(s.recv(512)) >= 48 else 1)
+PY
+# (this namespace's /proc is the root's: the outer one is the machine's)
+ntp_pid=$(tr -d ' ' <"$R/proc/$traced/task/$traced/children")
+[ -n "$ntp_pid" ] || fail "traced: no ntpnode under strace"
+kill -TERM "$ntp_pid"
+wait "$traced" 2>/dev/null || true
+trap - EXIT
+python3 "$src/tests/integration/syscalls.py" \
+	"$R/lib/systemd/system/ntpnode.service" "$R/tmp/sc/init.st" \
+	"$R/tmp/sc/run.st" || fail "ntpnode makes calls the unit's filter refuses"
 
 # ---- upgrades while the old daemon runs -------------------------------------
 repack() { # VERSION -> /tmp/ntpmc-VERSION.deb: the same package, newer
