@@ -12,7 +12,8 @@ want_test=0
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev
 	libprotobuf-c-dev protobuf-c-compiler liblmdb-dev libcmocka-dev)
 test_pkgs=(clang libclang-rt-14-dev iproute2 util-linux procps python3
-	wireguard-tools wireguard-go)
+	wireguard-tools wireguard-go
+	lintian man-db systemd python3-yaml strace)  # the package test (tests/integration/package.sh)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (it calls apt-get)" >&2

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "node/cluster/cstat.h"
 #include "node/base/log.h"
 #include "node/ntp/tstate.h"
 
@@ -355,6 +356,18 @@ int cluster_register(struct cluster *cl, struct ctl *ctl)
 struct st *cluster_store(struct cluster *cl)
 {
 	return cl->st;
+}
+
+const char *cluster_role(struct cluster *cl)
+{
+	int role;
+
+	if (!cl->ready_done || !cl->drv)
+		return cl->mode == CLUSTER_JOIN ? "joining" : "starting";
+	if (cl_is_leader(cl))
+		return "leader";
+	role = cl_conf_role(cl, cl->self);
+	return role < 0 ? "not a member" : cstat_role_name(role);
 }
 
 int cluster_failed(const struct cluster *cl)

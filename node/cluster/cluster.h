@@ -131,6 +131,10 @@ int cluster_register(struct cluster *cl, struct ctl *ctl);
 /* The node's store (storage/st.h), open for the life of the cluster: the
  * one LMDB environment of the process, shared with the time engine. */
 struct st *cluster_store(struct cluster *cl);
+/* This member's place, for the service manager's status line: "leader",
+ * "voter", "standby", "spare"; "joining" or "starting" until it is a
+ * committed member; "not a member" once removed. */
+const char *cluster_role(struct cluster *cl);
 /* Non-zero once the node must exit (store failure, FSM halt). */
 int cluster_failed(const struct cluster *cl);
 /*

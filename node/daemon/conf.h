@@ -25,6 +25,7 @@ struct conf {
 	struct serve_conf serve;    /* listen, serve-threads, ratelimit, acl */
 	struct sync_conf time;      /* upstreams, discipline, local stratum */
 	struct cluster_conf cluster; /* cluster-*, node-name, wireguard-* */
+	int test_hang_loop_s;       /* test-only `test-hang loop S`; 0 never */
 };
 
 void conf_defaults(struct conf *c);
@@ -34,5 +35,11 @@ void conf_set_error_stream(FILE *f);
 int conf_load(struct conf *c, const char *path);
 /* Same on an in-memory text; name is used in messages. */
 int conf_load_text(struct conf *c, const char *name, const char *text);
+/* Every directive the parser knows, in table order: its name, its usage
+ * line and whether it is test-only. For the check that the docs and the
+ * man page name the same directives as the code (tests/docs/). */
+void conf_each_directive(void (*fn)(void *arg, const char *name,
+				    const char *usage, int test_only),
+			 void *arg);
 
 #endif

@@ -28,15 +28,12 @@
 #include "node/daemon/offline_cmd.h"
 #include "node/serve/serve.h"
 #include "node/daemon/srvstats.h"
+#include "node/daemon/svc.h"
 #include "node/time/sync.h"
 #include "node/daemon/syncctl.h"
 #include "node/ntp/tstate.h"
+#include "node/base/version.h"
 #include "storage/st.h"
-
-/* CMake's project version (node/daemon/CMakeLists.txt). */
-#ifndef NTPMC_VERSION
-#error "NTPMC_VERSION is defined by the build"
-#endif
 
 struct node {
 	struct conf conf;
@@ -52,7 +49,9 @@ struct node {
 	struct sync *sync;        /* time engine, with upstream/pool lines */
 	int st_borrowed;          /* st belongs to the cluster */
 	struct cluster *cl;
+	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
 	enum cluster_mode mode;
+	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
 };
 
@@ -62,15 +61,19 @@ static void usage(FILE *f)
 		"usage: ntpnode COMMAND -c FILE [OPTIONS]\n"
 		"commands:\n"
 		"  run -c FILE     serve NTP with this configuration (foreground)\n"
-		"  init -c FILE [--overlay-subnet A.B.C.D/N]\n"
+		"  init -c FILE [--overlay-subnet A.B.C.D/N] [--no-run]\n"
 		"                  create a cluster with this node as its first "
 		"voter, print\n"
 		"                  a join token, then run (the subnet: WireGuard "
 		"overlay,\n"
 		"                  default 192.168.10.0/24)\n"
 		"  join -c FILE (--token TOKEN | --token-file PATH | env "
-		"NTPNODE_TOKEN)\n"
+		"NTPNODE_TOKEN) [--no-run]\n"
 		"                  join the cluster the token names, then run\n"
+		"                  (--no-run: exit 0 once a committed member, "
+		"for a\n"
+		"                  first-boot script that starts the service "
+		"next)\n"
 		"  restore -c FILE --from BACKUP\n"
 		"                  seed a new one-member cluster in FILE's (empty) "
 		"datadir\n"
@@ -93,8 +96,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration file\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
-		"see docs/configuration.md for the directives, docs/operations.md "
-		"for\nrestore and recover\n");
+		"see ntpnode.conf(5) or docs/configuration.md for the "
+		"directives, ntpnode(8)\nor docs/operations.md for restore and "
+		"recover\n");
 }
 
 /* CAP_SYS_TIME in the effective set: the kernel discipline needs it. */
@@ -201,11 +205,13 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	if (!n->stopping++ && n->cl &&
 	    cluster_handoff(n->cl, handoff_done, n) == 0) {
+		svc_stopping(n->svc);
 		log_info("%s: handing leadership over, then shutting down "
 			 "(send it again to exit at once)", strsignal(signum));
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signum));
+	svc_stopping(n->svc);
 	uv_stop(&n->loop);
 }
 
@@ -312,6 +318,8 @@ static int open_control(struct node *n)
 		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
+	/* The serving sockets are bound (start() did that first): ready. */
+	svc_ready(n->svc, n->sync, n->cl);
 	return 0;
 }
 
@@ -320,6 +328,12 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	struct node *n = arg;
 
 	n->cl = cl;
+	if (ok && n->no_run) {
+		log_info("a committed member of the cluster: exiting "
+			 "(--no-run; `ntpnode run` or the service takes over)");
+		uv_stop(&n->loop);
+		return;
+	}
 	if (!ok || open_control(n) < 0) {
 		n->exit_code = 1;
 		uv_stop(&n->loop);
@@ -346,7 +360,8 @@ static int start(struct node *n, const char *token)
 		.arg = n,
 	};
 
-	if (c->time.discipline == DISC_KERNEL && !have_cap_sys_time()) {
+	if (c->time.discipline == DISC_KERNEL && !n->no_run &&
+	    !have_cap_sys_time()) {
 		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
 			"this process does not have (use 'discipline virtual' "
 			"or run with the capability)", c->path);
@@ -361,6 +376,10 @@ static int start(struct node *n, const char *token)
 	if (lock_datadir(n) < 0)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	/* First: the watchdog pings while a join is still under way. */
+	n->svc = svc_start(&n->loop, c->test_hang_loop_s);
+	if (!n->svc)
 		return -1;
 	/* Before anything reads the clock (the cluster stamps and judges
 	 * with it from the start). */
@@ -380,6 +399,9 @@ static int start(struct node *n, const char *token)
 	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
 			  &hooks) < 0)
 		return -1;
+	/* --no-run: the membership only; no NTP, no time engine. */
+	if (n->no_run)
+		return 0;
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->time.local_stratum)
 		tstate_set_local(c->time.local_stratum);
@@ -388,6 +410,7 @@ static int start(struct node *n, const char *token)
 	n->serve = serve_start(&c->serve);
 	if (!n->serve)
 		return -1;
+	svc_watch(n->svc, n->serve);
 	uv_signal_init(&n->loop, &n->sigint);
 	uv_signal_init(&n->loop, &n->sigterm);
 	uv_signal_init(&n->loop, &n->sighup);
@@ -422,6 +445,7 @@ static void stop(struct node *n)
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
 		n->st = NULL;    /* closed with the cluster */
+	svc_stop(n->svc);
 	serve_stop(n->serve);
 	/* Signal handles (and anything left) close; then the loop drains. */
 	uv_walk(&n->loop, close_walk, NULL);
@@ -438,7 +462,7 @@ static void stop(struct node *n)
 }
 
 static int cmd_run(const char *path, enum cluster_mode mode,
-		   const char *token)
+		   const char *token, int no_run)
 {
 	struct node *n;
 	int rc = 1;
@@ -450,6 +474,7 @@ static int cmd_run(const char *path, enum cluster_mode mode,
 	}
 	n->lock_fd = -1;
 	n->mode = mode;
+	n->no_run = no_run;
 	if (conf_load(&n->conf, path) < 0) {
 		log_err("%s: not starting: the configuration has errors", path);
 		free(n);
@@ -504,14 +529,15 @@ int main(int argc, char **argv)
 		usage(stdout);
 		rc = 0;
 	} else if (a->cmd == CARGS_RUN) {
-		rc = cmd_run(a->conf, CLUSTER_RUN, NULL);
+		rc = cmd_run(a->conf, CLUSTER_RUN, NULL, 0);
 	} else if (a->cmd == CARGS_CHECK) {
 		rc = cmd_check(a->conf);
 	} else if (a->cmd == CARGS_INIT) {
 		/* init passes its overlay subnet where join passes its token */
-		rc = cmd_run(a->conf, CLUSTER_INIT, a->overlay_subnet);
+		rc = cmd_run(a->conf, CLUSTER_INIT, a->overlay_subnet,
+			     a->no_run);
 	} else if (a->cmd == CARGS_JOIN) {
-		rc = cmd_run(a->conf, CLUSTER_JOIN, a->token);
+		rc = cmd_run(a->conf, CLUSTER_JOIN, a->token, a->no_run);
 	} else if (a->cmd == CARGS_RESTORE) {
 		rc = offline_restore(a->conf, a->from);
 	} else if (a->cmd == CARGS_RECOVER) {

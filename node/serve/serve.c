@@ -64,6 +64,8 @@ struct worker {
 	struct serve *s;
 	pthread_t th;
 	int started;
+	_Atomic int64_t woke_ns;     /* CLOCK_MONOTONIC of the last wake */
+	int64_t stall_at_ns;         /* test-only: stop waking then; 0 never */
 	int fds[SERVE_MAX_LISTEN + 1];
 	/* Written only by the worker, word by word with relaxed atomics. */
 	struct serve_stats stats;
@@ -92,46 +94,6 @@ struct serve {
 	struct acl *acl;
 	struct worker **w;
 };
-
-int serve_hist_bucket(uint64_t ns)
-{
-	int e, idx;
-
-	if (ns < 4)
-		return (int)ns;
-	e = 63 - __builtin_clzll(ns);
-	idx = (e - 1) * 4 + (int)((ns >> (e - 2)) & 3);
-	return idx < SERVE_HIST_BUCKETS ? idx : SERVE_HIST_BUCKETS - 1;
-}
-
-uint64_t serve_hist_upper_ns(int idx)
-{
-	int e = idx / 4 + 1, sub = idx % 4;
-
-	if (idx < 4)
-		return (uint64_t)idx + 1;
-	return (uint64_t)(5 + sub) << (e - 2);
-}
-
-uint64_t serve_hist_quantile_ns(const struct serve_stats *st, double q)
-{
-	uint64_t total = 0, seen = 0, want;
-	int i;
-
-	for (i = 0; i < SERVE_HIST_BUCKETS; i++)
-		total += st->reply_ns_hist[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)(q * (double)total);
-	if (want >= total)
-		want = total - 1;
-	for (i = 0; i < SERVE_HIST_BUCKETS; i++) {
-		seen += st->reply_ns_hist[i];
-		if (seen > want)
-			return serve_hist_upper_ns(i);
-	}
-	return serve_hist_upper_ns(SERVE_HIST_BUCKETS - 1);
-}
 
 static int64_t mono_ns(void)
 {
@@ -169,7 +131,7 @@ static uint16_t get_port(const struct sockaddr_storage *ss)
 static int open_sock(const struct serve_addr *a, int reuseport)
 {
 	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
-	struct timeval tmo = { 1, 0 };
+	struct timeval tmo = { SERVE_WAKE_MS / 1000, 0 };
 	int fam = a->ss.ss_family;
 
 	/* Blocking: a thread with one socket sleeps in recvmmsg itself;
@@ -196,7 +158,8 @@ static int open_sock(const struct serve_addr *a, int reuseport)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 		       sizeof(one)) < 0)
 		goto fail;
-	/* Bounds a blocked recvmmsg if serve_stop's shutdown() is missed. */
+	/* Bounds a blocked recvmmsg: the thread wakes at least this often
+	 * (serve_stalled), and a missed shutdown() from serve_stop too. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0)
 		goto fail;
 	/* Best effort: absorbs bursts; not fatal if capped by rmem_max. */
@@ -493,6 +456,23 @@ static int serve_batch(struct worker *w, int fd, int flags)
 	return got;
 }
 
+/* A wake: the watchdog's evidence that this thread still runs. Returns 0
+ * to go on, -1 once the test-only stall (`test-hang serve`) has begun:
+ * the thread then neither serves nor wakes until the stop. */
+static int woke(struct worker *w)
+{
+	int64_t now = mono_ns();
+
+	if (w->stall_at_ns && now >= w->stall_at_ns) {
+		log_warnx("TEST-ONLY test-hang: serving thread stalled");
+		while (!atomic_load(&w->s->stopping))
+			usleep(100000);
+		return -1;
+	}
+	atomic_store_explicit(&w->woke_ns, now, memory_order_relaxed);
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -509,14 +489,18 @@ static void *worker_main(void *arg)
 	if (n == 1) {
 		/* One socket: sleep in recvmmsg, one syscall less per wake
 		 * than poll + recvmmsg (the latency that T3 - T2 shows at
-		 * low load). serve_stop sets the flag, then shutdown(). */
+		 * low load); SO_RCVTIMEO wakes it when idle. serve_stop
+		 * sets the flag, then shutdown(). */
 		while (!atomic_load_explicit(&s->stopping,
-					     memory_order_relaxed))
+					     memory_order_relaxed) &&
+		       woke(w) == 0)
 			serve_batch(w, w->fds[0], MSG_WAITFORONE);
 		return NULL;
 	}
 	for (;;) {
-		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+		if (woke(w) < 0)
+			break;
+		if (poll(pfd, (nfds_t)n + 1, SERVE_WAKE_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("serving thread: poll");
@@ -614,6 +598,7 @@ static int start_threads(struct serve *s)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (t = 0; t < s->nthreads; t++) {
+		atomic_store(&s->w[t]->woke_ns, mono_ns());
 		if (pthread_create(&s->w[t]->th, NULL, worker_main,
 				   s->w[t]) != 0) {
 			log_warnx("cannot start serving thread %d", t);
@@ -708,6 +693,9 @@ struct serve *serve_start(const struct serve_conf *c)
 		}
 		memset(s->w[t], 0, sizeof(*s->w[t]));
 		s->w[t]->s = s;
+		if (t == 0 && c->test_stall_s > 0)
+			s->w[t]->stall_at_ns = mono_ns() +
+				(int64_t)c->test_stall_s * 1000000000;
 		for (i = 0; i < s->naddrs; i++)
 			s->w[t]->fds[i] = -1;
 		for (i = 0; i < s->naddrs; i++) {
@@ -763,6 +751,18 @@ int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out)
 int serve_nthreads(const struct serve *s)
 {
 	return s->nthreads;
+}
+
+int serve_stalled(const struct serve *s, int64_t max_ns)
+{
+	int64_t now = mono_ns();
+	int t, n = 0;
+
+	for (t = 0; t < s->nthreads; t++)
+		if (now - atomic_load_explicit(&s->w[t]->woke_ns,
+					       memory_order_relaxed) > max_ns)
+			n++;
+	return n;
 }
 
 void serve_stop(struct serve *s)

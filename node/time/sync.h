@@ -107,7 +107,8 @@ struct sync_source_view {
 
 struct sync_tracking_view {
 	int synced;
-	const char *state;      /* "synchronized", "holdover", "unsynchronized" */
+	const char *state;      /* "synchronized", "holdover", "suspect",
+				   "unsynchronized" */
 	const char *reason;
 	char reference[64];     /* system peer address, "" */
 	uint32_t refid;
@@ -129,6 +130,16 @@ struct sync_tracking_view {
 	uint64_t rx_unknown;    /* datagrams from addresses that are no source */
 	uint64_t rx_errors, tx_errors;
 };
+
+/*
+ * The cross-check's verdict about this node's own clock, for the daemon
+ * to wire (node/crosscheck, when it exists; nothing calls it yet). While
+ * suspect the node claims no sync although it still tracks its sources:
+ * the published state is unsynchronized (LI 3, stratum 0), the tracking
+ * view says "suspect", and with `discipline kernel` STA_UNSYNC is set
+ * (timedatectl and node_exporter see an unsynchronized clock).
+ */
+void sync_set_suspect(struct sync *sy, int suspect);
 
 int sync_n_sources(const struct sync *sy);
 void sync_source(const struct sync *sy, int i, struct sync_source_view *v);

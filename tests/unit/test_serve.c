@@ -514,6 +514,41 @@ static void test_hist(void **state)
 	assert_true(serve_hist_quantile_ns(&st, 0.99) > 50000);
 }
 
+/*
+ * The watchdog's evidence, with two idle threads of which the test-only
+ * `test-hang serve` stalls one after 1 s: the other still wakes every
+ * SERVE_WAKE_MS, on one socket (recvmmsg timeout) and on two (poll
+ * timeout); the stalled one is counted; stop still joins it.
+ */
+static void wake_check(int two_sockets)
+{
+	struct serve *s;
+	int64_t limit = 3LL * SERVE_WAKE_MS * 1000000;
+
+	conf_for("127.0.0.1", 0, 2);
+	if (two_sockets) {
+		cf.listen[1] = cf.listen[0];
+		((struct sockaddr_in *)&cf.listen[1].addr)->sin_addr.s_addr =
+			htonl(0x7f000002);
+		cf.n_listen = 2;
+	}
+	cf.test_stall_s = 1;
+	s = serve_start(&cf);
+	assert_non_null(s);
+	assert_int_equal(serve_stalled(s, limit), 0);
+	/* idle for longer than the limit */
+	sleep(5);
+	assert_int_equal(serve_stalled(s, limit), 1);
+	serve_stop(s);
+}
+
+static void test_idle_wake_and_stall(void **state)
+{
+	(void)state;
+	wake_check(0);
+	wake_check(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_wildcard),
 		cmocka_unit_test(test_from_config_text),
 		cmocka_unit_test(test_unanswerable_sources),
+		cmocka_unit_test(test_idle_wake_and_stall),
 	};
 
 	log_init("test_serve", LOG_LVL_WARN);
