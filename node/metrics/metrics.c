@@ -23,6 +23,7 @@
 #define METRICS_MAX_SOURCES 64
 #define PROM_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 #define TEXT_CTYPE "text/plain; charset=utf-8"
+#define FIRST_SAMPLE_MS 5000
 
 struct metrics {
 	uv_loop_t *loop;
@@ -343,8 +344,9 @@ struct metrics *metrics_start(uv_loop_t *loop, const struct metrics_conf *c,
 	}
 	uv_timer_init(loop, &m->sample);
 	m->sample.data = m;
+	/* the first sample soon, so that a start is on record at once */
 	if (st)
-		arm_sample(m);
+		uv_timer_start(&m->sample, on_sample, FIRST_SAMPLE_MS, 0);
 	return m;
 }
 

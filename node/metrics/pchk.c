@@ -136,7 +136,7 @@ static void availability(const struct pchk_in *in, struct pchk_result *r,
 
 	for (i = 0; i < in->n; i++)
 		synced += in->s[i].synced != 0;
-	if (span <= 0) {
+	if (!in->first || span <= 0) {
 		line(r, "availability", PCHK_UNKNOWN, NAN, "%",
 		     "no minutes to judge");
 		return;

@@ -98,7 +98,7 @@ int phist_decode(const uint8_t *buf, size_t len, struct phist_block *b)
 
 		if (r[0] == 0)
 			continue;
-		if ((r[0] & ~3) || r[1] > 16 || r[3] > r[2])
+		if ((r[0] & ~3) || !(r[0] & 1) || r[1] > 16 || r[3] > r[2])
 			return -EINVAL;
 		s->minute = hour * 60 + m;
 		s->synced = (r[0] & 2) != 0;
