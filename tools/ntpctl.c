@@ -40,6 +40,9 @@ static const struct command {
 	  "jitter, and why a source is not used" },
 	{ "tracking", 0, 0, "", "the time engine: reference, stratum, "
 	  "correction, frequency, root delay/dispersion, sync state" },
+	{ "pool-check", 0, 2, "[--hours N]", "whether this member meets "
+	  "pool.ntp.org's entry conditions and the fleet's thresholds, from "
+	  "its own minute-sampled history (default 48 h, at most 72)" },
 	/* cluster (node/cluster/cluster_cmd.c, docs/cluster.md) */
 	{ "cluster status", 0, 0, "", "members, roles, leader, reachability, "
 	  "log lag and NTP state (asks the leader)" },
