@@ -120,8 +120,8 @@ static void history(const struct pchk_in *in, struct pchk_result *r,
 		     "asked for, one sample a minute", have, in->hours);
 	else
 		line(r, "history", PCHK_FAIL, have, "h", "only %.1f h of the "
-		     "%d h the pool asks for: keep the member running", have,
-		     in->hours);
+		     "%d h asked for (the pool asks for 48 h): keep the member "
+		     "running", have, in->hours);
 	if (in->bad)
 		line(r, "records", PCHK_WARN, in->bad, "", "%u hour record%s "
 		     "of the history could not be read and were skipped",
