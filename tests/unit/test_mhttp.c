@@ -208,10 +208,33 @@ static void test_answers(void **state)
 	assert_int_equal(s.stats.rejected, 1);
 }
 
+/* An address this machine does not have (TEST-NET-1, RFC 5737) binds:
+ * IP_FREEBIND, for an overlay address the mesh configures later. Nothing
+ * is sent. */
+static void test_freebind(void **state)
+{
+	struct netaddr a;
+	struct sockaddr_in *in = (struct sockaddr_in *)&a.addr;
+	uv_loop_t loop;
+	struct mhttp *h;
+
+	memset(&a, 0, sizeof(a));
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(0xc0000263);        /* 192.0.2.99 */
+	a.len = sizeof(*in);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	h = mhttp_start(&loop, &a, NULL, handler, NULL);
+	assert_non_null(h);
+	mhttp_stop(h);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_freebind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
