@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "node/base/netaddr.h"
@@ -146,6 +147,23 @@ int cluster_failed(const struct cluster *cl);
  */
 #define CLUSTER_HANDOFF_MS 2000
 int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg);
+/*
+ * What this member knows of the cluster right now, for the metrics
+ * endpoint (node/cluster/cluster_view.c); cheap, no allocation. The
+ * counts and the fault tolerance are the configuration as this member
+ * has it and the members it hears: they are the cluster's on the leader
+ * only (a follower hears the leader alone).
+ */
+struct cluster_view {
+	int member;             /* committed member, raft running */
+	int is_leader;
+	const char *role;       /* own: "voter", "standby", "spare", or
+				   "" when not in the configuration */
+	uint64_t term, commit_index, applied_index;
+	unsigned voters, standbys, spares;
+	int fault_tolerance;    /* reachable voters minus quorum, >= 0 */
+};
+void cluster_view(struct cluster *cl, struct cluster_view *v);
 /* Answers what is pending, closes everything; cl is freed once the loop
  * has run the handles' close callbacks. */
 void cluster_stop(struct cluster *cl);

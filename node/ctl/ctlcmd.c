@@ -9,7 +9,8 @@
 
 /*
  * Who answers: serverstats and loglevel node/daemon (srvstats.c, main.c),
- * sources and tracking node/daemon/syncctl.c, backup
+ * sources and tracking node/daemon/syncctl.c, pool-check
+ * node/metrics/metrics.c, backup
  * node/cluster/cluster_backup.c, the rest node/cluster/cluster_cmd.c
  * (docs/ntpctl.md, docs/cluster.md).
  */
@@ -22,6 +23,12 @@ static const struct ctlcmd table[] = {
 	{ .name = "tracking",
 	  .help = "the time engine: reference, stratum, correction, "
 		  "frequency, root delay/dispersion, sync state" },
+	{ .name = "pool-check",
+	  .opts = { { "--hours", "N", 0, "the hours of history to judge "
+		      "(1..72, default 48)" } },
+	  .help = "whether this member meets pool.ntp.org's entry "
+		  "conditions and the fleet's thresholds, from its own "
+		  "minute-sampled history" },
 	{ .name = "loglevel", .min_args = 1, .max_args = 1,
 	  .args = "debug|info|warn|error", .flags = M,
 	  .help = "set the daemon's log level until it restarts" },

@@ -1,7 +1,7 @@
 /*
  * Node configuration: the file named by -c, one directive per line, '#'
  * comments, chrony-like. The parser fills each subsystem's own config
- * struct (serve, time, cluster) and the daemon's few fields. conf_load()
+ * struct (serve, time, cluster, metrics) and the daemon's few fields. conf_load()
  * never exits; it returns -1 and has printed "FILE:LINE: problem" for
  * every error it found.
  */
@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "node/cluster/cluster.h"
+#include "node/metrics/metrics.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -26,6 +27,7 @@ struct conf {
 	struct sync_conf time;      /* upstreams, discipline, local stratum */
 	struct cluster_conf cluster; /* cluster-*, node-name, wireguard-* */
 	int test_hang_loop_s;       /* test-only `test-hang loop S`; 0 never */
+	struct metrics_conf metrics; /* metrics-listen */
 };
 
 void conf_defaults(struct conf *c);

@@ -25,6 +25,8 @@
 #include "node/daemon/conf.h"
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
+#include "node/daemon/mviews.h"
+#include "node/metrics/metrics.h"
 #include "node/daemon/offline_cmd.h"
 #include "node/serve/serve.h"
 #include "node/daemon/srvstats.h"
@@ -45,11 +47,14 @@ struct node {
 	struct ctl *ctl;
 	struct serve *serve;
 	struct srvstats *stats;
-	struct st *st;            /* node-local table (frequency estimate) */
+	struct st *st;            /* node-local table (frequency estimate,
+				     metrics history) */
 	struct sync *sync;        /* time engine, with upstream/pool lines */
 	int st_borrowed;          /* st belongs to the cluster */
 	struct cluster *cl;
 	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
+	struct metrics *metrics;  /* endpoint and pool-check history */
+	struct mviews views;      /* what it reads of serve and sync */
 	enum cluster_mode mode;
 	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
@@ -269,29 +274,36 @@ static int real_adjtimex(struct timex *tx)
 	return adjtimex(tx);
 }
 
+/* The node-local table: one LMDB environment per process, the
+ * cluster's if there is one. Without it the node runs, keeping neither
+ * its frequency estimate nor its metrics history. */
+static void open_store(struct node *n)
+{
+	const struct conf *c = &n->conf;
+	int rc;
+
+	if (n->cl) {
+		n->st = cluster_store(n->cl);
+		n->st_borrowed = 1;
+		return;
+	}
+	rc = st_open(&n->st, c->datadir, 0);
+	if (rc < 0) {
+		log_warnx("datadir %s: cannot open the store (%s): the "
+			  "frequency estimate and the metrics history will "
+			  "not be kept", c->datadir, strerror(-rc));
+		n->st = NULL;
+	}
+}
+
 /* The time engine, when upstream/pool lines are configured. */
 static int start_time(struct node *n)
 {
 	const struct conf *c = &n->conf;
 	struct sync_persist persist = { freq_load, freq_save, n };
-	int rc;
 
 	if (!c->time.n_up)
 		return 0;
-	/* One LMDB environment per process: the cluster's, if there is one. */
-	if (n->cl) {
-		n->st = cluster_store(n->cl);
-		n->st_borrowed = 1;
-		rc = 0;
-	} else {
-		rc = st_open(&n->st, c->datadir, 0);
-	}
-	if (rc < 0) {
-		log_warnx("datadir %s: cannot open the store (%s): the "
-			  "frequency estimate will not be kept", c->datadir,
-			  strerror(-rc));
-		n->st = NULL;
-	}
 	n->sync = sync_start(&n->loop, &c->time, n->st ? &persist : NULL,
 			     real_adjtimex);
 	return n->sync ? 0 : -1;
@@ -313,6 +325,8 @@ static int open_control(struct node *n)
 		return -1;
 	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
 	if (!n->stats)
+		return -1;
+	if (metrics_register(n->metrics, n->ctl) < 0)
 		return -1;
 	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
 		return -1;
@@ -405,12 +419,20 @@ static int start(struct node *n, const char *token)
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->time.local_stratum)
 		tstate_set_local(c->time.local_stratum);
+	open_store(n);
 	if (start_time(n) < 0)
 		return -1;
 	n->serve = serve_start(&c->serve);
 	if (!n->serve)
 		return -1;
 	svc_watch(n->svc, n->serve);
+	mviews_init(&n->views);
+	n->views.serve = n->serve;
+	n->views.sync = n->sync;
+	n->metrics = metrics_start(&n->loop, &c->metrics, &n->views.v, n->cl,
+				   n->st, NTPMC_VERSION);
+	if (!n->metrics)
+		return -1;
 	uv_signal_init(&n->loop, &n->sigint);
 	uv_signal_init(&n->loop, &n->sigterm);
 	uv_signal_init(&n->loop, &n->sighup);
@@ -439,6 +461,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 /* Undoes whatever start() got done, in reverse. */
 static void stop(struct node *n)
 {
+	metrics_stop(n->metrics);
 	srvstats_stop(n->stats);
 	sync_stop(n->sync);
 	ctl_close(n->ctl);

@@ -450,6 +450,7 @@ static int serve_batch(struct worker *w, int fd, int flags)
 		t1 = mono_ns();
 		d.reply_ns_hist[serve_hist_bucket((uint64_t)(t1 - t0))] +=
 			(uint64_t)n;
+		d.reply_ns_sum += (uint64_t)(t1 - t0) * (uint64_t)n;
 		send_all(fd, w, n, &d);
 	}
 	stats_flush(w, &d);

@@ -59,6 +59,7 @@ struct serve_stats {
 	uint64_t send_errors;
 	uint64_t rl_leaked;         /* over the limit, answered anyway */
 	uint64_t reply_ns_hist[SERVE_HIST_BUCKETS];
+	uint64_t reply_ns_sum;      /* of the replies' times, ns */
 };
 
 /*

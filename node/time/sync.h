@@ -116,6 +116,9 @@ struct sync_tracking_view {
 	double correction;      /* served - raw clock now, s */
 	double freq_ppm;
 	double remaining;       /* offset still being slewed, s */
+	double last_offset;     /* combined offset at the last update, s */
+	double rms_offset;      /* long-term RMS of last_offset, s */
+	double jitter;          /* selection and system peer jitter, s */
 	double root_delay, root_disp;
 	int leap;
 	int leap_pending;       /* LI of the leap waiting for its moment, 0 */

@@ -137,6 +137,16 @@ static void claim(struct sync *sy, const struct select_out *o, int fresh,
 	}
 	if (sy->synced && !fresh && sy->sys == o->sys)
 		return;
+	/* The last offset and its RMS, as chrony's tracking report has
+	 * them (reference.c last_offset, avg2_offset); the RMS here is an
+	 * exponential average of the squares with weight 1/8. */
+	sy->last_offset = o->offset;
+	sy->avg2_offset = sy->claimed_once ?
+			  sy->avg2_offset + (o->offset * o->offset -
+					     sy->avg2_offset) / 8 :
+			  o->offset * o->offset;
+	sy->sys_jitter = sqrt(o->jitter * o->jitter +
+			      sys->est.jitter * sys->est.jitter);
 	rc = disc_update(sy->disc, osc, o->offset, o->freq, o->freq_ok);
 	if (rc == DISC_STEPPED)
 		log_info("sync: correction set to %+.6f s (%s)",

@@ -112,6 +112,9 @@ struct sync {
 	double est_error;        /* s: the last update's combined jitter */
 	int64_t last_update_mono;
 	int64_t last_update_ns;   /* served time of the last update */
+	double last_offset;       /* combined offset at the last update */
+	double avg2_offset;       /* running mean of its square */
+	double sys_jitter;        /* selection + system peer jitter */
 	int sys;
 	struct select_out sel;
 	struct tstate ts;

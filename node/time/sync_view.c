@@ -99,6 +99,9 @@ void sync_tracking(const struct sync *sy, struct sync_tracking_view *v)
 			disc_correction(sy->disc, osc) : 0.0;
 	v->freq_ppm = disc_freq(sy->disc) * 1e6;
 	v->remaining = disc_remaining(sy->disc, osc);
+	v->last_offset = sy->last_offset;
+	v->rms_offset = sqrt(sy->avg2_offset);
+	v->jitter = sy->sys_jitter;
 	v->root_delay = sy->synced ? sy->ts.root_delay : 0;
 	v->root_disp = sy->synced ?
 		       tstate_root_disp_at(&sy->ts,

@@ -198,7 +198,8 @@ import re, sys, yaml
 text = open(sys.argv[1]).read()
 text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("%{"))
 vals = {"node_name": "n9", "provider": "aws", "region": "us-east-1",
-        "join_token": "TOKEN", "package_url": "https://example.invalid/ntpmc.deb"}
+        "join_token": "TOKEN", "package_url": "https://example.invalid/ntpmc.deb",
+        "u": "198.51.100.1", "upstreams": "[...]"}  # the loop's variable, once
 text = re.sub(r"\$\{(\w+)\}", lambda m: vals[m.group(1)], text)
 doc = yaml.safe_load(text)
 conf = [f for f in doc["write_files"] if f["path"] == "/etc/ntpnode/ntpnode.conf"][0]

@@ -12,6 +12,11 @@ variable "region" { default = "us-east-1" }
 variable "node_name" {}
 variable "join_token" { sensitive = true }
 variable "package_url" {}
+# Fixed, non-smearing upstream servers (docs/pool.md): never pool.ntp.org.
+variable "upstreams" {
+  type    = list(string)
+  default = ["sth1.ntp.se", "sth2.ntp.se", "ptbtime1.ptb.de", "time.nist.gov"]
+}
 variable "instance_type" { default = "t3.micro" }
 
 provider "aws" { region = var.region }
@@ -69,6 +74,7 @@ resource "aws_instance" "ntpnode" {
     region      = var.region
     join_token  = var.join_token
     package_url = var.package_url
+    upstreams   = var.upstreams
   })
   tags = { Name = "ntpnode-${var.node_name}" }
 }

@@ -14,6 +14,11 @@ variable "zone" { default = "us-central1-a" }
 variable "node_name" {}
 variable "join_token" { sensitive = true }
 variable "package_url" {}
+# Fixed, non-smearing upstream servers (docs/pool.md): never pool.ntp.org.
+variable "upstreams" {
+  type    = list(string)
+  default = ["sth1.ntp.se", "sth2.ntp.se", "ptbtime1.ptb.de", "time.nist.gov"]
+}
 
 provider "google" {
   project = var.project
@@ -57,6 +62,7 @@ resource "google_compute_instance" "ntpnode" {
       region      = var.region
       join_token  = var.join_token
       package_url = var.package_url
+      upstreams   = var.upstreams
     })
   }
 }
