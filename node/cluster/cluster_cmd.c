@@ -105,7 +105,8 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 	char *json, *text;
 	unsigned i, n = c && c->n ? c->n : 1;
 	uint64_t now = cl_now(cl);
-	int leader = cl_is_leader(cl);
+	int leader = cl_is_leader(cl), has_check;
+	const char *v;
 
 	m = calloc(n, sizeof(*m));
 	if (!m) {
@@ -167,7 +168,14 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 			if (p->has_offset)
 				x->offset = p->offset;
 		}
+		x->check = cl_check_of(cl, id, &x->check_peers, &has_check,
+				       &x->check_offset);
+		if (!has_check)
+			x->check_offset = NAN;
+		x->serving = cl_serving(cl, id, x->sync == CSTAT_SYNC);
 	}
+	v = cluster_key_value(cl, "min-serving");
+	s.min_serving = v ? atoi(v) : 0;
 	json = cstat_json(&s);
 	text = cstat_text(&s);
 	if (json && text)
