@@ -57,6 +57,9 @@ static const struct command {
 	{ "config get", 0, 1, "[KEY]",
 	  "replicated keys: value and where it comes from" },
 	{ "config set", 2, 2, "KEY VALUE", "set a replicated key everywhere" },
+	{ "audit", 0, 1, "[N]", "the last N events of the replicated audit "
+	  "trail (default 20): config, members, tokens, cross-check "
+	  "verdicts" },
 	/* backup (node/cluster/cluster_backup.c, docs/operations.md) */
 	{ "backup", 1, 2, "[--force] FILE", "write a backup of the "
 	  "replicated state to FILE (0600; --force replaces it)" },

@@ -448,6 +448,73 @@ static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
 }
 
 /* ---------------------------------------------------------------- */
+/* audit [N]: the replicated audit trail, this member's copy */
+
+#define AUDIT_DEFAULT 20
+
+static void cmd_audit(struct cluster *cl, struct cl_req *r, int argc,
+		      char **argv)
+{
+	unsigned i, n = fsm_audit_count(cl->fsm), want = AUDIT_DEFAULT;
+	size_t tl = 0, jl = 0, cap;
+	char *text, *json, when[32];
+	uint64_t v = 0;
+
+	if (argc > 1 || (argc == 1 && (parse_u64(argv[0], &v) < 0 || !v ||
+				       v > FSM_AUDIT_MAX))) {
+		cl_fail(r, CTL_EUSAGE, "usage: audit [N] (1..%d, default %d)",
+			FSM_AUDIT_MAX, AUDIT_DEFAULT);
+		return;
+	}
+	if (argc == 1)
+		want = (unsigned)v;
+	if (want > n)
+		want = n;
+	/* an event is at most 255 bytes; JSON escapes at most double it */
+	cap = 64 + (size_t)want * 640;
+	text = malloc(cap);
+	json = malloc(cap);
+	if (!text || !json) {
+		free(text);
+		free(json);
+		cl_fail(r, CTL_ERR, "out of memory");
+		return;
+	}
+	text[0] = 0;
+	jl = (size_t)snprintf(json, cap, "[");
+	for (i = n - want; i < n; i++) {
+		uint64_t ms;
+		const char *ev = fsm_audit_at(cl->fsm, i, &ms);
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		const char *p;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		tl += (size_t)snprintf(text + tl, cap - tl, "%s.%03uZ %s\n",
+				       when, (unsigned)(ms % 1000), ev);
+		jl += (size_t)snprintf(json + jl, cap - jl,
+				       "%s{\"time_ms\":%" PRIu64 ",\"text\":\"",
+				       i > n - want ? "," : "", ms);
+		for (p = ev; *p && jl + 8 < cap; p++) {
+			if (*p == '"' || *p == '\\')
+				jl += (size_t)snprintf(json + jl, cap - jl,
+						       "\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				jl += (size_t)snprintf(json + jl, cap - jl,
+						       "\\u%04x", *p);
+			else
+				json[jl++] = *p;
+		}
+		jl += (size_t)snprintf(json + jl, cap - jl, "\"}");
+	}
+	snprintf(json + jl, cap - jl, "]\n");
+	cl_ok(r, text, json);
+	free(text);
+	free(json);
+}
+
+/* ---------------------------------------------------------------- */
 /* dispatch */
 
 static const struct cmd cmds[] = {
@@ -461,6 +528,7 @@ static const struct cmd cmds[] = {
 	{ "node undrain", 1, 1, cl_cmd_undrain },
 	{ "config get", 0, 0, cl_cmd_config_get },
 	{ "config set", 1, 1, cl_cmd_config_set },
+	{ "audit", 0, 0, cmd_audit },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
