@@ -75,7 +75,7 @@ struct crosscheck {
 	struct xcd_decision last;
 	int have_last;
 	double own_half;
-	char why[128];
+	char why[CLUSTER_CHECK_WHY_MAX + 1];
 	uint64_t decided, first_decided, suspect_at, cleared_at, transitions;
 	uint64_t sent, replies, bad;
 };
@@ -347,7 +347,7 @@ static void publish(struct crosscheck *xc)
 	c.peers = xc->have_last ? xc->last.n - 1 : 0;
 	c.has_offset = xc->have_last && xc->last.n > 1;
 	c.offset = c.has_offset ? xc->last.from_median : 0;
-	snprintf(c.why, sizeof(c.why), "%s", xc->why);
+	memcpy(c.why, xc->why, sizeof(c.why));
 	cluster_check_report(xc->cl, &c);
 }
 
