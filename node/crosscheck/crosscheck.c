@@ -458,7 +458,12 @@ static void begin_check(struct crosscheck *xc)
 {
 	unsigned iv = interval_now(xc);
 	uint64_t now = uv_now(xc->loop);
+	/* back to back: the next check starts where this one ended, unless
+	 * the loop fell behind by more than a check */
+	uint64_t next = xc->check_start + xc->interval_s * 1000ULL;
 
+	xc->check_start = xc->check_start && next <= now &&
+			  now - next < xc->interval_s * 1000ULL ? next : now;
 	if (iv != xc->interval_s) {
 		if (xc->interval_s)
 			log_info("cross-check: a check every %u s (was %u)",
@@ -467,12 +472,6 @@ static void begin_check(struct crosscheck *xc)
 	}
 	refresh_members(xc);
 	xc->check++;
-	/* back to back, unless the loop fell behind */
-	xc->check_start = xc->check_start &&
-			  now - xc->check_start < xc->interval_s * 2000ULL ?
-			  xc->check_start + xc->interval_s * 1000ULL : now;
-	if (xc->check_start > now + xc->interval_s * 1000ULL)
-		xc->check_start = now;
 	xc->slot = 0;
 	arm(xc);
 }
