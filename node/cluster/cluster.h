@@ -166,8 +166,9 @@ uint64_t cluster_self_id(struct cluster *cl);
  * returns how many. */
 int cluster_members(struct cluster *cl, struct cluster_member_info *out,
 		    int max);
-/* Our overlay address ("" without the mesh): the cross-check sends from
- * it, so its exchanges travel inside WireGuard. */
+/* Our overlay address ("" without the mesh, or while our member record
+ * does not have it yet): the cross-check sends from it, so its exchanges
+ * travel inside WireGuard. */
 void cluster_overlay(struct cluster *cl, char *out, size_t len);
 /* The key this member shares with member id (raft/transport/ident.h
  * ident_pair_key, label "crosscheck"): 0, or -ENOENT (no such member or

@@ -131,16 +131,12 @@ int cluster_members(struct cluster *cl, struct cluster_member_info *out,
 void cluster_overlay(struct cluster *cl, char *out, size_t len)
 {
 	const struct fsm_member *me = fsm_member_find(cl->fsm, cl->self);
-	char host[WGJ_HOSTPORT_MAX];
-	unsigned port;
 
+	/* our record's: a joiner learns its overlay from the log, and until
+	 * then its cluster address is its public one */
 	out[0] = 0;
-	if (!cl->wg)
-		return;
-	if (me && me->overlay[0])
+	if (cl->wg && me && me->overlay[0])
 		cl_copy(out, len, me->overlay);
-	else if (wgj_split(cl->address, host, &port) == 0)
-		cl_copy(out, len, host);   /* OVERLAY:PORT with the mesh */
 }
 
 int cluster_pair_key(struct cluster *cl, uint64_t id,

@@ -61,6 +61,7 @@ struct crosscheck {
 	struct cluster *cl;
 	uv_timer_t timer;
 	struct xcprobe *probe;
+	char overlay[64];           /* what the probe's IPv4 socket is bound to */
 	uint32_t self_id;
 	unsigned interval_s;
 	int64_t check;              /* the check in progress, from 1 */
@@ -208,7 +209,7 @@ static void send_request(struct crosscheck *xc, struct xc_member *m)
 	int64_t t1_raw;
 	int rc;
 
-	if (!m->addrlen || !m->have_key)
+	if (!m->addrlen || !m->have_key || !xc->probe)
 		return;
 	memset(&h, 0, sizeof(h));
 	h.version = 4;
@@ -454,6 +455,38 @@ static void arm(struct crosscheck *xc)
 	uv_timer_start(&xc->timer, on_timer, at > now ? at - now : 0, 0);
 }
 
+static void on_reply(void *arg, const struct sockaddr_storage *from,
+		     const uint8_t *buf, size_t len, int64_t t4_raw);
+static void on_sent(void *arg, int family, uint32_t tx_id, int64_t t1_raw);
+
+/* The probe sockets, bound to our overlay address once we know it (a
+ * joiner learns it from the log): reopened when it changes. */
+static int open_probe(struct crosscheck *xc)
+{
+	struct xcprobe_cb cb = { on_reply, on_sent, xc };
+	struct xcprobe *p;
+	char ov[64];
+	int i;
+
+	cluster_overlay(xc->cl, ov, sizeof(ov));
+	if (xc->probe && strcmp(ov, xc->overlay) == 0)
+		return 0;
+	p = xcprobe_open(xc->loop, ov, &cb);
+	if (!p)
+		return -1;
+	xcprobe_close(xc->probe);
+	xc->probe = p;
+	for (i = 0; i < xc->n; i++) {
+		xc->m[i].req.pending = 0;
+		xc->m[i].tx_pending = 0;
+	}
+	if (ov[0])
+		log_info("cross-check: sending from the overlay address %s",
+			 ov);
+	snprintf(xc->overlay, sizeof(xc->overlay), "%s", ov);
+	return 0;
+}
+
 static void begin_check(struct crosscheck *xc)
 {
 	unsigned iv = interval_now(xc);
@@ -471,6 +504,7 @@ static void begin_check(struct crosscheck *xc)
 		xc->interval_s = iv;
 	}
 	refresh_members(xc);
+	open_probe(xc);
 	xc->check++;
 	xc->slot = 0;
 	arm(xc);
@@ -496,10 +530,7 @@ struct crosscheck *crosscheck_start(uv_loop_t *loop, struct cluster *cl,
 				    const struct crosscheck_conf *c,
 				    uint16_t ntp_port)
 {
-	const struct xcprobe_cb cb = { on_reply, on_sent, NULL };
-	struct xcprobe_cb mine = cb;
 	struct crosscheck *xc;
-	char overlay[64];
 
 	if (sodium_init() < 0)
 		return NULL;
@@ -511,10 +542,7 @@ struct crosscheck *crosscheck_start(uv_loop_t *loop, struct cluster *cl,
 	xc->loop = loop;
 	xc->cl = cl;
 	xc->self_id = pmac_key_id(cluster_self_id(cl));
-	cluster_overlay(cl, overlay, sizeof(overlay));
-	mine.arg = xc;
-	xc->probe = xcprobe_open(loop, overlay, &mine);
-	if (!xc->probe) {
+	if (open_probe(xc) < 0) {
 		free(xc);
 		return NULL;
 	}
@@ -528,9 +556,8 @@ struct crosscheck *crosscheck_start(uv_loop_t *loop, struct cluster *cl,
 	uv_timer_init(loop, &xc->timer);
 	xc->timer.data = xc;
 	begin_check(xc);
-	log_info("cross-check: every %u s, %d member%s to measure%s%s",
-		 xc->interval_s, xc->n, xc->n == 1 ? "" : "s",
-		 overlay[0] ? " over the overlay from " : "", overlay);
+	log_info("cross-check: every %u s, %d member%s to measure",
+		 xc->interval_s, xc->n, xc->n == 1 ? "" : "s");
 	return xc;
 }
 
