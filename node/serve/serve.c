@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "node/serve/acl.h"
+#include "node/serve/serve_sock.h"
 #include "node/ntp/clk.h"
 #include "node/base/log.h"
 #include "node/ntp/ntp.h"
@@ -45,7 +46,6 @@
  * thread's sockets and the stop signal). */
 #define MAX_ROUNDS 16
 #define MAX_THREADS 256
-#define RCVBUF_BYTES (1 << 20)
 #define CTL_LEN                                             \
 	(CMSG_SPACE(sizeof(struct timespec)) +              \
 	 CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64)
@@ -55,11 +55,6 @@
 _Static_assert(sizeof(struct serve_stats) % sizeof(uint64_t) == 0,
 	       "serve_stats is made of uint64_t");
 
-struct serve_addr {
-	struct sockaddr_storage ss;  /* with the bound port */
-	socklen_t len;
-	int wildcard;                /* needs pktinfo to answer */
-};
 
 struct worker {
 	struct serve *s;
@@ -144,128 +139,6 @@ static int64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static const char *addr_str(const struct sockaddr_storage *ss, char *buf,
-			    size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		port = ntohs(s4->sin_port);
-		snprintf(buf, len, "%s:%u", a, port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		port = ntohs(s6->sin6_port);
-		snprintf(buf, len, "[%s]:%u", a, port);
-	}
-	return buf;
-}
-
-static int is_wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
-		       htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(
-		&((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-static uint16_t get_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-/* A socket for one address; reuseport for the serving group. */
-static int open_sock(const struct serve_addr *a, int reuseport)
-{
-	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
-	struct timeval tmo = { 1, 0 };
-	int fam = a->ss.ss_family;
-
-	/* Blocking: a thread with one socket sleeps in recvmmsg itself;
-	 * every other call passes MSG_DONTWAIT. */
-	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (fam == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-		goto fail;
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
-		goto fail;
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
-		goto fail;
-	if (!reuseport)
-		return fd;
-	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
-		goto fail;
-	if (a->wildcard && fam == AF_INET &&
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-		goto fail;
-	if (a->wildcard && fam == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
-		       sizeof(one)) < 0)
-		goto fail;
-	/* Bounds a blocked recvmmsg if serve_stop's shutdown() is missed. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0)
-		goto fail;
-	/* Best effort: absorbs bursts; not fatal if capped by rmem_max. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	return fd;
-fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
-}
-
-/*
- * Probe each address without SO_REUSEPORT: a bind that succeeds proves
- * nobody (another ntpnode, chronyd, ntpd) holds it, so our reuseport group
- * will not silently share the traffic. Port 0 (tests) is resolved here.
- */
-static int probe(struct serve_addr *a)
-{
-	char buf[INET6_ADDRSTRLEN + 16];
-	struct sockaddr_storage got;
-	socklen_t len = sizeof(got);
-	int fd = open_sock(a, 0);
-
-	if (fd < 0) {
-		if (errno == EADDRINUSE)
-			log_warnx("cannot bind %s: in use by another process "
-				  "(a second ntpnode, or another NTP server)",
-				  addr_str(&a->ss, buf, sizeof(buf)));
-		else
-			log_warn("cannot bind %s",
-				 addr_str(&a->ss, buf, sizeof(buf)));
-		return -1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
-		log_warn("getsockname");
-		close(fd);
-		return -1;
-	}
-	set_port(&a->ss, get_port(&got));
-	close(fd);
-	return 0;
 }
 
 /*
@@ -650,7 +523,7 @@ static int collect_addrs(struct serve *s, const struct serve_conf *c)
 		a->len = c->listen[i].addr.ss_family == AF_INET ?
 				 sizeof(struct sockaddr_in) :
 				 sizeof(struct sockaddr_in6);
-		a->wildcard = is_wildcard(&a->ss);
+		a->wildcard = serve_is_wildcard(&a->ss);
 	}
 	if (c->n_listen == 0) {
 		struct sockaddr_in *s4 = (void *)&s->addrs[0].ss;
@@ -762,7 +635,7 @@ struct serve *serve_start(const struct serve_conf *c)
 		s->naddrs = 1;
 	}
 	for (i = 0; i < s->naddrs; i++) {
-		if (probe(&s->addrs[i]) == 0)
+		if (serve_sock_probe(&s->addrs[i]) == 0)
 			continue;
 		/* The default :: on a host with IPv6 disabled (sysctl): no
 		 * address to bind; serve IPv4 rather than nothing. */
@@ -808,10 +681,10 @@ struct serve *serve_start(const struct serve_conf *c)
 		for (i = 0; i < s->naddrs; i++)
 			s->w[t]->fds[i] = -1;
 		for (i = 0; i < s->naddrs; i++) {
-			s->w[t]->fds[i] = open_sock(&s->addrs[i], 1);
+			s->w[t]->fds[i] = serve_sock_open(&s->addrs[i], 1);
 			if (s->w[t]->fds[i] < 0) {
 				log_warn("serve: socket for %s",
-					 addr_str(&s->addrs[i].ss, buf,
+					 serve_addr_str(&s->addrs[i].ss, buf,
 						  sizeof(buf)));
 				goto fail;
 			}
@@ -823,7 +696,7 @@ struct serve *serve_start(const struct serve_conf *c)
 	}
 	for (i = 0; i < s->naddrs; i++)
 		log_info("serving NTP on %s with %d thread%s",
-			 addr_str(&s->addrs[i].ss, buf, sizeof(buf)),
+			 serve_addr_str(&s->addrs[i].ss, buf, sizeof(buf)),
 			 s->nthreads, s->nthreads == 1 ? "" : "s");
 	return s;
 fail:
