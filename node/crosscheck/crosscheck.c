@@ -60,6 +60,8 @@ struct crosscheck {
 	uv_loop_t *loop;
 	struct cluster *cl;
 	uv_timer_t timer;
+	uv_timer_t record;          /* until the record was looked at */
+	int open_handles;
 	struct xcprobe *probe;
 	char overlay[64];           /* what the probe's IPv4 socket is bound to */
 	uint32_t self_id;
@@ -352,6 +354,38 @@ static void publish(struct crosscheck *xc)
 	cluster_check_report(xc->cl, &c);
 }
 
+/* A restarted member the cluster recorded as a suspect starts as one: it
+ * must earn its claim back with ok checks. Looked at every RECORD_MS
+ * until the first check with a majority (a restarted member's log
+ * catches up within a heartbeat or two), so that it claims nothing in
+ * between. */
+#define RECORD_MS 100
+
+static void read_record(struct crosscheck *xc)
+{
+	if (xc->record_read || xc->st.suspect) {
+		uv_timer_stop(&xc->record);
+		return;
+	}
+	if (!cluster_self_suspect(xc->cl))
+		return;
+	uv_timer_stop(&xc->record);
+	xc->record_read = 1;
+	xc->st.suspect = 1;
+	xc->verdict = CLUSTER_CHECK_SUSPECT;
+	tstate_withdraw(1);
+	snprintf(xc->why, sizeof(xc->why), "the cluster's record says this "
+		 "member is a suspect");
+	log_warnx("cross-check: the cluster's record says this member is a "
+		  "suspect: replies say unsynchronized (LI 3) until %d checks "
+		  "in a row say ok", XCD_CLEAR_AFTER);
+}
+
+static void on_record(uv_timer_t *t)
+{
+	read_record(t->data);
+}
+
 static void decide(struct crosscheck *xc)
 {
 	struct xcd_peer p[CROSSCHECK_MAX_PEERS];
@@ -382,19 +416,8 @@ static void decide(struct crosscheck *xc)
 	}
 	xcd_decide(xc->own_half, p, np, &d);
 	r = synced ? d.result : XCD_UNKNOWN;
-	/* A restarted member the cluster recorded as a suspect starts as
-	 * one: it must earn its claim back with ok checks. */
-	if (!xc->record_read && r != XCD_UNKNOWN) {
+	if (r != XCD_UNKNOWN)
 		xc->record_read = 1;
-		if (!xc->st.suspect && cluster_self_suspect(xc->cl)) {
-			xc->st.suspect = 1;
-			tstate_withdraw(1);
-			log_warnx("cross-check: the cluster's record says this "
-				  "member is a suspect: replies say "
-				  "unsynchronized (LI 3) until %d checks in a "
-				  "row say ok", XCD_CLEAR_AFTER);
-		}
-	}
 	if (r != XCD_UNKNOWN && !xc->decided++)
 		xc->first_decided = (uint64_t)xc->check;
 	xc->verdict = (int)xcd_step(&xc->st, r, &changed);
@@ -505,6 +528,7 @@ static void begin_check(struct crosscheck *xc)
 	}
 	refresh_members(xc);
 	open_probe(xc);
+	read_record(xc);
 	xc->check++;
 	xc->slot = 0;
 	arm(xc);
@@ -554,7 +578,10 @@ struct crosscheck *crosscheck_start(uv_loop_t *loop, struct cluster *cl,
 	}
 	cluster_set_ntp_port(cl, c->port ? c->port : ntp_port);
 	uv_timer_init(loop, &xc->timer);
-	xc->timer.data = xc;
+	uv_timer_init(loop, &xc->record);
+	xc->timer.data = xc->record.data = xc;
+	xc->open_handles = 2;
+	uv_timer_start(&xc->record, on_record, 0, RECORD_MS);
 	begin_check(xc);
 	log_info("cross-check: every %u s, %d member%s to measure",
 		 xc->interval_s, xc->n, xc->n == 1 ? "" : "s");
@@ -563,7 +590,10 @@ struct crosscheck *crosscheck_start(uv_loop_t *loop, struct cluster *cl,
 
 static void timer_closed(uv_handle_t *h)
 {
-	free(h->data);
+	struct crosscheck *xc = h->data;
+
+	if (--xc->open_handles == 0)
+		free(xc);
 }
 
 void crosscheck_stop(struct crosscheck *xc)
@@ -571,12 +601,14 @@ void crosscheck_stop(struct crosscheck *xc)
 	if (!xc)
 		return;
 	uv_timer_stop(&xc->timer);
+	uv_timer_stop(&xc->record);
 	xcprobe_close(xc->probe);
 	pkeys_clear();
-	if (xc->st.suspect)
-		tstate_withdraw(0);
+	/* A suspect stays withdrawn: the serving threads answer until the
+	 * process ends. */
 	sodium_memzero(xc->m, sizeof(xc->m));
 	uv_close((uv_handle_t *)&xc->timer, timer_closed);
+	uv_close((uv_handle_t *)&xc->record, timer_closed);
 }
 
 /* ---------------------------------------------------------------- */

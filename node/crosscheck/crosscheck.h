@@ -41,8 +41,9 @@ struct crosscheck;
 struct crosscheck *crosscheck_start(uv_loop_t *loop, struct cluster *cl,
 				    const struct crosscheck_conf *c,
 				    uint16_t ntp_port);
-/* Gives the claim back (a stopping node owes nobody a withdrawal),
- * clears the key table, closes; run the loop afterwards. */
+/* Clears the key table and closes; a withdrawn claim stays withdrawn (the
+ * serving threads answer until the process ends). Run the loop
+ * afterwards. */
 void crosscheck_stop(struct crosscheck *xc);
 
 /* A read-only view for ntpctl tracking and the metrics endpoint. */

@@ -130,6 +130,18 @@ for i in 2 3; do
 		lc_fail "n$i: $(tracking "$i")"
 done
 
+lc_log "n1 restarts: the replicated record makes it a suspect at once"
+lc_stop 1
+lc_run 1
+t0=$(date +%s%N)
+lc_until 10 bash -c "[ \"\$(\"$NTPPROBE\" -a 127.0.0.1 -p $(lc_nport 1) \
+	--count 1 --interval 0.01 --timeout 0.5 2>/dev/null |
+	awk '{ print \$2 \" \" \$3 }')\" = 'kod ????' ]" ||
+	lc_fail "restarted n1 not LI 3: $(lc_ctl 1 tracking)"
+lc_log "restarted n1 replies LI 3 after $((($(date +%s%N) - t0) / 1000000)) ms"
+grep -q "the cluster's record says this member is a suspect" \
+	"$(lc_memdir 1)/stderr" || lc_fail "n1 did not start from its record"
+
 lc_log "config set: the range refused, a good value everywhere"
 if out=$(lc_ctl 2 config set crosscheck-interval 0 2>&1); then
 	lc_fail "config set took 0"
