@@ -15,7 +15,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$top/build/release}" && pwd)
 duration=${2:-1800}
-members=${3:-5}
+nmem=${3:-5}
 interval=${4:-1}
 sample=${SAMPLE:-10}
 export NTPNODE=$build/node/ntpnode NTPCTL=$build/tools/ntpctl
@@ -33,7 +33,7 @@ cleanup() {
 	lc_cleanup
 }
 trap cleanup EXIT
-[ "$members" -ge 3 ] && [ "$members" -le 9 ] || lc_fail "MEMBERS: 3..9"
+if [ "$nmem" -lt 3 ] || [ "$nmem" -gt 9 ]; then lc_fail "MEMBERS: 3..9"; fi
 
 # The paths into each member (one relay per member, every other member's
 # requests and the answers go through it): one-way base delays of tens of
@@ -67,14 +67,14 @@ start_sim() {
 
 net="127.$((RANDOM % 240 + 5)).$((RANDOM % 250 + 2))"
 specs=()
-for m in $(seq 1 "$members"); do
+for m in $(seq 1 "$nmem"); do
 	for k in 1 2 3; do
 		specs+=(-s "$net.$m$k,${up_paths[$((k - 1))]}")
 	done
 done
 start_sim "$LC_DIR/up.out" "${specs[@]}"
 relay_port=()
-for m in $(seq 1 "$members"); do
+for m in $(seq 1 "$nmem"); do
 	relay_port[m]=$(lc_free_port) || lc_fail "no free port"
 	ups=()
 	for k in 1 2 3; do
@@ -86,20 +86,20 @@ for m in $(seq 1 "$members"); do
 		"test-mode yes" "crosscheck-port ${relay_port[m]}"
 done
 specs=()
-for m in $(seq 1 "$members"); do
+for m in $(seq 1 "$nmem"); do
 	specs+=(-r "127.0.0.1,port=${relay_port[m]},to=127.0.0.1:$(lc_nport "$m"),${paths[$((m - 1))]}")
 done
 start_sim "$LC_DIR/relay.out" "${specs[@]}"
 
-lc_log "forming the cluster: $members members, crosscheck-interval $interval s"
+lc_log "forming the cluster: $nmem members, crosscheck-interval $interval s"
 lc_init 1
-for m in $(seq 2 "$members"); do
+for m in $(seq 2 "$nmem"); do
 	lc_join "$m" "$(lc_ctl 1 token create)"
 done
-lc_wait_voters $((members >= 5 ? 5 : 3)) 60 || lc_fail "voters"
+lc_wait_voters $((nmem >= 5 ? 5 : 3)) 60 || lc_fail "voters"
 decided() {
 	local m
-	for m in $(seq 1 "$members"); do
+	for m in $(seq 1 "$nmem"); do
 		lc_ctl "$m" -o json tracking | jq -e '.synchronized and
 			.crosscheck.verdict == "ok"' >/dev/null || return 1
 	done
@@ -112,7 +112,7 @@ false=0 li3=0 looks=0 unknown=0
 while [ $(($(date +%s) - t0)) -lt "$duration" ]; do
 	sleep "$sample"
 	looks=$((looks + 1))
-	for m in $(seq 1 "$members"); do
+	for m in $(seq 1 "$nmem"); do
 		j=$(lc_ctl "$m" -o json tracking) || lc_fail "n$m: tracking"
 		v=$(jq -r .crosscheck.verdict <<<"$j")
 		case $v in
@@ -138,7 +138,7 @@ tr=0
 checks=0
 printf '%-4s %7s %7s %7s %11s %11s %10s\n' member checks decided suspect \
 	req_sent req_recvd bytes/check
-for m in $(seq 1 "$members"); do
+for m in $(seq 1 "$nmem"); do
 	j=$(lc_ctl "$m" -o json tracking)
 	c=$(jq .crosscheck.checks <<<"$j")
 	checks=$((checks + c))
@@ -146,7 +146,7 @@ for m in $(seq 1 "$members"); do
 	sent=$(jq .crosscheck.requests_sent <<<"$j")
 	# what the others sent it: its own serving threads answered them
 	recvd=0
-	for o in $(seq 1 "$members"); do
+	for o in $(seq 1 "$nmem"); do
 		[ "$o" = "$m" ] && continue
 		s=$(lc_ctl "$o" -o json tracking | jq --arg n "n$m" \
 			'.crosscheck.members_measured[] | select(.name == $n) | .sent')
@@ -162,9 +162,11 @@ awk -F'\t' '$2 != "null" { v = $2 < 0 ? -$2 : $2; if (v > mx[$1]) mx[$1] = v;
 	s[$1] += v; n[$1]++ } END { for (m in mx) printf "%s: offset from the" \
 	" median of the others: mean |%.3f| ms, max |%.3f| ms\n", m, s[m] / n[m],
 	mx[m] }' "$LC_DIR/offsets.tsv" | sort
-kill "${sims[1]}" 2>/dev/null && wait "${sims[1]}" 2>/dev/null || true
+# the relays print their counters when they stop
+kill "${sims[1]}" 2>/dev/null || true
+wait "${sims[1]}" 2>/dev/null || true
 grep -h "relay " "$LC_DIR/relay.err" || true
-echo "soak: $members members, interval $interval s, $elapsed s, $checks" \
+echo "soak: $nmem members, interval $interval s, $elapsed s, $checks" \
 	"checks in all, $looks looks: false suspects $false (verdicts)," \
 	"$li3 (LI 3 replies), $tr (transitions), $events (audit events);" \
 	"unknown verdicts seen $unknown"

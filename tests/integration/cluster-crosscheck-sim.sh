@@ -99,8 +99,9 @@ first=$(jq .crosscheck.first_decided_check <<<"$j")
 at=$(jq .crosscheck.suspect_at_check <<<"$j")
 lc_log "n3 suspect at check $at; first check with a majority: $first" \
 	"($((at - first + 1)) checks)"
-[ "$first" -gt 0 ] && [ $((at - first + 1)) -le 3 ] ||
+if [ "$first" -le 0 ] || [ $((at - first + 1)) -gt 3 ]; then
 	lc_fail "detection took $((at - first + 1)) checks"
+fi
 for i in 1 2 3; do
 	lc_until 10 bash -c "'$NTPCTL' -s '$(lc_sock "$i")' -o json cluster status |
 		jq -e '.members[] | select(.name == \"n3\") |
@@ -125,7 +126,7 @@ while :; do
 	[ "$(li_of 3)" = 3 ] || lc_fail "n3 claimed sync with its clock 30 ms off"
 	sleep 0.05
 done
-lc_log "n3's clock is right again ($(((fixed - sim_start))) ms after the" \
+lc_log "n3's clock is right again ($((fixed - sim_start)) ms after the" \
 	"simulator started)"
 back=
 while [ $(($(now_ms) - fixed)) -lt 10000 ]; do

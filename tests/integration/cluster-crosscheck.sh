@@ -81,8 +81,9 @@ checks=$((at - first + 1))
 lc_log "n1 replies LI 3: at check $at, the first check with a majority" \
 	"was $first: $checks checks; $(((got - t0) / 1000000)) ms after" \
 	"the third voter"
-[ "$first" -gt 0 ] && [ "$checks" -le 3 ] ||
+if [ "$first" -le 0 ] || [ "$checks" -gt 3 ]; then
 	lc_fail "detection took $checks checks"
+fi
 jq -e '.crosscheck.verdict == "suspect" and .withdrawn == true' \
 	<<<"$j" >/dev/null || lc_fail "n1 tracking: $j"
 lc_ctl 1 tracking | grep -q "^Cross-check     : suspect (+20.0" ||
