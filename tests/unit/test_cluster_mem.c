@@ -879,6 +879,9 @@ static void check_verdicts(void **state)
 	 * ok, not to the one whose verdict is unknown */
 	c = verdict(CLUSTER_CHECK_UNKNOWN, 0, "no majority");
 	cluster_check_report(nodes[f].cl, &c);
+	sh = (struct shows){ l, "\"crosscheck\":{\"verdict\":\"unknown\","
+			     "\"offset_ms\":0.000,\"peers\":2}" };
+	assert_true(run_until(status_shows, &sh, 5000));
 	c = verdict(CLUSTER_CHECK_SUSPECT, -0.03, "-30.000 ms");
 	cluster_check_report(nodes[l].cl, &c);
 	assert_true(run_until(leader_not, &l, 15000));
