@@ -5,8 +5,8 @@
  * Contents: replicated config (key -> canonical value; the closed key set
  * and value checks are node/cluster/ckey.h, applied BEFORE proposing, so apply
  * itself never depends on a table that could differ between builds),
- * membership metadata, join tokens (hashed), an audit trail capped at
- * FSM_AUDIT_MAX events.
+ * membership metadata (with each member's cross-check verdict), join tokens
+ * (hashed), an audit trail capped at FSM_AUDIT_MAX events.
  *
  * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
  * format version. This build applies versions 1..FSM_CMD_VERSION; a member
@@ -26,7 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FSM_CMD_VERSION 1	/* highest command version this build applies */
+/* Highest command version this build applies. 2: FsmCheck (a member's
+ * cross-check verdict). */
+#define FSM_CMD_VERSION 2
+#define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
 #define FSM_HASH_LEN 32
 #define FSM_KEY_MAX 64
@@ -66,6 +69,10 @@ struct fsm_member {
 	char overlay[FSM_OVERLAY_MAX + 1];	/* overlay address */
 	char endpoint[FSM_VALUE_MAX + 1];	/* public "IP:PORT" */
 	int drained;			/* ntpctl node drain: never promoted */
+	uint32_t ntp_port;		/* NTP port for members, 0 unknown */
+	/* Set only by a check command (fsm_cmd_check); a member_put keeps
+	 * the value it finds, whatever the record it carries says. */
+	int suspect;
 };
 
 struct fsm_token {
@@ -127,5 +134,11 @@ int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
 		      uint64_t time_ms, void **buf, size_t *len);
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 			 size_t *len);
+/* Member id's cross-check verdict: suspect or cleared, with the audit's
+ * text (at most FSM_CHECK_TEXT_MAX bytes). Version 2: propose it only
+ * when fsm_version_ok(f, 2). Applied, it records the flag and one audit
+ * event; a command that changes nothing is FSM_OK and records nothing. */
+int fsm_cmd_check(uint64_t id, int suspect, const char *text,
+		  uint64_t time_ms, void **buf, size_t *len);
 
 #endif

@@ -36,6 +36,8 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 	p->overlay = (char *)m->overlay;
 	p->endpoint = (char *)m->endpoint;
 	p->drained = m->drained != 0;	/* false is not encoded: old bytes */
+	p->ntp_port = m->ntp_port;	/* 0 is not encoded either */
+	p->suspect = m->suspect != 0;
 }
 
 int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
@@ -173,6 +175,10 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		m->role = (int)p->role;
 		m->cmd_version = p->cmd_version;
 		m->drained = p->drained;
+		if (p->ntp_port > 65535)
+			return -EINVAL;
+		m->ntp_port = p->ntp_port;
+		m->suspect = p->suspect;
 		if (p->idkey.len == FSM_IDKEY_LEN)
 			memcpy(m->idkey, p->idkey.data, FSM_IDKEY_LEN);
 		if (p->wg_public.len == FSM_WGKEY_LEN)
@@ -252,10 +258,12 @@ int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN])
 
 /* ---- command builders ---- */
 
+/* Each command carries the lowest version that knows it: a member of an
+ * older build can still apply everything but the newer operations. */
 static int pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint64_t time_ms, void **buf,
 		    size_t *len)
 {
-	c->version = FSM_CMD_VERSION;
+	c->version = c->op_case == NTPMC__FSM__FSM_COMMAND__OP_CHECK ? 2 : 1;
 	c->time_ms = time_ms;
 	*len = ntpmc__fsm__fsm_command__get_packed_size(c);
 	*buf = malloc(*len + 1);
@@ -347,5 +355,21 @@ int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 	r.id = id;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE;
 	c.token_revoke = &r;
+	return pack_cmd(&c, time_ms, buf, len);
+}
+
+int fsm_cmd_check(uint64_t id, int suspect, const char *text,
+		  uint64_t time_ms, void **buf, size_t *len)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmCheck k = NTPMC__FSM__FSM_CHECK__INIT;
+
+	if (text == NULL || strlen(text) > FSM_CHECK_TEXT_MAX)
+		return -EINVAL;
+	k.id = id;
+	k.suspect = suspect != 0;
+	k.text = (char *)text;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CHECK;
+	c.check = &k;
 	return pack_cmd(&c, time_ms, buf, len);
 }

@@ -199,6 +199,7 @@ cluster-listen 0.0.0.0 port 4460
 cluster-advertise $2
 wireguard-interface wg${tag}$1 port 51820
 wireguard-endpoint $2:51820
+crosscheck-interval 1
 provider other
 region box
 CONF
@@ -292,6 +293,13 @@ overlay_ntp() {
 	ntp_ok "$(vm "$1")" "${ov[j]}"
 }
 same_mesh() { local m; m=$(mesh_of "$1"); [ -n "$m" ] && [ "$m" = "$want_mesh" ]; }
+# the cross-check found every other member (over the overlay: the members'
+# NTP host is their overlay address) and the member agrees with them
+xc_ok() {
+	ctl "$1" -o json tracking | jq -e --argjson p $((n - 1)) \
+		'.crosscheck.verdict == "ok" and .crosscheck.peers == $p' \
+		>/dev/null
+}
 
 wait_all "cluster status with every voter" 30 all_voters
 log "$n voters at $(elapsed) s"
@@ -319,6 +327,9 @@ for i in $(seq "$n"); do
 		$((n - 1)) ] || fail "VM $i: wg show lacks peers"
 done
 log "mesh $mesh1 on every member (wg show: $((n - 1)) peers each)"
+wait_all "the cross-check ok with every other member" 20 xc_ok
+log "cross-check: every member ok with $((n - 1)) peers, over the overlay"
+
 # the subnet is recorded at init and fixed: config set refuses it
 ctl 1 config get overlay-subnet | grep -q '192.168.10.0/24' ||
 	fail "overlay-subnet is not recorded"

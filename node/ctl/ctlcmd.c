@@ -57,6 +57,9 @@ static const struct ctlcmd table[] = {
 	{ .name = "node undrain", .min_args = 1, .max_args = 1,
 	  .args = "NODE", .flags = M | L,
 	  .help = "let the role policy promote NODE again" },
+	{ .name = "audit", .max_args = 1, .args = "[N]",
+	  .help = "the last N events of the replicated audit trail (this "
+		  "member's copy; default 20)" },
 	{ .name = "config get", .max_args = 1, .args = "[KEY]",
 	  .help = "replicated keys: value and where it comes from" },
 	/* A value is the daemon's to judge, even one that starts with '-'. */
