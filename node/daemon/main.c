@@ -362,6 +362,7 @@ static int start_crosscheck(struct node *n)
 			     ((struct sockaddr_in *)&ss)->sin_port);
 	n->xc = crosscheck_start(&n->loop, n->cl, &n->conf.crosscheck, port,
 				 on_suspect, n);
+	n->views.xc = n->xc;
 	return n->xc ? 0 : -1;
 }
 
@@ -493,6 +494,7 @@ static void stop(struct node *n)
 	srvstats_stop(n->stats);
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
+	n->views.xc = NULL;
 	crosscheck_stop(n->xc);
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
