@@ -26,6 +26,7 @@
 #                        single-use token once the cluster runs
 #   NTPMC_TOKEN_TTL      init: lifetime of those tokens (default 30m)
 #   NTPMC_CONF           one more config line per line (metrics-listen, ...)
+#   NTPMC_EXTRA_DEB_URL  one more package to install (AWS: the SSM agent)
 #   NTPMC_SSM_ENDPOINT, NTPMC_SECRETS_ENDPOINT   the APIs' base URLs
 #                        (default: the region's public endpoints)
 #
@@ -77,7 +78,7 @@ ROLE="" NODE_NAME="" PROVIDER="" PACKAGE_URL="" PACKAGE_SHA256=""
 DISCIPLINE=kernel CLUSTER_PORT=4460 WG_INTERFACE="" WG_PORT=51820
 OVERLAY_SUBNET="" TOKEN_SLOT="" TOKEN_WAIT=1800 TOKEN_TTL=30m
 UPSTREAMS="" PUBLISH="" CONFLINES=""
-SSM_ENDPOINT="" SECRETS_ENDPOINT=""
+SSM_ENDPOINT="" SECRETS_ENDPOINT="" EXTRA_DEB_URL=""
 n=0
 while IFS= read -r line || [ -n "$line" ]; do
 	n=$((n + 1))
@@ -104,6 +105,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	NTPMC_CONF) CONFLINES+="$val"$'\n' ;;
 	NTPMC_SSM_ENDPOINT) SSM_ENDPOINT=$val ;;
 	NTPMC_SECRETS_ENDPOINT) SECRETS_ENDPOINT=$val ;;
+	NTPMC_EXTRA_DEB_URL) EXTRA_DEB_URL=$val ;;
 	*) die "$env_file:$n: unknown setting '$key'" ;;
 	esac
 done <"$env_file"
@@ -124,6 +126,7 @@ case $PROVIDER in aws | gcp) ;; "") die "NTPMC_PROVIDER is empty (aws or gcp)" ;
 *) die "unknown provider '$PROVIDER' (aws or gcp)" ;; esac
 case $NODE_NAME in '' | *[!A-Za-z0-9._-]*) die "bad node name '$NODE_NAME' (letters, digits, . _ -)" ;; esac
 case $PACKAGE_URL in http://?* | https://?*) ;; *) die "NTPMC_PACKAGE_URL '$PACKAGE_URL' is not an http(s) URL" ;; esac
+case $EXTRA_DEB_URL in "" | https://?*) ;; *) die "NTPMC_EXTRA_DEB_URL '$EXTRA_DEB_URL' is not an https URL" ;; esac
 case $PACKAGE_SHA256 in "" | [0-9a-f]*) ;; *) die "NTPMC_PACKAGE_SHA256 is not hex" ;; esac
 [ -z "$PACKAGE_SHA256" ] || [ ${#PACKAGE_SHA256} = 64 ] || die "NTPMC_PACKAGE_SHA256 is not 64 hex digits"
 case $DISCIPLINE in kernel | virtual) ;; *) die "NTPMC_DISCIPLINE '$DISCIPLINE' (kernel or virtual)" ;; esac
@@ -147,13 +150,13 @@ else
 		[ -z "$s" ] || slot_ok "$s" || die "bad NTPMC_PUBLISH slot '$s' for provider $PROVIDER"
 	done <<<"$PUBLISH"
 fi
-for t in curl python3 setpriv apt-get dpkg-query sha256sum; do
+for t in curl setpriv apt-get dpkg-query sha256sum; do
 	command -v "$t" >/dev/null || die "$t is missing from this image"
 done
 tmp=$(mktemp -d /run/ntpmc-firstboot.XXXXXX)
 
 # ---- the metadata service: region, instance id, public address ---------------
-json_get() { # KEY... from the JSON on stdin (python3 is on every cloud image)
+json_get() { # KEY... from the JSON on stdin (python3: installed with the package)
 	python3 -c 'import json, sys
 v = json.load(sys.stdin)
 for k in sys.argv[1:]:
@@ -167,7 +170,14 @@ if [ "$PROVIDER" = aws ]; then
 	INSTANCE_ID=$(mdget instance-id) || die "AWS metadata: no instance-id"
 	REGION=$(mdget placement/region) || die "AWS metadata: no placement/region"
 	ZONE=$(mdget placement/availability-zone) || ZONE=""
-	PUBLIC_IP=$(mdget public-ipv4) || die "AWS metadata: no public-ipv4 (the instance needs its Elastic IP)"
+	# the Elastic IP is on the interface before boot (terraform); by hand
+	# it may come a little later
+	PUBLIC_IP=""
+	for _ in $(seq 30); do
+		PUBLIC_IP=$(mdget public-ipv4) && break
+		sleep 2
+	done
+	[ -n "$PUBLIC_IP" ] || die "AWS metadata: no public-ipv4 after 60 s (the instance needs its Elastic IP)"
 	SMEARING=169.254.169.123
 else
 	mdget() { curl -fsS -m 5 -H 'Metadata-Flavor: Google' "$md/computeMetadata/v1/$1" 2>/dev/null; }
@@ -321,7 +331,12 @@ if [ -n "$PACKAGE_SHA256" ]; then
 	echo "$PACKAGE_SHA256  $tmp/ntpmc.deb" | sha256sum -c --quiet - >/dev/null 2>&1 ||
 		die "the package from $PACKAGE_URL does not have SHA-256 $PACKAGE_SHA256"
 fi
-pkgs=("libraft0/bookworm-backports" "$tmp/ntpmc.deb")
+# python3 reads the secret stores' JSON (GCP's guest-agent images may lack it)
+pkgs=("libraft0/bookworm-backports" "$tmp/ntpmc.deb" python3)
+if [ -n "$EXTRA_DEB_URL" ]; then
+	curl -fsS -m 300 -o "$tmp/extra.deb" "$EXTRA_DEB_URL" || die "cannot download $EXTRA_DEB_URL"
+	pkgs+=("$tmp/extra.deb")
+fi
 [ -z "$WG_INTERFACE" ] || pkgs+=(wireguard-tools iproute2)
 # apt removes systemd-timesyncd (ntpmc conflicts with time-daemon)
 apt-get install -y -q --no-install-recommends "${pkgs[@]}" >"$tmp/apt.log" 2>&1 ||
