@@ -9,8 +9,12 @@
 # which runs infra/cloud-init/ntpmc-firstboot.sh in the VM's own root;
 # real WireGuard (wireguard-go); ntpnode builds the mesh and serves NTP.
 #
-#   tools/cloud-in-a-box.sh [-n N] [-b BUILD_DIR] [-p DEB] [-k]
+#   tools/cloud-in-a-box.sh [-n N] [-b BUILD_DIR] [-p DEB] [-a] [-k]
 #     -n N      VMs (default 3, at most 9)
+#     -a        the VMs boot with no user data; infra/ansible/playbook.yml
+#               (Debian's ansible-core, on this machine) installs, inits
+#               and joins them instead, over its ssh connection with
+#               tests/e2e/cib/vmssh as ssh
 #     -b DIR    build tree with tools/ntpsim, tools/ntpprobe, tools/ntpctl
 #               (default build/release)
 #     -p DEB    the ntpmc package (default: the one in build/deb/)
@@ -52,13 +56,15 @@ n=3
 build=build/release
 deb=""
 keep=0
-while getopts "n:b:p:k" o; do
+ansible=0
+while getopts "n:b:p:ak" o; do
 	case $o in
 	n) n=$OPTARG ;;
 	b) build=$OPTARG ;;
 	p) deb=$OPTARG ;;
+	a) ansible=1 ;;
 	k) keep=1 ;;
-	*) sed -n '12,17p' "$0" >&2; exit 2 ;;
+	*) sed -n '12,21p' "$0" >&2; exit 2 ;;
 	esac
 done
 case $n in [2-9]) ;; *) echo "cloud-in-a-box: -n takes 2..9" >&2; exit 2 ;; esac
@@ -79,6 +85,7 @@ for t in ip wg wireguard-go setpriv jq unshare nsenter gpg curl dpkg-query; do
 	command -v "$t" >/dev/null || skip "$t is not installed"
 done
 /usr/bin/python3 -c 'import yaml' 2>/dev/null || skip "Debian's python3-yaml is not installed"
+[ "$ansible" = 0 ] || command -v ansible-playbook >/dev/null || skip "ansible-playbook is not installed"
 
 tag=$(printf '%04x%02x' $((RANDOM)) $(($$ % 256)))
 inet="cib${tag}i"
@@ -314,11 +321,14 @@ for i in $(seq "$n"); do
 	[ "$p" = gcp ] && tpl=$src/infra/cloud-init/ntpmc-startup.sh.tftpl
 	python3 "$src/infra/cloud-init/render.py" "$tpl" "$work/vm$i/settings.json" \
 		>"$work/vm$i/user-data" || fail "rendering VM $i's user data"
+	# -a: an image without user data (the playbook does the first boot)
+	[ "$ansible" = 0 ] || printf '#!/bin/sh\nexit 0\n' >"$work/vm$i/user-data"
 	ip netns exec "$(vm "$i")" unshare --mount --uts --propagation private \
 		"$cib/vm.sh" "$work/vm$i" "$i" "$work/box-archive.gpg" \
 		>"$work/vm$i.console" 2>&1 &
 	holder[i]=$!
 	pids+=($!)
+	echo "${holder[i]}" >"$work/vm$i.holder"
 done
 log "$n VMs booting ($(for i in $(seq "$n"); do printf '%s ' "$(provider_of "$i")"; done)| user data $(stat -c %s "$work/vm1/user-data") bytes)"
 
@@ -333,6 +343,55 @@ vmfile() { echo "/proc/${holder[$1]}/root$2"; }
 booted() { [ -s "$(vmfile "$1" /run/box/boot.rc)" ]; }
 boot_ok() { [ "$(cat "$(vmfile "$1" /run/box/boot.rc)")" = 0 ]; }
 
+if [ "$ansible" = 1 ]; then
+	for i in $(seq "$n"); do
+		end=$(($(date +%s) + 30))
+		until booted "$i"; do
+			[ "$(date +%s)" -lt "$end" ] || fail "VM $i did not boot"
+			sleep 0.2
+		done
+	done
+	# the inventory: infra/ansible/inventory.example.yml with the box's
+	# values (vmssh reaches VM I as host vmI; root already, so no become)
+	{
+		echo "all:"
+		echo "  vars:"
+		echo "    ansible_become: false"
+		echo "    ansible_python_interpreter: /usr/bin/python3"
+		echo "    ntpmc_package_url: http://10.250.0.1:8080/ntpmc.deb"
+		echo "    ntpmc_package_sha256: \"$sha\""
+		echo "    ntpmc_upstreams: [10.250.0.1, 10.250.0.2, 10.250.0.3]"
+		echo "    ntpmc_discipline: virtual"
+		echo "    ntpmc_extra_config: [serve-threads 1, ratelimit off]"
+		echo "  children:"
+		echo "    ntpmc_first:"
+		echo "      hosts:"
+		echo "        vm1: {ntpmc_provider: $(provider_of 1)}"
+		echo "    ntpmc_join:"
+		echo "      hosts:"
+		for i in $(seq 2 "$n"); do
+			echo "        vm$i: {ntpmc_provider: $(provider_of "$i")}"
+		done
+	} >"$work/inventory.yml"
+	# ansible-playbook with the box's ssh and nothing from this machine's
+	# or the user's Ansible configuration
+	: >"$work/ansible.cfg"
+	playbook() {
+		CIB_WORK=$work ANSIBLE_CONFIG=$work/ansible.cfg ANSIBLE_SSH_EXECUTABLE=$cib/vmssh \
+			ANSIBLE_SSH_TRANSFER_METHOD=piped ANSIBLE_HOST_KEY_CHECKING=False \
+			ANSIBLE_PIPELINING=True ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False \
+			ANSIBLE_LOCAL_TEMP=$work/ansible-local ANSIBLE_SSH_CONTROL_PATH_DIR=$work/ansible-cp \
+			ansible-playbook -i "$work/inventory.yml" "$src/infra/ansible/playbook.yml"
+	}
+	t_ans=$(elapsed)
+	playbook >"$work/ansible.log" 2>&1 || { tail -n 40 "$work/ansible.log" >&2; fail "ansible-playbook"; }
+	grep -E '^(vm[0-9]+ +:)' "$work/ansible.log" >&2 || true
+	log "the playbook brought up $n members in $(awk -v a="$(elapsed)" -v b="$t_ans" 'BEGIN { printf "%.1f", a - b }') s"
+	# a second run changes nothing (every first boot is done)
+	playbook >"$work/ansible2.log" 2>&1 || { tail -n 40 "$work/ansible2.log" >&2; fail "ansible-playbook, again"; }
+	grep -qE 'changed=[1-9]' "$work/ansible2.log" && { grep -E '^vm' "$work/ansible2.log" >&2; fail "the second playbook run changed something"; }
+fi
+
 # VM 1 up: the operator publishes the GCP VMs' tokens (gcloud secrets
 # versions add, against the box's Secret Manager)
 ctl() { local i=$1; shift; timeout 5 "$ctlbin" -s "$(vmfile "$i" /run/ntpnode/ctl.sock)" "$@"; }
@@ -344,8 +403,9 @@ until booted 1; do
 	sleep 0.5
 done
 boot_ok 1 || fail "VM 1's first boot failed"
-log "VM 1 created the cluster at $(elapsed) s"
+[ "$ansible" = 1 ] || log "VM 1 created the cluster at $(elapsed) s"
 for i in $(seq 2 "$n"); do
+	[ "$ansible" = 0 ] || break
 	[ "$(provider_of "$i")" = gcp ] || continue
 	t=$(ctl 1 token create --ttl 30m) || fail "token create on VM 1"
 	printf '{"payload": {"data": "%s"}}' "$(printf '%s' "$t" | base64 -w0)" |
@@ -366,13 +426,11 @@ for i in $(seq "$n"); do
 	[ "$(cat "$(vmfile "$i" /var/lib/ntpmc/firstboot.state)")" = "done" ] ||
 		fail "VM $i: firstboot.state is not done"
 done
-log "$n VMs booted from the package and their user data at $(elapsed) s"
+log "$n VMs booted from the package and their $([ "$ansible" = 1 ] && echo playbook || echo "user data") at $(elapsed) s"
 # no token is left on any VM, and no slot still holds one
 for i in $(seq "$n"); do
 	[ ! -e "$(vmfile "$i" /run/ntpmc-join)" ] || fail "VM $i kept the token's directory"
-	if grep -rqs "NTPMC_TOKEN=\|join-token" "$(vmfile "$i" /etc/ntpmc)"; then
-		fail "VM $i has a token in /etc/ntpmc"
-	fi
+	[ ! -e "$(vmfile "$i" /run/ntpmc-join-token)" ] || fail "VM $i kept the playbook's token file"
 done
 left=$(ip netns exec "$inet" curl -fsS -m 5 http://10.250.0.1:8081/_box/slots) ||
 	fail "asking the box's secret stores"
