@@ -427,7 +427,7 @@ else
 		[ "$(date +%s)" -lt "$end" ] || die "no join token in $TOKEN_SLOT after ${TOKEN_WAIT}s"
 		sleep 5
 	done
-	[ -s "$tok" ] || die "the join token in $TOKEN_SLOT is empty"
+	[ -n "$(tr -d '[:space:]' <"$tok")" ] || die "the join token taken from $TOKEN_SLOT is empty"
 	chown ntpnode:ntpnode "$tok"
 	chmod 0400 "$tok"
 	say "join token taken from $TOKEN_SLOT (the slot is emptied)"
