@@ -51,7 +51,7 @@ data "aws_iam_policy_document" "hooks" {
 }
 
 resource "aws_iam_policy" "hooks" {
-  name        = "${var.fleet}-rotation-hooks"
+  name        = "${var.fleet}-${var.region}-rotation-hooks"
   description = "NTP-MC rotation hooks: start/stop/describe the fleet's own instances"
   policy      = data.aws_iam_policy_document.hooks.json
 }

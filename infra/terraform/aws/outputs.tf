@@ -43,8 +43,8 @@ output "admin" {
 }
 
 output "publish_token_commands" {
-  description = "When the first member is in the other cloud: run each once it is up (docs/deploy.md)."
-  value = local.first_here ? {} : {
-    for m in local.joiners : m => "aws ssm put-parameter --region ${var.region} --name ${local.slot[m]} --type SecureString --overwrite --value \"$(ssh admin@FIRST_MEMBER_IP sudo ntpctl token create --ttl ${var.token_ttl})\""
+  description = "Per joining member: how the operator publishes its token (members added later, or when the first member is in the other cloud; docs/deploy.md)."
+  value = {
+    for m in local.joiners : m => "aws ssm put-parameter --region ${var.region} --name ${local.slot[m]} --type SecureString --overwrite --value \"$(ssh admin@${local.first_here ? aws_eip.member[var.first_member].public_ip : "FIRST_MEMBER_IP"} sudo ntpctl token create --ttl ${var.token_ttl})\""
   }
 }

@@ -23,14 +23,14 @@ resource "google_service_account" "member" {
 }
 
 resource "google_project_iam_custom_role" "hooks" {
-  role_id     = "${replace(var.fleet, "-", "_")}_rotation_hooks"
+  role_id     = "${replace("${var.fleet}_${var.region}", "-", "_")}_rotation_hooks"
   title       = "NTP-MC rotation hooks"
   description = "Start, stop and describe one NTP-MC instance"
   permissions = ["compute.instances.start", "compute.instances.stop", "compute.instances.get"]
 }
 
 resource "google_project_iam_custom_role" "operations" {
-  role_id     = "${replace(var.fleet, "-", "_")}_operations"
+  role_id     = "${replace("${var.fleet}_${var.region}", "-", "_")}_operations"
   title       = "NTP-MC zone operations"
   description = "Follow the operations the rotation hooks start"
   permissions = ["compute.zoneOperations.get"]

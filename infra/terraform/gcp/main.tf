@@ -18,6 +18,7 @@ locals {
   secret     = { for m in local.joiners : m => "${var.fleet}-join-${m}" }
   peer_cidrs = concat([for m in var.members : "${google_compute_address.v4[m].address}/32"], var.peer_addresses)
   tag        = "${var.fleet}-member"
+  prefix     = "${var.fleet}-${var.region}"
   free       = ["us-west1", "us-central1", "us-east1"]
 }
 
@@ -37,7 +38,7 @@ resource "google_project_service" "api" {
 # ---- network: the fleet's own, dual-stack ---------------------------------------
 
 resource "google_compute_network" "fleet" {
-  name                    = "${var.fleet}-net"
+  name                    = "${local.prefix}-net"
   auto_create_subnetworks = false
   depends_on              = [google_project_service.api]
   lifecycle {
@@ -57,7 +58,7 @@ resource "google_compute_network" "fleet" {
 }
 
 resource "google_compute_subnetwork" "fleet" {
-  name             = "${var.fleet}-subnet"
+  name             = "${local.prefix}-subnet"
   network          = google_compute_network.fleet.id
   region           = var.region
   ip_cidr_range    = var.subnet_cidr
@@ -87,7 +88,7 @@ resource "google_compute_address" "v6" {
 # ---- firewall -------------------------------------------------------------------------
 
 resource "google_compute_firewall" "ntp_v4" {
-  name          = "${var.fleet}-ntp-v4"
+  name          = "${local.prefix}-ntp-v4"
   network       = google_compute_network.fleet.id
   direction     = "INGRESS"
   source_ranges = ["0.0.0.0/0"]
@@ -100,7 +101,7 @@ resource "google_compute_firewall" "ntp_v4" {
 
 resource "google_compute_firewall" "ntp_v6" {
   count         = var.ipv6 ? 1 : 0
-  name          = "${var.fleet}-ntp-v6"
+  name          = "${local.prefix}-ntp-v6"
   network       = google_compute_network.fleet.id
   direction     = "INGRESS"
   source_ranges = ["::/0"]
@@ -112,7 +113,7 @@ resource "google_compute_firewall" "ntp_v6" {
 }
 
 resource "google_compute_firewall" "mesh" {
-  name          = "${var.fleet}-mesh"
+  name          = "${local.prefix}-mesh"
   network       = google_compute_network.fleet.id
   direction     = "INGRESS"
   source_ranges = local.peer_cidrs
@@ -129,7 +130,7 @@ resource "google_compute_firewall" "mesh" {
 
 resource "google_compute_firewall" "ssh" {
   count         = contains(["ssh", "iap"], var.admin_access) ? 1 : 0
-  name          = "${var.fleet}-ssh"
+  name          = "${local.prefix}-ssh"
   network       = google_compute_network.fleet.id
   direction     = "INGRESS"
   source_ranges = var.admin_access == "iap" ? ["35.235.240.0/20"] : var.admin_cidrs

@@ -45,8 +45,8 @@ output "admin" {
 }
 
 output "publish_token_commands" {
-  description = "When the first member is in the other cloud: run each once it is up (docs/deploy.md)."
-  value = local.first_here ? {} : {
-    for m in local.joiners : m => "ssh admin@FIRST_MEMBER_IP sudo ntpctl token create --ttl ${var.token_ttl} | gcloud secrets versions add ${local.secret[m]} --project ${var.project} --data-file=-"
+  description = "Per joining member: how the operator publishes its token (members added later, or when the first member is in the other cloud; docs/deploy.md)."
+  value = {
+    for m in local.joiners : m => "${local.first_here ? "gcloud compute ssh ${google_compute_instance.member[var.first_member].name} --project ${var.project} --zone ${var.zone} --command" : "ssh admin@FIRST_MEMBER_IP"} 'sudo ntpctl token create --ttl ${var.token_ttl}' | gcloud secrets versions add ${local.secret[m]} --project ${var.project} --data-file=-"
   }
 }
