@@ -19,10 +19,10 @@ set -euo pipefail
 src=$(cd "${1:?usage: infra-static.sh SRC_DIR TOOLS_DIR}" && pwd)
 tools=${2:?usage: infra-static.sh SRC_DIR TOOLS_DIR}
 fail() { echo "infra-static: FAIL: $*" >&2; exit 1; }
-[ -f "$tools/npm/node_modules/@cdktf/hcl2json/package.json" ] && [ -x "$tools/root/usr/bin/cloud-init" ] || {
+if [ ! -f "$tools/npm/node_modules/@cdktf/hcl2json/package.json" ] || [ ! -x "$tools/root/usr/bin/cloud-init" ]; then
 	echo "infra-static: SKIP: no $tools (tests/fetch-infra-tools.sh $tools)"
 	exit 77
-}
+fi
 for t in node shellcheck ansible-playbook /usr/bin/python3; do
 	command -v "$t" >/dev/null || fail "$t is missing (tools/install-deps.sh --test)"
 done
@@ -62,12 +62,44 @@ mutant port-variable '/resource "google_compute_firewall" "mesh"/,/^}/ s|ports  
 	infra/terraform/gcp/main.tf "ports must be literal numbers"
 mutant token-variable '$ a variable "join_token" {\n  type        = string\n  description = "x"\n}' \
 	infra/terraform/shared/variables.tf "the join token must not pass through Terraform"
+# Where terraform is installed (it is no Debian package): its formatting,
+# and its own rendering of the user data (module firstboot has no
+# provider, so init and apply need no network; CHECKPOINT_DISABLE keeps
+# terraform from calling home) against render.py's, decoded.
 if command -v terraform >/dev/null; then
+	export CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_CLI_CONFIG_FILE=/dev/null
 	terraform fmt -check -recursive "$src/infra/terraform" >/dev/null 2>&1 ||
 		fail "terraform fmt -check -recursive infra/terraform"
 	ok "terraform fmt"
+	mkdir -p "$work/tfroot"
+	rel=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], sys.argv[2]))' \
+		"$src/infra/terraform/modules/firstboot" "$work/tfroot")
+	{
+		echo 'module "fb" {'
+		echo "  source       = \"$rel\""
+		echo '  settings     = { NTPMC_ROLE = "join", NTPMC_NODE_NAME = "n2", NTPMC_PROVIDER = "aws", NTPMC_TOKEN_SLOT = "aws-ssm:/ntpmc/join/n2" }'
+		echo '  upstreams    = ["sth1.ntp.se", "ptbtime1.ptb.de"]'
+		echo '  extra_config = ["ratelimit off"]'
+		echo '}'
+		echo 'output "cc" { value = module.fb.cloud_config }'
+		echo 'output "ss" { value = module.fb.startup_script }'
+	} >"$work/tfroot/main.tf"
+	(cd "$work/tfroot" && terraform init -input=false -no-color >"$work/tf.log" 2>&1 &&
+		terraform apply -auto-approve -input=false -no-color >>"$work/tf.log" 2>&1 &&
+		terraform output -raw cc >"$work/tf-cc.yaml" && terraform output -raw ss >"$work/tf-ss.sh") ||
+		{ cat "$work/tf.log" >&2; fail "terraform could not render module firstboot"; }
+	jq -n '{NTPMC_ROLE: "join", NTPMC_NODE_NAME: "n2", NTPMC_PROVIDER: "aws",
+		NTPMC_TOKEN_SLOT: "aws-ssm:/ntpmc/join/n2", NTPMC_UPSTREAM: ["sth1.ntp.se", "ptbtime1.ptb.de"],
+		NTPMC_CONF: ["ratelimit off"]}' >"$work/eq.json"
+	python3 "$src/infra/cloud-init/render.py" "$src/infra/cloud-init/ntpmc-member.yaml.tftpl" \
+		"$work/eq.json" >"$work/py-cc.yaml"
+	python3 "$src/infra/cloud-init/render.py" "$src/infra/cloud-init/ntpmc-startup.sh.tftpl" \
+		"$work/eq.json" >"$work/py-ss.sh"
+	python3 "$src/tests/integration/same-userdata.py" "$work/tf-cc.yaml" "$work/py-cc.yaml" \
+		"$work/tf-ss.sh" "$work/py-ss.sh" || fail "terraform and render.py render different user data"
+	ok "terraform $(terraform version -json | jq -r .terraform_version) renders what render.py renders"
 else
-	echo "infra-static: terraform is not installed: fmt not checked"
+	echo "infra-static: terraform is not installed: fmt and its rendering not checked"
 fi
 
 # ---- the rendered user data -----------------------------------------------------------
@@ -123,6 +155,7 @@ if cloudinit schema -c "$work/bad.yaml" >/dev/null 2>&1; then
 fi
 ok "cloud-init schema refuses a broken cloud-config"
 printf '{"NTPMC_ROLE": "join"}\n' >"$work/x.json"
+# shellcheck disable=SC2016 # the template's own syntax, not the shell's
 printf '#cloud-config\n# ${join_token}\n' >"$work/x.tftpl"
 if python3 "$src/infra/cloud-init/render.py" "$work/x.tftpl" "$work/x.json" >/dev/null 2>&1; then
 	fail "render.py filled a template value terraform would not get"
