@@ -325,7 +325,9 @@ if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources
 	say "enabled bookworm-backports from ${src%%|*}"
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >"$tmp/apt.log" 2>&1 || { tail -n 5 "$tmp/apt.log" >&2; die "apt-get update failed"; }
+# a fresh VM's apt-daily / unattended-upgrades may hold the lock for a while
+apt_get() { apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+apt_get update -q >"$tmp/apt.log" 2>&1 || { tail -n 5 "$tmp/apt.log" >&2; die "apt-get update failed"; }
 curl -fsS -m 300 -o "$tmp/ntpmc.deb" "$PACKAGE_URL" || die "cannot download the package from $PACKAGE_URL"
 if [ -n "$PACKAGE_SHA256" ]; then
 	echo "$PACKAGE_SHA256  $tmp/ntpmc.deb" | sha256sum -c --quiet - >/dev/null 2>&1 ||
@@ -339,7 +341,7 @@ if [ -n "$EXTRA_DEB_URL" ]; then
 fi
 [ -z "$WG_INTERFACE" ] || pkgs+=(wireguard-tools iproute2)
 # apt removes systemd-timesyncd (ntpmc conflicts with time-daemon)
-apt-get install -y -q --no-install-recommends "${pkgs[@]}" >"$tmp/apt.log" 2>&1 ||
+apt_get install -y -q --no-install-recommends "${pkgs[@]}" >"$tmp/apt.log" 2>&1 ||
 	{ tail -n 5 "$tmp/apt.log" >&2; die "apt-get install of the package failed"; }
 say "installed $(dpkg-query -W -f='ntpmc ${Version}, libraft0 ' ntpmc)$(dpkg-query -W -f='${Version}' libraft0)"
 
