@@ -407,15 +407,24 @@ as_ntpnode() {
 mkdir -p /run/ntpnode
 chown ntpnode:ntpnode /run/ntpnode
 
-if [ "$ROLE" = init ]; then
+# A first boot run again after a later step failed must not init or join
+# a second time (ntpnode refuses a datadir that holds a cluster).
+if [ -f "$state_dir/member" ]; then
+	say "already a member ($(cat "$state_dir/member")): init/join skipped"
+elif [ "$ROLE" = init ]; then
 	# init prints its own single-use token on the last line: not kept (the
 	# console is readable from the cloud's API), it expires unused
 	args=(init --no-run -c "$conf")
 	[ -z "$OVERLAY_SUBNET" ] || args+=(--overlay-subnet "$OVERLAY_SUBNET")
-	as_ntpnode /usr/sbin/ntpnode "${args[@]}" >/dev/null 2>"$tmp/join.log" ||
-		{ cat "$tmp/join.log" >&2; die "ntpnode init failed (rc $?)"; }
+	as_ntpnode /usr/sbin/ntpnode "${args[@]}" >/dev/null 2>"$tmp/join.log" || {
+		rc=$?
+		cat "$tmp/join.log" >&2
+		die "ntpnode init failed (rc $rc): see the lines above"
+	}
+	echo "init" >"$state_dir/member"
 	say "created the cluster"
 else
+	rm -rf /run/ntpmc-join
 	mkdir -m 0700 /run/ntpmc-join
 	chown ntpnode:ntpnode /run/ntpmc-join
 	tok=/run/ntpmc-join/token
@@ -440,6 +449,7 @@ else
 		die "ntpnode join failed (rc $rc): see the lines above; docs/deploy.md, 'A VM that will not join'"
 	}
 	rm -f "$tok"
+	echo "join" >"$state_dir/member"
 	say "joined the cluster"
 fi
 
