@@ -60,7 +60,7 @@ static void tcp_debug(void *arg, struct rtr *tr)
 {
 	const struct tcp *t = tcp_of_rtr(tr);
 	const struct wire_stats *s;
-	char buf[512];
+	char buf[1024];
 	size_t n = 0;
 	int i;
 
@@ -80,6 +80,13 @@ static void tcp_debug(void *arg, struct rtr *tr)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 					      " hs:%s %llu", hs_strerror(-i),
 					      (unsigned long long)s->hs_failed[i]);
+	for (i = 1; i < HS_ERR_COUNT && n < sizeof(buf); i++)
+		if (s->hs_refused[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " refused-by-peer:%s %llu",
+					      hs_strerror(-i),
+					      (unsigned long long)
+						      s->hs_refused[i]);
 	log_debug("transport: %s", buf);
 }
 

@@ -34,14 +34,16 @@ static int trusted_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 	return -ENOENT;
 }
 
-static int trusted_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-			 uint8_t key[TOKEN_KEY_LEN])
+static enum hs_token_state trusted_token(void *ctx,
+					 const uint8_t id[TOKEN_ID_LEN],
+					 const uint8_t joiner[IDENT_PK_LEN],
+					 uint8_t pk[TOKEN_PK_LEN])
 {
 	struct tcp *t = ctx;
 
-	if (t->closing || t->cfg.trust.token_key == NULL)
-		return -ENOENT;
-	return t->cfg.trust.token_key(t->cfg.trust.ctx, id, key);
+	if (t->closing || t->cfg.trust.token == NULL)
+		return HS_TOKEN_UNKNOWN;
+	return t->cfg.trust.token(t->cfg.trust.ctx, id, joiner, pk);
 }
 
 int tcp_pin(struct tcp *t, uint64_t id, const uint8_t key[IDENT_PK_LEN])
@@ -131,8 +133,8 @@ static struct conn *route(struct tcp *t, uint64_t id, const char *address,
 		return NULL;
 	if (id == 0) {
 		if (p->out == NULL) {
-			const char *ep = t->join.members[p->next_endpoint %
-							  t->join.n_members]
+			const char *ep = t->join->members[p->next_endpoint %
+							   t->join->n_members]
 					       .endpoint;
 
 			snprintf(p->address, sizeof(p->address), "%s", ep);
@@ -259,6 +261,20 @@ static void tr_members(struct rtr *r, const struct raft_configuration *conf)
 	}
 }
 
+/* The join committed: the token goes back to its owner, and the
+ * connection dialed with it closes (members now dial us by id). */
+static void tr_join_done(struct rtr *r)
+{
+	struct tcp *t = (struct tcp *)r;
+	struct conn *c;
+
+	t->join = NULL;
+	t->joining = false;
+	for (c = t->conns; c != NULL; c = c->next)
+		if (c->dialed && c->peer != NULL && c->peer->id == 0)
+			tcp_conn_close(c);
+}
+
 static void listener_closed(uv_handle_t *h)
 {
 	struct tcp *t = h->data;
@@ -292,20 +308,21 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	t->hs.self_id = cfg->self_id;
 	t->hs.ident = cfg->ident;
 	t->hs.trust.member_key = trusted_key;
-	t->hs.trust.token_key = trusted_token;
+	t->hs.trust.token = trusted_token;
 	t->hs.trust.ctx = t;
 	if (cfg->join != NULL) {
 		if (cfg->join->n_members == 0) {
 			free(t);
 			return -EINVAL;
 		}
-		t->join = *cfg->join;
+		t->join = cfg->join;
 		t->joining = true;
 	}
 	t->cfg.join = NULL;
 	t->rtr.send = tr_send;
 	t->rtr.members = tr_members;
 	t->rtr.send_app = tr_send_app;
+	t->rtr.join_done = tr_join_done;
 	if (cfg->listen != NULL) {
 		rc = tcp_parse_addr(cfg->listen, &ss);
 		if (rc != 0)
@@ -333,7 +350,6 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	*out = t;
 	return 0;
 err:
-	sodium_memzero(&t->join, sizeof(t->join));
 	if (t->listening)
 		/* Freed once the loop has closed the listener. */
 		uv_close((uv_handle_t *)&t->listener, free_on_close);
@@ -381,7 +397,6 @@ static void free_all(struct tcp *t)
 	free(t->members);
 	free(t->peers);
 	free(t->pins);
-	sodium_memzero(&t->join, sizeof(t->join));
 	free(t);
 }
 

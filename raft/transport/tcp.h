@@ -53,7 +53,9 @@ struct tcp_config {
 	uint8_t cluster_id[HS_CLUSTER_ID_LEN];
 	const struct ident *ident; /* borrowed; outlives the transport */
 	struct hs_trust trust;
-	const struct token *join;  /* joiner: send_app(0) dials with it */
+	/* joiner: send_app(0) dials with it; borrowed until rtr.join_done
+	 * (or tcp_close) */
+	const struct token *join;
 	struct rlog log;           /* refused handshakes, bad addresses */
 };
 

@@ -137,6 +137,8 @@ static void write_done(uv_write_t *req, int status)
 	free(w);
 	if (status < 0 && status != UV_ECANCELED)
 		conn_fail(c);
+	else if (c->close_after_write && c->queued_msgs == 0)
+		tcp_conn_close(c);
 }
 
 /* Writes len bytes produced by fill(); counted against the queue. */
@@ -335,20 +337,35 @@ static int conn_hs_input(struct conn *c, const uint8_t *rec, size_t len)
 	rc = hs_recv(c->hs, rec, len, out, sizeof(out), &n);
 	if (rc != 0) {
 		struct tcp *t = c->t;
+		bool by_peer = hs_refused_by_peer(c->hs);
 		uint64_t now = uv_now(t->loop);
+		unsigned why = -rc < HS_ERR_COUNT ? (unsigned)-rc : 0;
 
-		t->stats.hs_failed[-rc < HS_ERR_COUNT ? -rc : 0]++;
+		if (by_peer)
+			t->stats.hs_refused[why]++;
+		else
+			t->stats.hs_failed[why]++;
 		/* At most one line a second: strangers must not flood the
 		 * log; the counters keep the full story. */
 		if (now >= t->log_next) {
-			rlog(&t->cfg.log, RLOG_WARN, "cluster: handshake with %s peer failed: %s"
+			rlog(&t->cfg.log, RLOG_WARN, "cluster: handshake with %s peer failed: %s%s"
 				  " (%" PRIu64 " more not logged)",
 				  c->dialed ? "dialed" : "accepted",
+				  by_peer ? "refused by the peer: " : "",
 				  hs_strerror(rc), t->log_suppressed);
 			t->log_next = now + 1000;
 			t->log_suppressed = 0;
 		} else {
 			t->log_suppressed++;
+		}
+		if (by_peer && c->dialed && c->peer != NULL &&
+		    c->peer->id == 0 && t->rtr.join_refused != NULL)
+			t->rtr.join_refused(t->rtr.app_owner, rc);
+		/* A refusal tells the peer why, then the connection goes. */
+		if (n > 0 && conn_send_hs(c, out, n) == 0) {
+			c->close_after_write = true;
+			uv_read_stop((uv_stream_t *)&c->h);
+			return 0;
 		}
 		return rc;
 	}
@@ -386,7 +403,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	n = (size_t)nread;
 	c->last_rx = uv_now(c->t->loop);
-	while (n > 0 && c->state == C_HANDSHAKE) {
+	while (n > 0 && c->state == C_HANDSHAKE && !c->close_after_write) {
 		rc = frame_reader_feed(&c->hsr, data, n, &used, &rec, &len);
 		if (rc < 0) {
 			c->t->stats.hs_failed[HS_ERR_MALFORMED]++;
@@ -494,7 +511,7 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 	c->peer = p;
 	p->out = c;
 	if (p->id == 0)
-		rc = hs_client_new_join(&t->hs, &t->join, &c->hs);
+		rc = hs_client_new_join(&t->hs, t->join, &c->hs);
 	else
 		rc = hs_client_new(&t->hs, p->id, &c->hs);
 	req = malloc(sizeof(*req));

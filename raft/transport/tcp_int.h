@@ -29,6 +29,7 @@ struct conn {
 	int open_handles;
 	enum conn_state state;
 	bool dialed;
+	bool close_after_write; /* a refusal is on its way out */
 	struct peer *peer;  /* dialed: the peer entry it serves */
 	struct hs *hs;
 	struct chan *chan;
@@ -61,7 +62,7 @@ struct tcp {
 	struct rtr rtr; /* first: tcp_rtr() and the callbacks cast back */
 	struct tcp_config cfg;
 	struct hs_config hs;
-	struct token join;
+	const struct token *join; /* borrowed until rtr.join_done */
 	bool joining;
 	uv_loop_t *loop;
 	uv_tcp_t listener;

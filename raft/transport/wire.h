@@ -34,7 +34,8 @@ const char *wire_drop_name(enum wire_drop d);
 
 struct wire_stats {
 	uint64_t drops[WIRE_DROP_COUNT];
-	uint64_t hs_failed[HS_ERR_COUNT]; /* by -hs_err */
+	uint64_t hs_failed[HS_ERR_COUNT];  /* by -hs_err: we refused */
+	uint64_t hs_refused[HS_ERR_COUNT]; /* by -hs_err: the peer refused */
 	uint64_t frames_rx, frames_tx;
 	uint64_t conns_in, conns_out, conns_closed;
 };

@@ -34,7 +34,7 @@ static struct {
 	struct node n[N];
 	bool member[N];
 	uint8_t cluster[HS_CLUSTER_ID_LEN];
-	struct token tok;
+	struct token *tok;
 	bool token_live;
 } W;
 
@@ -47,17 +47,16 @@ static int member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 	return 0;
 }
 
-static int token_key_cb(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-			uint8_t key[TOKEN_KEY_LEN])
+static enum hs_token_state token_cb(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+				    const uint8_t joiner[IDENT_PK_LEN],
+				    uint8_t pk[TOKEN_PK_LEN])
 {
-	uint8_t want[TOKEN_ID_LEN];
-
 	(void)ctx;
-	token_id(W.tok.secret, want);
-	if (!W.token_live || memcmp(id, want, TOKEN_ID_LEN) != 0)
-		return -ENOENT;
-	token_key(W.tok.secret, key);
-	return 0;
+	(void)joiner;
+	if (W.tok == NULL || memcmp(id, W.tok->id, TOKEN_ID_LEN) != 0)
+		return HS_TOKEN_UNKNOWN;
+	memcpy(pk, W.tok->pk, TOKEN_PK_LEN);
+	return W.token_live ? HS_TOKEN_LIVE : HS_TOKEN_USED;
 }
 
 /* A joiner's own FSM knows nobody yet. */
@@ -114,7 +113,7 @@ static void start(int i, const struct token *join)
 	memcpy(c.cluster_id, W.cluster, sizeof(c.cluster_id));
 	c.ident = n->id;
 	c.trust.member_key = join != NULL ? no_members : member_key;
-	c.trust.token_key = token_key_cb;
+	c.trust.token = token_cb;
 	c.join = join;
 	assert_int_equal(tcp_new(&c, &n->t), 0);
 	snprintf(n->addr, sizeof(n->addr), "127.0.0.1:%d", tcp_port(n->t));
@@ -373,11 +372,12 @@ static void join_then_remove(void **state)
 	int before;
 
 	memset(&tm, 0, sizeof(tm));
+	tm.id = 1;
 	snprintf(tm.endpoint, sizeof(tm.endpoint), "%s", a->addr);
 	ident_fingerprint(ident_public(a->id), tm.fp);
-	assert_int_equal(token_create(&W.tok, W.cluster, &tm, 1, 0, 60), 0);
+	assert_int_equal(token_create(W.cluster, &tm, 1, 0, 60, &W.tok), 0);
 	W.token_live = true;
-	start(4, &W.tok);
+	start(4, W.tok);
 	/* The joiner's app message reaches the member the token names. */
 	assert_int_equal(tcp_rtr(d->t)->send_app(tcp_rtr(d->t), 0, NULL, "j",
 						 1),
@@ -439,19 +439,29 @@ static void join_then_remove(void **state)
 	}
 	assert_int_equal(a->got_raft, before);
 
-	/* A forged token (another secret) never gets through. */
+	/* A forged token (the same id, another key) never gets through. */
 	{
-		struct token forged = W.tok;
+		struct token *forged;
 		int got = a->got_app;
 
-		forged.secret[0] ^= 1;
+		assert_int_equal(token_create(W.cluster, &tm, 1, 0, 60,
+					      &forged),
+				 0);
+		memcpy(forged->id, W.tok->id, TOKEN_ID_LEN);
 		tcp_close(d->t, NULL, NULL);
 		d->t = NULL;
-		start(4, &forged);
+		start(4, forged);
 		tcp_rtr(d->t)->send_app(tcp_rtr(d->t), 0, NULL, "j", 1);
 		assert_true(run_until_u64(
 			&tcp_stats(a->t)->hs_failed[HS_ERR_TOKEN], 1, 5000));
 		assert_int_equal(a->got_app, got);
+		/* The joiner hears why (the generic answer: it holds no
+		 * valid signature for that token). */
+		assert_true(run_until_u64(
+			&tcp_stats(d->t)->hs_refused[HS_ERR_TOKEN], 1, 5000));
+		tcp_close(d->t, NULL, NULL);
+		d->t = NULL;
+		token_free(forged);
 	}
 
 	/* Member 2 removed from the configuration: 1 closes its links. */
@@ -467,7 +477,8 @@ static void join_then_remove(void **state)
 
 		assert_true(left <= 1);
 	}
-	token_wipe(&W.tok);
+	token_free(W.tok);
+	W.tok = NULL;
 }
 
 static void parse_addresses(void **state)
