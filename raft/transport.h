@@ -113,6 +113,14 @@ struct rtr {
 	 */
 	void (*join_done)(struct rtr *t);
 	void (*join_refused)(void *owner, int reason);
+
+	/*
+	 * Optional: from now on members are accepted only on a listener
+	 * bound to address ("OVERLAY:PORT", the WireGuard overlay), and the
+	 * first listener takes joins only. 0, or a negative errno (the
+	 * first listener then keeps taking both).
+	 */
+	int (*member_listen)(struct rtr *t, const char *address);
 };
 
 #endif

@@ -34,6 +34,8 @@ static int tcp_open(void *arg, uv_loop_t *loop, const struct cluster_conf *c,
 	tc.ident = hs->ident;
 	tc.trust = hs->trust;
 	tc.join = join;
+	/* The mesh: members move to an overlay listener on this port. */
+	tc.share_port = c->wg_interface[0] != 0;
 	tc.log.fn = cl_rlog;
 	rc = tcp_new(&tc, &t);
 	if (rc < 0) {
@@ -87,6 +89,12 @@ static void tcp_debug(void *arg, struct rtr *tr)
 					      hs_strerror(-i),
 					      (unsigned long long)
 						      s->hs_refused[i]);
+	for (i = 0; i < WIRE_REFUSE_COUNT && n < sizeof(buf); i++)
+		if (s->refused[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " refused:%s %llu",
+					      wire_refuse_name(i),
+					      (unsigned long long)s->refused[i]);
 	log_debug("transport: %s", buf);
 }
 

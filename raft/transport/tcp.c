@@ -16,7 +16,7 @@
 
 static int trusted_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 {
-	struct tcp *t = ctx;
+	struct tcp *t = ((struct conn *)ctx)->t;
 	unsigned i;
 
 	/* After tcp_close() the owner may already have freed what its trust
@@ -39,11 +39,17 @@ static enum hs_token_state trusted_token(void *ctx,
 					 const uint8_t joiner[IDENT_PK_LEN],
 					 uint8_t pk[TOKEN_PK_LEN])
 {
-	struct tcp *t = ctx;
+	struct tcp *t = ((struct conn *)ctx)->t;
 
 	if (t->closing || t->cfg.trust.token == NULL)
 		return HS_TOKEN_UNKNOWN;
 	return t->cfg.trust.token(t->cfg.trust.ctx, id, joiner, pk);
+}
+
+void tcp_hs_config(struct conn *c, struct hs_config *out)
+{
+	*out = c->t->hs;
+	out->trust.ctx = c;
 }
 
 int tcp_pin(struct tcp *t, uint64_t id, const uint8_t key[IDENT_PK_LEN])
@@ -261,6 +267,11 @@ static void tr_members(struct rtr *r, const struct raft_configuration *conf)
 	}
 }
 
+static int tr_member_listen(struct rtr *r, const char *address)
+{
+	return tcp_member_listen((struct tcp *)r, address);
+}
+
 /* The join committed: the token goes back to its owner, and the
  * connection dialed with it closes (members now dial us by id). */
 static void tr_join_done(struct rtr *r)
@@ -275,26 +286,12 @@ static void tr_join_done(struct rtr *r)
 			tcp_conn_close(c);
 }
 
-static void listener_closed(uv_handle_t *h)
-{
-	struct tcp *t = h->data;
-
-	t->open_handles--;
-	tcp_maybe_done(t);
-}
-
 /* --- lifecycle --- */
-
-static void free_on_close(uv_handle_t *h)
-{
-	free(h->data);
-}
 
 int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 {
-	struct sockaddr_storage ss;
 	struct tcp *t;
-	int rc, len;
+	int rc;
 
 	if (cfg->self_id == 0 || cfg->ident == NULL ||
 	    cfg->trust.member_key == NULL)
@@ -309,7 +306,7 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	t->hs.ident = cfg->ident;
 	t->hs.trust.member_key = trusted_key;
 	t->hs.trust.token = trusted_token;
-	t->hs.trust.ctx = t;
+	t->hs.trust.admit = tcp_admit_hello;
 	if (cfg->join != NULL) {
 		if (cfg->join->n_members == 0) {
 			free(t);
@@ -323,39 +320,20 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	t->rtr.members = tr_members;
 	t->rtr.send_app = tr_send_app;
 	t->rtr.join_done = tr_join_done;
+	t->rtr.member_listen = tr_member_listen;
 	if (cfg->listen != NULL) {
-		rc = tcp_parse_addr(cfg->listen, &ss);
-		if (rc != 0)
-			goto err;
-		uv_tcp_init(t->loop, &t->listener);
-		t->listener.data = t;
-		t->open_handles++;
-		t->listening = true;
-		rc = uv_tcp_bind(&t->listener, (struct sockaddr *)&ss, 0);
-		if (rc == 0)
-			rc = uv_listen((uv_stream_t *)&t->listener, 64,
-				       tcp_on_accept);
+		rc = tcp_listen_open(t, 0, cfg->listen, LST_ANY,
+				     cfg->share_port, false);
 		if (rc != 0) {
-			rlog(&t->cfg.log, RLOG_WARN, "cluster: listen on %s: %s", cfg->listen,
-				  uv_strerror(rc));
-			rc = -EADDRNOTAVAIL;
-			goto err;
+			rlog(&t->cfg.log, RLOG_WARN,
+			     "cluster: listen on %s: %s", cfg->listen,
+			     strerror(-rc));
+			free(t);
+			return rc == -EINVAL ? rc : -EADDRNOTAVAIL;
 		}
-		len = sizeof(ss);
-		uv_tcp_getsockname(&t->listener, (struct sockaddr *)&ss, &len);
-		t->port = ntohs(ss.ss_family == AF_INET6
-					? ((struct sockaddr_in6 *)&ss)->sin6_port
-					: ((struct sockaddr_in *)&ss)->sin_port);
 	}
 	*out = t;
 	return 0;
-err:
-	if (t->listening)
-		/* Freed once the loop has closed the listener. */
-		uv_close((uv_handle_t *)&t->listener, free_on_close);
-	else
-		free(t);
-	return rc;
 }
 
 struct rtr *tcp_rtr(struct tcp *t)
@@ -433,9 +411,6 @@ void tcp_close(struct tcp *t, void (*done)(void *arg), void *arg)
 		n = c->next;
 		tcp_conn_close(c);
 	}
-	if (t->listening) {
-		t->listening = false;
-		uv_close((uv_handle_t *)&t->listener, listener_closed);
-	}
+	tcp_listen_close(t);
 	tcp_maybe_done(t);
 }

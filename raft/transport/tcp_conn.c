@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -67,8 +68,6 @@ void tcp_conn_close(struct conn *c)
 {
 	if (c->state == C_CLOSING)
 		return;
-	if (!c->dialed && c->state == C_HANDSHAKE)
-		c->t->hs_pending--;
 	c->state = C_CLOSING;
 	c->t->stats.conns_closed++;
 	if (c->peer != NULL && c->peer->out == c)
@@ -296,8 +295,6 @@ static void conn_up(struct conn *c)
 	struct tcp *t = c->t;
 	struct conn *o;
 
-	if (!c->dialed)
-		t->hs_pending--;
 	hs_peer_info(c->hs, &c->who);
 	c->chan = hs_take_chan(c->hs);
 	hs_free(c->hs);
@@ -328,39 +325,57 @@ static void conn_up(struct conn *c)
 	conn_flush(c);
 }
 
+/* Who the peer of c is, for a log line. */
+static void peer_text(const struct conn *c, char out[SRC_TEXT_MAX])
+{
+	if (!c->dialed)
+		tcp_src_text(&c->src, out);
+	else
+		snprintf(out, SRC_TEXT_MAX, "%.63s",
+			 c->peer != NULL ? c->peer->address : "?");
+}
+
+static void hs_failed(struct conn *c, int rc)
+{
+	struct tcp *t = c->t;
+	bool by_peer = hs_refused_by_peer(c->hs);
+	unsigned why = -rc < HS_ERR_COUNT ? (unsigned)-rc : 0;
+	char who[SRC_TEXT_MAX];
+
+	if (by_peer)
+		t->stats.hs_refused[why]++;
+	else
+		t->stats.hs_failed[why]++;
+	peer_text(c, who);
+	tcp_log_limited(t, "handshake with %s (%s) failed: %s%s", who,
+			c->dialed ? "dialed" : "accepted",
+			by_peer ? "refused by the peer: " : "",
+			hs_strerror(rc));
+	if (by_peer && c->dialed && c->peer != NULL && c->peer->id == 0 &&
+	    t->rtr.join_refused != NULL)
+		t->rtr.join_refused(t->rtr.app_owner, rc);
+}
+
 static int conn_hs_input(struct conn *c, const uint8_t *rec, size_t len)
 {
 	uint8_t out[HS_MSG_MAX];
 	size_t n = 0;
 	int rc;
 
+	if (c->hs == NULL) {
+		/* Accepted: the hello is here, admitted so far by the
+		 * listener; now the handshake's state. */
+		struct hs_config hc;
+
+		tcp_hs_config(c, &hc);
+		if (hs_server_new(&hc, &c->hs) != 0) {
+			c->t->stats.hs_failed[HS_ERR_INTERNAL]++;
+			return -HS_ERR_INTERNAL;
+		}
+	}
 	rc = hs_recv(c->hs, rec, len, out, sizeof(out), &n);
 	if (rc != 0) {
-		struct tcp *t = c->t;
-		bool by_peer = hs_refused_by_peer(c->hs);
-		uint64_t now = uv_now(t->loop);
-		unsigned why = -rc < HS_ERR_COUNT ? (unsigned)-rc : 0;
-
-		if (by_peer)
-			t->stats.hs_refused[why]++;
-		else
-			t->stats.hs_failed[why]++;
-		/* At most one line a second: strangers must not flood the
-		 * log; the counters keep the full story. */
-		if (now >= t->log_next) {
-			rlog(&t->cfg.log, RLOG_WARN, "cluster: handshake with %s peer failed: %s%s"
-				  " (%" PRIu64 " more not logged)",
-				  c->dialed ? "dialed" : "accepted",
-				  by_peer ? "refused by the peer: " : "",
-				  hs_strerror(rc), t->log_suppressed);
-			t->log_next = now + 1000;
-			t->log_suppressed = 0;
-		} else {
-			t->log_suppressed++;
-		}
-		if (by_peer && c->dialed && c->peer != NULL &&
-		    c->peer->id == 0 && t->rtr.join_refused != NULL)
-			t->rtr.join_refused(t->rtr.app_owner, rc);
+		hs_failed(c, rc);
 		/* A refusal tells the peer why, then the connection goes. */
 		if (n > 0 && conn_send_hs(c, out, n) == 0) {
 			c->close_after_write = true;
@@ -368,6 +383,18 @@ static int conn_hs_input(struct conn *c, const uint8_t *rec, size_t len)
 			return 0;
 		}
 		return rc;
+	}
+	if (!c->dialed && c->stage != S_PREHELLO && c->state == C_HANDSHAKE &&
+	    !hs_done(c->hs)) {
+		/* The hello is admitted: the rest of the handshake gets what
+		 * is left of TCP_HS_TIMEOUT_MS. */
+		uint64_t spent = uv_now(c->t->loop) - c->accepted_at;
+
+		uv_timer_start(&c->timer, on_timer,
+			       spent < TCP_HS_TIMEOUT_MS
+				       ? TCP_HS_TIMEOUT_MS - spent
+				       : 1,
+			       TCP_PING_MS);
 	}
 	if (n > 0 && conn_send_hs(c, out, n) != 0)
 		return -EIO;
@@ -450,8 +477,22 @@ static void on_timer(uv_timer_t *tm)
 	uint8_t none = 0;
 
 	if (c->state != C_UP) {
-		c->t->stats.hs_failed[HS_ERR_MALFORMED]++;
-		conn_fail(c); /* handshake deadline */
+		/* A deadline: the hello's, or the whole handshake's. */
+		enum wire_refuse why = !c->dialed && c->stage == S_PREHELLO
+					       ? WIRE_REFUSE_HELLO_TIMEOUT
+					       : WIRE_REFUSE_HS_TIMEOUT;
+		char who[SRC_TEXT_MAX];
+
+		c->t->stats.refused[why]++;
+		if (!c->dialed) {
+			peer_text(c, who);
+			tcp_log_limited(c->t, "closed a connection from %s: "
+					"%s", who,
+					why == WIRE_REFUSE_HELLO_TIMEOUT
+						? "no hello in time"
+						: "handshake not done in time");
+		}
+		conn_fail(c);
 		return;
 	}
 	if (!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) {
@@ -490,6 +531,7 @@ static void on_connect(uv_connect_t *req, int status)
 
 struct conn *tcp_dial(struct tcp *t, struct peer *p)
 {
+	struct hs_config hc;
 	struct sockaddr_storage ss;
 	uv_connect_t *req;
 	struct conn *c;
@@ -510,10 +552,11 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 		return NULL;
 	c->peer = p;
 	p->out = c;
+	tcp_hs_config(c, &hc);
 	if (p->id == 0)
-		rc = hs_client_new_join(&t->hs, t->join, &c->hs);
+		rc = hs_client_new_join(&hc, t->join, &c->hs);
 	else
-		rc = hs_client_new(&t->hs, p->id, &c->hs);
+		rc = hs_client_new(&hc, p->id, &c->hs);
 	req = malloc(sizeof(*req));
 	if (rc != 0 || req == NULL) {
 		free(req);
@@ -533,31 +576,32 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 
 /* --- accepting --- */
 
-void tcp_on_accept(uv_stream_t *s, int status)
+struct conn *tcp_conn_accepted(struct tcp *t, int fd,
+			       const struct sockaddr_storage *src,
+			       enum lst_kind via, bool from_member)
 {
-	struct tcp *t = s->data;
-	struct conn *c;
+	struct conn *c = conn_new(t, false);
 
-	if (status < 0 || t->closing)
-		return;
-	c = conn_new(t, false);
-	if (c == NULL)
-		return;
-	if (uv_accept(s, (uv_stream_t *)&c->h) != 0 ||
-	    hs_server_new(&t->hs, &c->hs) != 0) {
-		tcp_conn_close(c);
-		return;
+	if (c == NULL) {
+		close(fd);
+		return NULL;
 	}
-	if (t->hs_pending >= TCP_HS_PENDING_MAX) {
-		t->stats.hs_failed[HS_ERR_INTERNAL]++;
+	c->src = *src;
+	c->via = via;
+	c->from_member = from_member;
+	c->stage = S_PREHELLO;
+	c->accepted_at = uv_now(t->loop);
+	if (uv_tcp_open(&c->h, fd) != 0) {
+		close(fd);
 		tcp_conn_close(c);
-		return;
+		return NULL;
 	}
 	set_sockopts(c);
 	c->state = C_HANDSHAKE;
-	t->hs_pending++;
-	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, TCP_PING_MS);
-	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+	uv_timer_start(&c->timer, on_timer, TCP_HELLO_TIMEOUT_MS, TCP_PING_MS);
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0) {
 		tcp_conn_close(c);
+		return NULL;
+	}
+	return c;
 }
-

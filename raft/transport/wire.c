@@ -24,11 +24,27 @@ const char *wire_drop_name(enum wire_drop d)
 	return (unsigned)d < WIRE_DROP_COUNT ? names[d] : "unknown";
 }
 
+const char *wire_refuse_name(enum wire_refuse r)
+{
+	static const char *const names[WIRE_REFUSE_COUNT] = {
+		[WIRE_REFUSE_FULL] = "full",
+		[WIRE_REFUSE_SOURCE] = "source",
+		[WIRE_REFUSE_EVICTED] = "evicted",
+		[WIRE_REFUSE_HELLO_TIMEOUT] = "hello_timeout",
+		[WIRE_REFUSE_HS_TIMEOUT] = "hs_timeout",
+		[WIRE_REFUSE_ACCEPT] = "accept",
+	};
+
+	return (unsigned)r < WIRE_REFUSE_COUNT ? names[r] : "unknown";
+}
+
 void wire_rx_init(struct wire_rx *rx, struct chan *chan, uint64_t peer_id,
 		  bool joiner, struct wire_stats *stats)
 {
 	memset(rx, 0, sizeof(*rx));
-	frame_reader_init(&rx->fr, CHAN_RECORD_MAX);
+	/* Checked before anything is allocated (frame.h). */
+	frame_reader_init(&rx->fr, joiner ? WIRE_JOINER_RECORD_MAX
+					  : CHAN_RECORD_MAX);
 	rx->chan = chan;
 	rx->peer_id = peer_id;
 	rx->joiner = joiner;

@@ -304,11 +304,6 @@ static void on_raw_connect(uv_connect_t *req, int status)
 	free(req);
 }
 
-static void on_silent_connect(uv_connect_t *req, int status)
-{
-	free(req);
-}
-
 static void garbage_refused(void **state)
 {
 	struct node *b = &W.n[2];
@@ -331,37 +326,6 @@ static void garbage_refused(void **state)
 	uv_close((uv_handle_t *)&raw, NULL);
 	send_ae(1, 2, 5000, false);
 	assert_true(run_until(&b->got_raft, got + 1, 3000));
-
-	/* Silent strangers holding handshakes open: past the cap they are
-	 * closed at once; once they are gone members get through again. */
-	{
-		enum { M = TCP_HS_PENDING_MAX + 6 };
-		static uv_tcp_t many[M];
-		uv_connect_t *reqs[M];
-		uint64_t refused = st->hs_failed[HS_ERR_INTERNAL];
-		int i;
-
-		for (i = 0; i < M; i++) {
-			reqs[i] = malloc(sizeof(*reqs[i]));
-			uv_tcp_init(&W.loop, &many[i]);
-			assert_int_equal(uv_tcp_connect(reqs[i], &many[i],
-							(struct sockaddr *)&ss,
-							on_silent_connect),
-					 0);
-		}
-		/* A burst beyond the listen backlog waits for the SYN
-		 * retransmission (1 s). */
-		assert_true(run_until_u64(&st->hs_failed[HS_ERR_INTERNAL],
-					  refused + 6, 8000));
-		run_for(100);
-		assert_int_equal(st->hs_failed[HS_ERR_INTERNAL], refused + 6);
-		for (i = 0; i < M; i++)
-			uv_close((uv_handle_t *)&many[i], NULL);
-		run_for(300);
-		got = b->got_raft;
-		send_ae(1, 2, 5001, false);
-		assert_true(run_until(&b->got_raft, got + 1, 3000));
-	}
 }
 
 static void join_then_remove(void **state)
