@@ -149,6 +149,8 @@ static struct conn *route(struct tcp *t, uint64_t id, const char *address,
 		/* The member moved: drop the old connection. */
 		if (p->out != NULL)
 			tcp_conn_close(p->out);
+		if (p->next != NULL)
+			tcp_conn_close(p->next);
 		snprintf(p->address, sizeof(p->address), "%s", address);
 		p->warned = false;
 		p->backoff = 0;

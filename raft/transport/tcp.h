@@ -57,6 +57,14 @@
 #define TCP_USER_TIMEOUT_MS 15000
 #define TCP_BACKOFF_MIN_MS 100
 #define TCP_BACKOFF_MAX_MS 5000
+/* A dialed connection is replaced by a fresh handshake (new ephemeral
+ * keys: what a stolen session key reveals stops there) after this long or
+ * this many bytes; the old one carries traffic until the new one is up,
+ * then drains and closes, and the receiver reads an old connection to
+ * its end (or for TCP_SUPERSEDED_MS) after the new one arrived. */
+#define TCP_REHANDSHAKE_MS (3600 * 1000)
+#define TCP_REHANDSHAKE_BYTES ((uint64_t)1 << 30)
+#define TCP_SUPERSEDED_MS 10000
 #define TCP_QUEUE_MAX_BYTES ((size_t)32 << 20)
 #define TCP_QUEUE_MAX_MSGS 4096
 /* Admission (tcp_admit.c). Accepted, hello not in yet: at most
@@ -87,6 +95,7 @@ struct tcp_config {
 	 * tcp_member_listen): listen is bound with SO_REUSEPORT, once a
 	 * probe showed nobody else holds the port. */
 	bool share_port;
+	unsigned rehandshake_ms;   /* tests; 0: TCP_REHANDSHAKE_MS */
 	struct rlog log;           /* refused handshakes, bad addresses */
 };
 

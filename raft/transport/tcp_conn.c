@@ -72,6 +72,8 @@ void tcp_conn_close(struct conn *c)
 	c->t->stats.conns_closed++;
 	if (c->peer != NULL && c->peer->out == c)
 		c->peer->out = NULL;
+	if (c->peer != NULL && c->peer->next == c)
+		c->peer->next = NULL;
 	c->peer = NULL;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
@@ -204,6 +206,7 @@ static int conn_send_sealed(struct conn *c, const uint8_t *pt, size_t len)
 	}
 	if (len > 0)
 		c->t->stats.frames_tx++;
+	c->tx_total += n;
 	c->last_tx = uv_now(c->t->loop);
 	return 0;
 }
@@ -290,6 +293,48 @@ static void sink_app(void *ctx, const uint8_t *buf, size_t len)
 	t->rtr.app_recv(t->rtr.app_owner, &from, buf, len);
 }
 
+/* The timer's period on an established connection: pings and idle
+ * checks, re-handshake and superseded deadlines. */
+static uint64_t tick_ms(const struct tcp *t)
+{
+	unsigned rh = t->cfg.rehandshake_ms;
+
+	return rh && rh < TCP_PING_MS ? rh / 2 + 1 : TCP_PING_MS / 2;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	free(req);
+	if (status < 0 && status != UV_ECANCELED)
+		tcp_conn_close(c);
+}
+
+/* A dialed connection that its successor replaced: what it has queued
+ * goes out, then its write side shuts; the receiver reads to the end and
+ * closes, and we close on its end of file (or TCP_SUPERSEDED_MS). Closing
+ * at once could reset what the receiver has not read yet. */
+static void conn_retire(struct conn *c)
+{
+	uv_shutdown_t *req = malloc(sizeof(*req));
+
+	c->retiring = true;
+	c->superseded_at = uv_now(c->t->loop);
+	if (c->peer != NULL && c->peer->out == c)
+		c->peer->out = NULL;
+	c->peer = NULL;
+	if (req == NULL) {
+		tcp_conn_close(c);
+		return;
+	}
+	req->data = c;
+	if (uv_shutdown(req, (uv_stream_t *)&c->h, on_shutdown) != 0) {
+		free(req);
+		tcp_conn_close(c);
+	}
+}
+
 static void conn_up(struct conn *c)
 {
 	struct tcp *t = c->t;
@@ -304,23 +349,41 @@ static void conn_up(struct conn *c)
 	wire_rx_init(&c->rx, c->chan, c->who.id, !c->dialed && c->who.join,
 		     &t->stats);
 	c->rx_init = true;
+	c->up_at = uv_now(t->loop);
 	/* From now on: pings on idle dialed links, idle accepted ones close. */
-	uv_timer_start(&c->timer, on_timer, TCP_PING_MS / 2, TCP_PING_MS / 2);
+	uv_timer_start(&c->timer, on_timer, tick_ms(t), tick_ms(t));
 	if (c->dialed) {
 		t->stats.conns_out++;
 		if (c->peer != NULL)
 			c->peer->backoff = 0;
+		if (c->peer != NULL && c->peer->next == c) {
+			/* A re-handshake: traffic moves here, the old one
+			 * drains. */
+			o = c->peer->out;
+			c->peer->out = c;
+			c->peer->next = NULL;
+			if (o != NULL)
+				conn_retire(o);
+		}
 		if (c->peer != NULL && c->peer->id == 0 && c->who.id != 0)
 			/* The member the token reached is trusted as such
 			 * until the membership says otherwise. */
 			tcp_pin(t, c->who.id, c->who.key);
 	} else {
 		t->stats.conns_in++;
-		/* One accepted connection per peer: the newest wins. */
-		for (o = t->conns; o != NULL; o = o->next)
-			if (o != c && !o->dialed && o->state == C_UP &&
-			    o->who.id == c->who.id)
+		/* One accepted connection per peer: the newest wins. A
+		 * joiner's older one closes at once; a member's is read to
+		 * its end (a re-handshake: what it still carries is not
+		 * lost) for at most TCP_SUPERSEDED_MS. */
+		for (o = t->conns; o != NULL; o = o->next) {
+			if (o == c || o->dialed || o->state != C_UP ||
+			    o->who.id != c->who.id)
+				continue;
+			if (c->who.join)
 				tcp_conn_close(o);
+			else if (!o->superseded_at)
+				o->superseded_at = uv_now(t->loop);
+		}
 	}
 	conn_flush(c);
 }
@@ -470,6 +533,24 @@ static void set_sockopts(struct conn *c)
 
 /* --- timers --- */
 
+static struct conn *dial(struct tcp *t, struct peer *p, bool successor);
+
+/* A member connection we dialed long ago, or that carried much: a fresh
+ * handshake replaces it (new ephemeral keys), without a gap. */
+static void rehandshake_due(struct conn *c, uint64_t now)
+{
+	struct tcp *t = c->t;
+	struct peer *p = c->peer;
+	uint64_t after = t->cfg.rehandshake_ms ? t->cfg.rehandshake_ms
+					       : TCP_REHANDSHAKE_MS;
+
+	if (p == NULL || p->id == 0 || p->out != c || p->next != NULL ||
+	    now < p->next_attempt)
+		return;
+	if (now - c->up_at >= after || c->tx_total >= TCP_REHANDSHAKE_BYTES)
+		dial(t, p, true);
+}
+
 static void on_timer(uv_timer_t *tm)
 {
 	struct conn *c = tm->data;
@@ -495,15 +576,21 @@ static void on_timer(uv_timer_t *tm)
 		conn_fail(c);
 		return;
 	}
-	if (!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) {
+	if ((!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) ||
+	    (c->superseded_at && now - c->superseded_at >= TCP_SUPERSEDED_MS)) {
 		tcp_conn_close(c);
 		return;
 	}
-	if (c->dialed && now - c->last_tx >= TCP_PING_MS &&
+	if (!c->dialed || c->retiring)
+		return;
+	if (now - c->last_tx >= TCP_PING_MS &&
 	    c->queued_msgs < TCP_QUEUE_MAX_MSGS) {
-		if (conn_send_sealed(c, &none, 0) != 0)
+		if (conn_send_sealed(c, &none, 0) != 0) {
 			conn_fail(c);
+			return;
+		}
 	}
+	rehandshake_due(c, now);
 }
 
 /* --- dialing --- */
@@ -531,6 +618,13 @@ static void on_connect(uv_connect_t *req, int status)
 
 struct conn *tcp_dial(struct tcp *t, struct peer *p)
 {
+	return dial(t, p, false);
+}
+
+/* A new connection to p: its connection, or (successor) the one that
+ * replaces it once up (p->next). */
+static struct conn *dial(struct tcp *t, struct peer *p, bool successor)
+{
 	struct hs_config hc;
 	struct sockaddr_storage ss;
 	uv_connect_t *req;
@@ -551,7 +645,10 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 	if (c == NULL)
 		return NULL;
 	c->peer = p;
-	p->out = c;
+	if (successor)
+		p->next = c;
+	else
+		p->out = c;
 	tcp_hs_config(c, &hc);
 	if (p->id == 0)
 		rc = hs_client_new_join(&hc, t->join, &c->hs);

@@ -54,6 +54,12 @@ struct conn {
 	size_t queued_bytes; /* pending + in flight */
 	unsigned queued_msgs;
 	uint64_t last_rx, last_tx;
+	uint64_t up_at;         /* loop ms the handshake completed */
+	uint64_t tx_total;      /* bytes sealed on it */
+	bool retiring;          /* dialed: replaced, draining, then closes */
+	/* accepted: a newer one came; dialed: retired. 0 none. Closed
+	 * TCP_SUPERSEDED_MS later at the latest. */
+	uint64_t superseded_at;
 	/* accepted: admission (tcp_admit.c) */
 	enum conn_stage stage;
 	enum lst_kind via;
@@ -69,6 +75,7 @@ struct peer {
 	uint64_t id; /* 0: the joiner's dial to a token member */
 	char address[ADDR_MAX];
 	struct conn *out;
+	struct conn *next;      /* a re-handshake in progress, to replace out */
 	uint64_t next_attempt;
 	uint64_t backoff;
 	unsigned next_endpoint; /* joiner: token endpoint to try next */
