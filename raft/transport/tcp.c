@@ -184,7 +184,7 @@ static int tr_send(struct rtr *r, raft_id id, const char *address,
 	c = route(t, id, address, false);
 	if (c == NULL) {
 		t->stats.drops[WIRE_DROP_NO_ROUTE]++;
-		free(pt);
+		wire_plain_free(pt, len);
 		return 0;
 	}
 	tcp_conn_enqueue(c, pt, len);
@@ -211,7 +211,7 @@ static int tr_send_app(struct rtr *r, raft_id id, const char *address,
 	c = route(t, id, address, true);
 	if (c == NULL) {
 		t->stats.drops[WIRE_DROP_NO_ROUTE]++;
-		free(pt);
+		wire_plain_free(pt, n);
 		return 0;
 	}
 	tcp_conn_enqueue(c, pt, n);

@@ -43,7 +43,7 @@ static void conn_free(struct conn *c)
 	}
 	for (p = c->head; p != NULL; p = n) {
 		n = p->next;
-		free(p->pt);
+		wire_plain_free(p->pt, p->len);
 		free(p);
 	}
 	if (c->rx_init)
@@ -219,18 +219,18 @@ void tcp_conn_enqueue(struct conn *c, uint8_t *pt, size_t len)
 	if (c->queued_msgs >= TCP_QUEUE_MAX_MSGS ||
 	    c->queued_bytes + len > TCP_QUEUE_MAX_BYTES) {
 		c->t->stats.drops[WIRE_DROP_QUEUE_FULL]++;
-		free(pt);
+		wire_plain_free(pt, len);
 		return;
 	}
 	if (c->state == C_UP) {
 		if (conn_send_sealed(c, pt, len) != 0)
 			conn_fail(c);
-		free(pt);
+		wire_plain_free(pt, len);
 		return;
 	}
 	p = malloc(sizeof(*p));
 	if (p == NULL) {
-		free(pt);
+		wire_plain_free(pt, len);
 		return;
 	}
 	p->next = NULL;
@@ -254,7 +254,7 @@ static void conn_flush(struct conn *c)
 		c->queued_msgs--;
 		if (conn_send_sealed(c, p->pt, p->len) != 0)
 			conn_fail(c);
-		free(p->pt);
+		wire_plain_free(p->pt, p->len);
 		free(p);
 	}
 }

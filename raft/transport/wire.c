@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "raft/msgcodec.h"
 
 const char *wire_drop_name(enum wire_drop d)
@@ -22,6 +24,14 @@ const char *wire_drop_name(enum wire_drop d)
 	};
 
 	return (unsigned)d < WIRE_DROP_COUNT ? names[d] : "unknown";
+}
+
+void wire_plain_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	sodium_memzero(p, len);
+	free(p);
 }
 
 const char *wire_refuse_name(enum wire_refuse r)
@@ -124,8 +134,8 @@ static int one_record(struct wire_rx *rx, const uint8_t *rec, size_t len,
 	rx->stats->frames_rx++;
 	sink->raft(sink->ctx, &m);
 out:
-	free(app);
-	free(pt);
+	wire_plain_free(app, app_len);
+	wire_plain_free(pt, len - CHAN_OVERHEAD + 1);
 	return rc;
 }
 
@@ -166,11 +176,11 @@ static int seal(struct chan *chan, uint8_t *pt, size_t n,
 
 	rec = malloc(chan_sealed_len(n));
 	if (rec == NULL) {
-		free(pt);
+		wire_plain_free(pt, n);
 		return -ENOMEM;
 	}
 	rc = chan_seal(chan, pt, n, rec, chan_sealed_len(n));
-	free(pt);
+	wire_plain_free(pt, n);
 	if (rc != 0) {
 		free(rec);
 		return rc;

@@ -106,4 +106,9 @@ int wire_tx_seal_app(struct chan *chan, const void *buf, size_t len,
 /* A keepalive: an empty record. */
 int wire_tx_seal_ping(struct chan *chan, uint8_t **out, size_t *out_len);
 
+/* Frees a plaintext buffer (an encoded or opened RaftMsg, an app
+ * message) after wiping its len bytes: what a record carried does not
+ * stay in freed heap memory. NULL is fine. */
+void wire_plain_free(void *p, size_t len);
+
 #endif
