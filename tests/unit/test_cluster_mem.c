@@ -548,6 +548,10 @@ static void cluster_life(void **state)
 		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
 		assert_true(run_until(ready_set, &nodes[i], 10000));
 		assert_int_equal(nodes[i].ready, 1);
+		/* Joined: the token is wiped and freed, the transport let
+		 * it go. */
+		assert_null(nodes[i].cl->join_tok);
+		assert_null(trs[i]->join);
 		if (i == 1)
 			used = tok;
 		else

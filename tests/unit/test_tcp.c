@@ -366,6 +366,22 @@ static void join_then_remove(void **state)
 	assert_true(run_until(&d->got_raft, before + 1, 3000));
 	assert_int_equal(d->last_from, 1);
 	assert_int_equal(d->last_term, 77);
+	/* The join committed: the joiner's transport lets the token go and
+	 * closes the connection it dialed with it; nothing goes to "the
+	 * token's member" any more. */
+	{
+		unsigned up = tcp_established(d->t);
+		uint64_t nr = tcp_stats(d->t)->drops[WIRE_DROP_NO_ROUTE];
+
+		tcp_rtr(d->t)->join_done(tcp_rtr(d->t));
+		run_for(100);
+		assert_int_equal(tcp_established(d->t), up - 1);
+		assert_int_equal(tcp_rtr(d->t)->send_app(tcp_rtr(d->t), 0,
+							 NULL, "j", 1),
+				 0);
+		assert_int_equal(tcp_stats(d->t)->drops[WIRE_DROP_NO_ROUTE],
+				 nr + 1);
+	}
 	/* Member 2 is not pinned on the joiner: refused there. */
 	send_ae(2, 4, 78, false);
 	assert_true(run_until_u64(
