@@ -15,10 +15,10 @@
  * the caps below when it is accepted, before anything is allocated for it
  * (a refused one is closed at once, counted and logged with its source, at
  * most a line a second). Strangers cannot take capacity from members: a
- * connection from a member's address is never evicted nor held to the
- * per-source cap, and when every pending slot is taken the oldest
- * stranger's is given to the newcomer, so a member's connection, whose
- * hello comes at once, gets through a flood. The hello must arrive within
+ * connection from a member's address is not held to the per-source cap,
+ * and when every pending slot is taken the oldest stranger's (else the
+ * oldest) is given to the newcomer, so a member's connection, whose hello
+ * comes at once, gets through a flood. The hello must arrive within
  * TCP_HELLO_TIMEOUT_MS; it is parsed (no crypto) and admitted again as a
  * member's or a joiner's handshake under their own caps before any key is
  * made or anything signed. With a member listener (tcp_member_listen, the

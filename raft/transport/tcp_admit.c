@@ -124,15 +124,23 @@ static bool prehello(const struct conn *c)
 	return !c->dialed && c->state == C_HANDSHAKE && c->stage == S_PREHELLO;
 }
 
+static bool older(const struct conn *a, const struct conn *b)
+{
+	return b == NULL || a->accepted_at < b->accepted_at;
+}
+
 /*
  * Admission of an accepted socket, before anything is allocated for it.
- * Returns true to let it in; otherwise *why says which cap refused it. A
- * stranger's oldest pending slot may be given to it (evicted, counted).
+ * Returns true to let it in; otherwise *why says which cap refused it.
+ * When every pending slot is taken, the oldest is given to it (evicted,
+ * counted): a stranger's first, a member address's only when there is no
+ * stranger's (a flood from a member's own address, a shared NAT), so
+ * that a hello that comes at once always gets through.
  */
 static bool admit_socket(struct tcp *t, const struct sockaddr_storage *src,
 			 bool from_member, enum wire_refuse *why)
 {
-	struct conn *c, *oldest = NULL;
+	struct conn *c, *stranger = NULL, *member = NULL;
 	unsigned total = 0, same = 0;
 
 	for (c = t->conns; c != NULL; c = c->next) {
@@ -141,9 +149,10 @@ static bool admit_socket(struct tcp *t, const struct sockaddr_storage *src,
 		total++;
 		if (!c->from_member && same_host(&c->src, src, true))
 			same++;
-		if (!c->from_member &&
-		    (oldest == NULL || c->accepted_at < oldest->accepted_at))
-			oldest = c;
+		if (!c->from_member && older(c, stranger))
+			stranger = c;
+		if (c->from_member && older(c, member))
+			member = c;
 	}
 	if (!from_member && same >= TCP_PREHELLO_PER_SOURCE) {
 		*why = WIRE_REFUSE_SOURCE;
@@ -151,25 +160,16 @@ static bool admit_socket(struct tcp *t, const struct sockaddr_storage *src,
 	}
 	if (total < TCP_PREHELLO_MAX)
 		return true;
-	if (oldest == NULL) {
-		*why = WIRE_REFUSE_FULL;
-		return false;
-	}
 	t->stats.refused[WIRE_REFUSE_EVICTED]++;
-	tcp_conn_close(oldest);
+	tcp_conn_close(stranger != NULL ? stranger : member);
 	return true;
 }
 
 static const char *refuse_text(enum wire_refuse why)
 {
-	switch (why) {
-	case WIRE_REFUSE_SOURCE:
-		return "too many pending handshakes from that address";
-	case WIRE_REFUSE_FULL:
-		return "every pending handshake slot is taken by members";
-	default:
-		return wire_refuse_name(why);
-	}
+	return why == WIRE_REFUSE_SOURCE
+		       ? "too many pending handshakes from that address"
+		       : wire_refuse_name(why);
 }
 
 /* --- listeners --- */

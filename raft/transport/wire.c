@@ -37,7 +37,6 @@ void wire_plain_free(void *p, size_t len)
 const char *wire_refuse_name(enum wire_refuse r)
 {
 	static const char *const names[WIRE_REFUSE_COUNT] = {
-		[WIRE_REFUSE_FULL] = "full",
 		[WIRE_REFUSE_SOURCE] = "source",
 		[WIRE_REFUSE_EVICTED] = "evicted",
 		[WIRE_REFUSE_HELLO_TIMEOUT] = "hello_timeout",

@@ -35,9 +35,8 @@ const char *wire_drop_name(enum wire_drop d);
 /* Connections refused before their handshake could start, or cut short
  * (raft/transport/tcp.h, admission). */
 enum wire_refuse {
-	WIRE_REFUSE_FULL,    /* every pending-handshake slot taken */
 	WIRE_REFUSE_SOURCE,  /* too many pending from that address */
-	WIRE_REFUSE_EVICTED, /* a stranger's pending slot given to a newer one */
+	WIRE_REFUSE_EVICTED, /* a pending slot given to a newer connection */
 	WIRE_REFUSE_HELLO_TIMEOUT, /* no hello within TCP_HELLO_TIMEOUT_MS */
 	WIRE_REFUSE_HS_TIMEOUT,    /* handshake not done within
 				    * TCP_HS_TIMEOUT_MS */

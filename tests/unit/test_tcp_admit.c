@@ -1,7 +1,8 @@
 /*
  * Admission on the cluster port (raft/transport/tcp_admit.c), between
  * in-process endpoints on loopback (127.0.0.0/8: strangers come from
- * other loopback addresses): per-source and total caps with eviction,
+ * other loopback addresses, or a member's): per-source and total caps
+ * with eviction,
  * the hello deadline, refusals counted and logged with their source at
  * most once a second; joiners' caps per token, their ids bound to their
  * keys, their record cap; a member listener that leaves the first one to
@@ -197,7 +198,7 @@ static void send_ae(int from, int to, const char *address)
 
 /* --- silent strangers: raw sockets that never say a word --- */
 
-#define MAX_RAW 96
+#define MAX_RAW 96 /* >= TCP_PREHELLO_MAX + 6, 18 x 4 */
 static uv_tcp_t raw[MAX_RAW];
 static int n_raw;
 
@@ -328,6 +329,32 @@ static void many_sources_evicted(void **state)
 				  18 * TCP_PREHELLO_PER_SOURCE -
 					  TCP_PREHELLO_MAX,
 				  3000));
+	W.member[3] = true;
+	start_as(3, NULL, 0);
+	got = W.n[2].got_raft;
+	send_ae(3, 2, W.n[2].addr);
+	assert_true(run_until(&W.n[2].got_raft, got + 1, 3000));
+	strangers_gone();
+	stop(3);
+	W.member[3] = false;
+}
+
+/* The same from a member's own address (node 2 dials 127.0.0.1): not held
+ * to the per-source cap, yet a full pool of them still gives way. */
+static void member_address_flood(void **state)
+{
+	const struct wire_stats *st = tcp_stats(W.n[2].t);
+	uint64_t ev = st->refused[WIRE_REFUSE_EVICTED];
+	int got;
+
+	(void)state;
+	send_ae(2, 1, W.n[1].addr); /* 127.0.0.1 is now a member's */
+	run_for(100);
+	strangers("127.0.0.1", tcp_port(W.n[2].t), TCP_PREHELLO_MAX + 6);
+	assert_true(run_until_u64(&st->refused[WIRE_REFUSE_EVICTED], ev + 6,
+				  3000));
+	assert_int_equal(st->refused[WIRE_REFUSE_SOURCE],
+			 12 - TCP_PREHELLO_PER_SOURCE);
 	W.member[3] = true;
 	start_as(3, NULL, 0);
 	got = W.n[2].got_raft;
@@ -476,6 +503,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(one_source_capped),
 		cmocka_unit_test(many_sources_evicted),
+		cmocka_unit_test(member_address_flood),
 		cmocka_unit_test(joiner_caps),
 		cmocka_unit_test(member_listener),
 	};
