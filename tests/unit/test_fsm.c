@@ -231,6 +231,44 @@ static void test_members_versions(void **state)
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
 	assert_null(fsm_member_find(f, 9));
 	fsm_free(f);
+	/* Each command carries the lowest version that knows it: a member
+	 * of version 1 applies all but the key-pair token commands. */
+	{
+		static const unsigned char k[32];
+		static const uint32_t want[] = { 1, 1, 2, 2, 2 };
+		size_t i;
+
+		for (i = 0; i < 5; i++) {
+			Ntpmc__Fsm__FsmCommand *cmd;
+			void *buf = NULL;
+			size_t len = 0;
+			int rc;
+
+			switch (i) {
+			case 0:
+				rc = fsm_cmd_config_set("a", "b", 1, &buf, &len);
+				break;
+			case 1:
+				rc = fsm_cmd_token_revoke(5, 1, &buf, &len);
+				break;
+			case 2:
+				rc = fsm_cmd_token_revoke_keep(5, 1, &buf, &len);
+				break;
+			case 3:
+				rc = fsm_cmd_token_add(5, k, 1, 9, 1, &buf, &len);
+				break;
+			default:
+				rc = fsm_cmd_token_use(k, k, 1, &buf, &len);
+				break;
+			}
+			assert_int_equal(rc, 0);
+			cmd = ntpmc__fsm__fsm_command__unpack(NULL, len, buf);
+			assert_non_null(cmd);
+			assert_int_equal(cmd->version, want[i]);
+			ntpmc__fsm__fsm_command__free_unpacked(cmd, NULL);
+			free(buf);
+		}
+	}
 }
 
 static void test_halt(void **state)
