@@ -130,8 +130,8 @@ static void joiner_try(struct cluster *cl)
 				hs_strerror(cl->join->last_refusal));
 		else
 			log_err("join: no member named in the token answered "
-				"within %d s (unreachable?)",
-				CL_JOIN_DIAL_MS / 1000);
+				"within %d s (unreachable, or running another "
+				"release?)", CL_JOIN_DIAL_MS / 1000);
 		cl_ready(cl, 0);
 		return;
 	}

@@ -488,6 +488,16 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			wire_rx_eof(&c->rx);
 		else if (frame_reader_pending(&c->hsr) > 0)
 			c->t->stats.drops[WIRE_DROP_TRUNCATED]++;
+		if (c->dialed && c->state == C_HANDSHAKE) {
+			char who[SRC_TEXT_MAX];
+
+			/* No refusal we could read: a node of an older
+			 * release closes on our hello without one. */
+			peer_text(c, who);
+			tcp_log_limited(c->t, "handshake with %s (dialed): the "
+					"peer closed the connection (a node of "
+					"another release?)", who);
+		}
 		conn_fail(c);
 		return;
 	}
