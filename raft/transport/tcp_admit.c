@@ -142,6 +142,7 @@ static bool admit_socket(struct tcp *t, const struct sockaddr_storage *src,
 {
 	struct conn *c, *stranger = NULL, *member = NULL;
 	unsigned total = 0, same = 0;
+	char text[SRC_TEXT_MAX];
 
 	for (c = t->conns; c != NULL; c = c->next) {
 		if (!prehello(c))
@@ -160,8 +161,12 @@ static bool admit_socket(struct tcp *t, const struct sockaddr_storage *src,
 	}
 	if (total < TCP_PREHELLO_MAX)
 		return true;
+	c = stranger != NULL ? stranger : member;
 	t->stats.refused[WIRE_REFUSE_EVICTED]++;
-	tcp_conn_close(stranger != NULL ? stranger : member);
+	tcp_src_text(&c->src, text);
+	tcp_log_limited(t, "closed a connection from %s: no hello yet, and "
+			"every pending handshake slot is taken", text);
+	tcp_conn_close(c);
 	return true;
 }
 
