@@ -29,6 +29,12 @@ if tr '\0' ' ' <"/proc/${LC_PID[2]}/cmdline" | grep -qF "$first_token"; then
 	lc_fail "token visible in argv"
 fi
 lc_wait_voters 2 20 || lc_fail "n2 did not become a voter"
+# Joined: no copy of the token (its secret) is left in n2's memory.
+if n=$(python3 "$here/memscan.py" "${LC_PID[2]}" "${first_token:8:40}"); then
+	[ "$n" = 0 ] || lc_fail "the token is still in n2's memory ($n copies)"
+else
+	lc_log "cannot read n2's memory here: token wipe not checked"
+fi
 
 lc_log "the init token is single-use: n4 refused, nothing changes"
 before=$(lc_status_json 1 | jq '.members | length')
