@@ -38,6 +38,7 @@
 #include "node/base/log.h"
 #include "node/ntp/tstate.h"
 #include "node/cluster/wg/wgmesh.h"
+#include "proto/cluster_fsm.pb-c.h"
 #include "raft/msgcodec.h"
 
 #define MAXN 5
@@ -156,7 +157,7 @@ static void flush(uv_timer_t *t)
 				}
 			} else if (r->base.app_recv) {
 				struct rtr_from f;
-				uint8_t key[TOKEN_KEY_LEN];
+				uint8_t pk[TOKEN_PK_LEN];
 
 				memset(&f, 0, sizeof(f));
 				f.id = q->from->hs.self_id;
@@ -169,15 +170,17 @@ static void flush(uv_timer_t *t)
 					 * reached with its token */
 				} else {
 					/* Not a member: only with a live
-					 * token (the handshake's MAC). */
+					 * token (the handshake's proof). */
 					f.joiner = 1;
 					if (!q->from->join)
 						goto drop;
-					token_id(q->from->join->secret,
-						 f.token_id);
-					if (r->hs.trust.token_key(
+					memcpy(f.token_id, q->from->join->id,
+					       TOKEN_ID_LEN);
+					if (r->hs.trust.token(
 						    r->hs.trust.ctx, f.token_id,
-						    key) < 0)
+						    f.key, pk) != HS_TOKEN_LIVE ||
+					    memcmp(pk, q->from->join->pk,
+						   TOKEN_PK_LEN) != 0)
 						goto drop;
 				}
 				r->base.app_recv(r->base.app_owner, &f, q->buf,
@@ -253,6 +256,12 @@ static int m_send_app(struct rtr *t, raft_id id, const char *address,
 	return 0;
 }
 
+/* The join committed: the token is freed right after. */
+static void m_join_done(struct rtr *tr)
+{
+	((struct mtr *)tr)->join = NULL;
+}
+
 static int m_open(void *arg, uv_loop_t *lp, const struct cluster_conf *c,
 		  const struct hs_config *hs, const struct token *join,
 		  struct rtr **out)
@@ -265,6 +274,7 @@ static int m_open(void *arg, uv_loop_t *lp, const struct cluster_conf *c,
 	assert_non_null(t);
 	t->base.send = m_send;
 	t->base.send_app = m_send_app;
+	t->base.join_done = m_join_done;
 	t->idx = opening_idx;
 	t->hs = *hs;
 	t->join = join;
@@ -547,6 +557,10 @@ static void cluster_life(void **state)
 		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
 		assert_true(run_until(ready_set, &nodes[i], 10000));
 		assert_int_equal(nodes[i].ready, 1);
+		/* Joined: the token is wiped and freed, the transport let
+		 * it go. */
+		assert_null(nodes[i].cl->join_tok);
+		assert_null(trs[i]->join);
 		if (i == 1)
 			used = tok;
 		else
@@ -910,6 +924,59 @@ static void check_verdicts(void **state)
 	uv_run(&loop, UV_RUN_DEFAULT);
 }
 
+static int no_old_token(void *arg)
+{
+	const struct fsm *f = nodes[0].cl->fsm;
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < fsm_token_count(f); i++)
+		if (!fsm_token_at(f, i)->has_pubkey)
+			return 0;
+	return 1;
+}
+
+/* A token of the older format in the state (an upgraded cluster's): the
+ * leader revokes it, audited. */
+static void old_token_revoked(void **state)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmTokenAdd a = NTPMC__FSM__FSM_TOKEN_ADD__INIT;
+	uint8_t mac[32];
+	void *buf;
+	size_t len;
+	unsigned i;
+	int seen = 0;
+
+	(void)state;
+	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
+	assert_true(run_until(ready_set, &nodes[0], 5000));
+	memset(mac, 9, sizeof(mac));
+	a.id = 77;
+	a.hash.data = mac;
+	a.hash.len = sizeof(mac);
+	a.uses = 1;
+	a.expires_ms = cl_wall_ms() + 600000;
+	c.version = 1;
+	c.time_ms = cl_wall_ms();
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
+	c.token_add = &a;
+	len = ntpmc__fsm__fsm_command__get_packed_size(&c);
+	buf = malloc(len);
+	assert_non_null(buf);
+	ntpmc__fsm__fsm_command__pack(&c, buf);
+	assert_int_equal(cl_propose(nodes[0].cl, buf, len, NULL, NULL, NULL),
+			 0);
+	assert_true(run_until(no_old_token, NULL, 3000));
+	for (i = 0; i < fsm_audit_count(nodes[0].cl->fsm); i++)
+		seen |= strstr(fsm_audit_at(nodes[0].cl->fsm, i, NULL),
+			       "token 77 revoked") != NULL;
+	assert_true(seen);
+	node_stop(0);
+	node_wipe(0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -945,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(cluster_life),
 		cmocka_unit_test(wg_mesh),
 		cmocka_unit_test(check_verdicts),
+		cmocka_unit_test(old_token_revoked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
