@@ -66,7 +66,7 @@ static const struct ctlcmd table[] = {
 	{ .name = "config set", .min_args = 2, .max_args = 2,
 	  .args = "KEY VALUE", .flags = M | L | CTLCMD_DASH_ARGS,
 	  .help = "set a replicated key everywhere" },
-	/* Mutating: the file holds member keys and token hashes. FILE and
+	/* Mutating: the file holds member and token public keys. FILE and
 	 * --force are ntpctl's: the daemon only sends the backup. */
 	{ .name = "backup", .min_args = 1, .max_args = 1, .args = "FILE",
 	  .flags = M | CTLCMD_LOCAL_ARGS,
