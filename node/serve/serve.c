@@ -34,6 +34,7 @@
 #include "node/ntp/clk.h"
 #include "node/base/hostport.h"
 #include "node/base/log.h"
+#include "node/base/wirelen.h"
 #include "node/ntp/ntp.h"
 #include "node/ntp/pkeys.h"
 #include "node/ntp/pmac.h"
@@ -245,11 +246,20 @@ static void send_all(int fd, struct worker *w, int n, struct serve_stats *d)
 			done++;
 			continue;
 		}
+		/* Egress by class: plain adds on the batch's own counters,
+		 * flushed with relaxed stores (stats_flush). */
 		for (k = done; k < done + r; k++) {
-			if (w->peer_self[k])
+			uint32_t b = wirelen_udp(
+				w->smsg[k].msg_hdr.msg_name,
+				w->siov[k].iov_len);
+
+			if (w->peer_self[k]) {
 				d->peer_replied++;
-			else
+				d->peer_tx_bytes += b;
+			} else {
 				d->replied++;
+				d->tx_bytes += b;
+			}
 		}
 		done += r;
 	}

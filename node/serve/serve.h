@@ -61,6 +61,11 @@ struct serve_stats {
 	/* Members' authenticated cross-check requests (node/ntp/pmac.h)
 	 * answered; they are in none of the counters above. */
 	uint64_t peer_replied;
+	/* Egress at the IP layer (node/base/wirelen.h: IP + UDP header +
+	 * payload) of what was sent: public replies (normal and KoD) and
+	 * members' cross-check replies. */
+	uint64_t tx_bytes;
+	uint64_t peer_tx_bytes;
 	uint64_t reply_ns_hist[SERVE_HIST_BUCKETS];
 	uint64_t reply_ns_sum;      /* of the replies' times, ns */
 };

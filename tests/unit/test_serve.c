@@ -202,6 +202,9 @@ static void test_replies_and_drops(void **state)
 	serve_get_stats(s, &st);
 	assert_int_equal(st.received, 11);
 	assert_int_equal(st.replied, 5);
+	/* IP-level egress: 20 (IPv4) + 8 (UDP) + 48 per reply */
+	assert_int_equal(st.tx_bytes, 5 * 76);
+	assert_int_equal(st.peer_tx_bytes, 0);
 	assert_int_equal(st.drop_control, 2);
 	assert_int_equal(st.drop_mode, 1);
 	assert_int_equal(st.drop_version, 1);
@@ -363,6 +366,7 @@ static void test_ratelimit_kod(void **state)
 	assert_int_equal(kod, 2);
 	serve_get_stats(s, &st);
 	assert_int_equal(st.replied, 6);
+	assert_int_equal(st.tx_bytes, 6 * 76); /* a KoD costs an answer */
 	assert_int_equal(st.kod_sent, 2);
 	assert_int_equal(st.rl_leaked, 2);
 	assert_int_equal(st.rate_limited, 6);
@@ -448,6 +452,13 @@ static void test_ipv6_wildcard(void **state)
 	assert_int_equal(from.ss_family, AF_INET6);
 	assert_true(IN6_IS_ADDR_LOOPBACK(
 		&((struct sockaddr_in6 *)&from)->sin6_addr));
+	{
+		struct serve_stats st;
+
+		serve_get_stats(s, &st);
+		/* 40 (IPv6) + 8 (UDP) + 48 */
+		assert_int_equal(st.tx_bytes, 96);
+	}
 	close(fd);
 	serve_stop(s);
 }
@@ -632,6 +643,8 @@ static void test_member_requests(void **state)
 	assert_int_equal(st.drop_auth, 2);
 	assert_int_equal(st.drop_mode, 1);
 	assert_int_equal(st.peer_replied, 5);
+	assert_int_equal(st.tx_bytes, 76);
+	assert_int_equal(st.peer_tx_bytes, 5 * (PMAC_LEN + 28));
 	close(fd);
 	serve_stop(s);
 	tstate_withdraw(0);
