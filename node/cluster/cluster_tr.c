@@ -95,6 +95,16 @@ static void tcp_debug(void *arg, struct rtr *tr)
 	log_debug("transport: %s", buf);
 }
 
+static void tcp_egress(void *arg, struct rtr *tr, uint64_t *bytes,
+		       uint64_t *segments)
+{
+	const struct wire_stats *s = tcp_stats(tcp_of_rtr(tr));
+
+	(void)arg;
+	*bytes = s->tx_bytes;
+	*segments = s->tx_segments;
+}
+
 const struct cluster_transport cl_tcp_transport = {
-	tcp_open, tcp_close_rtr, tcp_debug, NULL,
+	tcp_open, tcp_close_rtr, tcp_debug, NULL, tcp_egress,
 };

@@ -458,6 +458,7 @@ static int start(struct node *n, const char *token)
 	mviews_init(&n->views);
 	n->views.serve = n->serve;
 	n->views.sync = n->sync;
+	n->views.cl = n->cl;
 	n->metrics = metrics_start(&n->loop, &c->metrics, &n->views.v, n->cl,
 				   n->st, NTPMC_VERSION);
 	if (!n->metrics)
@@ -495,6 +496,7 @@ static void stop(struct node *n)
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
 	n->views.xc = NULL;
+	n->views.cl = NULL;
 	crosscheck_stop(n->xc);
 	cluster_stop(n->cl);
 	if (n->st_borrowed)

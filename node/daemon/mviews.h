@@ -6,8 +6,10 @@
 #ifndef NTPMC_MVIEWS_H
 #define NTPMC_MVIEWS_H
 
+#include "node/cost/egress.h"
 #include "node/metrics/metrics.h"
 
+struct cluster;
 struct crosscheck;
 struct serve;
 struct sync;
@@ -17,9 +19,14 @@ struct mviews {
 	struct serve *serve;            /* NULL until serving */
 	struct sync *sync;              /* NULL without upstreams */
 	const struct crosscheck *xc;    /* NULL outside a cluster */
+	struct cluster *cl;             /* NULL standalone */
 };
 
 /* Fills mv->v; serve and sync may be set (or changed) afterwards. */
 void mviews_init(struct mviews *mv);
+/* This process's egress by class so far (node/cost/egress.h), read from
+ * the serving threads, the cross-check, the time engine and the member
+ * transport. */
+void mviews_egress(const struct mviews *mv, struct egress_counts *out);
 
 #endif

@@ -66,6 +66,7 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	struct metrics_crosscheck *xc = NULL;
 	struct metrics_tracking tr;
 	struct metrics_serving sv;
+	struct metrics_egress eg;
 	struct cluster_view cv;
 	struct mhttp_stats hs;
 	struct mexp_in in = { 0 };
@@ -92,6 +93,9 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 		}
 		m->v->crosscheck(m->v->arg, xc);
 	}
+	memset(&eg, 0, sizeof(eg));
+	if (m->v->egress)
+		m->v->egress(m->v->arg, &eg);
 	cluster_view(m->cl, &cv);
 	mhttp_stats(m->http, &hs);
 	in.version = m->version;
@@ -103,6 +107,7 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	in.cv = m->cl ? &cv : NULL;
 	in.http = &hs;
 	in.xc = xc;
+	in.eg = &eg;
 	a->status = 200;
 	a->ctype = PROM_CTYPE;
 	a->body = mexp_render(&in, &a->len);

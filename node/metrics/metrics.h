@@ -95,6 +95,19 @@ struct metrics_crosscheck {
 	} peer[METRICS_XC_PEERS];
 };
 
+/* This member's egress by class (node/cost/egress.h) and, once a
+ * budget is known, the larger of its actual and projected use. */
+#define METRICS_EGRESS_CLASSES 8
+struct metrics_egress {
+	int n;                          /* 0: not counted here */
+	struct {
+		const char *name;       /* static: "ntp", "cluster", ... */
+		uint64_t bytes;
+	} cls[METRICS_EGRESS_CLASSES];
+	int has_ratio;
+	double used_ratio;              /* used / allowance or budget */
+};
+
 struct metrics_views {
 	void *arg;
 	void (*tracking)(void *arg, struct metrics_tracking *out);
@@ -102,6 +115,7 @@ struct metrics_views {
 	void (*source)(void *arg, int i, struct metrics_source *out);
 	void (*serving)(void *arg, struct metrics_serving *out);
 	void (*crosscheck)(void *arg, struct metrics_crosscheck *out);
+	void (*egress)(void *arg, struct metrics_egress *out);
 };
 
 struct metrics;

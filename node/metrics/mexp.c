@@ -5,8 +5,8 @@
  * counters end in _total. Families with no sample are left out.
  *
  * Reserved, not written until their subsystem exports them (so that a
- * zero is never mistaken for a measurement): ntpmc_egress_bytes_total
- * {class}, ntpmc_budget_used_ratio, ntpmc_rotation_planned{member}.
+ * zero is never mistaken for a measurement): ntpmc_rotation_planned
+ * {member}; ntpmc_budget_used_ratio only once a budget is known.
  */
 #include "node/metrics/mexp.h"
 #include "node/metrics/prom.h"
@@ -259,6 +259,25 @@ static void http(struct prom *p, const struct mhttp_stats *h)
 	prom_count(p, "ntpmc_metrics_http_rejected_total", NULL, h->rejected);
 }
 
+static void egress(struct prom *p, const struct metrics_egress *e)
+{
+	const char *l[] = { "class", NULL, NULL };
+	int i;
+
+	prom_family(p, "ntpmc_egress_bytes_total", "counter",
+		    "Bytes this member sent at the IP layer since it started, "
+		    "by class (docs/cost.md)");
+	for (i = 0; i < e->n && i < METRICS_EGRESS_CLASSES; i++) {
+		l[1] = e->cls[i].name;
+		prom_count(p, "ntpmc_egress_bytes_total", l,
+			   e->cls[i].bytes);
+	}
+	if (e->has_ratio)
+		gauge1(p, "ntpmc_budget_used_ratio", "The month's actual or "
+		       "projected use over its allowance or budget, the "
+		       "larger (1 = all of it)", e->used_ratio);
+}
+
 char *mexp_render(const struct mexp_in *in, size_t *len)
 {
 	struct prom *p = prom_new();
@@ -276,6 +295,8 @@ char *mexp_render(const struct mexp_in *in, size_t *len)
 	if (in->cv && in->cv->member)
 		cluster(p, in->cv);
 	crosscheck(p, in->xc);
+	if (in->eg && in->eg->n > 0)
+		egress(p, in->eg);
 	if (in->http)
 		http(p, in->http);
 	return prom_finish(p, len);

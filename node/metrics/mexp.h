@@ -22,6 +22,7 @@ struct mexp_in {
 	const struct cluster_view *cv;  /* NULL: no cluster configured */
 	const struct metrics_crosscheck *xc;
 	const struct mhttp_stats *http;
+	const struct metrics_egress *eg;    /* NULL or n 0: not shown */
 };
 
 /* malloc()ed text, *len its length; NULL when out of memory. */
