@@ -445,6 +445,11 @@ int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
 	case NTPMC__FSM__FSM_COMMAND__OP_CHECK:
 		r = apply_check(f, c->check, t);
 		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_LEDGER:
+		/* a version 2 proposer never sends one */
+		r = c->version >= 3 ? fsm_ledger_apply(f, c->ledger) :
+				      FSM_EINVAL;
+		break;
 	default:
 		/* An operation this build does not know, sent as our own
 		 * version: not skippable. */

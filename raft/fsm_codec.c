@@ -119,6 +119,8 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	st.n_audit = f->audit_len;
 	st.audit = aup;
 	st.audit_seq = f->audit_seq;
+	if (fsm_ledger_to_pb(f, &st) < 0)
+		goto out;
 	*len = ntpmc__fsm__fsm_state__get_packed_size(&st);
 	*buf = malloc(*len + 1);
 	if (*buf == NULL) {
@@ -128,6 +130,7 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	ntpmc__fsm__fsm_state__pack(&st, *buf);
 	rc = 0;
 out:
+	fsm_ledger_pb_free(&st);
 	free(kv);
 	free(kvp);
 	free(mb);
@@ -230,7 +233,7 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 	f->audit_head = 0;
 	f->audit_len = (unsigned)st->n_audit;
 	f->audit_seq = st->audit_seq;
-	return 0;
+	return fsm_ledger_restore(f, st);
 }
 
 int fsm_restore(struct fsm *f, uint64_t index, const void *buf, size_t len)
@@ -276,8 +279,8 @@ int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN])
 
 /* Each command carries the lowest version that knows it: a member of an
  * older build can still apply everything but the newer operations. */
-static int pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint32_t version,
-		    uint64_t time_ms, void **buf, size_t *len)
+int fsm_pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint32_t version,
+		 uint64_t time_ms, void **buf, size_t *len)
 {
 	c->version = version;
 	c->time_ms = time_ms;
@@ -302,7 +305,7 @@ int fsm_cmd_config_set(const char *key, const char *value, uint64_t time_ms,
 	s.value = (char *)value;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CONFIG_SET;
 	c.config_set = &s;
-	return pack_cmd(&c, 1, time_ms, buf, len);
+	return fsm_pack_cmd(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
@@ -314,7 +317,7 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 	member_to_pb(m, &p);
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_PUT;
 	c.member_put = &p;
-	return pack_cmd(&c, 1, time_ms, buf, len);
+	return fsm_pack_cmd(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
@@ -326,7 +329,7 @@ int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
 	d.id = id;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_DEL;
 	c.member_del = &d;
-	return pack_cmd(&c, 1, time_ms, buf, len);
+	return fsm_pack_cmd(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
@@ -343,7 +346,7 @@ int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
 	a.expires_ms = expires_ms;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
 	c.token_add = &a;
-	return pack_cmd(&c, 2, time_ms, buf, len);
+	return fsm_pack_cmd(&c, 2, time_ms, buf, len);
 }
 
 int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
@@ -359,7 +362,7 @@ int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
 	u.idkey.len = FSM_IDKEY_LEN;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE;
 	c.token_use = &u;
-	return pack_cmd(&c, 2, time_ms, buf, len);
+	return fsm_pack_cmd(&c, 2, time_ms, buf, len);
 }
 
 static int token_revoke(uint64_t id, int keep, uint64_t time_ms, void **buf,
@@ -372,7 +375,7 @@ static int token_revoke(uint64_t id, int keep, uint64_t time_ms, void **buf,
 	r.keep = keep != 0;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE;
 	c.token_revoke = &r;
-	return pack_cmd(&c, keep ? 2 : 1, time_ms, buf, len);
+	return fsm_pack_cmd(&c, keep ? 2 : 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
@@ -400,5 +403,32 @@ int fsm_cmd_check(uint64_t id, int suspect, const char *text,
 	k.text = (char *)text;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CHECK;
 	c.check = &k;
-	return pack_cmd(&c, 2, time_ms, buf, len);
+	return fsm_pack_cmd(&c, 2, time_ms, buf, len);
+}
+
+int fsm_cmd_ledger(const struct fsm_ledger *e, uint64_t time_ms, void **buf,
+		   size_t *len)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmLedger l = NTPMC__FSM__FSM_LEDGER__INIT;
+	uint64_t bytes[FSM_LEDGER_CLASSES], base[FSM_LEDGER_CLASSES];
+
+	memcpy(bytes, e->bytes, sizeof(bytes));
+	memcpy(base, e->base, sizeof(base));
+	l.month = (char *)e->month;
+	l.id = e->id;
+	l.provider = (char *)e->provider;
+	l.bytes = bytes;
+	l.n_bytes = FSM_LEDGER_CLASSES;
+	l.seen = base;
+	l.n_seen = FSM_LEDGER_CLASSES;
+	l.boot = e->boot;
+	l.first_ms = e->first_ms;
+	l.updated_ms = e->updated_ms;
+	l.mark_ms = e->mark_ms;
+	l.mark_total = e->mark_total;
+	l.day_bytes = e->day_bytes;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_LEDGER;
+	c.ledger = &l;
+	return fsm_pack_cmd(&c, 3, time_ms, buf, len);
 }

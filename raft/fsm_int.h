@@ -4,6 +4,8 @@
 
 #include "raft/fsm.h"
 
+#include "proto/cluster_fsm.pb-c.h"
+
 #define FSM_CONFIG_MAX 128
 #define FSM_MEMBERS_MAX 64
 #define FSM_TOKENS_MAX 256
@@ -31,9 +33,22 @@ struct fsm {
 	struct fsm_audit audit[FSM_AUDIT_MAX];		/* ring */
 	unsigned audit_head, audit_len;
 	uint64_t audit_seq;
+	unsigned n_ledger;
+	struct fsm_ledger ledger[FSM_LEDGER_MAX];	/* by month, id */
 };
 
 /* Copies s into a fixed field; -1 if it does not fit. */
 int fsm_strset(char *dst, size_t cap, const char *s);
+
+/* fsm_ledger.c: apply, and the snapshot's part (the entries are pointed
+ * into f, valid while f is unchanged; *out freed with
+ * fsm_ledger_pb_free). */
+/* fsm_codec.c: packs a command of the given version (malloc()ed). */
+int fsm_pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint32_t version,
+		 uint64_t time_ms, void **buf, size_t *len);
+int fsm_ledger_apply(struct fsm *f, const Ntpmc__Fsm__FsmLedger *l);
+int fsm_ledger_to_pb(const struct fsm *f, Ntpmc__Fsm__FsmState *st);
+void fsm_ledger_pb_free(Ntpmc__Fsm__FsmState *st);
+int fsm_ledger_restore(struct fsm *f, const Ntpmc__Fsm__FsmState *st);
 
 #endif
