@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET };
+enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET, T_PRICE,
+		 T_BYTES };
 
 struct ckey_def {
 	struct ckey_info info;
@@ -48,6 +49,42 @@ static const struct ckey_def keys[] = {
 	{ { "budget-usd", "0.00",
 	    "monthly cloud budget in USD for the rotation (0: none)", 0 },
 	  T_MONEY, 0, 100000000, NULL },
+	/* The cost guard (docs/cost.md): the price table, USD with up to 4
+	 * decimals, and each provider's monthly egress allowance in bytes
+	 * (suffixes K, M, G, T: powers of 1024). */
+	{ { "egress-allowance-aws", "107374182400",
+	    "bytes of egress a month AWS members share free (100G)", 0 },
+	  T_BYTES, 0, 1LL << 50, NULL },
+	{ { "egress-allowance-gcp", "1073741824",
+	    "bytes of egress a month GCP members share free (1G)", 0 },
+	  T_BYTES, 0, 1LL << 50, NULL },
+	{ { "egress-allowance-other", "0",
+	    "bytes of egress a month other members share free", 0 },
+	  T_BYTES, 0, 1LL << 50, NULL },
+	{ { "ledger-interval", "300s",
+	    "how often the leader commits the egress ledger", 0 },
+	  T_DURATION, 5 * 1000LL, 3600 * 1000LL, NULL },
+	{ { "price-egress-gb-aws", "0.0900",
+	    "USD per GB of AWS egress beyond the allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL },
+	{ { "price-egress-gb-gcp", "0.1200",
+	    "USD per GB of GCP egress beyond the allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL },
+	{ { "price-egress-gb-other", "0.0000",
+	    "USD per GB of other providers' egress", 0 },
+	  T_PRICE, 0, 1000000, NULL },
+	{ { "price-instance-hour-aws", "0.0104",
+	    "USD per AWS instance hour beyond the free allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL },
+	{ { "price-instance-hour-gcp", "0.0084",
+	    "USD per GCP instance hour beyond the free allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL },
+	{ { "price-ipv4-hour-aws", "0.0050",
+	    "USD per AWS public IPv4 address hour", 0 },
+	  T_PRICE, 0, 1000000, NULL },
+	{ { "price-ipv4-hour-gcp", "0.0050",
+	    "USD per GCP external IPv4 address hour", 0 },
+	  T_PRICE, 0, 1000000, NULL },
 	/* Fixed at init (ntpnode init --overlay-subnet): members' overlay
 	 * addresses are allocated from it, so it never changes afterwards
 	 * (config set refuses it, see ckey_read_only). */
@@ -176,6 +213,62 @@ static int parse_money(const char *s, long long *cents)
 	return 0;
 }
 
+/* "0.09", "12", "0.0104" -> 1/10000 USD. */
+static int parse_price(const char *s, long long *tenk)
+{
+	const char *end;
+	long long whole, frac = 0;
+	size_t nd = 0;
+
+	if (parse_uint(s, &end, &whole) < 0)
+		return -1;
+	if (*end == '.') {
+		const char *f = end + 1;
+
+		if (parse_uint(f, &end, &frac) < 0)
+			return -1;
+		nd = (size_t)(end - f);
+		if (nd > 4)
+			return -1;
+	}
+	if (*end || whole > 1000000)
+		return -1;
+	for (; nd < 4; nd++)
+		frac *= 10;
+	*tenk = whole * 10000 + frac;
+	return 0;
+}
+
+/* "1073741824", "1G", "100G", "512M" -> bytes. */
+static int parse_bytes(const char *s, long long *out)
+{
+	static const char sfx[] = "KMGT";
+	const char *end, *u;
+	long long v;
+
+	if (parse_uint(s, &end, &v) < 0)
+		return -1;
+	if (*end) {
+		u = strchr(sfx, *end);
+		if (!u || end[1])
+			return -1;
+		for (; u >= sfx; u--) {
+			if (v > (1LL << 50) / 1024)
+				return -1;
+			v *= 1024;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+long long ckey_price_tenk(const char *value)
+{
+	long long v;
+
+	return value && parse_price(value, &v) == 0 ? v : -1;
+}
+
 int ckey_read_only(const char *key)
 {
 	return key && strcmp(key, CKEY_OVERLAY_SUBNET) == 0;
@@ -249,6 +342,26 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 			return -1;
 		}
 		snprintf(out, outlen, "%lld.%02lld", v / 100, v % 100);
+		return 0;
+	case T_PRICE:
+		if (parse_price(value, &v) < 0) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not a price in USD like 0.09 or "
+				 "0.0104 (0..1000000, at most 4 decimals)",
+				 key, value);
+			return -1;
+		}
+		snprintf(out, outlen, "%lld.%04lld", v / 10000, v % 10000);
+		return 0;
+	case T_BYTES:
+		if (parse_bytes(value, &v) < 0 || v < d->min || v > d->max) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not a byte count like 1073741824 "
+				 "or 1G (suffixes K M G T, powers of 1024; at "
+				 "most 1024T)", key, value);
+			return -1;
+		}
+		snprintf(out, outlen, "%lld", v);
 		return 0;
 	case T_SUBNET:
 		/* the mesh's own rule (node/cluster/wg/wgmesh.h) */
