@@ -24,7 +24,7 @@ node/cluster/wg node/base raft raft/transport
 node/cluster node/cluster/wg node/ctl node/ntp node/base raft raft/transport storage
 node/cluster/offline node/cluster node/ctl node/base raft raft/transport storage
 node/crosscheck node/cluster node/ntp node/base
-node/cost node/cluster node/ctl node/ntp node/base
+node/cost node/cluster node/ctl node/ntp node/base raft
 node/metrics node/cluster node/ctl node/ntp node/base storage
 node/daemon node/cost node/crosscheck node/cluster/offline node/cluster node/metrics node/serve node/time node/ctl node/ntp node/base storage
 tools/ntpctl node/ctl node/base

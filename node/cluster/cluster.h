@@ -240,6 +240,44 @@ struct cluster_check {
 	char why[CLUSTER_CHECK_WHY_MAX + 1];
 };
 void cluster_check_report(struct cluster *cl, const struct cluster_check *c);
+
+/* ---- what the cost guard (node/cost) needs ---- */
+#define CLUSTER_EGRESS_CLASSES 4
+#define CLUSTER_EGRESS_EVERY_MS 10000
+
+/* This process's egress so far by class (node/cost/egress.h) and a random
+ * id of the process: sent to the leader with the status every
+ * CLUSTER_EGRESS_EVERY_MS. */
+void cluster_egress_set(struct cluster *cl, uint64_t boot,
+			const uint64_t bytes[CLUSTER_EGRESS_CLASSES]);
+/* The leader's latest of member id (its own for self): 0, or -ENOENT
+ * (nothing heard from it since this member led or started). */
+struct cluster_egress {
+	uint64_t boot;
+	uint64_t bytes[CLUSTER_EGRESS_CLASSES];
+	uint64_t age_ms;                /* since it arrived */
+};
+int cluster_egress_of(struct cluster *cl, uint64_t id,
+		      struct cluster_egress *out);
+/* The replicated state, read-only (raft/fsm.h), valid until the next
+ * applied entry; NULL until the node is a member. */
+const struct fsm *cluster_fsm(struct cluster *cl);
+int cluster_is_leader(struct cluster *cl);
+/* Leader: proposes a ledger entry (raft/fsm.h fsm_cmd_ledger; stamped with
+ * the served time). 0, -EAGAIN (not the leader, or a voter's build does
+ * not apply ledger entries yet), -ENOMEM. Fire and forget: a lost one is
+ * recomputed at the next interval. */
+struct fsm_ledger;
+int cluster_ledger_put(struct cluster *cl, const struct fsm_ledger *e);
+/* A command answered by the leader on behalf of a module above the
+ * cluster (a row with CTLCMD_LEADER in node/ctl/ctlcmd.c): a follower
+ * forwards it; without a leader the member answers itself, local set.
+ * fn returns 0 with malloc()ed text and json (either may be NULL), or -1
+ * with a malloc()ed error message in *text. At most 4 such commands. */
+typedef int (*cluster_cmd_fn)(void *arg, int local, int argc, char **argv,
+			      char **text, char **json);
+int cluster_command(struct cluster *cl, struct ctl *ctl, const char *name,
+		    cluster_cmd_fn fn, void *arg);
 const char *cluster_verdict_name(int verdict);
 
 #endif

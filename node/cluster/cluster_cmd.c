@@ -581,6 +581,8 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 		}
 	if (cl_backup_forwarded(cl, r, command, argc, argv) == 0)
 		return;
+	if (cl_cost_forwarded(cl, r, command, argc, argv) == 0)
+		return;
 	cl_fail(r, CTL_EUNKNOWN, "unknown forwarded command");
 }
 

@@ -70,6 +70,7 @@ struct cl_cmds;
 struct cl_prune;
 struct cl_wg;
 struct cl_check;
+struct cl_cost;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -116,6 +117,7 @@ struct cluster {
 	struct cl_prune *prune;
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_check *check;
+	struct cl_cost *cost;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -380,7 +382,17 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_check_module;
+	cl_check_module, cl_cost_module;
+
+/* ---- cluster_cost.c: members' egress reports, ledger proposals, the
+ * commands node/cost answers (cluster_command) ---- */
+void cl_cost_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			 uint64_t *bytes);
+void cl_cost_status_seen(struct cluster *cl, uint64_t id,
+			 const Ntpmc__MemberStatus *s);
+/* Leader: runs an external command forwarded to us; 0 when it was one. */
+int cl_cost_forwarded(struct cluster *cl, struct cl_req *r,
+		      const char *command, int argc, char **argv);
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */
