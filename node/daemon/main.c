@@ -28,6 +28,7 @@
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
 #include "node/daemon/mviews.h"
+#include "node/cost/cost.h"
 #include "node/metrics/metrics.h"
 #include "node/daemon/offline_cmd.h"
 #include "node/serve/serve.h"
@@ -58,6 +59,7 @@ struct node {
 	struct metrics *metrics;  /* endpoint and pool-check history */
 	struct mviews views;      /* what it reads of serve and sync */
 	struct crosscheck *xc;    /* members measure each other: cluster only */
+	struct cost *cost;        /* egress ledger (node/cost) */
 	enum cluster_mode mode;
 	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
@@ -315,6 +317,12 @@ static int start_time(struct node *n)
 /* The control socket and what answers on it. With a cluster it opens
  * once the node is a committed member (init prints its token
  * first, join waits for its membership). */
+/* node/cost's view of what this process sent (mviews.h). */
+static void read_egress(void *arg, struct egress_counts *out)
+{
+	mviews_egress(arg, out);
+}
+
 static int open_control(struct node *n)
 {
 	const struct conf *c = &n->conf;
@@ -332,6 +340,8 @@ static int open_control(struct node *n)
 	if (metrics_register(n->metrics, n->ctl) < 0)
 		return -1;
 	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
+		return -1;
+	if (cost_register(n->cost, n->ctl) < 0)
 		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
@@ -459,6 +469,10 @@ static int start(struct node *n, const char *token)
 	n->views.serve = n->serve;
 	n->views.sync = n->sync;
 	n->views.cl = n->cl;
+	n->cost = cost_start(&n->loop, n->cl, read_egress, &n->views);
+	if (!n->cost)
+		return -1;
+	n->views.cost = n->cost;
 	n->metrics = metrics_start(&n->loop, &c->metrics, &n->views.v, n->cl,
 				   n->st, NTPMC_VERSION);
 	if (!n->metrics)
@@ -497,6 +511,8 @@ static void stop(struct node *n)
 	ctl_close(n->ctl);
 	n->views.xc = NULL;
 	n->views.cl = NULL;
+	n->views.cost = NULL;
+	cost_stop(n->cost);
 	crosscheck_stop(n->xc);
 	cluster_stop(n->cl);
 	if (n->st_borrowed)

@@ -1,6 +1,7 @@
 #include "node/daemon/mviews.h"
 #include "node/base/wirelen.h"
 #include "node/cluster/cluster.h"
+#include "node/cost/cost.h"
 #include "node/crosscheck/crosscheck.h"
 #include "node/ntp/tstate.h"
 #include "node/serve/serve.h"
@@ -202,6 +203,7 @@ static void egress(void *arg, struct metrics_egress *out)
 		out->cls[i].bytes = c.bytes[i];
 	}
 	out->n = EGRESS_NCLASS;
+	out->has_ratio = cost_used_ratio(mv->cost, &out->used_ratio);
 }
 
 void mviews_init(struct mviews *mv)

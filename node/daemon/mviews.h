@@ -10,6 +10,7 @@
 #include "node/metrics/metrics.h"
 
 struct cluster;
+struct cost;
 struct crosscheck;
 struct serve;
 struct sync;
@@ -20,6 +21,7 @@ struct mviews {
 	struct sync *sync;              /* NULL without upstreams */
 	const struct crosscheck *xc;    /* NULL outside a cluster */
 	struct cluster *cl;             /* NULL standalone */
+	const struct cost *cost;        /* the budget ratio (node/cost) */
 };
 
 /* Fills mv->v; serve and sync may be set (or changed) afterwards. */

@@ -1,0 +1,318 @@
+/* cost: the cost guard's runtime; see cost.h. */
+#include "node/cost/cost.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/base/log.h"
+#include "node/cluster/cluster.h"
+#include "node/cluster/ckey.h"
+#include "node/cost/costview.h"
+#include "node/cost/ledger.h"
+#include "node/ntp/tstate.h"
+#include "raft/fsm.h"
+
+#define TICK_MS 1000
+#define RATIO_EVERY_MS 10000
+
+struct cost {
+	uv_loop_t *loop;
+	struct cluster *cl;
+	cost_read_fn read;
+	void *arg;
+	uv_timer_t timer;
+	uint64_t boot;
+	struct egress_meter meter;
+	uint64_t last_commit;           /* loop ms */
+	uint64_t last_ratio;            /* loop ms */
+	int has_ratio;
+	double ratio;
+};
+
+static uint64_t wall_ms(void)
+{
+	int64_t ns = tstate_now_ns(NULL);
+
+	return ns > 0 ? (uint64_t)ns / 1000000 : 0;
+}
+
+/* The member's latest committed entry of any month (the cursor). */
+static const struct fsm_ledger *latest(const struct fsm *f, uint64_t id)
+{
+	const struct fsm_ledger *best = NULL, *e;
+	unsigned i;
+
+	for (i = 0; i < fsm_ledger_count(f); i++) {
+		e = fsm_ledger_at(f, i);
+		if (e->id == id &&
+		    (!best || strcmp(e->month, best->month) > 0))
+			best = e;
+	}
+	return best;
+}
+
+static const char *provider_of(const struct fsm_member *m)
+{
+	return m && m->provider[0] ? m->provider : "other";
+}
+
+/* The provider's key: aws and gcp have their own, the rest "other". */
+static const char *key_for(struct cluster *cl, const char *prefix,
+			   const char *provider)
+{
+	char key[64];
+
+	if (strcmp(provider, "aws") && strcmp(provider, "gcp"))
+		provider = "other";
+	snprintf(key, sizeof(key), "%s-%s", prefix, provider);
+	return cluster_key_value(cl, key);
+}
+
+static double price_of(struct cluster *cl, const char *provider)
+{
+	const char *v = key_for(cl, "price-egress-gb", provider);
+	long long t = ckey_price_tenk(v);
+
+	return t > 0 ? (double)t / 10000 : 0;
+}
+
+static uint64_t allowance_of(struct cluster *cl, const char *provider)
+{
+	const char *v = key_for(cl, "egress-allowance", provider);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* the leader's commits */
+
+static void commit_all(struct cost *c, uint64_t now_ms)
+{
+	const struct fsm *f = cluster_fsm(c->cl);
+	struct cluster_egress eg;
+	struct ledger_report r;
+	struct fsm_ledger out;
+	char month[8];
+	unsigned i;
+	int rc;
+
+	if (!f || !now_ms)
+		return;
+	ledger_month(now_ms, month);
+	for (i = 0; i < fsm_member_count(f); i++) {
+		const struct fsm_member *m = fsm_member_at(f, i);
+
+		if (cluster_egress_of(c->cl, m->id, &eg) < 0)
+			continue;
+		r.boot = eg.boot;
+		memcpy(r.bytes, eg.bytes, sizeof(r.bytes));
+		if (!ledger_fold(fsm_ledger_find(f, month, m->id),
+				 latest(f, m->id), &r, month, m->id,
+				 provider_of(m), now_ms, &out))
+			continue;
+		rc = cluster_ledger_put(c->cl, &out);
+		if (rc < 0) {
+			log_debug("cost: ledger entry for %s not proposed: %s",
+				  m->name, strerror(-rc));
+			return;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* the view */
+
+static void add_member(struct costview *v, struct cluster *cl,
+		       const struct fsm *f, uint64_t id, const char *name,
+		       const char *provider, uint64_t now_ms)
+{
+	const struct fsm_ledger *cur = fsm_ledger_find(f, v->month, id);
+	const struct fsm_ledger *last = latest(f, id);
+	struct costview_member *m = &v->mem[v->n_mem];
+	struct costview_provider *p;
+	struct cluster_egress eg;
+	struct ledger_report r;
+	struct fsm_ledger proj;
+	uint64_t delta[FSM_LEDGER_CLASSES];
+	int k;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	snprintf(m->provider, sizeof(m->provider), "%s", provider);
+	memset(&r, 0, sizeof(r));
+	if (cluster_egress_of(cl, id, &eg) == 0) {
+		r.boot = eg.boot;
+		memcpy(r.bytes, eg.bytes, sizeof(r.bytes));
+	}
+	ledger_delta(last, &r, delta);
+	for (k = 0; k < EGRESS_NCLASS; k++)
+		m->bytes[k] = (cur ? cur->bytes[k] : 0) + delta[k];
+	memset(&proj, 0, sizeof(proj));
+	if (cur)
+		proj = *cur;
+	else if (last)
+		proj.day_bytes = last->day_bytes;
+	snprintf(proj.month, sizeof(proj.month), "%s", v->month);
+	m->projected = ledger_projected(&proj, ledger_total(m->bytes), now_ms);
+	/* the governor is not there yet */
+	m->governor = "off";
+	v->n_mem++;
+	p = costview_add(v, m);
+	if (p) {
+		p->allowance = allowance_of(cl, provider);
+		p->price_gb = price_of(cl, provider);
+	}
+}
+
+/* Fills v (v->mem allocated, the caller frees it); -1 when not a member
+ * yet, -ENOMEM. */
+static int build_view(struct cost *c, struct costview *v, int local)
+{
+	const struct fsm *f = cluster_fsm(c->cl);
+	uint64_t now_ms = wall_ms();
+	unsigned i, n;
+	const char *b;
+
+	memset(v, 0, sizeof(*v));
+	if (!f || !now_ms)
+		return -1;
+	ledger_month(now_ms, v->month);
+	v->local = local;
+	b = cluster_key_value(c->cl, "budget-usd");
+	v->budget_usd = b ? strtod(b, NULL) : 0;
+	n = fsm_member_count(f) + fsm_ledger_count(f);
+	v->mem = calloc(n + 1, sizeof(*v->mem));
+	if (!v->mem)
+		return -ENOMEM;
+	for (i = 0; i < fsm_member_count(f); i++) {
+		const struct fsm_member *m = fsm_member_at(f, i);
+
+		add_member(v, c->cl, f, m->id, m->name, provider_of(m), now_ms);
+	}
+	/* members gone this month still cost what they sent */
+	for (i = 0; i < fsm_ledger_count(f); i++) {
+		const struct fsm_ledger *e = fsm_ledger_at(f, i);
+		char name[32];
+
+		if (strcmp(e->month, v->month) || fsm_member_find(f, e->id))
+			continue;
+		snprintf(name, sizeof(name), "(removed %" PRIu64 ")", e->id);
+		add_member(v, c->cl, f, e->id, name,
+			   e->provider[0] ? e->provider : "other", now_ms);
+	}
+	costview_price(v);
+	return 0;
+}
+
+static int on_status(void *arg, int local, int argc, char **argv,
+		     char **text, char **json)
+{
+	struct cost *c = arg;
+	struct costview v;
+	int rc;
+
+	(void)argc;
+	(void)argv;
+	rc = build_view(c, &v, local);
+	if (rc < 0) {
+		free(v.mem);
+		*text = strdup(rc == -ENOMEM ? "out of memory" :
+			       "not a committed member yet, or no served time");
+		return -1;
+	}
+	*text = costview_text(&v);
+	*json = costview_json(&v);
+	free(v.mem);
+	if (!*text || !*json) {
+		free(*text);
+		free(*json);
+		*json = NULL;
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void tick(uv_timer_t *t)
+{
+	struct cost *c = t->data;
+	struct egress_counts raw;
+	uint64_t now = uv_now(c->loop), interval;
+	long long ms;
+	struct costview v;
+
+	c->read(c->arg, &raw);
+	egress_meter_fold(&c->meter, &raw, NULL);
+	if (!c->cl)
+		return;
+	cluster_egress_set(c->cl, c->boot, c->meter.total.bytes);
+	ms = ckey_parse_duration_ms(cluster_key_value(c->cl,
+						      "ledger-interval"));
+	interval = ms > 0 ? (uint64_t)ms : 300000;
+	if (cluster_is_leader(c->cl) && now - c->last_commit >= interval) {
+		c->last_commit = now;
+		commit_all(c, wall_ms());
+	}
+	if (now - c->last_ratio >= RATIO_EVERY_MS) {
+		c->last_ratio = now;
+		if (build_view(c, &v, !cluster_is_leader(c->cl)) == 0) {
+			c->has_ratio = v.budget_usd > 0 || v.used_ratio > 0;
+			c->ratio = v.used_ratio;
+		}
+		free(v.mem);
+	}
+}
+
+struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
+			cost_read_fn read, void *arg)
+{
+	struct cost *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->loop = loop;
+	c->cl = cl;
+	c->read = read;
+	c->arg = arg;
+	/* a random id per process: the leader knows when our counters
+	 * started over */
+	while (!c->boot)
+		randombytes_buf(&c->boot, sizeof(c->boot));
+	c->last_commit = uv_now(loop);
+	uv_timer_init(loop, &c->timer);
+	c->timer.data = c;
+	uv_timer_start(&c->timer, tick, TICK_MS, TICK_MS);
+	return c;
+}
+
+int cost_register(struct cost *c, struct ctl *ctl)
+{
+	if (!c->cl)
+		return 0;
+	return cluster_command(c->cl, ctl, "cost status", on_status, c);
+}
+
+int cost_used_ratio(const struct cost *c, double *ratio)
+{
+	*ratio = c && c->has_ratio ? c->ratio : 0;
+	return c && c->has_ratio;
+}
+
+static void closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void cost_stop(struct cost *c)
+{
+	if (!c)
+		return;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, closed);
+}

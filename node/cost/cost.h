@@ -1,0 +1,38 @@
+/*
+ * cost: the cost guard on the control-plane loop (docs/cost.md).
+ *  - Once a second it folds this process's egress counters (read through
+ *    the daemon's callback: node/cost may not reach the serving threads)
+ *    into totals and hands them to the cluster, which reports them to
+ *    the leader every 10 s.
+ *  - The leader commits each member's monthly ledger entry (raft/fsm.h
+ *    struct fsm_ledger) at most every `ledger-interval`.
+ *  - `ntpctl cost status` (answered by the leader, or by a member from its
+ *    own view when no leader answers): the committed ledger plus what
+ *    members reported since, projected and priced (costview.h).
+ */
+#ifndef NTPMC_COST_H
+#define NTPMC_COST_H
+
+#include <uv.h>
+
+#include "node/cost/egress.h"
+
+struct cluster;
+struct ctl;
+struct cost;
+
+/* Fills out with this process's egress so far (monotonic per source). */
+typedef void (*cost_read_fn)(void *arg, struct egress_counts *out);
+
+/* cl may be NULL (standalone: counts, no ledger). NULL on ENOMEM. */
+struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
+			cost_read_fn read, void *arg);
+/* Registers `cost status` (a member of a cluster only); 0 or -1. */
+int cost_register(struct cost *c, struct ctl *ctl);
+/* The month's used ratio as this member last computed it (every 10 s):
+ * 0 when not known yet (no budget, no allowance, not a member). */
+int cost_used_ratio(const struct cost *c, double *ratio);
+/* Stops the timer; c is freed once the loop has closed it. */
+void cost_stop(struct cost *c);
+
+#endif

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The egress ledger on three members on loopback: NTP requests to each
+# member, `ntpctl -o json cost status` asked of a follower (forwarded to
+# the leader) with exactly the documented shape and each member's ntp
+# bytes = its replies x 76; then the leader is killed (kill -9) and
+# restarted: the committed ledger survives the leader change and the
+# restart, nothing is counted twice, and the restarted member's new
+# replies are added (docs/cost.md).
+set -euo pipefail
+here=$(dirname "$0")
+# shellcheck source-path=SCRIPTDIR
+. "$here/lib-cluster.sh"
+lc_setup "${LC_WORKDIR:-}"
+
+for i in 1 2 3; do lc_conf "$i" "ratelimit off"; done
+lc_init 1
+lc_wait_leader 10 1 >/dev/null || lc_fail "n1 did not lead"
+LC_TOKEN=$(lc_ctl 1 token create --uses 2) || lc_fail "token create"
+lc_join 2
+lc_join 3
+lc_wait_voters 3 30 || lc_fail "no three voters"
+lc_ctl 1 config set ledger-interval 5s >/dev/null || lc_fail "config set"
+lc_ctl 1 config set egress-allowance-other 1G >/dev/null || lc_fail "config set"
+
+# ask I N: N client requests to member I, one at a time; all answered.
+ask() {
+	python3 - "$(lc_nport "$1")" "$2" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+req = bytes([0x23]) + bytes(47)
+for _ in range(n):
+    s.sendto(req, ("127.0.0.1", port))
+    assert len(s.recv(100)) == 48
+PY
+}
+ask 1 60
+ask 2 40
+ask 3 20
+
+# ntp_is I WANT...: cost status asked of member I shows each member's ntp
+# bytes (n1 n2 n3) as WANT.
+ntp_is() {
+	local i=$1
+	shift
+	lc_ctl "$i" -o json cost status 2>/dev/null | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+want = [int(x) for x in sys.argv[1:]]
+got = {m["name"]: m["bytes"]["ntp"] for m in v["members"]}
+sys.exit(0 if [got.get("n%d" % (k + 1)) for k in range(3)] == want else 1)
+' "$@"
+}
+lc_until 30 ntp_is 2 $((60 * 76)) $((40 * 76)) $((20 * 76)) ||
+	lc_fail "cost status: $(lc_ctl 2 -o json cost status)"
+
+lc_log "the shape, exactly"
+lc_ctl 3 -o json cost status | python3 -c '
+import json, re, sys
+v = json.load(sys.stdin)
+assert set(v) == {"month", "budget_usd", "projected_cost_usd", "budget_state",
+                  "providers", "members"}, v.keys()
+assert re.fullmatch(r"\d{4}-\d{2}", v["month"]), v["month"]
+assert v["budget_state"] in ("ok", "50", "80", "100")
+assert isinstance(v["budget_usd"], (int, float))
+assert isinstance(v["projected_cost_usd"], (int, float))
+assert len(v["providers"]) == 1
+p = v["providers"][0]
+assert set(p) == {"name", "bytes", "projected_bytes", "allowance_bytes",
+                  "projected_cost_usd"}, p.keys()
+assert p["name"] == "other" and p["allowance_bytes"] == 1 << 30, p
+assert len(v["members"]) == 3
+tot = 0
+for m in v["members"]:
+    assert set(m) == {"name", "provider", "bytes", "projected_bytes",
+                      "governor"}, m.keys()
+    assert set(m["bytes"]) == {"ntp", "crosscheck", "cluster", "other"}
+    assert m["provider"] == "other" and m["governor"] in ("off", "on", "limiting")
+    assert m["bytes"]["cluster"] > 0, "no cluster traffic counted"
+    tot += sum(m["bytes"].values())
+assert p["bytes"] == tot, (p["bytes"], tot)
+'
+lc_ctl 1 cost status >"$LC_DIR/table" || lc_fail "cost status"
+cat "$LC_DIR/table" >&2
+grep -q "^PROVIDER" "$LC_DIR/table" || lc_fail "no table"
+
+lc_log "committed, then the leader dies: the ledger survives"
+sleep 7 # a ledger-interval and a status report: committed
+lc_kill9 1
+l=$(lc_wait_leader 15 2 3) || lc_fail "no new leader"
+lc_log "new leader n$l"
+lc_run 1
+ask 1 10
+lc_until 40 ntp_is 3 $((70 * 76)) $((40 * 76)) $((20 * 76)) ||
+	lc_fail "after the leader change: $(lc_ctl 3 -o json cost status)"
+sleep 7
+lc_ctl 1 -o json cost status >/dev/null || lc_fail "cost status on n1"
+ntp_is 2 $((70 * 76)) $((40 * 76)) $((20 * 76)) ||
+	lc_fail "counted twice or lost: $(lc_ctl 2 -o json cost status)"
+lc_log "cluster-cost: ok"
