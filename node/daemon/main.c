@@ -22,6 +22,7 @@
 #include "node/daemon/cargs.h"
 #include "node/ntp/clk.h"
 #include "node/cluster/cluster.h"
+#include "node/cluster/cstore.h"
 #include "node/daemon/conf.h"
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
@@ -144,8 +145,15 @@ static int lock_datadir(struct node *n)
 	ssize_t r;
 	int fd;
 
+	char msg[CSTORE_MSG_MAX];
+
 	if (mkdirs(n->conf.datadir, 0750) < 0) {
 		log_warn("cannot create datadir %s", n->conf.datadir);
+		return -1;
+	}
+	/* Before the lock file: a datadir open to others is left as it is. */
+	if (cstore_check_perms(n->conf.datadir, msg, sizeof(msg)) != 0) {
+		log_err("%s", msg);
 		return -1;
 	}
 	/* conf.c keeps datadir 64 bytes short of PATH_MAX for this. */
@@ -268,6 +276,7 @@ static int start_time(struct node *n)
 {
 	const struct conf *c = &n->conf;
 	struct sync_persist persist = { freq_load, freq_save, n };
+	char msg[CSTORE_MSG_MAX];
 	int rc;
 
 	if (!c->time.n_up)
@@ -278,12 +287,14 @@ static int start_time(struct node *n)
 		n->st_borrowed = 1;
 		rc = 0;
 	} else {
-		rc = st_open(&n->st, c->datadir, 0);
+		rc = cstore_open(&n->st, c->datadir, 0, msg, sizeof(msg));
+	}
+	if (rc == -EUCLEAN || rc == -EACCES) {
+		log_err("%s", msg);
+		return -1;
 	}
 	if (rc < 0) {
-		log_warnx("datadir %s: cannot open the store (%s): the "
-			  "frequency estimate will not be kept", c->datadir,
-			  strerror(-rc));
+		log_warnx("%s: the frequency estimate will not be kept", msg);
 		n->st = NULL;
 	}
 	n->sync = sync_start(&n->loop, &c->time, n->st ? &persist : NULL,
