@@ -201,6 +201,7 @@ void node_start(struct node *nd)
 	c.capacity_min_kib = nd->sim->capacity_min_kib;
 	c.on_apply = on_apply;
 	c.cb_data = nd;
+	c.log = nd->sim->log;
 	assert_int_equal(drv_open(&nd->drv, &c), 0);
 	nd->up = 1;
 	nd->last_tick = 0;
@@ -239,8 +240,10 @@ void sim_init_n(struct sim *s, uint64_t seed, unsigned n_boot, unsigned n)
 	size_t mapsize = s->mapsize;
 	unsigned cap = s->capacity_min_kib, thr = s->snap_threshold;
 	unsigned trl = s->snap_trailing;
+	struct rlog log = s->log;
 
 	memset(s, 0, sizeof(*s));
+	s->log = log;
 	s->mapsize = mapsize;
 	s->capacity_min_kib = cap;
 	s->snap_threshold = thr;

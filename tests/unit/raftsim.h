@@ -8,6 +8,7 @@
 
 #include "raft/driver.h"
 #include "raft/fsm.h"
+#include "raft/rlog.h"
 #include "storage/st.h"
 
 #define N_MAX 5
@@ -67,6 +68,7 @@ struct sim {
 	/* Per-test knobs, read by node_start (0: the sim's defaults). */
 	size_t mapsize;
 	unsigned capacity_min_kib, snap_threshold, snap_trailing;
+	struct rlog log;	/* every driver's log sink (zeroed: none) */
 };
 
 
