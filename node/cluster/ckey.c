@@ -34,7 +34,7 @@ static const struct ckey_def keys[] = {
 	  T_ENUM, 0, 0, "debug info warn error" },
 	{ { "token-ttl", "900s",
 	    "default lifetime of a join token (ntpctl token create)", 0 },
-	  T_DURATION, 60 * 1000LL, 30 * 86400 * 1000LL, NULL },
+	  T_DURATION, CKEY_TOKEN_TTL_MIN_MS, CKEY_TOKEN_TTL_MAX_MS, NULL },
 	{ { "token-uses", "1",
 	    "default number of joins one token allows", 0 },
 	  T_INT, 1, 1000, NULL },
