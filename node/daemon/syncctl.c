@@ -8,6 +8,7 @@
 #include "node/ctl/ctl.h"
 #include "node/base/json.h"
 #include "node/base/log.h"
+#include "node/ntp/tstate.h"
 #include "node/time/sync.h"
 
 /* A growing text buffer. */
@@ -266,8 +267,95 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	reply(call, j, &b);
 }
 
+/* ---------------------------------------------------------------- */
+/* a node without upstream or pool lines: it answers, saying so */
+
+/* What the node serves instead, from the published time state. */
+static const char *serves(const struct tstate *ts, char *out, size_t len)
+{
+	if (ts->local && ts->stratum)
+		snprintf(out, len, "it serves its own clock at stratum %d "
+			 "(local stratum)", ts->stratum);
+	else
+		snprintf(out, len, "its replies say unsynchronized (LI 3, "
+			 "stratum 0)");
+	return out;
+}
+
+#define NO_SOURCES "no upstream or pool lines are configured: this node " \
+	"syncs from nothing"
+
+static void on_sources_none(void *arg, struct ctl_call *call, int argc,
+			    char **argv)
+{
+	struct buf b = { 0 };
+	struct tstate ts;
+	struct json *j;
+	char what[96];
+
+	(void)arg;
+	(void)argv;
+	if (argc) {
+		ctl_reply(call, CTL_EUSAGE, "sources takes no arguments", NULL,
+			  NULL);
+		return;
+	}
+	tstate_read(&ts);
+	bprintf(&b, "%s; %s\n", NO_SOURCES, serves(&ts, what, sizeof(what)));
+	j = json_new();
+	json_obj_begin(j, NULL);
+	json_arr_begin(j, "sources");
+	json_arr_end(j);
+	json_str(j, "note", b.p);
+	json_obj_end(j);
+	reply(call, j, &b);
+}
+
+static void on_tracking_none(void *arg, struct ctl_call *call, int argc,
+			     char **argv)
+{
+	struct buf b = { 0 };
+	struct tstate ts;
+	struct json *j;
+	char what[96];
+	int synced;
+
+	(void)arg;
+	(void)argv;
+	if (argc) {
+		ctl_reply(call, CTL_EUSAGE, "tracking takes no arguments", NULL,
+			  NULL);
+		return;
+	}
+	tstate_read(&ts);
+	synced = ts.leap != 3 && ts.stratum != 0;
+	serves(&ts, what, sizeof(what));
+	bprintf(&b, "Sync state      : %s: %s\n", synced ? "local" :
+		"unsynchronized", NO_SOURCES);
+	bprintf(&b, "Serving         : %s\n", what);
+	bprintf(&b, "Stratum         : %d\n", ts.stratum);
+	bprintf(&b, "Leap            : %d\n", ts.leap);
+	bprintf(&b, "Sources         : 0 configured\n");
+	j = json_new();
+	json_obj_begin(j, NULL);
+	json_bool(j, "synchronized", synced);
+	json_str(j, "state", synced ? "local" : "unsynchronized");
+	json_str(j, "reason", NO_SOURCES);
+	json_int(j, "stratum", ts.stratum);
+	json_int(j, "leap", ts.leap);
+	json_int(j, "configured", 0);
+	json_obj_end(j);
+	reply(call, j, &b);
+}
+
 int syncctl_register(struct ctl *ctl, struct sync *sy)
 {
+	if (!sy) {
+		if (ctl_register(ctl, "sources", on_sources_none, NULL) < 0 ||
+		    ctl_register(ctl, "tracking", on_tracking_none, NULL) < 0)
+			return -1;
+		return 0;
+	}
 	if (ctl_register(ctl, "sources", on_sources, sy) < 0 ||
 	    ctl_register(ctl, "tracking", on_tracking, sy) < 0) {
 		log_err("sync: cannot register the control commands");

@@ -6,6 +6,8 @@
 struct ctl;
 struct sync;
 
+/* sy NULL (no upstream or pool lines): both commands still answer, saying
+ * that nothing is configured and what the node serves instead. */
 int syncctl_register(struct ctl *ctl, struct sync *sy);
 
 #endif

@@ -250,6 +250,13 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" ||
 # in the table, but this node runs no cluster
 expect 1 "$ctl" -s "$sock" cluster status -o json
 has "$tmp/err" "'cluster status' is not available"
+# no upstream lines: sources and tracking still answer, saying so
+expect 0 "$ctl" -s "$sock" sources
+has "$tmp/out" "no upstream or pool lines are configured"
+has "$tmp/out" "stratum 10 (local stratum)"
+expect 0 "$ctl" -s "$sock" -o json tracking
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); assert t["configured"] == 0 and t["stratum"] == 10, t' "$tmp/out" ||
+	fail "tracking -o json: $(cat "$tmp/out")"
 
 # --- one daemon per datadir, port and socket ----------------------------
 writeconf b 0 "$data" "$tmp/b.sock"
