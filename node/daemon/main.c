@@ -314,7 +314,7 @@ static int open_control(struct node *n)
 		return -1;
 	if (ctl_register(n->ctl, "loglevel", on_loglevel, n) < 0)
 		return -1;
-	if (n->sync && syncctl_register(n->ctl, n->sync) < 0)
+	if (syncctl_register(n->ctl, n->sync) < 0)
 		return -1;
 	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
 	if (!n->stats)
