@@ -22,6 +22,9 @@ struct ckey_info {
 };
 
 #define CKEY_OVERLAY_SUBNET "overlay-subnet"
+/* Written by the first leader after `ntpnode restore` / `recover`, when
+ * its clean-up is done (node/cluster/cluster_backup.c); read-only. */
+#define CKEY_RECOVERED_AT "recovered-at"
 
 /* A join token's lifetime, one range for `token create --ttl` and the
  * token-ttl key: 1 s (tests of expiry) to 30 days. */

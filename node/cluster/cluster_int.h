@@ -326,6 +326,9 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 
 /* ---- cluster_backup.c ---- */
 int cl_backup_register(struct cluster *cl, struct ctl *ctl);
+/* 1 while the restore/recover clean-up has not been done (or not yet
+ * checked): the role policy waits for it. */
+int cl_prune_pending(struct cluster *cl);
 /* 0 when it answered a forwarded command it owns, -1 otherwise. */
 int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 			const char *command, int argc, char **argv);
