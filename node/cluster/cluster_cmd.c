@@ -25,8 +25,7 @@
 
 #define MSG_MAX 512
 
-typedef void (*cmd_fn)(struct cluster *cl, struct cl_req *r, int argc,
-		       char **argv);
+typedef cl_cmd_fn cmd_fn;
 
 /* Who may run it and whether the leader answers it (a follower forwards
  * it): its row in node/ctl/ctlcmd.c. */
@@ -508,7 +507,13 @@ static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
 
 	if (!r)
 		return;
-	if (!on_leader(cmd) || cl_is_leader(cl)) {
+	/* Reads of the replicated state answer from this member's own FSM,
+	 * once it has applied every write it acknowledged. */
+	if (!on_leader(cmd)) {
+		cl_read(cl, r, cmd->fn, argc, argv);
+		return;
+	}
+	if (cl_is_leader(cl)) {
 		cmd->fn(cl, r, argc, argv);
 		return;
 	}
