@@ -112,7 +112,7 @@ static void last_of(int i, char *out, size_t len)
 /* recover --voters NAMES on the stopped members a and b (--at checked). */
 static void recover2(int a, int b)
 {
-	char at_a[48], at_b[48], names[16];
+	char at_a[48], at_b[48], names[32];
 
 	last_of(a, at_a, sizeof(at_a));
 	last_of(b, at_b, sizeof(at_b));
@@ -174,7 +174,7 @@ static int token_live(int i, const char *id)
 static void once_only(void **state)
 {
 	struct ctl_call *c;
-	char id[17], name[4];
+	char id[17], name[16];
 	const char *p;
 	int l, f;
 
