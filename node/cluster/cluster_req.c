@@ -45,6 +45,8 @@ struct cl_hold {
 
 static uint64_t applied_now(struct cluster *cl);
 static void check_holds(struct cluster *cl, uint64_t applied);
+static void note_acked(struct cluster *cl, uint64_t index);
+static int hears_log(struct cluster *cl);
 
 struct cl_reqs {
 	struct cl_pend *pend;
@@ -160,8 +162,8 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 	}
 	switch (r->kind) {
 	case CL_REQ_LOCAL:
-		if (status == CTL_OK && r->index > r->cl->reqs->acked)
-			r->cl->reqs->acked = r->index;
+		if (status == CTL_OK)
+			note_acked(r->cl, r->index);
 		ctl_reply(r->call, status, error, text, json);
 		break;
 	case CL_REQ_JOIN:
@@ -187,8 +189,8 @@ void cl_reply_data(struct cl_req *r, int status, const char *error,
 		cl_reply(r, status, error, text, json);
 		return;
 	}
-	if (status == CTL_OK && r->index > r->cl->reqs->acked)
-		r->cl->reqs->acked = r->index;
+	if (status == CTL_OK)
+		note_acked(r->cl, r->index);
 	ctl_reply_data(r->call, status, error, text, json, data, len);
 	free(r);
 }
@@ -395,6 +397,20 @@ static uint64_t applied_now(struct cluster *cl)
 	return drv_applied(cl->drv);
 }
 
+/* A spare (a drained member) is sent no log: it could never apply what
+ * it acknowledges, so its answers and reads do not wait (its view is
+ * documented as possibly old). */
+static int hears_log(struct cluster *cl)
+{
+	return cl_conf_role(cl, cl->self) != RAFT_SPARE;
+}
+
+static void note_acked(struct cluster *cl, uint64_t index)
+{
+	if (index > cl->reqs->acked && hears_log(cl))
+		cl->reqs->acked = index;
+}
+
 static void hold_free(struct cl_hold *h)
 {
 	int i;
@@ -455,7 +471,7 @@ void cl_read(struct cluster *cl, struct cl_req *r, cl_cmd_fn fn, int argc,
 	struct cl_hold *h;
 	int i;
 
-	if (applied_now(cl) >= cl->reqs->acked) {
+	if (applied_now(cl) >= cl->reqs->acked || !hears_log(cl)) {
 		fn(cl, r, argc, argv);
 		return;
 	}
@@ -634,7 +650,7 @@ void cl_forward_answered(struct cluster *cl, const Ntpmc__CtlForwardReply *fr)
 	/* A write this member has not applied yet: a read right after the
 	 * answer must see it (a relay goes on to the leader's answer). */
 	if (w->req->kind == CL_REQ_LOCAL && !w->req->relay &&
-	    w->req->index > applied_now(cl))
+	    w->req->index > applied_now(cl) && hears_log(cl))
 		hold_answer(cl, w->req, fr->status,
 			    fr->error && *fr->error ? fr->error : NULL,
 			    fr->text && *fr->text ? fr->text : NULL,
