@@ -269,6 +269,13 @@ int cluster_is_leader(struct cluster *cl);
  * recomputed at the next interval. */
 struct fsm_ledger;
 int cluster_ledger_put(struct cluster *cl, const struct fsm_ledger *e);
+/* Leader: records a cost alert in the replicated state (the internal
+ * key CLUSTER_COST_ALERT_KEY, which `config set` cannot touch; the apply
+ * writes it into the audit trail). done(arg, ok) runs once, ok 1 when it
+ * was applied. 0, or -EAGAIN (not the leader), -ENOMEM: done never runs. */
+#define CLUSTER_COST_ALERT_KEY "cost/alert"
+int cluster_cost_alert(struct cluster *cl, const char *value,
+		       void (*done)(void *arg, int ok), void *arg);
 /* A command answered by the leader on behalf of a module above the
  * cluster (a row with CTLCMD_LEADER in node/ctl/ctlcmd.c): a follower
  * forwards it; without a leader the member answers itself, local set.

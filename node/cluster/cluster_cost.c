@@ -168,6 +168,45 @@ int cluster_ledger_put(struct cluster *cl, const struct fsm_ledger *e)
 		       0 : -EAGAIN;
 }
 
+struct alert_wait {
+	void (*done)(void *arg, int ok);
+	void *arg;
+};
+
+static void alert_done(struct cluster *cl, struct cl_pend *p, int err,
+		       int result)
+{
+	struct alert_wait *w = p->arg;
+
+	(void)cl;
+	w->done(w->arg, err == 0 && result == FSM_OK);
+}
+
+int cluster_cost_alert(struct cluster *cl, const char *value,
+		       void (*done)(void *arg, int ok), void *arg)
+{
+	struct alert_wait *w;
+	void *buf;
+	size_t len;
+
+	if (!cluster_is_leader(cl))
+		return -EAGAIN;
+	w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->done = done;
+	w->arg = arg;
+	if (fsm_cmd_config_set(CLUSTER_COST_ALERT_KEY, value, cl_wall_ms(),
+			       &buf, &len) < 0) {
+		free(w);
+		return -ENOMEM;
+	}
+	/* w is cl_propose's arg: free()d after alert_done */
+	if (cl_propose(cl, buf, len, alert_done, NULL, w) != 0)
+		return -EAGAIN;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- */
 /* commands answered for node/cost */
 

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/base/child.h"
+#include "node/base/json.h"
 #include "node/base/log.h"
 #include "node/cluster/cluster.h"
 #include "node/cluster/ckey.h"
@@ -22,6 +24,11 @@
 struct cost {
 	uv_loop_t *loop;
 	struct cluster *cl;
+	const struct cost_conf *conf;
+	int stopping;
+	int alerting;                   /* a crossing being recorded */
+	struct child *hook;             /* the alert hook running, or NULL */
+	char event[512];                /* its stdin */
 	cost_read_fn read;
 	void *arg;
 	uv_timer_t timer;
@@ -238,6 +245,116 @@ static int on_status(void *arg, int local, int argc, char **argv,
 }
 
 /* ---------------------------------------------------------------- */
+/* alerts */
+
+static int level_of(const char *state)
+{
+	return strcmp(state, "ok") ? atoi(state) : 0;
+}
+
+/* The level already recorded for month (0: none). */
+static int alerted(struct cost *c, const char *month)
+{
+	const struct fsm *f = cluster_fsm(c->cl);
+	const char *v = f ? fsm_config_get(f, CLUSTER_COST_ALERT_KEY) : NULL;
+
+	if (!v || strncmp(v, month, 7) != 0 || v[7] != ' ')
+		return 0;
+	return atoi(v + 8);
+}
+
+static void hook_done(void *arg, const struct child_result *r)
+{
+	struct cost *c = arg;
+
+	c->hook = NULL;
+	if (r->timed_out)
+		log_warnx("cost: alert hook %s killed after its timeout",
+			  c->conf->alert_hook);
+	else if (r->exit_status != 0)
+		log_warnx("cost: alert hook %s failed (exit %d, signal %d): %s",
+			  c->conf->alert_hook, r->exit_status, r->term_signal,
+			  r->err);
+	else
+		log_info("cost: alert hook %s ran", c->conf->alert_hook);
+}
+
+static void run_hook(struct cost *c)
+{
+	const char *argv[] = { c->conf->alert_hook, NULL };
+	struct child_opts o;
+	int rc;
+
+	if (!c->conf->alert_hook[0] || c->hook)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.argv = argv;
+	o.input = c->event;
+	o.input_len = strlen(c->event);
+	o.timeout_ms = c->conf->alert_timeout_ms;
+	rc = child_run(c->loop, &o, hook_done, c, &c->hook);
+	if (rc < 0) {
+		c->hook = NULL;
+		log_warnx("cost: alert hook %s: %s", c->conf->alert_hook,
+			  strerror(-rc));
+	}
+}
+
+static void alert_recorded(void *arg, int ok)
+{
+	struct cost *c = arg;
+
+	c->alerting = 0;
+	if (c->stopping)
+		return;
+	if (!ok) {
+		log_warnx("cost: the alert could not be recorded; retried at "
+			  "the next check");
+		return;
+	}
+	run_hook(c);
+}
+
+/* Leader: a crossing above what is recorded for the month gets one
+ * warning, one replicated record, one hook run. */
+static void check_alert(struct cost *c, const struct costview *v)
+{
+	int level = level_of(v->budget_state), done = alerted(c, v->month);
+	char value[256];
+	struct json *j;
+	char *ev;
+
+	if (level <= done || c->alerting || !cluster_is_leader(c->cl))
+		return;
+	snprintf(value, sizeof(value), "%s %d: %.0f %% of the month's "
+		 "allowance or budget (projected %.2f USD, budget %.2f USD)",
+		 v->month, level, v->used_ratio * 100, v->projected_cost_usd,
+		 v->budget_usd);
+	log_warnx("cost: %s", value);
+	j = json_new();
+	if (!j)
+		return;
+	json_obj_begin(j, NULL);
+	json_str(j, "event", "budget");
+	json_str(j, "month", v->month);
+	json_int(j, "threshold_percent", level);
+	json_double(j, "used_ratio", v->used_ratio);
+	json_double(j, "projected_cost_usd", v->projected_cost_usd);
+	json_double(j, "budget_usd", v->budget_usd);
+	json_str(j, "text", value);
+	json_obj_end(j);
+	ev = json_finish(j);
+	json_free(j);
+	if (!ev)
+		return;
+	snprintf(c->event, sizeof(c->event), "%s\n", ev);
+	free(ev);
+	c->alerting = 1;
+	if (cluster_cost_alert(c->cl, value, alert_recorded, c) < 0)
+		c->alerting = 0;
+}
+
+/* ---------------------------------------------------------------- */
 
 static void tick(uv_timer_t *t)
 {
@@ -259,18 +376,23 @@ static void tick(uv_timer_t *t)
 		c->last_commit = now;
 		commit_all(c, wall_ms());
 	}
-	if (now - c->last_ratio >= RATIO_EVERY_MS) {
+	/* the leader judges crossings every tick, the others every 10 s
+	 * (for their metrics) */
+	if (cluster_is_leader(c->cl) ||
+	    now - c->last_ratio >= RATIO_EVERY_MS) {
 		c->last_ratio = now;
 		if (build_view(c, &v, !cluster_is_leader(c->cl)) == 0) {
 			c->has_ratio = v.budget_usd > 0 || v.used_ratio > 0;
 			c->ratio = v.used_ratio;
+			check_alert(c, &v);
 		}
 		free(v.mem);
 	}
 }
 
 struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
-			cost_read_fn read, void *arg)
+			const struct cost_conf *conf, cost_read_fn read,
+			void *arg)
 {
 	struct cost *c = calloc(1, sizeof(*c));
 
@@ -278,6 +400,7 @@ struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
 		return NULL;
 	c->loop = loop;
 	c->cl = cl;
+	c->conf = conf;
 	c->read = read;
 	c->arg = arg;
 	/* a random id per process: the leader knows when our counters
@@ -313,6 +436,10 @@ void cost_stop(struct cost *c)
 {
 	if (!c)
 		return;
+	c->stopping = 1;
+	if (c->hook)
+		child_cancel(c->hook);
+	c->hook = NULL;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, closed);
 }

@@ -6,6 +6,11 @@
  *    the leader every 10 s.
  *  - The leader commits each member's monthly ledger entry (raft/fsm.h
  *    struct fsm_ledger) at most every `ledger-interval`.
+ *  - Alerts (the leader): when the month's used ratio (costview.h)
+ *    crosses 50, 80 or 100 %, a warning line, the crossing recorded in
+ *    the replicated state (so the audit trail has it and a new leader
+ *    does not repeat it), then the alert hook with the event as JSON on
+ *    stdin, once per crossing.
  *  - `ntpctl cost status` (answered by the leader, or by a member from its
  *    own view when no leader answers): the committed ledger plus what
  *    members reported since, projected and priced (costview.h).
@@ -13,9 +18,16 @@
 #ifndef NTPMC_COST_H
 #define NTPMC_COST_H
 
+#include <limits.h>
 #include <uv.h>
 
 #include "node/cost/egress.h"
+
+/* `alert-hook PATH [timeout SECONDS]` (docs/cost.md); zero: none. */
+struct cost_conf {
+	char alert_hook[PATH_MAX];      /* "" none */
+	unsigned alert_timeout_ms;      /* 0: CHILD_TIMEOUT_MS */
+};
 
 struct cluster;
 struct ctl;
@@ -24,9 +36,11 @@ struct cost;
 /* Fills out with this process's egress so far (monotonic per source). */
 typedef void (*cost_read_fn)(void *arg, struct egress_counts *out);
 
-/* cl may be NULL (standalone: counts, no ledger). NULL on ENOMEM. */
+/* cl may be NULL (standalone: counts, no ledger). conf must outlive c.
+ * NULL on ENOMEM. */
 struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
-			cost_read_fn read, void *arg);
+			const struct cost_conf *conf, cost_read_fn read,
+			void *arg);
 /* Registers `cost status` (a member of a cluster only); 0 or -1. */
 int cost_register(struct cost *c, struct ctl *ctl);
 /* The month's used ratio as this member last computed it (every 10 s):

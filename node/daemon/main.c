@@ -482,7 +482,8 @@ static int start(struct node *n, const char *token)
 	n->views.serve = n->serve;
 	n->views.sync = n->sync;
 	n->views.cl = n->cl;
-	n->cost = cost_start(&n->loop, n->cl, read_egress, &n->views);
+	n->cost = cost_start(&n->loop, n->cl, &c->cost, read_egress,
+			     &n->views);
 	if (!n->cost)
 		return -1;
 	n->views.cost = n->cost;
