@@ -463,6 +463,51 @@ static void test_ipv6_wildcard(void **state)
 	serve_stop(s);
 }
 
+/* The egress governor: at 760 B/s (10 IPv4 replies a second, a second's
+ * burst) a quick run of 30 requests gets about 10 answers, the rest is
+ * dropped and counted; off again, everything is answered. */
+static void test_governor(void **state)
+{
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	uint8_t req[128], rep[256];
+	int fd = client(AF_INET), i, got = 0;
+	uint16_t port;
+
+	(void)state;
+	tstate_set_local(3);
+	conf_for("127.0.0.1", 0, 1);
+	s = serve_start(&cf);
+	assert_non_null(s);
+	port = port_of(s, 0);
+	assert_int_equal(serve_egress_limit(s), 0);
+	serve_set_egress_limit(s, 760);
+	assert_int_equal(serve_egress_limit(s), 760);
+	for (i = 0; i < 30; i++) {
+		make_req(req, 4, 3, (uint64_t)i + 1);
+		send_to(fd, "127.0.0.1", port, req, 48);
+	}
+	wait_received(s, 30, &st);
+	while (recv_reply(fd, rep, sizeof(rep), 200, &from) == 48)
+		got++;
+	serve_get_stats(s, &st);
+	/* 10 from the bucket, perhaps one refilled meanwhile */
+	assert_true(got >= 10 && got <= 11);
+	assert_int_equal(st.replied, (uint64_t)got);
+	assert_int_equal(st.drop_governor, 30 - (uint64_t)got);
+	assert_int_equal(st.tx_bytes, 76 * (uint64_t)got);
+	serve_set_egress_limit(s, 0);
+	for (i = 0; i < 5; i++) {
+		make_req(req, 4, 3, 100 + (uint64_t)i);
+		send_to(fd, "127.0.0.1", port, req, 48);
+		assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from),
+				 48);
+	}
+	close(fd);
+	serve_stop(s);
+}
+
 /* The daemon's path: conf_load_text over conf_defaults, then serve. */
 static void test_from_config_text(void **state)
 {
@@ -661,6 +706,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_kod),
 		cmocka_unit_test(test_acl_and_pktinfo),
 		cmocka_unit_test(test_ipv6_wildcard),
+		cmocka_unit_test(test_governor),
 		cmocka_unit_test(test_from_config_text),
 		cmocka_unit_test(test_unanswerable_sources),
 		cmocka_unit_test(test_idle_wake_and_stall),
