@@ -245,17 +245,19 @@ void cluster_check_report(struct cluster *cl, const struct cluster_check *c);
 #define CLUSTER_EGRESS_CLASSES 4
 #define CLUSTER_EGRESS_EVERY_MS 10000
 
-/* This process's egress so far by class (node/cost/egress.h) and a random
- * id of the process: sent to the leader with the status every
+/* This process's egress so far by class (node/cost/egress.h), a random
+ * id of the process and its egress governor's state: sent to the leader with the status every
  * CLUSTER_EGRESS_EVERY_MS. */
 void cluster_egress_set(struct cluster *cl, uint64_t boot,
-			const uint64_t bytes[CLUSTER_EGRESS_CLASSES]);
+			const uint64_t bytes[CLUSTER_EGRESS_CLASSES],
+			int governor);
 /* The leader's latest of member id (its own for self): 0, or -ENOENT
  * (nothing heard from it since this member led or started). */
 struct cluster_egress {
 	uint64_t boot;
 	uint64_t bytes[CLUSTER_EGRESS_CLASSES];
 	uint64_t age_ms;                /* since it arrived */
+	int governor;                   /* 0 off, 1 on, 2 limiting */
 };
 int cluster_egress_of(struct cluster *cl, uint64_t id,
 		      struct cluster_egress *out);

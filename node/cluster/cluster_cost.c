@@ -24,6 +24,7 @@ struct cost_seen {
 	uint64_t boot;
 	uint64_t bytes[CLUSTER_EGRESS_CLASSES];
 	uint64_t at;               /* loop ms */
+	int governor;
 };
 
 struct cost_cmd {
@@ -36,6 +37,7 @@ struct cost_cmd {
 struct cl_cost {
 	uint64_t boot;             /* ours, 0 until cluster_egress_set */
 	uint64_t bytes[CLUSTER_EGRESS_CLASSES];
+	int governor;
 	uint64_t set_at;
 	uint64_t last_sent;        /* loop ms */
 	struct cost_seen seen[CL_COST_PEERS];
@@ -45,11 +47,13 @@ struct cl_cost {
 };
 
 void cluster_egress_set(struct cluster *cl, uint64_t boot,
-			const uint64_t bytes[CLUSTER_EGRESS_CLASSES])
+			const uint64_t bytes[CLUSTER_EGRESS_CLASSES],
+			int governor)
 {
 	if (!cl || !cl->cost)
 		return;
 	cl->cost->boot = boot;
+	cl->cost->governor = governor;
 	memcpy(cl->cost->bytes, bytes, sizeof(cl->cost->bytes));
 	cl->cost->set_at = cl_now(cl);
 }
@@ -68,6 +72,7 @@ void cl_cost_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
 	s->egress_boot = c->boot;
 	s->egress_bytes = bytes;
 	s->n_egress_bytes = CLUSTER_EGRESS_CLASSES;
+	s->egress_governor = (uint32_t)c->governor;
 }
 
 static struct cost_seen *seen(struct cl_cost *c, uint64_t id, int create)
@@ -107,6 +112,7 @@ void cl_cost_status_seen(struct cluster *cl, uint64_t id,
 	x->boot = s->egress_boot;
 	for (i = 0; i < CLUSTER_EGRESS_CLASSES; i++)
 		x->bytes[i] = s->egress_bytes[i];
+	x->governor = s->egress_governor <= 2 ? (int)s->egress_governor : 0;
 	x->at = cl_now(cl);
 }
 
@@ -125,6 +131,7 @@ int cluster_egress_of(struct cluster *cl, uint64_t id,
 		out->boot = c->boot;
 		memcpy(out->bytes, c->bytes, sizeof(out->bytes));
 		out->age_ms = cl_now(cl) - c->set_at;
+		out->governor = c->governor;
 		return 0;
 	}
 	x = seen(c, id, 0);
@@ -133,6 +140,7 @@ int cluster_egress_of(struct cluster *cl, uint64_t id,
 	out->boot = x->boot;
 	memcpy(out->bytes, x->bytes, sizeof(out->bytes));
 	out->age_ms = cl_now(cl) - x->at;
+	out->governor = x->governor;
 	return 0;
 }
 

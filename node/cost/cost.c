@@ -14,23 +14,24 @@
 #include "node/cluster/cluster.h"
 #include "node/cluster/ckey.h"
 #include "node/cost/costview.h"
+#include "node/cost/governor.h"
 #include "node/cost/ledger.h"
 #include "node/ntp/tstate.h"
 #include "raft/fsm.h"
 
 #define TICK_MS 1000
 #define RATIO_EVERY_MS 10000
+#define GOV_EVERY_MS 10000
 
 struct cost {
 	uv_loop_t *loop;
 	struct cluster *cl;
 	const struct cost_conf *conf;
+	const struct cost_hooks *hooks;
 	int stopping;
 	int alerting;                   /* a crossing being recorded */
 	struct child *hook;             /* the alert hook running, or NULL */
 	char event[512];                /* its stdin */
-	cost_read_fn read;
-	void *arg;
 	uv_timer_t timer;
 	uint64_t boot;
 	struct egress_meter meter;
@@ -38,6 +39,12 @@ struct cost {
 	uint64_t last_ratio;            /* loop ms */
 	int has_ratio;
 	double ratio;
+	/* the governor */
+	uint64_t gov_last;              /* loop ms of the last decision */
+	uint64_t gov_other;             /* non-ntp bytes then */
+	uint64_t gov_drops;             /* its drops then */
+	uint64_t gov_rate;              /* B/s now, 0 none */
+	int gov_state;                  /* enum gov_state */
 };
 
 static uint64_t wall_ms(void)
@@ -165,8 +172,8 @@ static void add_member(struct costview *v, struct cluster *cl,
 		proj.day_bytes = last->day_bytes;
 	snprintf(proj.month, sizeof(proj.month), "%s", v->month);
 	m->projected = ledger_projected(&proj, ledger_total(m->bytes), now_ms);
-	/* the governor is not there yet */
-	m->governor = "off";
+	/* what the member reported (our own: what we set) */
+	m->governor = gov_state_name(r.boot ? eg.governor : GOV_OFF);
 	v->n_mem++;
 	p = costview_add(v, m);
 	if (p) {
@@ -242,6 +249,71 @@ static int on_status(void *arg, int local, int argc, char **argv,
 		return -1;
 	}
 	return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* the governor */
+
+/* Our month so far, every class: the committed entry plus what this
+ * process counted since its cursor. */
+static uint64_t own_month(struct cost *c, const struct fsm *f,
+			  const char *month)
+{
+	uint64_t self = cluster_self_id(c->cl), delta[FSM_LEDGER_CLASSES];
+	const struct fsm_ledger *cur = fsm_ledger_find(f, month, self);
+	struct ledger_report r;
+
+	r.boot = c->boot;
+	memcpy(r.bytes, c->meter.total.bytes, sizeof(r.bytes));
+	ledger_delta(latest(f, self), &r, delta);
+	return (cur ? ledger_total(cur->bytes) : 0) + ledger_total(delta);
+}
+
+static void govern(struct cost *c, uint64_t now)
+{
+	const struct fsm *f = cluster_fsm(c->cl);
+	const struct fsm_member *me;
+	uint64_t other = 0, drops, secs, now_ms = wall_ms();
+	struct gov_in in;
+	const char *on;
+	char month[8];
+	unsigned i, n = 0;
+	int k;
+
+	if (!f || !now_ms ||
+	    !(me = fsm_member_find(f, cluster_self_id(c->cl))))
+		return;
+	for (k = 0; k < EGRESS_NCLASS; k++)
+		if (k != EGRESS_NTP)
+			other += c->meter.total.bytes[k];
+	secs = c->gov_last ? (now - c->gov_last) / 1000 : 0;
+	memset(&in, 0, sizeof(in));
+	on = key_for(c->cl, "governor", provider_of(me));
+	in.enabled = on && strcmp(on, "on") == 0;
+	/* the allowance is shared by the provider's members */
+	for (i = 0; i < fsm_member_count(f); i++)
+		n += strcmp(provider_of(fsm_member_at(f, i)),
+			    provider_of(me)) == 0;
+	in.share = allowance_of(c->cl, provider_of(me)) / (n ? n : 1);
+	ledger_month(now_ms, month);
+	in.used = own_month(c, f, month);
+	in.other_bps = secs ? (other - c->gov_other) / secs : 0;
+	in.now_ms = now_ms;
+	in.end_ms = ledger_month_end_ms(month);
+	c->gov_rate = gov_rate(&in);
+	drops = c->hooks->governor_drops(c->hooks->arg);
+	c->gov_state = !c->gov_rate ? GOV_OFF :
+		       drops > c->gov_drops ? GOV_LIMITING : GOV_ON;
+	c->hooks->set_limit(c->hooks->arg, c->gov_rate);
+	c->gov_last = now;
+	c->gov_other = other;
+	c->gov_drops = drops;
+}
+
+const char *cost_governor(const struct cost *c, uint64_t *rate)
+{
+	*rate = c ? c->gov_rate : 0;
+	return gov_state_name(c ? c->gov_state : GOV_OFF);
 }
 
 /* ---------------------------------------------------------------- */
@@ -364,11 +436,14 @@ static void tick(uv_timer_t *t)
 	long long ms;
 	struct costview v;
 
-	c->read(c->arg, &raw);
+	c->hooks->read(c->hooks->arg, &raw);
 	egress_meter_fold(&c->meter, &raw, NULL);
 	if (!c->cl)
 		return;
-	cluster_egress_set(c->cl, c->boot, c->meter.total.bytes);
+	if (now - c->gov_last >= GOV_EVERY_MS)
+		govern(c, now);
+	cluster_egress_set(c->cl, c->boot, c->meter.total.bytes,
+			   c->gov_state);
 	ms = ckey_parse_duration_ms(cluster_key_value(c->cl,
 						      "ledger-interval"));
 	interval = ms > 0 ? (uint64_t)ms : 300000;
@@ -391,8 +466,8 @@ static void tick(uv_timer_t *t)
 }
 
 struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
-			const struct cost_conf *conf, cost_read_fn read,
-			void *arg)
+			const struct cost_conf *conf,
+			const struct cost_hooks *hooks)
 {
 	struct cost *c = calloc(1, sizeof(*c));
 
@@ -401,8 +476,7 @@ struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
 	c->loop = loop;
 	c->cl = cl;
 	c->conf = conf;
-	c->read = read;
-	c->arg = arg;
+	c->hooks = hooks;
 	/* a random id per process: the leader knows when our counters
 	 * started over */
 	while (!c->boot)

@@ -6,6 +6,9 @@
  *    the leader every 10 s.
  *  - The leader commits each member's monthly ledger entry (raft/fsm.h
  *    struct fsm_ledger) at most every `ledger-interval`.
+ *  - The egress governor (every member, every 10 s): its provider's
+ *    governor key on and an allowance, it paces the public replies so
+ *    that its share lasts the month (governor.h).
  *  - Alerts (the leader): when the month's used ratio (costview.h)
  *    crosses 50, 80 or 100 %, a warning line, the crossing recorded in
  *    the replicated state (so the audit trail has it and a new leader
@@ -33,19 +36,31 @@ struct cluster;
 struct ctl;
 struct cost;
 
-/* Fills out with this process's egress so far (monotonic per source). */
-typedef void (*cost_read_fn)(void *arg, struct egress_counts *out);
+/* What node/cost needs of the serving threads and the other counters,
+ * wired by the daemon (node/cost may not reach them). */
+struct cost_hooks {
+	/* This process's egress so far (monotonic per source). */
+	void (*read)(void *arg, struct egress_counts *out);
+	/* The governor's rate for public replies, B/s; 0: no limit. */
+	void (*set_limit)(void *arg, uint64_t bytes_per_s);
+	/* Public requests the governor dropped so far. */
+	uint64_t (*governor_drops)(void *arg);
+	void *arg;
+};
 
-/* cl may be NULL (standalone: counts, no ledger). conf must outlive c.
- * NULL on ENOMEM. */
+/* cl may be NULL (standalone: counts, no ledger, no governor). conf and
+ * hooks must outlive c. NULL on ENOMEM. */
 struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
-			const struct cost_conf *conf, cost_read_fn read,
-			void *arg);
+			const struct cost_conf *conf,
+			const struct cost_hooks *hooks);
 /* Registers `cost status` (a member of a cluster only); 0 or -1. */
 int cost_register(struct cost *c, struct ctl *ctl);
 /* The month's used ratio as this member last computed it (every 10 s):
  * 0 when not known yet (no budget, no allowance, not a member). */
 int cost_used_ratio(const struct cost *c, double *ratio);
+/* This member's governor: "off", "on", "limiting", and its rate (B/s,
+ * 0 none). */
+const char *cost_governor(const struct cost *c, uint64_t *rate);
 /* Stops the timer; c is freed once the loop has closed it. */
 void cost_stop(struct cost *c);
 

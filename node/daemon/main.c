@@ -61,6 +61,7 @@ struct node {
 	struct mviews views;      /* what it reads of serve and sync */
 	struct crosscheck *xc;    /* members measure each other: cluster only */
 	struct cost *cost;        /* egress ledger (node/cost) */
+	struct cost_hooks cost_hooks;
 	enum cluster_mode mode;
 	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
@@ -331,10 +332,29 @@ static int start_time(struct node *n)
 /* The control socket and what answers on it. With a cluster it opens
  * once the node is a committed member (init prints its token
  * first, join waits for its membership). */
-/* node/cost's view of what this process sent (mviews.h). */
+/* What node/cost reads and sets of the serving threads (mviews.h). */
 static void read_egress(void *arg, struct egress_counts *out)
 {
 	mviews_egress(arg, out);
+}
+
+static void set_limit(void *arg, uint64_t bytes_per_s)
+{
+	const struct mviews *mv = arg;
+
+	if (mv->serve)
+		serve_set_egress_limit(mv->serve, bytes_per_s);
+}
+
+static uint64_t governor_drops(void *arg)
+{
+	const struct mviews *mv = arg;
+	struct serve_stats s;
+
+	if (!mv->serve)
+		return 0;
+	serve_get_stats(mv->serve, &s);
+	return s.drop_governor;
 }
 
 static int open_control(struct node *n)
@@ -482,8 +502,11 @@ static int start(struct node *n, const char *token)
 	n->views.serve = n->serve;
 	n->views.sync = n->sync;
 	n->views.cl = n->cl;
-	n->cost = cost_start(&n->loop, n->cl, &c->cost, read_egress,
-			     &n->views);
+	n->cost_hooks.read = read_egress;
+	n->cost_hooks.set_limit = set_limit;
+	n->cost_hooks.governor_drops = governor_drops;
+	n->cost_hooks.arg = &n->views;
+	n->cost = cost_start(&n->loop, n->cl, &c->cost, &n->cost_hooks);
 	if (!n->cost)
 		return -1;
 	n->views.cost = n->cost;

@@ -204,6 +204,8 @@ static void egress(void *arg, struct metrics_egress *out)
 	}
 	out->n = EGRESS_NCLASS;
 	out->has_ratio = cost_used_ratio(mv->cost, &out->used_ratio);
+	if (mv->cost)
+		out->governor = cost_governor(mv->cost, &out->governor_rate);
 }
 
 void mviews_init(struct mviews *mv)

@@ -106,6 +106,8 @@ struct metrics_egress {
 	} cls[METRICS_EGRESS_CLASSES];
 	int has_ratio;
 	double used_ratio;              /* used / allowance or budget */
+	const char *governor;           /* "off", "on", "limiting"; NULL */
+	uint64_t governor_rate;         /* B/s, 0 none */
 };
 
 struct metrics_views {

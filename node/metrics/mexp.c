@@ -272,6 +272,22 @@ static void egress(struct prom *p, const struct metrics_egress *e)
 		prom_count(p, "ntpmc_egress_bytes_total", l,
 			   e->cls[i].bytes);
 	}
+	if (e->governor) {
+		static const char *const st[] = { "off", "on", "limiting" };
+		const char *g[] = { "state", NULL, NULL };
+
+		prom_family(p, "ntpmc_egress_governor_state", "gauge",
+			    "The egress governor: 1 for its state, 0 for the "
+			    "others");
+		for (i = 0; i < 3; i++) {
+			g[1] = st[i];
+			prom_gauge(p, "ntpmc_egress_governor_state", g,
+				   strcmp(e->governor, st[i]) == 0);
+		}
+		gauge1(p, "ntpmc_egress_governor_limit_bytes_per_second",
+		       "The rate the governor allows public replies at the "
+		       "IP layer (0: no limit)", (double)e->governor_rate);
+	}
 	if (e->has_ratio)
 		gauge1(p, "ntpmc_budget_used_ratio", "The month's actual or "
 		       "projected use over its allowance or budget, the "

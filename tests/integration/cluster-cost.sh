@@ -137,4 +137,41 @@ grep -h "cost: .* 100: " "$LC_DIR"/n*/stderr | grep -q warn ||
 	lc_fail "no warning line"
 sleep 12 # another check or two: no repeat
 alerts 2 || lc_fail "an alert ran twice: $(cat "$LC_DIR/alerts")"
+
+lc_log "the governor: the share is spent, public replies are dropped"
+lc_ctl 2 config set governor-other on >/dev/null || lc_fail "config set"
+limited() {
+	lc_ctl 3 -o json serverstats | python3 -c '
+import json, sys; sys.exit(json.load(sys.stdin)["egress_limit_bps"] != 1)'
+}
+lc_until 15 limited || lc_fail "n3 not limited: $(lc_ctl 3 serverstats)"
+answered=$(python3 - "$(lc_nport 3)" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.2)
+n = 0
+for _ in range(20):
+    s.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", int(sys.argv[1])))
+    try:
+        s.recv(100)
+        n += 1
+    except socket.timeout:
+        pass
+print(n)
+PY
+)
+[ "$answered" -le 1 ] || lc_fail "n3 answered $answered of 20 with its share spent"
+lc_ctl 3 -o json serverstats | python3 -c '
+import json, sys; d = json.load(sys.stdin)["dropped"]["governor"]
+assert d >= 19, d' || lc_fail "drops not counted"
+gov_is() {
+	lc_ctl 1 -o json cost status | python3 -c '
+import json, sys
+v = {m["name"]: m["governor"] for m in json.load(sys.stdin)["members"]}
+sys.exit(v.get("n3") != "limiting")'
+}
+lc_until 25 gov_is || lc_fail "cost status: $(lc_ctl 1 cost status)"
+lc_ctl 2 config set governor-other off >/dev/null || lc_fail "config set"
+lc_until 15 bash -c "'$NTPCTL' -s '$(lc_sock 3)' -o json serverstats |
+	grep -q '\"egress_limit_bps\":0'" || lc_fail "still limited when off"
 lc_log "cluster-cost: ok"

@@ -221,6 +221,14 @@ static void test_mexp_follower_and_leader(void **state)
 	f.eg.used_ratio = 0.5;
 	t = render(&f);
 	assert_non_null(strstr(t, "ntpmc_budget_used_ratio 0.5\n"));
+	assert_null(strstr(t, "ntpmc_egress_governor_state"));
+	free(t);
+	f.eg.governor = "limiting";
+	f.eg.governor_rate = 400;
+	t = render(&f);
+	assert_non_null(strstr(t, "ntpmc_egress_governor_state{state=\"limiting\"} 1\n"));
+	assert_non_null(strstr(t, "ntpmc_egress_governor_state{state=\"on\"} 0\n"));
+	assert_non_null(strstr(t, "ntpmc_egress_governor_limit_bytes_per_second 400\n"));
 	free(t);
 }
 
