@@ -30,6 +30,9 @@
 struct cost_conf {
 	char alert_hook[PATH_MAX];      /* "" none */
 	unsigned alert_timeout_ms;      /* 0: CHILD_TIMEOUT_MS */
+	/* test-only `test-egress-limit B/S`: a fixed governor rate for the
+	 * serving threads of a standalone node (benchmarks); 0 none */
+	uint64_t test_limit;
 };
 
 struct cluster;

@@ -498,6 +498,11 @@ static int start(struct node *n, const char *token)
 	if (!n->serve)
 		return -1;
 	svc_watch(n->svc, n->serve);
+	if (c->cost.test_limit && !n->cl) {
+		log_warnx("TEST-ONLY test-egress-limit: public replies limited "
+			  "to %llu B/s", (unsigned long long)c->cost.test_limit);
+		serve_set_egress_limit(n->serve, c->cost.test_limit);
+	}
 	mviews_init(&n->views);
 	n->views.serve = n->serve;
 	n->views.sync = n->sync;
