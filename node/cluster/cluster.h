@@ -91,11 +91,11 @@ struct cluster_transport {
 	/* Optional: logs the transport's counters (debug level). */
 	void (*debug)(void *arg, struct rtr *tr);
 	void *arg;
-	/* Optional: TCP payload bytes written and the segments they took
-	 * (raft/transport/wire.h tx_bytes, tx_segments), for the egress
-	 * count. */
+	/* Optional: TCP payload bytes written, the segments they took and
+	 * the reads that returned data (raft/transport/wire.h tx_bytes,
+	 * tx_segments, rx_reads), for the egress count. */
 	void (*egress)(void *arg, struct rtr *tr, uint64_t *bytes,
-		       uint64_t *segments);
+		       uint64_t *segments, uint64_t *acks);
 };
 
 /*
@@ -170,9 +170,9 @@ struct cluster_view {
 };
 void cluster_view(struct cluster *cl, struct cluster_view *v);
 /* What the member transport sent since it opened, at the IP layer
- * (node/base/wirelen.h): one IPv4 + TCP header per segment, inside
- * WireGuard's outer packet when this node manages the mesh. An estimate
- * (docs/cost.md); 0 outside a cluster or with a transport that does not
+ * (node/base/wirelen.h): one IPv4 + TCP header per segment written and
+ * one bare ACK per read that returned data, inside WireGuard's outer
+ * packet when this node manages the mesh. An estimate (docs/cost.md); 0 outside a cluster or with a transport that does not
  * count. */
 uint64_t cluster_egress(struct cluster *cl);
 /* Answers what is pending, closes everything; cl is freed once the loop

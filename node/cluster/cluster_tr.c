@@ -96,13 +96,14 @@ static void tcp_debug(void *arg, struct rtr *tr)
 }
 
 static void tcp_egress(void *arg, struct rtr *tr, uint64_t *bytes,
-		       uint64_t *segments)
+		       uint64_t *segments, uint64_t *acks)
 {
 	const struct wire_stats *s = tcp_stats(tcp_of_rtr(tr));
 
 	(void)arg;
 	*bytes = s->tx_bytes;
 	*segments = s->tx_segments;
+	*acks = s->rx_reads;
 }
 
 const struct cluster_transport cl_tcp_transport = {

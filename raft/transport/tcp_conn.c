@@ -511,6 +511,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	n = (size_t)nread;
 	c->last_rx = uv_now(c->t->loop);
+	if (n > 0)
+		c->t->stats.rx_reads++;
 	while (n > 0 && c->state == C_HANDSHAKE && !c->close_after_write) {
 		rc = frame_reader_feed(&c->hsr, data, n, &used, &rec, &len);
 		if (rc < 0) {

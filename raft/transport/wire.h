@@ -58,6 +58,9 @@ struct wire_stats {
 	 * segments they leave in: ceil(bytes / WIRE_TX_SEGMENT) per write
 	 * (full-size segments on a 1500-byte path; pure ACKs not counted). */
 	uint64_t tx_bytes, tx_segments;
+	/* Reads that returned data: the ACKs we send for them (pure ones
+	 * when we have nothing to say back in time) are egress too. */
+	uint64_t rx_reads;
 	uint64_t conns_in, conns_out, conns_closed;
 };
 
