@@ -366,6 +366,7 @@ static int open_control(struct node *n)
 		return -1;
 	if (ctl_register(n->ctl, "loglevel", on_loglevel, n) < 0)
 		return -1;
+	syncctl_set_cost(n->cl ? n->cost : NULL);
 	if (syncctl_register(n->ctl, n->sync, n->xc) < 0)
 		return -1;
 	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);

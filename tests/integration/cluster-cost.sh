@@ -129,7 +129,8 @@ lc_until 25 alerts 2 || lc_fail "no alert at 100 %"
 grep -q '"threshold_percent":100' "$LC_DIR/alerts" || lc_fail "not 100"
 lc_ctl 2 -o json cost status | grep -q '"budget_state":"100"' ||
 	lc_fail "state not 100"
-lc_ctl 2 audit 50 | grep -q "cost/alert=.* 100: " || lc_fail "not audited"
+audited() { lc_ctl 2 audit 50 | grep -q "cost/alert=.* 100: "; }
+lc_until 5 audited || lc_fail "not audited"
 # the hook sleeps at 100 %: killed after its 2 s, and logged
 lc_until 10 grep -q "alert hook .* killed after its timeout" \
 	"$LC_DIR"/n*/stderr || lc_fail "the hanging hook was not killed"
@@ -171,6 +172,11 @@ v = {m["name"]: m["governor"] for m in json.load(sys.stdin)["members"]}
 sys.exit(v.get("n3") != "limiting")'
 }
 lc_until 25 gov_is || lc_fail "cost status: $(lc_ctl 1 cost status)"
+# "limiting" lasts while it drops (the last 10 s); on, it keeps its rate
+lc_ctl 3 -o json tracking | python3 -c '
+import json, sys; g = json.load(sys.stdin)["egress_governor"]
+assert g["state"] in ("on", "limiting") and g["limit_bps"] == 1, g' ||
+	lc_fail "tracking: $(lc_ctl 3 tracking)"
 lc_ctl 2 config set governor-other off >/dev/null || lc_fail "config set"
 lc_until 15 bash -c "'$NTPCTL' -s '$(lc_sock 3)' -o json serverstats |
 	grep -q '\"egress_limit_bps\":0'" || lc_fail "still limited when off"
