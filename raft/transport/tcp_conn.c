@@ -289,6 +289,17 @@ static void sink_app(void *ctx, const uint8_t *buf, size_t len)
 	t->rtr.app_recv(t->rtr.app_owner, &from, buf, len);
 }
 
+/* How often an open connection's timer looks: twice per keepalive period
+ * or idle-close period, whichever is shorter. */
+static uint64_t tick_ms(const struct tcp *t)
+{
+	uint64_t p = t->timing.idle_close_ms;
+
+	if (t->timing.keepalive_ms && t->timing.keepalive_ms < p)
+		p = t->timing.keepalive_ms;
+	return p / 2 >= 500 ? p / 2 : 500;
+}
+
 static void conn_up(struct conn *c)
 {
 	struct tcp *t = c->t;
@@ -306,7 +317,7 @@ static void conn_up(struct conn *c)
 		     &t->stats);
 	c->rx_init = true;
 	/* From now on: pings on idle dialed links, idle accepted ones close. */
-	uv_timer_start(&c->timer, on_timer, TCP_PING_MS / 2, TCP_PING_MS / 2);
+	uv_timer_start(&c->timer, on_timer, tick_ms(t), tick_ms(t));
 	if (c->dialed) {
 		t->stats.conns_out++;
 		if (c->peer != NULL)
@@ -412,16 +423,33 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void set_sockopts(struct conn *c)
 {
+	const struct tcp_timing *tm = &c->t->timing;
+	unsigned int ms = tm->user_timeout_ms;
 	uv_os_fd_t fd;
-	unsigned int ms = TCP_USER_TIMEOUT_MS;
 
 	uv_tcp_nodelay(&c->h, 1);
-	uv_tcp_keepalive(&c->h, 1, 5);
+	/* The kernel probes a connection idle for half the keepalive
+	 * period; none at all when the profile turns keepalives off (each
+	 * probe and its answer are bytes out: docs/cost.md). */
+	if (tm->keepalive_ms)
+		uv_tcp_keepalive(&c->h, 1, tm->keepalive_ms / 2000 ?
+				 tm->keepalive_ms / 2000 : 1);
+	else
+		uv_tcp_keepalive(&c->h, 0, 0);
 	/* Unacknowledged data for this long aborts the connection: a dead
 	 * peer is noticed without waiting for the kernel's retries. */
 	if (uv_fileno((uv_handle_t *)&c->h, &fd) == 0)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
 				 sizeof(ms));
+}
+
+void tcp_conn_retime(struct conn *c)
+{
+	if (c->state == C_HANDSHAKE || c->state == C_UP)
+		set_sockopts(c);
+	if (c->state == C_UP)
+		uv_timer_start(&c->timer, on_timer, tick_ms(c->t),
+			       tick_ms(c->t));
 }
 
 /* --- timers --- */
@@ -437,11 +465,12 @@ static void on_timer(uv_timer_t *tm)
 		conn_fail(c); /* handshake deadline */
 		return;
 	}
-	if (!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) {
+	if (!c->dialed && now - c->last_rx >= c->t->timing.idle_close_ms) {
 		tcp_conn_close(c);
 		return;
 	}
-	if (c->dialed && now - c->last_tx >= TCP_PING_MS &&
+	if (c->dialed && c->t->timing.keepalive_ms &&
+	    now - c->last_tx >= c->t->timing.keepalive_ms &&
 	    c->queued_msgs < TCP_QUEUE_MAX_MSGS) {
 		if (conn_send_sealed(c, &none, 0) != 0)
 			conn_fail(c);
@@ -510,7 +539,7 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 		conn_fail(c);
 		return NULL;
 	}
-	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, TCP_PING_MS);
+	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, tick_ms(t));
 	return c;
 }
 
@@ -539,7 +568,7 @@ void tcp_on_accept(uv_stream_t *s, int status)
 	set_sockopts(c);
 	c->state = C_HANDSHAKE;
 	t->hs_pending++;
-	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, TCP_PING_MS);
+	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, tick_ms(t));
 	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
 		tcp_conn_close(c);
 }

@@ -75,6 +75,7 @@ struct tcp {
 	struct raft_server *members; /* last committed configuration */
 	unsigned n_members;
 	struct wire_stats stats;
+	struct tcp_timing timing;
 	unsigned hs_pending; /* accepted, handshake not done */
 	uint64_t log_next;   /* handshake failure log rate limit */
 	uint64_t log_suppressed;
@@ -91,6 +92,8 @@ void tcp_on_accept(uv_stream_t *s, int status);
 /* Sends pt (taken) now, or once the handshake is done; bounded. */
 void tcp_conn_enqueue(struct conn *c, uint8_t *pt, size_t len);
 void tcp_conn_close(struct conn *c);
+/* The liveness timing (t->timing) changed: socket options and timer. */
+void tcp_conn_retime(struct conn *c);
 /* Runs the close callback once the last handle is closed. */
 void tcp_maybe_done(struct tcp *t);
 
