@@ -71,6 +71,14 @@ static const struct ckey_def keys[] = {
 	{ { "budget-usd", "0.00",
 	    "monthly cloud budget in USD for the rotation (0: none)", 0 },
 	  T_MONEY, 0, 100000000, NULL, 0 },
+	/* The egress a provider's free tier includes per month, shared by
+	 * its members; a provider without a key (or 0) has none. */
+	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "aws", "100GB",
+	    "monthly egress included for the aws members (0: none)", 0 },
+	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
+	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "gcp", "1GB",
+	    "monthly egress included for the gcp members (0: none)", 0 },
+	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
 	/* Fixed at init (ntpnode init --overlay-subnet): members' overlay
 	 * addresses are allocated from it, so it never changes afterwards
 	 * (config set refuses it, see ckey_read_only). */

@@ -24,6 +24,8 @@ struct ckey_info {
 
 #define CKEY_OVERLAY_SUBNET "overlay-subnet"
 #define CKEY_CLUSTER_PROFILE "cluster-profile"
+/* + provider name: that provider's monthly egress allowance (bytes) */
+#define CKEY_EGRESS_ALLOWANCE_PREFIX "egress-allowance-"
 
 /* The profiles, lan (index 0, the built-in defaults) and wan. */
 #define CKEY_N_PROFILES 2

@@ -13,6 +13,7 @@
  *   cluster_drain.c   leader: role policy, drain, handoff on exit
  *   cluster_config.c  replicated keys: config get|set, their runtime effect
  *   cluster_timing.c  the timing in force: profile keys, heartbeat pacing
+ *   cluster_place.c   leader: placement on the member with egress to spare
  *   cluster_cmd.c     the command table, cluster status, tokens
  *   cluster_backup.c  backup; the first leader's clean-up after restore
  *   cluster_ident.c   identity, the handshake's trust, the endpoint
@@ -69,6 +70,7 @@ struct cl_cmds;
 struct cl_prune;
 struct cl_wg;
 struct cl_times;
+struct cl_place;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -113,6 +115,7 @@ struct cluster {
 	struct cl_prune *prune;
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_times *times;
+	struct cl_place *place;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -397,7 +400,7 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_timing_module;
+	cl_timing_module, cl_place_module;
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

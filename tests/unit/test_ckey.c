@@ -57,6 +57,17 @@ static void good_values(void **state)
 	assert_string_equal(out, "120s");
 	assert_int_equal(chk("transport-idle-close", "5m", out), 0);
 	assert_string_equal(out, "300s");
+	/* bytes: decimal units, the largest exact one */
+	assert_int_equal(chk("egress-allowance-gcp", "1.5GB", out), 0);
+	assert_string_equal(out, "1500MB");
+	assert_int_equal(chk("egress-allowance-aws", "100000000000", out), 0);
+	assert_string_equal(out, "100GB");
+	assert_int_equal(chk("egress-allowance-aws", "0", out), 0);
+	assert_string_equal(out, "0B");
+	assert_int_equal(chk("egress-allowance-aws", "1000TB", out), 0);
+	assert_string_equal(out, "1000TB");
+	assert_int_equal(chk("egress-allowance-gcp", "1234B", out), 0);
+	assert_string_equal(out, "1234B");
 }
 
 static void bad_values(void **state)
@@ -79,6 +90,14 @@ static void bad_values(void **state)
 		{ "wg-keepalive", "1500ms" },
 		{ "wg-keepalive", "65536s" },
 		{ "wg-keepalive", "-1" },
+		{ "egress-allowance-gcp", "-1GB" },
+		{ "egress-allowance-gcp", "1GiB" },
+		{ "egress-allowance-gcp", "1001TB" },
+		{ "egress-allowance-gcp", "1.5B" },
+		{ "egress-allowance-gcp", "1.2345GB" },
+		{ "egress-allowance-gcp", "GB" },
+		{ "egress-allowance-gcp", "99999999999999999999" },
+		{ "egress-allowance-other", "1GB" },
 		{ "election-timeout", "-5" },
 		{ "election-timeout", " 500" },
 		{ "election-timeout", "500x" },
