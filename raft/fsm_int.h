@@ -7,7 +7,7 @@
 #define FSM_CONFIG_MAX 128
 #define FSM_MEMBERS_MAX 64
 #define FSM_TOKENS_MAX 256
-#define FSM_AUDIT_TEXT 160
+#define FSM_AUDIT_TEXT 256	/* room for a cross-check verdict's why */
 #define FSM_BOUND_MAX 8
 
 struct fsm_kv {

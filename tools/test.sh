@@ -25,6 +25,7 @@ cmake --build build/asan -j"$jobs"
 
 tests/fetch-peers.sh "$top/build/peers"
 tests/fetch-prometheus.sh "$top/build/prometheus"
+tests/fetch-infra-tools.sh "$top/build/infra-tools"
 
 echo "== ctest"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

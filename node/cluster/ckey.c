@@ -68,6 +68,10 @@ static const struct ckey_def keys[] = {
 	{ { "min-serving", "2",
 	    "fewest members the rotation keeps serving NTP", 0 },
 	  T_INT, 1, 100, NULL, 0 },
+	{ { "crosscheck-interval", "16",
+	    "seconds between a member's checks of the others' clocks "
+	    "(node/crosscheck)", 1 },
+	  T_INT, 1, 1024, NULL, 0 },
 	{ { "budget-usd", "0.00",
 	    "monthly cloud budget in USD for the rotation (0: none)", 0 },
 	  T_MONEY, 0, 100000000, NULL, 0 },

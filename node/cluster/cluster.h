@@ -181,4 +181,67 @@ void cluster_set_placement(struct cluster *cl,
  * has run the handles' close callbacks. */
 void cluster_stop(struct cluster *cl);
 
+/* ---- replicated keys owned above the cluster ----
+ * The value of KEY in force: replicated, else what the file said
+ * (cluster_key_file), else the default; NULL for an unknown key. The
+ * pointer is valid until the next applied entry. */
+const char *cluster_key_value(struct cluster *cl, const char *key);
+/* The node's file set KEY (a key with a file directive): `config get`
+ * then says so, and cluster_key_value falls back to it. */
+int cluster_key_file(struct cluster *cl, const char *key, const char *value);
+
+/* ---- what the cross-check (node/crosscheck) needs ---- */
+#define CLUSTER_PAIR_KEY_LEN 32
+#define CLUSTER_CHECK_WHY_MAX 120
+
+struct cluster_member_info {
+	uint64_t id;
+	char name[65];
+	/* Where its NTP service answers members: its overlay address with
+	 * the WireGuard mesh, else the host of its cluster address (numeric);
+	 * "" or port 0 while unknown. */
+	char host[64];
+	uint16_t ntp_port;
+	int stopped;        /* known to be stopped: not probed */
+};
+
+uint64_t cluster_self_id(struct cluster *cl);
+/* The members of the current configuration but this one, at most max;
+ * returns how many. */
+int cluster_members(struct cluster *cl, struct cluster_member_info *out,
+		    int max);
+/* Our overlay address ("" without the mesh, or while our member record
+ * does not have it yet): the cross-check sends from it, so its exchanges
+ * travel inside WireGuard. */
+void cluster_overlay(struct cluster *cl, char *out, size_t len);
+/* The key this member shares with member id (raft/transport/ident.h
+ * ident_pair_key, label "crosscheck"): 0, or -ENOENT (no such member or
+ * no key known) / -EINVAL (a key that makes no pair key). Zero it after
+ * use. */
+int cluster_pair_key(struct cluster *cl, uint64_t id,
+		     uint8_t key[CLUSTER_PAIR_KEY_LEN]);
+/* The port our serving threads answer members on; the cluster records it
+ * in our member record. */
+void cluster_set_ntp_port(struct cluster *cl, uint16_t port);
+/* Whether the replicated state records this member as a suspect. */
+int cluster_self_suspect(struct cluster *cl);
+
+enum cluster_verdict { CLUSTER_CHECK_UNKNOWN, CLUSTER_CHECK_OK,
+		       CLUSTER_CHECK_SUSPECT };
+
+/* This member's own verdict after a check. The cluster reports it to the
+ * leader with its status; the leader shows every member's in cluster
+ * status, records each change between suspect and not in the audit trail
+ * (with why), leaves suspects out of the serving members, and, when it is
+ * the suspect, hands leadership to a voter whose verdict is ok. */
+struct cluster_check {
+	int verdict;                /* enum cluster_verdict */
+	int peers;                  /* peers that answered, last 3 checks */
+	int has_offset;
+	double offset;              /* s: we minus the median of the others */
+	char why[CLUSTER_CHECK_WHY_MAX + 1];
+};
+void cluster_check_report(struct cluster *cl, const struct cluster_check *c);
+const char *cluster_verdict_name(int verdict);
+
 #endif

@@ -120,6 +120,7 @@ static void on_status(struct cluster *cl, uint64_t id,
 	struct cl_peer *p = cl_peer(cl, id, 1);
 
 	cl_wg_status_seen(cl, id, s);
+	cl_check_status_seen(cl, id, s);
 	if (!p)
 		return;
 	p->has_status = 1;
@@ -188,6 +189,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 {
 	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
 	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
+	Ntpmc__CheckStatus cs = NTPMC__CHECK_STATUS__INIT;
 	uint64_t leader = cl_leader_id(cl);
 	struct tstate ts;
 
@@ -200,6 +202,9 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	a->last_leader = leader;
 	if (leader == cl->self)
 		return;
+	/* No leader known: once a second to every member (below). */
+	if (!leader && cl_now(cl) - a->last_status_all < 1000)
+		return;
 	tstate_read(&ts);
 	s.sync = ts.leap != 3 && ts.stratum != 0;
 	s.stratum = ts.stratum;
@@ -208,6 +213,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	s.applied = drv_applied(cl->drv);
 	s.election_ms = drv_raft(cl->drv)->election_timeout;
 	cl_wg_fill_status(cl, &s);
+	cl_check_fill_status(cl, &s, &cs);
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
 	m.status = &s;
@@ -220,8 +226,6 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	/* No leader known (a restarted spare hears no raft traffic): tell
 	 * every member we know of, once a second, so that the leader sees
 	 * us up and its role policy can use us. */
-	if (cl_now(cl) - a->last_status_all < 1000)
-		return;
 	a->last_status_all = cl_now(cl);
 	cl_boot_each(cl, status_to, &m);
 }

@@ -106,7 +106,8 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 	char *json, *text;
 	unsigned i, n = c && c->n ? c->n : 1;
 	uint64_t now = cl_now(cl);
-	int leader = cl_is_leader(cl);
+	int leader = cl_is_leader(cl), has_check;
+	const char *v;
 
 	m = calloc(n, sizeof(*m));
 	if (!m) {
@@ -168,7 +169,14 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 			if (p->has_offset)
 				x->offset = p->offset;
 		}
+		x->check = cl_check_of(cl, id, &x->check_peers, &has_check,
+				       &x->check_offset);
+		if (!has_check)
+			x->check_offset = NAN;
+		x->serving = cl_serving(cl, id, x->sync == CSTAT_SYNC);
 	}
+	v = cluster_key_value(cl, "min-serving");
+	s.min_serving = v ? atoi(v) : 0;
 	json = cstat_json(&s);
 	text = cstat_text(&s);
 	if (json && text)
@@ -234,17 +242,19 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
 	struct token_member tm[TOKEN_MAX_MEMBERS];
-	uint8_t tid[TOKEN_ID_LEN], key[TOKEN_KEY_LEN];
-	struct token tok;
+	struct token *tok = NULL;
 	struct tok_ctx *t;
 	const char *v;
 	char *text;
 	unsigned i, n = 0;
-	uint64_t id64 = 0;
 	void *buf;
 	size_t len;
 	int rc;
 
+	/* Key-pair tokens are version-2 commands: every voter must apply
+	 * them (a member of an older release would halt on them). */
+	if (!fsm_version_ok(cl->fsm, 2))
+		return -EPROTO;
 	if (!ttl_s) {
 		v = fsm_config_get(cl->fsm, "token-ttl");
 		ttl_s = (uint64_t)ckey_parse_duration_ms(v ? v : "900s") / 1000;
@@ -254,6 +264,7 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 		uses = v ? (unsigned)atoi(v) : 1;
 	}
 	/* Voters first: they are the members most likely to be up. */
+	memset(tm, 0, sizeof(tm));
 	for (int pass = 0; pass < 2; pass++)
 		for (i = 0; c && i < c->n && n < TOKEN_MAX_MEMBERS; i++) {
 			const struct fsm_member *m =
@@ -267,38 +278,36 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 				snprintf(tm[n].endpoint,
 					 sizeof(tm[n].endpoint), "%s",
 					 c->servers[i].address);
+			tm[n].id = m->id;
 			ident_fingerprint(m->idkey, tm[n].fp);
 			n++;
 		}
 	if (!n)
 		return -ENOENT;
-	rc = token_create(&tok, cl->cluster_id, tm, n, cl_wall_ms() / 1000,
-			  ttl_s);
+	rc = token_create(cl->cluster_id, tm, n, cl_wall_ms() / 1000, ttl_s,
+			  &tok);
 	if (rc < 0)
 		return rc;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		token_wipe(&tok);
+		token_free(tok);
 		return -ENOMEM;
 	}
-	rc = token_encode(&tok, &t->text);
+	rc = token_encode(tok, &t->text);
 	if (rc < 0) {
-		token_wipe(&tok);
+		token_free(tok);
 		free(t);
 		return rc;
 	}
-	token_id(tok.secret, tid);
-	token_key(tok.secret, key);
-	token_id_hex(tid, t->id);
-	for (i = 0; i < TOKEN_ID_LEN; i++)
-		id64 = id64 << 8 | tid[i];
-	t->expires_at = tok.expires_at;
+	token_id_hex(tok->id, t->id);
+	t->expires_at = tok->expires_at;
 	t->uses = uses;
 	t->for_init = for_init;
-	rc = fsm_cmd_token_add(id64, key, uses, tok.expires_at * 1000,
-			       cl_wall_ms(), &buf, &len);
-	token_wipe(&tok);
-	sodium_memzero(key, sizeof(key));
+	/* The replicated state gets the public key only. */
+	rc = fsm_cmd_token_add(token_id_u64(tok->id), tok->pk, uses,
+			       tok->expires_at * 1000, cl_wall_ms(), &buf,
+			       &len);
+	token_free(tok);
 	if (rc < 0) {
 		token_text_free(t->text);
 		free(t);
@@ -320,7 +329,7 @@ static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
 {
 	uint64_t ttl_s = 0, uses = 0;
 	long long ms;
-	int i;
+	int i, rc;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
@@ -347,7 +356,12 @@ static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
 			return;
 		}
 	}
-	if (cl_token_create(cl, r, ttl_s, (unsigned)uses, 0) < 0)
+	rc = cl_token_create(cl, r, ttl_s, (unsigned)uses, 0);
+	if (rc == -EPROTO)
+		cl_fail(r, CTL_ERR, "every voter must run this release before "
+			"a token can be created (key-pair tokens; "
+			"docs/operations.md)");
+	else if (rc < 0)
 		cl_fail(r, CTL_ERR, "cannot create a token now (is a leader "
 			 "elected? is the store full?)");
 }
@@ -382,7 +396,9 @@ static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
 		time_t exp = (time_t)(t->expires_ms / 1000);
 		struct tm tm;
 		char when[32];
-		const char *state = t->expires_ms <= now ? "expired" :
+		const char *state = !t->has_pubkey ? "old-format" :
+				    t->revoked ? "revoked" :
+				    t->expires_ms <= now ? "expired" :
 				    !t->uses_left ? "used" : "live";
 
 		gmtime_r(&exp, &tm);
@@ -426,18 +442,92 @@ static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
 		cl_fail(r, CTL_EUSAGE, "token revoke: ID is 16 hex digits");
 		return;
 	}
-	for (i = 0; i < fsm_token_count(cl->fsm); i++)
-		found |= fsm_token_at(cl->fsm, i)->id == id;
+	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+
+		found |= t->id == id && !t->revoked;
+	}
 	if (!found) {
 		cl_fail(r, CTL_ERR, "no token with that ID");
 		return;
 	}
-	if (fsm_cmd_token_revoke(id, cl_wall_ms(), &buf, &len) < 0) {
+	/* Kept as revoked (so that its holder is told why) where every
+	 * voter knows how; removed otherwise. */
+	if ((fsm_version_ok(cl->fsm, 2)
+		     ? fsm_cmd_token_revoke_keep(id, cl_wall_ms(), &buf, &len)
+		     : fsm_cmd_token_revoke(id, cl_wall_ms(), &buf, &len)) < 0) {
 		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}
 	snprintf(ok, sizeof(ok), "token %016" PRIx64 " revoked\n", id);
 	cl_propose_simple(cl, r, buf, len, ok);
+}
+
+/* ---------------------------------------------------------------- */
+/* audit [N]: the replicated audit trail, this member's copy */
+
+#define AUDIT_DEFAULT 20
+
+static void cmd_audit(struct cluster *cl, struct cl_req *r, int argc,
+		      char **argv)
+{
+	unsigned i, n = fsm_audit_count(cl->fsm), want = AUDIT_DEFAULT;
+	size_t tl = 0, jl = 0, cap;
+	char *text, *json, when[32];
+	uint64_t v = 0;
+
+	if (argc > 1 || (argc == 1 && (parse_u64(argv[0], &v) < 0 || !v ||
+				       v > FSM_AUDIT_MAX))) {
+		cl_fail(r, CTL_EUSAGE, "usage: audit [N] (1..%d, default %d)",
+			FSM_AUDIT_MAX, AUDIT_DEFAULT);
+		return;
+	}
+	if (argc == 1)
+		want = (unsigned)v;
+	if (want > n)
+		want = n;
+	/* an event is at most 255 bytes; JSON escapes at most double it */
+	cap = 64 + (size_t)want * 640;
+	text = malloc(cap);
+	json = malloc(cap);
+	if (!text || !json) {
+		free(text);
+		free(json);
+		cl_fail(r, CTL_ERR, "out of memory");
+		return;
+	}
+	text[0] = 0;
+	jl = (size_t)snprintf(json, cap, "[");
+	for (i = n - want; i < n; i++) {
+		uint64_t ms;
+		const char *ev = fsm_audit_at(cl->fsm, i, &ms);
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		const char *p;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		tl += (size_t)snprintf(text + tl, cap - tl, "%s.%03uZ %s\n",
+				       when, (unsigned)(ms % 1000), ev);
+		jl += (size_t)snprintf(json + jl, cap - jl,
+				       "%s{\"time_ms\":%" PRIu64 ",\"text\":\"",
+				       i > n - want ? "," : "", ms);
+		for (p = ev; *p && jl + 8 < cap; p++) {
+			if (*p == '"' || *p == '\\')
+				jl += (size_t)snprintf(json + jl, cap - jl,
+						       "\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				jl += (size_t)snprintf(json + jl, cap - jl,
+						       "\\u%04x", *p);
+			else
+				json[jl++] = *p;
+		}
+		jl += (size_t)snprintf(json + jl, cap - jl, "\"}");
+	}
+	snprintf(json + jl, cap - jl, "]\n");
+	cl_ok(r, text, json);
+	free(text);
+	free(json);
 }
 
 /* ---------------------------------------------------------------- */
@@ -454,6 +544,7 @@ static const struct cmd cmds[] = {
 	{ "node undrain", cl_cmd_undrain },
 	{ "config get", cl_cmd_config_get },
 	{ "config set", cl_cmd_config_set },
+	{ "audit", cmd_audit },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))

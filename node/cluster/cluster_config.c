@@ -8,6 +8,7 @@
  */
 #include "node/cluster/cluster_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +18,18 @@
 
 #define MSG_MAX 512
 
+#define FILE_KEYS 8
+
 /* What was last applied, so each change takes effect once (the timing
- * keys: cluster_timing.c). */
+ * keys: cluster_timing.c); the values the node's file gave keys that
+ * layers above the cluster own. */
 struct cl_config {
 	char log_level[8];
+	struct {
+		char key[FSM_KEY_MAX + 1];
+		char value[CKEY_VALUE_MAX];
+	} file[FILE_KEYS];
+	unsigned n_file;
 };
 
 /* The file's value of KEY (election and heartbeat only), or NULL. */
@@ -66,6 +75,11 @@ static const char *value_with(struct cluster *cl, const struct ckey_info *k,
 		*src = CKEY_FILE;
 		return v;
 	}
+	for (unsigned i = 0; cl->config && i < cl->config->n_file; i++)
+		if (strcmp(cl->config->file[i].key, k->name) == 0) {
+			*src = CKEY_FILE;
+			return cl->config->file[i].value;
+		}
 	if (set_key && strcmp(set_key, CKEY_CLUSTER_PROFILE) == 0)
 		prof = set_value;
 	else
@@ -83,6 +97,29 @@ const char *cl_config_value(struct cluster *cl, const struct ckey_info *k,
 			    enum ckey_source *src, char *tmp, size_t n)
 {
 	return value_with(cl, k, NULL, NULL, src, tmp, n);
+}
+
+const char *cluster_key_value(struct cluster *cl, const char *key)
+{
+	static char tmp[32];
+	const struct ckey_info *k = ckey_find(key);
+	enum ckey_source src;
+
+	return k ? cl_config_value(cl, k, &src, tmp, sizeof(tmp)) : NULL;
+}
+
+int cluster_key_file(struct cluster *cl, const char *key, const char *value)
+{
+	struct cl_config *a = cl->config;
+	const struct ckey_info *k = ckey_find(key);
+
+	if (!k || !k->file_directive || a->n_file == FILE_KEYS ||
+	    strlen(value) >= sizeof(a->file[0].value))
+		return -EINVAL;
+	cl_copy(a->file[a->n_file].key, sizeof(a->file[0].key), key);
+	cl_copy(a->file[a->n_file].value, sizeof(a->file[0].value), value);
+	a->n_file++;
+	return 0;
 }
 
 void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,

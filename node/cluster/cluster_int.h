@@ -18,6 +18,7 @@
  *   cluster_backup.c  backup; the first leader's clean-up after restore
  *   cluster_ident.c   identity, the handshake's trust, the endpoint
  *   cluster_wg.c      the WireGuard mesh
+ *   cluster_check.c   the cross-check's verdicts: reported, recorded
  *   cluster_tr.c      the real member transport
  */
 #ifndef NTPMC_CLUSTER_INT_H
@@ -71,6 +72,7 @@ struct cl_prune;
 struct cl_wg;
 struct cl_times;
 struct cl_place;
+struct cl_check;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -95,7 +97,9 @@ struct cluster {
 	char cluster_id_hex[2 * TOKEN_CLUSTER_ID_LEN + 1];
 	uint64_t self;
 	char address[TOKEN_ENDPOINT_MAX];
-	struct token join_tok;     /* CLUSTER_JOIN until joined, then wiped */
+	/* CLUSTER_JOIN until the join commits, then freed (sodium memory,
+	 * wiped): the transport dials with it meanwhile. */
+	struct token *join_tok;
 
 	uv_timer_t chores;
 	uint64_t last_debug;       /* transport counters last logged */
@@ -116,6 +120,7 @@ struct cluster {
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_times *times;
 	struct cl_place *place;
+	struct cl_check *check;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -272,6 +277,9 @@ void cl_boot_each(struct cluster *cl,
 /* ---- cluster_join.c: init and join ---- */
 /* Joiner: the JoinReply arrived. */
 void cl_join_reply(struct cluster *cl, const Ntpmc__JoinReply *jr);
+/* Joiner: a member refused the handshake (raft/transport.h join_refused;
+ * owner is the cluster). */
+void cl_join_refused(void *owner, int reason);
 /* The leader named by our JoinReply, until raft knows one (0 none). */
 uint64_t cl_leader_hint(struct cluster *cl);
 /* init: the first join token is committed (token NULL: not committed,
@@ -379,8 +387,23 @@ int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 int cl_prepare_identity(struct cluster *cl, const char *token);
 void cl_ident_store(struct cluster *cl, struct ident_store *is);
 int cl_trust_member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN]);
-int cl_trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-		       uint8_t key[TOKEN_KEY_LEN]);
+enum hs_token_state cl_trust_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+				   const uint8_t joiner[IDENT_PK_LEN],
+				   uint8_t pk[TOKEN_PK_LEN]);
+
+/* ---- cluster_check.c: the cross-check's verdicts ---- */
+/* Our verdict (when it changed, or to refresh) and, while our record says
+ * otherwise, our NTP port and command version; cs is the caller's. */
+void cl_check_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			  Ntpmc__CheckStatus *cs);
+void cl_check_status_seen(struct cluster *cl, uint64_t id,
+			  const Ntpmc__MemberStatus *s);
+/* Member id's last reported verdict (enum cluster_verdict). */
+int cl_check_of(struct cluster *cl, uint64_t id, int *peers, int *has_offset,
+		double *offset);
+/* Serving NTP as far as we know: reachable, synced (its last status) and
+ * not a suspect (recorded or reported). What min-serving counts. */
+int cl_serving(struct cluster *cl, uint64_t id, int synced);
 
 /* ---- cluster_tr.c: the real transport (raft/transport/tcp.h) ---- */
 extern const struct cluster_transport cl_tcp_transport;
@@ -400,7 +423,7 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_timing_module, cl_place_module;
+	cl_timing_module, cl_place_module, cl_check_module;
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

@@ -17,6 +17,10 @@
  * is on its way), then moves leadership away when the drained member is
  * the leader (CPOL_TRANSFER, to the successor) and demotes it to spare
  * (never below a reachable majority of the voters that remain).
+ *
+ * A leader that the cross-check (node/crosscheck) found a suspect hands
+ * leadership to a reachable voter whose own verdict is ok, before
+ * anything else: the leader stamps commands with its clock.
  */
 #ifndef NTPMC_CPOL_H
 #define NTPMC_CPOL_H
@@ -36,6 +40,8 @@ struct cpol_member {
 	int catch_up;      /* enum cpol_catch_up, leader's view */
 	int drained;       /* ntpctl node drain: never promoted */
 	uint64_t match;    /* leader's match index: who is most up to date */
+	int suspect;       /* the cross-check says this member is a suspect */
+	int check_ok;      /* its own cross-check verdict is ok */
 };
 
 enum cpol_kind { CPOL_NONE, CPOL_CATCH_UP, CPOL_SET_ROLE, CPOL_TRANSFER };
@@ -60,6 +66,11 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
  * highest match index (then the lowest id); NULL when there is none. */
 const struct cpol_member *cpol_successor(const struct cpol_member *m,
 					 size_t n, uint64_t self);
+
+/* A suspect leader's successor: as cpol_successor, among the voters
+ * whose verdict is ok; NULL when there is none. */
+const struct cpol_member *cpol_check_successor(const struct cpol_member *m,
+					       size_t n, uint64_t self);
 
 /* Whether draining member id leaves voters with a reachable majority
  * (a reachable member that is neither drained nor voting counts as the

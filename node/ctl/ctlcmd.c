@@ -57,13 +57,16 @@ static const struct ctlcmd table[] = {
 	{ .name = "node undrain", .min_args = 1, .max_args = 1,
 	  .args = "NODE", .flags = M | L,
 	  .help = "let the role policy promote NODE again" },
+	{ .name = "audit", .max_args = 1, .args = "[N]",
+	  .help = "the last N events of the replicated audit trail (this "
+		  "member's copy; default 20)" },
 	{ .name = "config get", .max_args = 1, .args = "[KEY]",
 	  .help = "replicated keys: value and where it comes from" },
 	/* A value is the daemon's to judge, even one that starts with '-'. */
 	{ .name = "config set", .min_args = 2, .max_args = 2,
 	  .args = "KEY VALUE", .flags = M | L | CTLCMD_DASH_ARGS,
 	  .help = "set a replicated key everywhere" },
-	/* Mutating: the file holds member keys and token hashes. FILE and
+	/* Mutating: the file holds member and token public keys. FILE and
 	 * --force are ntpctl's: the daemon only sends the backup. */
 	{ .name = "backup", .min_args = 1, .max_args = 1, .args = "FILE",
 	  .flags = M | CTLCMD_LOCAL_ARGS,

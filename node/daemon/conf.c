@@ -38,9 +38,9 @@ static int parse_datadir(struct conf_ctx *x, int argc, char **argv)
 	return 0;
 }
 
-/* Test-only directives (clock-error, hostsfile, test-hang) are refused unless the
- * file says `test-mode yes`, so a production config cannot carry one by
- * accident. */
+/* Test-only directives (clock-error, hostsfile, test-hang, crosscheck-port)
+ * are refused unless the file says `test-mode yes`, so a production config
+ * cannot carry one by accident. */
 static int parse_test_mode(struct conf_ctx *x, int argc, char **argv)
 {
 	if (conf_word_is(argv[1], "yes"))
@@ -88,6 +88,7 @@ static const struct conf_directive daemon_directives[] = {
 static const struct conf_directive *const tables[] = {
 	daemon_directives, conf_serve_directives, conf_time_directives,
 	conf_cluster_directives, conf_metrics_directives,
+	conf_crosscheck_directives,
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))

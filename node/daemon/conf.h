@@ -14,6 +14,7 @@
 
 #include "node/cluster/cluster.h"
 #include "node/metrics/metrics.h"
+#include "node/crosscheck/crosscheck.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -28,6 +29,7 @@ struct conf {
 	struct cluster_conf cluster; /* cluster-*, node-name, wireguard-* */
 	int test_hang_loop_s;       /* test-only `test-hang loop S`; 0 never */
 	struct metrics_conf metrics; /* metrics-listen */
+	struct crosscheck_conf crosscheck; /* crosscheck-interval */
 };
 
 void conf_defaults(struct conf *c);

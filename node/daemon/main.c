@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "node/daemon/cargs.h"
 #include "node/ntp/clk.h"
 #include "node/cluster/cluster.h"
+#include "node/crosscheck/crosscheck.h"
 #include "node/daemon/conf.h"
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
@@ -55,6 +57,7 @@ struct node {
 	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
 	struct metrics *metrics;  /* endpoint and pool-check history */
 	struct mviews views;      /* what it reads of serve and sync */
+	struct crosscheck *xc;    /* members measure each other: cluster only */
 	enum cluster_mode mode;
 	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
@@ -321,7 +324,7 @@ static int open_control(struct node *n)
 		return -1;
 	if (ctl_register(n->ctl, "loglevel", on_loglevel, n) < 0)
 		return -1;
-	if (n->sync && syncctl_register(n->ctl, n->sync) < 0)
+	if (syncctl_register(n->ctl, n->sync, n->xc) < 0)
 		return -1;
 	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
 	if (!n->stats)
@@ -337,6 +340,32 @@ static int open_control(struct node *n)
 	return 0;
 }
 
+/* The cross-check's verdict about us reaches the time engine: a suspect
+ * claims no sync (and sets STA_UNSYNC with the kernel discipline). */
+static void on_suspect(void *arg, int suspect)
+{
+	struct node *n = arg;
+
+	if (n->sync)
+		sync_set_suspect(n->sync, suspect);
+}
+
+/* A committed member cross-checks the others on its serving port. */
+static int start_crosscheck(struct node *n)
+{
+	struct sockaddr_storage ss;
+	uint16_t port = 0;
+
+	if (serve_addr(n->serve, 0, &ss) == 0)
+		port = ntohs(ss.ss_family == AF_INET6 ?
+			     ((struct sockaddr_in6 *)&ss)->sin6_port :
+			     ((struct sockaddr_in *)&ss)->sin_port);
+	n->xc = crosscheck_start(&n->loop, n->cl, &n->conf.crosscheck, port,
+				 on_suspect, n);
+	n->views.xc = n->xc;
+	return n->xc ? 0 : -1;
+}
+
 static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 {
 	struct node *n = arg;
@@ -348,7 +377,7 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 		uv_stop(&n->loop);
 		return;
 	}
-	if (!ok || open_control(n) < 0) {
+	if (!ok || start_crosscheck(n) < 0 || open_control(n) < 0) {
 		n->exit_code = 1;
 		uv_stop(&n->loop);
 	}
@@ -465,6 +494,8 @@ static void stop(struct node *n)
 	srvstats_stop(n->stats);
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
+	n->views.xc = NULL;
+	crosscheck_stop(n->xc);
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
 		n->st = NULL;    /* closed with the cluster */
@@ -484,8 +515,10 @@ static void stop(struct node *n)
 	}
 }
 
-static int cmd_run(const char *path, enum cluster_mode mode,
-		   const char *token, int no_run)
+/* token: join's token text (wiped here once the cluster holds it), or
+ * init's overlay subnet. */
+static int cmd_run(const char *path, enum cluster_mode mode, char *token,
+		   int no_run)
 {
 	struct node *n;
 	int rc = 1;
@@ -504,13 +537,19 @@ static int cmd_run(const char *path, enum cluster_mode mode,
 		return 1;
 	}
 	uv_loop_init(&n->loop);
-	if (start(n, token) == 0) {
+	rc = start(n, token);
+	/* The cluster parsed the token into sodium memory (and frees that
+	 * once the join commits): the text goes now, not at exit. */
+	if (mode == CLUSTER_JOIN && token)
+		explicit_bzero(token, strlen(token));
+	if (rc == 0) {
 		uv_run(&n->loop, UV_RUN_DEFAULT);
 		rc = n->exit_code;
 		if (n->cl && cluster_failed(n->cl))
 			rc = 1;
 	} else {
 		log_err("not started");
+		rc = 1;
 	}
 	stop(n);
 	free(n);

@@ -1,9 +1,12 @@
 #include "node/daemon/mviews.h"
+#include "node/cluster/cluster.h"
+#include "node/crosscheck/crosscheck.h"
 #include "node/ntp/tstate.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,6 +121,32 @@ static void serving(void *arg, struct metrics_serving *out)
 	out->sum = (double)s.reply_ns_sum / 1e9;
 }
 
+static void crosscheck(void *arg, struct metrics_crosscheck *out)
+{
+	struct mviews *mv = arg;
+	struct crosscheck_view *v;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (!mv->xc)
+		return;
+	v = malloc(sizeof(*v));
+	if (!v)
+		return;
+	crosscheck_view(mv->xc, v);
+	out->present = 1;
+	out->verdict = v->verdict == CLUSTER_CHECK_OK ? 1 :
+		       v->verdict == CLUSTER_CHECK_SUSPECT ? 2 : 0;
+	for (i = 0; i < v->n_peer && i < METRICS_XC_PEERS; i++) {
+		snprintf(out->peer[i].name, sizeof(out->peer[i].name), "%s",
+			 v->peer[i].name);
+		out->peer[i].answered = v->peer[i].answered;
+		out->peer[i].offset = v->peer[i].offset;
+	}
+	out->n_peer = i;
+	free(v);
+}
+
 void mviews_init(struct mviews *mv)
 {
 	memset(&mv->v, 0, sizeof(mv->v));
@@ -126,4 +155,5 @@ void mviews_init(struct mviews *mv)
 	mv->v.n_sources = n_sources;
 	mv->v.source = source;
 	mv->v.serving = serving;
+	mv->v.crosscheck = crosscheck;
 }

@@ -1,13 +1,14 @@
 /*
- * The metrics endpoint's views of the serving threads and the time
- * engine (node/metrics/metrics.h): node/metrics may not reach node/serve
- * or node/time, so the daemon reads them for it.
+ * The metrics endpoint's views of the serving threads, the time engine
+ * and the cross-check (node/metrics/metrics.h): node/metrics may not reach
+ * them, so the daemon reads them for it.
  */
 #ifndef NTPMC_MVIEWS_H
 #define NTPMC_MVIEWS_H
 
 #include "node/metrics/metrics.h"
 
+struct crosscheck;
 struct serve;
 struct sync;
 
@@ -15,6 +16,7 @@ struct mviews {
 	struct metrics_views v;
 	struct serve *serve;            /* NULL until serving */
 	struct sync *sync;              /* NULL without upstreams */
+	const struct crosscheck *xc;    /* NULL outside a cluster */
 };
 
 /* Fills mv->v; serve and sync may be set (or changed) afterwards. */

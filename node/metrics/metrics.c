@@ -63,6 +63,7 @@ static int answer_text(struct mhttp_answer *a, int status, const char *s)
 static int render(struct metrics *m, struct mhttp_answer *a)
 {
 	struct metrics_source *src = NULL;
+	struct metrics_crosscheck *xc = NULL;
 	struct metrics_tracking tr;
 	struct metrics_serving sv;
 	struct cluster_view cv;
@@ -83,6 +84,14 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	memset(&sv, 0, sizeof(sv));
 	if (m->v->serving)
 		m->v->serving(m->v->arg, &sv);
+	if (m->v->crosscheck) {
+		xc = calloc(1, sizeof(*xc));
+		if (!xc) {
+			free(src);
+			return -1;
+		}
+		m->v->crosscheck(m->v->arg, xc);
+	}
 	cluster_view(m->cl, &cv);
 	mhttp_stats(m->http, &hs);
 	in.version = m->version;
@@ -93,10 +102,12 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	in.sv = &sv;
 	in.cv = m->cl ? &cv : NULL;
 	in.http = &hs;
+	in.xc = xc;
 	a->status = 200;
 	a->ctype = PROM_CTYPE;
 	a->body = mexp_render(&in, &a->len);
 	free(src);
+	free(xc);
 	return a->body ? 0 : -1;
 }
 

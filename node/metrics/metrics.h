@@ -81,12 +81,27 @@ struct metrics_serving {
 };
 
 /* Filled by the daemon; any function may be NULL (nothing to report). */
+/* This member's cross-check (node/crosscheck): its verdict about itself
+ * and what it measured of each peer. */
+#define METRICS_XC_PEERS 64
+struct metrics_crosscheck {
+	int present;                    /* 0: no cross-check runs here */
+	int verdict;                    /* 0 unknown, 1 ok, 2 suspect */
+	int n_peer;
+	struct {
+		char name[65];
+		int answered;           /* a sample in the last 3 checks */
+		double offset;          /* the peer minus us, s */
+	} peer[METRICS_XC_PEERS];
+};
+
 struct metrics_views {
 	void *arg;
 	void (*tracking)(void *arg, struct metrics_tracking *out);
 	int (*n_sources)(void *arg);
 	void (*source)(void *arg, int i, struct metrics_source *out);
 	void (*serving)(void *arg, struct metrics_serving *out);
+	void (*crosscheck)(void *arg, struct metrics_crosscheck *out);
 };
 
 struct metrics;

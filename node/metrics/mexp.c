@@ -6,8 +6,7 @@
  *
  * Reserved, not written until their subsystem exports them (so that a
  * zero is never mistaken for a measurement): ntpmc_egress_bytes_total
- * {class}, ntpmc_budget_used_ratio, ntpmc_rotation_planned{member}, and
- * ntpmc_crosscheck_offset_seconds{peer} until the cross-check measures.
+ * {class}, ntpmc_budget_used_ratio, ntpmc_rotation_planned{member}.
  */
 #include "node/metrics/mexp.h"
 #include "node/metrics/prom.h"
@@ -211,19 +210,31 @@ static void cluster(struct prom *p, const struct cluster_view *v)
 	       "(exported by the leader only)", v->fault_tolerance);
 }
 
-/* The cross-check has not landed: its verdict is honestly unknown. */
-static void crosscheck(struct prom *p)
+/* The verdict (unknown without a cross-check) and what each peer's clock
+ * reads against ours, for the peers that answered lately. */
+static void crosscheck(struct prom *p, const struct metrics_crosscheck *xc)
 {
 	static const char *const verdicts[] = { "unknown", "ok", "suspect" };
 	const char *l[] = { "verdict", NULL, NULL };
-	int i;
+	int i, v = xc && xc->present ? xc->verdict : 0;
 
 	prom_family(p, "ntpmc_crosscheck_verdict", "gauge", "Peers' verdict "
 		    "on this member's clock: 1 for the current one, 0 for "
 		    "the others");
 	for (i = 0; i < 3; i++) {
 		l[1] = verdicts[i];
-		prom_gauge(p, "ntpmc_crosscheck_verdict", l, i == 0);
+		prom_gauge(p, "ntpmc_crosscheck_verdict", l, i == v);
+	}
+	prom_family(p, "ntpmc_crosscheck_offset_seconds", "gauge", "A peer's "
+		    "clock minus this member's, from the cross-check's "
+		    "filtered samples");
+	l[0] = "peer";
+	for (i = 0; xc && xc->present && i < xc->n_peer; i++) {
+		if (!xc->peer[i].answered)
+			continue;
+		l[1] = xc->peer[i].name;
+		prom_gauge(p, "ntpmc_crosscheck_offset_seconds", l,
+			   xc->peer[i].offset);
 	}
 }
 
@@ -264,7 +275,7 @@ char *mexp_render(const struct mexp_in *in, size_t *len)
 		serving(p, in->sv);
 	if (in->cv && in->cv->member)
 		cluster(p, in->cv);
-	crosscheck(p);
+	crosscheck(p, in->xc);
 	if (in->http)
 		http(p, in->http);
 	return prom_finish(p, len);

@@ -20,6 +20,7 @@ struct mexp_in {
 	int n_src;
 	const struct metrics_serving *sv;
 	const struct cluster_view *cv;  /* NULL: no cluster configured */
+	const struct metrics_crosscheck *xc;
 	const struct mhttp_stats *http;
 };
 

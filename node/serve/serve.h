@@ -58,6 +58,9 @@ struct serve_stats {
 	uint64_t drop_ratelimit;    /* dropped by the rate limiter */
 	uint64_t send_errors;
 	uint64_t rl_leaked;         /* over the limit, answered anyway */
+	/* Members' authenticated cross-check requests (node/ntp/pmac.h)
+	 * answered; they are in none of the counters above. */
+	uint64_t peer_replied;
 	uint64_t reply_ns_hist[SERVE_HIST_BUCKETS];
 	uint64_t reply_ns_sum;      /* of the replies' times, ns */
 };

@@ -34,9 +34,13 @@ static void kernel_status(struct sync *sy)
 		sy->ksync = claimed;
 }
 
+/* The engine publishes its own claim even while the cross-check holds it
+ * suspect: the withdrawal (tstate_withdraw) is what makes every reply say
+ * LI 3, and the cross-check judges this clock by the claim underneath
+ * (tstate_read_claim), so the verdict can clear. */
 void sync_claim_publish(struct sync *sy, int64_t reading)
 {
-	int claimed = sy->synced && !sy->suspect;
+	int claimed = sy->synced;
 	struct tstate ts;
 	int li;
 
@@ -49,10 +53,7 @@ void sync_claim_publish(struct sync *sy, int64_t reading)
 	li = sync_leap_publish(sy, &ts, reading);
 	if (claimed)
 		ts.leap = (uint8_t)li;
-	/* While suspect, sy->ts keeps the claim that returns with the
-	 * verdict. */
-	if (claimed || !sy->synced)
-		sy->ts = ts;
+	sy->ts = ts;
 	tstate_publish(&ts);
 	kernel_status(sy);
 }
@@ -69,7 +70,8 @@ void sync_set_suspect(struct sync *sy, int suspect)
 	else
 		log_info("sync: the cross-check no longer holds this clock "
 			 "suspect");
-	sync_claim_publish(sy, clk_raw_ns());
+	tstate_withdraw(suspect);
+	kernel_status(sy);
 }
 
 static void slew_cb(uv_timer_t *t)

@@ -15,9 +15,9 @@
 #     SystemCallFilter= (syscalls.py: the filter itself needs systemd);
 #   - the unit: `systemd-analyze verify` clean, `security --offline=true`
 #     no more exposed than Debian's chrony.service (unpacked by
-#     tests/fetch-peers.sh, never installed); the cloud-init template's own
-#     command for the WireGuard drop-in gives the unit CAP_NET_ADMIN and
-#     netlink, and its config passes `ntpnode check`;
+#     tests/fetch-peers.sh, never installed); the first-boot script's own
+#     lines for the WireGuard drop-in give the unit CAP_NET_ADMIN and
+#     netlink (its config is checked where it runs: the cloud in a box);
 #   - upgrades while the old daemon runs: a config that passes is followed
 #     by `systemctl try-restart`; one with a directive the new version does
 #     not know prints the errors, restarts nothing, exits 0, and the old
@@ -83,7 +83,6 @@ mount -t tmpfs tmpfs "$R/tmp"
 ip link set lo up
 cp "$deb" "$R/tmp/ntpmc.deb"
 cp "$chrony_unit" "$R/tmp/chrony.service"
-cp "$src/infra/cloud-init/ntpnode-join.yaml.tftpl" "$R/tmp/"
 version=$(dpkg-deb -f "$deb" Version)
 
 in_root() { chroot "$R" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
@@ -191,35 +190,18 @@ sec=$(in_root systemd-analyze security --offline=true ntpnode.service 2>&1)
 grep -q '✓ CapabilityBoundingSet=~CAP_NET_ADMIN' <<<"$sec" ||
 	{ echo "$sec" >&2; fail "the unit alone has CAP_NET_ADMIN"; }
 
-# The cloud-init path: its config manages the mesh, and its own command
-# gives the unit what that needs, with no hand edit.
-python3 - "$R/tmp/ntpnode-join.yaml.tftpl" "$R/tmp" <<'PY'
-import re, sys, yaml
-text = open(sys.argv[1]).read()
-text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("%{"))
-vals = {"node_name": "n9", "provider": "aws", "region": "us-east-1",
-        "join_token": "TOKEN", "package_url": "https://example.invalid/ntpmc.deb",
-        "u": "198.51.100.1", "upstreams": "[...]"}  # the loop's variable, once
-text = re.sub(r"\$\{(\w+)\}", lambda m: vals[m.group(1)], text)
-doc = yaml.safe_load(text)
-conf = [f for f in doc["write_files"] if f["path"] == "/etc/ntpnode/ntpnode.conf"][0]
-open(sys.argv[2] + "/cloud.conf", "w").write(
-    conf["content"].replace("PUBLIC_IP", "203.0.113.7"))
-cmds = [c for c in doc["runcmd"] if "ntpnode.service.d" in " ".join(c)]
-if len(cmds) != 1:
-    sys.exit("cloud-init: %d runcmd entries touch ntpnode.service.d" % len(cmds))
-open(sys.argv[2] + "/dropin.sh", "w").write(
-    " ".join("'" + a.replace("'", "'\\''") + "'" for a in cmds[0]) + "\n")
-PY
-grep -q '^wireguard-interface' "$R/tmp/cloud.conf" || fail "cloud-init config: no mesh?"
-in_root ntpnode check -c /tmp/cloud.conf >/dev/null ||
-	fail "the cloud-init config does not pass ntpnode check"
-in_root sh /tmp/dropin.sh || fail "cloud-init's drop-in command failed"
+# The first-boot path (infra/cloud-init/ntpmc-firstboot.sh): a member that
+# manages the mesh gets the drop-in from the script's own two lines, with
+# no hand edit. (The whole first boot runs in the cloud in a box.)
+grep -E '^[[:space:]]*(mkdir -p|ln -sf) .*/ntpnode\.service\.d' \
+	"$src/infra/cloud-init/ntpmc-firstboot.sh" >"$R/tmp/dropin.sh"
+[ "$(wc -l <"$R/tmp/dropin.sh")" = 2 ] || fail "ntpmc-firstboot: not one mkdir and one ln for the drop-in"
+in_root sh -e /tmp/dropin.sh || fail "the first-boot script's drop-in lines failed"
 sec=$(in_root systemd-analyze security --offline=true ntpnode.service 2>&1)
 grep -q '✗ CapabilityBoundingSet=~CAP_NET_ADMIN' <<<"$sec" ||
-	fail "with cloud-init's drop-in the unit still lacks CAP_NET_ADMIN"
+	fail "with the first-boot drop-in the unit still lacks CAP_NET_ADMIN"
 grep -q '✗ RestrictAddressFamilies=~AF_NETLINK' <<<"$sec" ||
-	fail "with cloud-init's drop-in the unit still lacks netlink"
+	fail "with the first-boot drop-in the unit still lacks netlink"
 mesh=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p' <<<"$sec")
 echo "package: exposure with the WireGuard drop-in $mesh"
 awk -v a="$mesh" -v b="$theirs" 'BEGIN { exit !(a <= b) }' ||
