@@ -113,6 +113,7 @@ static const struct {
 	{ "transport-idle-close", { "45s", "300s" } },
 	{ "transport-user-timeout", { "15s", "60s" } },
 	{ "wg-keepalive", { "25s", "0s" } },
+	{ "crosscheck-interval", { "16", "128" } },
 };
 
 #define N_ROWS (sizeof(profile_rows) / sizeof(profile_rows[0]))

@@ -4,7 +4,8 @@
 # unchanged throughout; going to wan every member puts its longer election
 # timeout in force before the leader slows its heartbeat, going to lan the
 # leader's heartbeat is fast before any follower shortens its timeout
-# (the members' logs, in ms); the profile is the source of what it sets,
+# (the members' logs, in ms); the profile is the source of what it sets
+# (the cross-check's interval too),
 # an explicit key beats it, contradictory timeouts are refused against
 # it; writes through a follower stay quick under wan; `ntpnode init` with
 # provider aws commits wan.
@@ -61,6 +62,8 @@ fi
 lc_ctl "$f" config set status-interval 30s >/dev/null || lc_fail "explicit key"
 [ "$(value_of "$l" status-interval)" = "30s (replicated)" ] || lc_fail "explicit key lost"
 [ "$(value_of "$l" heartbeat-timeout)" = "30000 (profile)" ] || lc_fail "profile source"
+[ "$(value_of "$f" crosscheck-interval)" = "128 (profile)" ] ||
+	lc_fail "crosscheck-interval $(value_of "$f" crosscheck-interval)"
 ts=$(now_ms)
 lc_ctl "$f" config set token-uses 3 >/dev/null || lc_fail "write under wan"
 [ $(($(now_ms) - ts)) -lt 2000 ] || lc_fail "a write under wan took $(($(now_ms) - ts)) ms"

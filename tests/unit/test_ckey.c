@@ -197,6 +197,8 @@ static void profiles(void **state)
 	}
 	assert_string_equal(ckey_profile_value("wan", "heartbeat-timeout"),
 			    "30000");
+	assert_string_equal(ckey_profile_value("wan", "crosscheck-interval"),
+			    "128");
 	assert_null(ckey_profile_value("wan", "log-level"));
 	assert_null(ckey_profile_value("nope", "election-timeout"));
 	/* the valid names are in the refusal */
