@@ -154,7 +154,7 @@ for prof in $profiles; do
 			log "profile $prof: 'config set cluster-profile $prof' refused: skipped"
 			continue
 		fi
-		sleep 10    # the slower or faster timers settle
+		sleep 20    # the slower or faster timers settle (a cross-check round of 16 s ends)
 	fi
 	declare -a b0=() p0=() b1=() p1=()
 	for i in $(seq $n); do
