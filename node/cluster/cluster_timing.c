@@ -124,6 +124,14 @@ static void pace(struct cluster *cl)
 	if (!ts || !cl->drv || drv_failed(cl->drv))
 		return;
 	r = drv_raft(cl->drv);
+	/* The keys are first resolved while the log is replayed, before the
+	 * driver exists (drv_open applies what is committed): the driver then
+	 * starts with the file's or the built-in election timeout, and the
+	 * profile's must be put in force here, or a restarted member would
+	 * run wan with lan's 500 ms (a leader stepping down, a follower
+	 * standing, after half a second without contact). */
+	if (r->election_timeout != cl_timing(cl)->election_ms)
+		raft_set_election_timeout(r, cl_timing(cl)->election_ms);
 	target = cl_timing(cl)->heartbeat_ms;
 	if (!ts->settled)
 		ts->settled = r->heartbeat_timeout;
