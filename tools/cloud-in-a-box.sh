@@ -39,7 +39,9 @@
 # every other AWS VM's SSM parameter; the GCP VMs' tokens are published by
 # the operator (here: this script) to their Secret Manager secrets. Every
 # joiner takes its token once (the slot is emptied), joins as ntpnode
-# with --no-run, starts the service. Checks, in order: every first boot
+# with --no-run, starts the service. Checks, in order: init on AWS
+# committed the wan profile (then set to lan: the checks below time
+# failover in seconds), every first boot
 # succeeded and left no token behind, every member a voter, NTP served on
 # every VM's public address and over the overlay, the same mesh hash on
 # every member; leader kill -> a new leader over the mesh; a VM whose
@@ -405,6 +407,12 @@ until booted 1; do
 done
 boot_ok 1 || fail "VM 1's first boot failed"
 [ "$ansible" = 1 ] || log "VM 1 created the cluster at $(elapsed) s"
+# init on an AWS VM commits the wan profile (docs/cost.md); the box's
+# checks time failover, the mesh and the cross-check in seconds, so the
+# operator switches to lan at runtime (the switch never causes an election)
+ctl 1 config get cluster-profile | grep -q '^cluster-profile wan (replicated)' ||
+	fail "init on AWS did not commit cluster-profile wan"
+ctl 1 config set cluster-profile lan >/dev/null || fail "config set cluster-profile lan"
 # publish I TOKEN: what `gcloud secrets versions add` does, as the operator
 publish() {
 	printf '{"payload": {"data": "%s"}}' "$(printf '%s' "$2" | base64 -w0)" |

@@ -8,14 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET, T_PRICE,
-		 T_BYTES };
+enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET, T_BYTES,
+		 T_PRICE };
+
+/* T_DURATION flags */
+#define F_ZERO_OFF 1	/* "0" (canonical "0s") turns the thing off */
+#define F_WHOLE_S 2	/* whole seconds only */
 
 struct ckey_def {
 	struct ckey_info info;
 	enum ckey_type type;
-	long long min, max;      /* T_INT, T_DURATION (ms) */
+	long long min, max;      /* T_INT, T_DURATION (ms), T_BYTES */
 	const char *choices;     /* T_ENUM: space separated */
+	unsigned flags;
 };
 
 /*
@@ -23,95 +28,142 @@ struct ckey_def {
  * the value as an opaque string); removing one is not.
  */
 static const struct ckey_def keys[] = {
+	{ { CKEY_CLUSTER_PROFILE, "lan",
+	    "timing profile: lan (fast failover) or wan (few bytes on the "
+	    "wire); sets the keys below it that are not set explicitly", 0 },
+	  T_ENUM, 0, 0, "lan wan", 0 },
 	{ { "election-timeout", "500",
 	    "raft election timeout in ms (followers wait this long, randomized "
 	    "up to 2x, before standing)", 1 },
-	  T_INT, 100, 60000, NULL },
+	  T_INT, 100, 600000, NULL, 0 },
 	{ { "heartbeat-timeout", "50",
 	    "raft heartbeat interval in ms (must stay well under "
 	    "election-timeout)", 1 },
-	  T_INT, 10, 10000, NULL },
+	  T_INT, 10, 300000, NULL, 0 },
+	{ { "status-interval", "250ms",
+	    "how often a member sends the leader its status (sooner when "
+	    "its timing or its leader changes)", 0 },
+	  T_DURATION, 100, 3600 * 1000LL, NULL, 0 },
+	{ { "transport-keepalive", "10s",
+	    "keepalive record on an idle dialed member connection (TCP "
+	    "keepalive after half of it); 0s: none", 0 },
+	  T_DURATION, 1000, 3600 * 1000LL, NULL, F_ZERO_OFF },
+	{ { "transport-idle-close", "45s",
+	    "an accepted member connection silent this long is closed", 0 },
+	  T_DURATION, 10 * 1000LL, 86400 * 1000LL, NULL, 0 },
+	{ { "transport-user-timeout", "15s",
+	    "TCP_USER_TIMEOUT: data unacknowledged this long aborts a member "
+	    "connection", 0 },
+	  T_DURATION, 1000, 3600 * 1000LL, NULL, 0 },
+	{ { "wg-keepalive", "25s",
+	    "WireGuard PersistentKeepalive of the mesh's peers; 0s: off", 0 },
+	  T_DURATION, 1000, 65535 * 1000LL, NULL, F_ZERO_OFF | F_WHOLE_S },
 	{ { "log-level", "info", "daemon log level on every member", 0 },
-	  T_ENUM, 0, 0, "debug info warn error" },
+	  T_ENUM, 0, 0, "debug info warn error", 0 },
 	{ { "token-ttl", "900s",
 	    "default lifetime of a join token (ntpctl token create)", 0 },
-	  T_DURATION, CKEY_TOKEN_TTL_MIN_MS, CKEY_TOKEN_TTL_MAX_MS, NULL },
+	  T_DURATION, CKEY_TOKEN_TTL_MIN_MS, CKEY_TOKEN_TTL_MAX_MS, NULL, 0 },
 	{ { "token-uses", "1",
 	    "default number of joins one token allows", 0 },
-	  T_INT, 1, 1000, NULL },
+	  T_INT, 1, 1000, NULL, 0 },
 	{ { "min-serving", "2",
 	    "fewest members the rotation keeps serving NTP", 0 },
-	  T_INT, 1, 100, NULL },
+	  T_INT, 1, 100, NULL, 0 },
 	{ { "crosscheck-interval", "16",
 	    "seconds between a member's checks of the others' clocks "
 	    "(node/crosscheck)", 1 },
-	  T_INT, 1, 1024, NULL },
+	  T_INT, 1, 1024, NULL, 0 },
 	{ { "budget-usd", "0.00",
 	    "monthly cloud budget in USD for the rotation (0: none)", 0 },
-	  T_MONEY, 0, 100000000, NULL },
-	/* The cost guard (docs/cost.md): the price table, USD with up to 4
-	 * decimals, and each provider's monthly egress allowance in bytes
-	 * (suffixes K, M, G, T: powers of 1024). */
-	{ { "egress-allowance-aws", "107374182400",
-	    "bytes of egress a month AWS members share free (100G)", 0 },
-	  T_BYTES, 0, 1LL << 50, NULL },
-	{ { "egress-allowance-gcp", "1073741824",
-	    "bytes of egress a month GCP members share free (1G)", 0 },
-	  T_BYTES, 0, 1LL << 50, NULL },
-	{ { "egress-allowance-other", "0",
-	    "bytes of egress a month other members share free", 0 },
-	  T_BYTES, 0, 1LL << 50, NULL },
+	  T_MONEY, 0, 100000000, NULL, 0 },
+	/* The egress a provider's free tier includes per month, shared by
+	 * its members; a provider without a key (or 0) has none. */
+	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "aws", "100GB",
+	    "monthly egress included for the aws members (0: none)", 0 },
+	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
+	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "gcp", "1GB",
+	    "monthly egress included for the gcp members (0: none)", 0 },
+	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
+	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "other", "0B",
+	    "monthly egress included for other members (0: none)", 0 },
+	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
+	/* The cost guard (docs/cost.md): the price table (USD, up to 4
+	 * decimals), the governor per provider, the ledger's interval. */
 	{ { "governor-aws", "off",
 	    "egress governor on AWS members (on: pace public replies to "
 	    "their share of the allowance)", 0 },
-	  T_ENUM, 0, 0, "on off" },
+	  T_ENUM, 0, 0, "on off", 0 },
 	{ { "governor-gcp", "on",
 	    "egress governor on GCP members", 0 },
-	  T_ENUM, 0, 0, "on off" },
+	  T_ENUM, 0, 0, "on off", 0 },
 	{ { "governor-other", "off",
 	    "egress governor on other members", 0 },
-	  T_ENUM, 0, 0, "on off" },
+	  T_ENUM, 0, 0, "on off", 0 },
 	{ { "ledger-interval", "300s",
 	    "how often the leader commits the egress ledger", 0 },
-	  T_DURATION, 5 * 1000LL, 3600 * 1000LL, NULL },
+	  T_DURATION, 5 * 1000LL, 3600 * 1000LL, NULL, 0 },
 	{ { "price-egress-gb-aws", "0.0900",
 	    "USD per GB of AWS egress beyond the allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	{ { "price-egress-gb-gcp", "0.1200",
 	    "USD per GB of GCP egress beyond the allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	{ { "price-egress-gb-other", "0.0000",
 	    "USD per GB of other providers' egress", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	{ { "price-instance-hour-aws", "0.0104",
 	    "USD per AWS instance hour beyond the free allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	{ { "price-instance-hour-gcp", "0.0084",
 	    "USD per GCP instance hour beyond the free allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	{ { "price-ipv4-hour-aws", "0.0050",
 	    "USD per AWS public IPv4 address hour", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	{ { "price-ipv4-hour-gcp", "0.0050",
 	    "USD per GCP external IPv4 address hour", 0 },
-	  T_PRICE, 0, 1000000, NULL },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	/* Fixed at init (ntpnode init --overlay-subnet): members' overlay
 	 * addresses are allocated from it, so it never changes afterwards
 	 * (config set refuses it, see ckey_read_only). */
 	{ { CKEY_OVERLAY_SUBNET, "192.168.10.0/24",
 	    "WireGuard overlay subnet the leader allocates members' addresses "
 	    "from (set at init, read-only)", 0 },
-	  T_SUBNET, 16, 30, NULL },
+	  T_SUBNET, 16, 30, NULL, 0 },
 	/* The index of the configuration the last restore or recover wrote,
 	 * committed once its clean-up is done: no member runs that clean-up
 	 * again (node/cluster/cluster_backup.c). Read-only. */
 	{ { CKEY_RECOVERED_AT, "0",
 	    "raft index of the configuration the last restore/recover wrote, "
 	    "once its clean-up is done (read-only)", 0 },
-	  T_INT, 0, 1LL << 62, NULL },
+	  T_INT, 0, 1LL << 62, NULL, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/*
+ * The profiles: for each key a profile sets, its value under each profile
+ * (columns in the order of profile_names; the lan column is the keys'
+ * built-in defaults). A key with no row here is not touched by the
+ * profile. Why the wan column is what it is: docs/cost.md.
+ */
+static const char *const profile_names[CKEY_N_PROFILES] = { "lan", "wan" };
+
+static const struct {
+	const char *key;
+	const char *value[CKEY_N_PROFILES];
+} profile_rows[] = {
+	{ "election-timeout", { "500", "60000" } },
+	{ "heartbeat-timeout", { "50", "30000" } },
+	{ "status-interval", { "250ms", "60s" } },
+	{ "transport-keepalive", { "10s", "0s" } },
+	{ "transport-idle-close", { "45s", "300s" } },
+	{ "transport-user-timeout", { "15s", "60s" } },
+	{ "wg-keepalive", { "25s", "0s" } },
+	{ "crosscheck-interval", { "16", "128" } },
+};
+
+#define N_ROWS (sizeof(profile_rows) / sizeof(profile_rows[0]))
 
 size_t ckey_count(void)
 {
@@ -140,11 +192,49 @@ const struct ckey_info *ckey_find(const char *name)
 	return d ? &d->info : NULL;
 }
 
+int ckey_profile_index(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < CKEY_N_PROFILES; i++)
+		if (strcmp(profile_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *ckey_profile_name(int i)
+{
+	return i >= 0 && i < CKEY_N_PROFILES ? profile_names[i] : NULL;
+}
+
+const char *ckey_profile_value(const char *profile, const char *key)
+{
+	int p = ckey_profile_index(profile);
+	size_t i;
+
+	for (i = 0; p >= 0 && key && i < N_ROWS; i++)
+		if (strcmp(profile_rows[i].key, key) == 0)
+			return profile_rows[i].value[p];
+	return NULL;
+}
+
+size_t ckey_profile_row_count(void)
+{
+	return N_ROWS;
+}
+
+const char *ckey_profile_row_key(size_t i)
+{
+	return i < N_ROWS ? profile_rows[i].key : NULL;
+}
+
 const char *ckey_source_name(enum ckey_source s)
 {
 	switch (s) {
 	case CKEY_FILE:
 		return "file";
+	case CKEY_PROFILE:
+		return "profile";
 	case CKEY_REPLICATED:
 		return "replicated";
 	default:
@@ -202,6 +292,64 @@ static void fmt_duration(long long ms, char *out, size_t outlen)
 		snprintf(out, outlen, "%lldms", ms);
 }
 
+/* "100GB", "1.5GB", "500MB", "64kB", "1000" (bytes); decimal units, as
+ * the clouds bill egress. */
+static int parse_bytes(const char *s, long long *out)
+{
+	static const struct {
+		const char *unit;
+		long long mul;
+	} units[] = { { "", 1 }, { "B", 1 }, { "kB", 1000LL },
+		      { "MB", 1000000LL }, { "GB", 1000000000LL },
+		      { "TB", 1000000000000LL } };
+	const char *end;
+	long long whole, frac = 0, scale = 1;
+	size_t i, nd = 0;
+
+	if (parse_uint(s, &end, &whole) < 0)
+		return -1;
+	if (*end == '.') {
+		const char *f = end + 1;
+
+		if (parse_uint(f, &end, &frac) < 0)
+			return -1;
+		nd = (size_t)(end - f);
+		if (nd > 3)
+			return -1;
+		while (nd--)
+			scale *= 10;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		if (whole > 1000000LL * 1000000000000LL / units[i].mul ||
+		    (scale > 1 && units[i].mul < scale))
+			return -1;
+		*out = whole * units[i].mul + frac * (units[i].mul / scale);
+		return 0;
+	}
+	return -1;
+}
+
+/* The largest decimal unit that shows the value exactly. */
+static void fmt_bytes(long long v, char *out, size_t outlen)
+{
+	static const struct {
+		const char *unit;
+		long long mul;
+	} units[] = { { "TB", 1000000000000LL }, { "GB", 1000000000LL },
+		      { "MB", 1000000LL }, { "kB", 1000LL } };
+	size_t i;
+
+	for (i = 0; v && i < sizeof(units) / sizeof(units[0]); i++)
+		if (v % units[i].mul == 0) {
+			snprintf(out, outlen, "%lld%s", v / units[i].mul,
+				 units[i].unit);
+			return;
+		}
+	snprintf(out, outlen, "%lldB", v);
+}
+
 /* "12", "12.3", "12.34" -> cents. */
 static int parse_money(const char *s, long long *cents)
 {
@@ -256,29 +404,6 @@ static int parse_price(const char *s, long long *tenk)
 	return 0;
 }
 
-/* "1073741824", "1G", "100G", "512M" -> bytes. */
-static int parse_bytes(const char *s, long long *out)
-{
-	static const char sfx[] = "KMGT";
-	const char *end, *u;
-	long long v;
-
-	if (parse_uint(s, &end, &v) < 0)
-		return -1;
-	if (*end) {
-		u = strchr(sfx, *end);
-		if (!u || end[1])
-			return -1;
-		for (; u >= sfx; u--) {
-			if (v > (1LL << 50) / 1024)
-				return -1;
-			v *= 1024;
-		}
-	}
-	*out = v;
-	return 0;
-}
-
 long long ckey_price_tenk(const char *value)
 {
 	long long v;
@@ -321,16 +446,39 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 		}
 		snprintf(out, outlen, "%lld", v);
 		return 0;
-	case T_DURATION:
+	case T_DURATION: {
+		char lo[24], hi[24];
+		long long z;
+
 		v = ckey_parse_duration_ms(value);
-		if (v < d->min || v > d->max) {
+		if ((d->flags & F_ZERO_OFF) && parse_uint(value, &end, &z) == 0 &&
+		    z == 0 && (!*end || !strcmp(end, "s") || !strcmp(end, "ms")))
+			v = 0;
+		else if (v < d->min || v > d->max ||
+			 ((d->flags & F_WHOLE_S) && v % 1000)) {
+			fmt_duration(d->min, lo, sizeof(lo));
+			fmt_duration(d->max, hi, sizeof(hi));
 			snprintf(err, errlen,
-				 "%s: '%s' is not a duration in %llds..%llds "
+				 "%s: '%s' is not a duration in %s..%s%s%s "
 				 "(like 90s, 15m, 2h, 1d)",
-				 key, value, d->min / 1000, d->max / 1000);
+				 key, value, lo, hi,
+				 (d->flags & F_WHOLE_S) ? ", whole seconds" : "",
+				 (d->flags & F_ZERO_OFF) ? ", or 0s (off)" : "");
 			return -1;
 		}
 		fmt_duration(v, out, outlen);
+		return 0;
+	}
+	case T_BYTES:
+		if (parse_bytes(value, &v) < 0 || v < d->min || v > d->max) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not an amount of bytes like 1GB, "
+				 "500MB or 0 (decimal units B, kB, MB, GB, TB; "
+				 "at most 1000TB)",
+				 key, value);
+			return -1;
+		}
+		fmt_bytes(v, out, outlen);
 		return 0;
 	case T_ENUM: {
 		const char *p = d->choices;
@@ -370,16 +518,6 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 			return -1;
 		}
 		snprintf(out, outlen, "%lld.%04lld", v / 10000, v % 10000);
-		return 0;
-	case T_BYTES:
-		if (parse_bytes(value, &v) < 0 || v < d->min || v > d->max) {
-			snprintf(err, errlen,
-				 "%s: '%s' is not a byte count like 1073741824 "
-				 "or 1G (suffixes K M G T, powers of 1024; at "
-				 "most 1024T)", key, value);
-			return -1;
-		}
-		snprintf(out, outlen, "%lld", v);
 		return 0;
 	case T_SUBNET:
 		/* the mesh's own rule (node/cluster/wg/wgmesh.h) */

@@ -1,9 +1,10 @@
 /*
  * ckey: the closed set of replicated configuration keys (`ntpctl config
  * set|get`). A replicated value overrides the node's file, which keeps the
- * node-local settings; every key has a built-in default. Values are checked
- * and put in canonical form here, before anything is proposed to raft, so a
- * bad value never reaches the log.
+ * node-local settings; then comes the cluster profile (`cluster-profile
+ * lan|wan`, a table of per-key values), then the key's built-in default.
+ * Values are checked and put in canonical form here, before anything is
+ * proposed to raft, so a bad value never reaches the log.
  */
 #ifndef NTPMC_CKEY_H
 #define NTPMC_CKEY_H
@@ -12,7 +13,7 @@
 
 #define CKEY_VALUE_MAX 64
 
-enum ckey_source { CKEY_DEFAULT, CKEY_FILE, CKEY_REPLICATED };
+enum ckey_source { CKEY_DEFAULT, CKEY_PROFILE, CKEY_FILE, CKEY_REPLICATED };
 
 struct ckey_info {
 	const char *name;
@@ -22,6 +23,22 @@ struct ckey_info {
 };
 
 #define CKEY_OVERLAY_SUBNET "overlay-subnet"
+#define CKEY_CLUSTER_PROFILE "cluster-profile"
+/* + provider name: that provider's monthly egress allowance (bytes) */
+#define CKEY_EGRESS_ALLOWANCE_PREFIX "egress-allowance-"
+
+/* The profiles, lan (index 0, the built-in defaults) and wan. */
+#define CKEY_N_PROFILES 2
+/* Index of a profile name, -1 unknown. */
+int ckey_profile_index(const char *name);
+const char *ckey_profile_name(int i);          /* NULL out of range */
+/* The canonical value PROFILE gives KEY, or NULL when the profile does
+ * not set that key (or either name is unknown). Static storage. */
+const char *ckey_profile_value(const char *profile, const char *key);
+/* The keys a profile sets, in table order. */
+size_t ckey_profile_row_count(void);
+const char *ckey_profile_row_key(size_t i);
+
 /* Written by the first leader after `ntpnode restore` / `recover`, when
  * its clean-up is done (node/cluster/cluster_backup.c); read-only. */
 #define CKEY_RECOVERED_AT "recovered-at"
@@ -49,7 +66,8 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 	       char *err, size_t errlen);
 
 /* Duration text ("250ms", "90s", "15m", "2h", "1d", bare number = seconds)
- * to milliseconds; -1 when malformed or out of 1 ms .. 366 d. */
+ * to milliseconds; -1 when malformed or out of 1 ms .. 366 d (a key that
+ * can be off takes "0s" too: ckey_check). */
 long long ckey_parse_duration_ms(const char *s);
 
 const char *ckey_source_name(enum ckey_source s);

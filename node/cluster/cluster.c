@@ -26,10 +26,11 @@
  * observers), stopped in reverse: requests first, so that what waits is
  * answered while every other module's state still exists. */
 static const struct cl_module *const modules[] = {
-	&cl_config_module, &cl_cmds_module,  &cl_peers_module,
-	&cl_wg_module,     &cl_join_module,  &cl_app_module,
-	&cl_members_module, &cl_prune_module, &cl_drains_module,
-	&cl_check_module,  &cl_cost_module, &cl_reqs_module,
+	&cl_config_module, &cl_timing_module, &cl_cmds_module,
+	&cl_peers_module,  &cl_wg_module,     &cl_join_module,
+	&cl_app_module,    &cl_members_module, &cl_prune_module,
+	&cl_drains_module, &cl_check_module,  &cl_place_module,
+	&cl_cost_module,  &cl_reqs_module,
 };
 
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
@@ -139,6 +140,7 @@ void cl_rlog(void *arg, enum rlog_level level, const char *msg)
 static void on_raft_recv(void *owner, struct raft_message *msg)
 {
 	struct cluster *cl = owner;
+	int append = msg->type == RAFT_APPEND_ENTRIES;
 
 	cl_peer_heard(cl, msg->server_id);
 	/* A fresh joiner's transport knows no member addresses yet (they
@@ -146,6 +148,8 @@ static void on_raft_recv(void *owner, struct raft_message *msg)
 	if (!msg->server_address || !*msg->server_address)
 		msg->server_address = cl_member_address(cl, msg->server_id);
 	cl->drv_recv(cl->drv_owner, msg);
+	if (append)
+		cl_status_heartbeat(cl);
 }
 
 /* Applied command at index: every member; only the proposer waits. */

@@ -172,9 +172,22 @@ void cluster_view(struct cluster *cl, struct cluster_view *v);
 /* What the member transport sent since it opened, at the IP layer
  * (node/base/wirelen.h): one IPv4 + TCP header per segment written and
  * one bare ACK per read that returned data, inside WireGuard's outer
- * packet when this node manages the mesh. An estimate (docs/cost.md); 0 outside a cluster or with a transport that does not
- * count. */
+ * packet when this node manages the mesh. An estimate (docs/cost.md); 0 outside a
+ * cluster or with a transport that does not count. */
 uint64_t cluster_egress(struct cluster *cl);
+/*
+ * Leader placement (node/cluster/cplace.h) asks its neighbours above: the
+ * rotation whether it keeps a member on, the cost ledger what a provider's
+ * members sent this month. Either may be NULL: every member is planned
+ * on, nothing was used. Copied; arg must outlive the cluster.
+ */
+struct cluster_placement {
+	int (*planned_on)(void *arg, uint64_t id);
+	uint64_t (*egress_used)(void *arg, const char *provider);
+	void *arg;
+};
+void cluster_set_placement(struct cluster *cl,
+			   const struct cluster_placement *p);
 /* Answers what is pending, closes everything; cl is freed once the loop
  * has run the handles' close callbacks. */
 void cluster_stop(struct cluster *cl);

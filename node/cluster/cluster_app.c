@@ -2,7 +2,11 @@
  * cluster_app: application messages between members (raft/transport.h
  * send_app): a joiner's request and its answer, control requests that a
  * follower forwards to the leader and their answers, and the status every
- * member sends its leader CL_STATUS_EVERY_MS.
+ * member sends its leader every status-interval. A status that is due
+ * rides right behind our answer to the leader's next heartbeat (one
+ * delayed acknowledgement from the leader covers both); it goes on its
+ * own when no heartbeat came for a heartbeat period past due, and at once
+ * when our timing or our leader changed.
  */
 #include "node/cluster/cluster_int.h"
 
@@ -13,7 +17,15 @@
 
 struct cl_app {
 	uint64_t last_status_sent, last_status_all;
+	uint64_t last_leader;      /* the leader our last status went to */
+	int soon;                  /* send at the next chore */
 };
+
+void cl_status_soon(struct cluster *cl)
+{
+	if (cl->app)
+		cl->app->soon = 1;
+}
 
 int cl_send_app(struct cluster *cl, uint64_t id, const char *address,
 		const Ntpmc__AppMsg *m)
@@ -118,6 +130,10 @@ static void on_status(struct cluster *cl, uint64_t id,
 	p->has_offset = s->has_offset;
 	p->offset = s->offset;
 	p->applied = s->applied;
+	if (s->election_ms != p->election_ms) {
+		p->election_ms = s->election_ms;
+		cl_timing_reported(cl);
+	}
 }
 
 void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
@@ -182,6 +198,9 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	 * named in its JoinReply, so the role policy can promote it. */
 	if (!leader)
 		leader = cl_leader_hint(cl);
+	a->last_status_sent = cl_now(cl);
+	a->soon = 0;
+	a->last_leader = leader;
 	if (leader == cl->self)
 		return;
 	/* No leader known: once a second to every member (below). */
@@ -193,6 +212,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	s.has_offset = 1;
 	s.offset = ts.corr_offset;
 	s.applied = drv_applied(cl->drv);
+	s.election_ms = drv_raft(cl->drv)->election_timeout;
 	cl_wg_fill_status(cl, &s);
 	cl_check_fill_status(cl, &s, &cs);
 	cl_cost_fill_status(cl, &s, egress);
@@ -221,15 +241,24 @@ static int app_init(struct cluster *cl)
 	return cl->app ? 0 : -1;
 }
 
+void cl_status_heartbeat(struct cluster *cl)
+{
+	struct cl_app *a = cl->app;
+
+	if (a && cl_now(cl) - a->last_status_sent >= cl_timing(cl)->status_ms)
+		send_status(cl, a);
+}
+
 static void app_chores(struct cluster *cl)
 {
 	struct cl_app *a = cl->app;
-	uint64_t now = cl_now(cl);
+	const struct cl_timing *t = cl_timing(cl);
+	uint64_t leader = cl_leader_id(cl);
 
-	if (now - a->last_status_sent < CL_STATUS_EVERY_MS)
-		return;
-	a->last_status_sent = now;
-	send_status(cl, a);
+	if (a->soon || (leader && leader != a->last_leader) ||
+	    cl_now(cl) - a->last_status_sent >= t->status_ms +
+	    t->heartbeat_ms)
+		send_status(cl, a);
 }
 
 static void app_stop(struct cluster *cl)

@@ -1,9 +1,10 @@
 /*
  * cluster_config: the replicated keys (node/cluster/ckey.h). `config get`
- * answers from this member's FSM (a key's source: replicated, file or
- * default); `config set` is checked here (on a follower too, before it
- * travels) and committed by the leader. Every member applies the keys
- * that take effect at runtime after each applied entry.
+ * answers from this member's FSM (a key's source: replicated, file,
+ * profile or default); `config set` is checked here (on a follower too,
+ * before it travels) and committed by the leader. Every member applies the
+ * keys that take effect at runtime after each applied entry (the timing
+ * ones: cluster_timing.c).
  */
 #include "node/cluster/cluster_int.h"
 
@@ -19,10 +20,10 @@
 
 #define FILE_KEYS 8
 
-/* What was last applied, so each change takes effect once; the values the
- * node's file gave keys that layers above the cluster own. */
+/* What was last applied, so each change takes effect once (the timing
+ * keys: cluster_timing.c); the values the node's file gave keys that
+ * layers above the cluster own. */
 struct cl_config {
-	unsigned election_ms, heartbeat_ms;
 	char log_level[8];
 	struct {
 		char key[FSM_KEY_MAX + 1];
@@ -31,34 +32,71 @@ struct cl_config {
 	unsigned n_file;
 };
 
-static const char *config_value(struct cluster *cl, const struct ckey_info *k,
-				enum ckey_source *src, char *tmp, size_t n)
+/* The file's value of KEY (election and heartbeat only), or NULL. */
+static const char *file_value(struct cluster *cl, const char *key, char *tmp,
+			      size_t n)
 {
-	const char *v = fsm_config_get(cl->fsm, k->name);
+	if (strcmp(key, "election-timeout") == 0 &&
+	    cl->conf->election_timeout_ms) {
+		snprintf(tmp, n, "%u", cl->conf->election_timeout_ms);
+		return tmp;
+	}
+	if (strcmp(key, "heartbeat-timeout") == 0 &&
+	    cl->conf->heartbeat_timeout_ms) {
+		snprintf(tmp, n, "%u", cl->conf->heartbeat_timeout_ms);
+		return tmp;
+	}
+	return NULL;
+}
 
+/*
+ * KEY's value in force, as if set_key were set to set_value (NULL: as
+ * things are): replicated, else the file's, else the cluster profile's
+ * (shown as "profile" once cluster-profile is replicated; the default
+ * profile's values are the defaults), else the default.
+ */
+static const char *value_with(struct cluster *cl, const struct ckey_info *k,
+			      const char *set_key, const char *set_value,
+			      enum ckey_source *src, char *tmp, size_t n)
+{
+	const char *v, *prof;
+
+	if (set_key && strcmp(k->name, set_key) == 0) {
+		*src = CKEY_REPLICATED;
+		return set_value;
+	}
+	v = cl->fsm ? fsm_config_get(cl->fsm, k->name) : NULL;
 	if (v) {
 		*src = CKEY_REPLICATED;
 		return v;
 	}
-	if (strcmp(k->name, "election-timeout") == 0 &&
-	    cl->conf->election_timeout_ms) {
-		snprintf(tmp, n, "%u", cl->conf->election_timeout_ms);
+	v = file_value(cl, k->name, tmp, n);
+	if (v) {
 		*src = CKEY_FILE;
-		return tmp;
+		return v;
 	}
-	if (strcmp(k->name, "heartbeat-timeout") == 0 &&
-	    cl->conf->heartbeat_timeout_ms) {
-		snprintf(tmp, n, "%u", cl->conf->heartbeat_timeout_ms);
-		*src = CKEY_FILE;
-		return tmp;
-	}
-	for (unsigned i = 0; i < cl->config->n_file; i++)
+	for (unsigned i = 0; cl->config && i < cl->config->n_file; i++)
 		if (strcmp(cl->config->file[i].key, k->name) == 0) {
 			*src = CKEY_FILE;
 			return cl->config->file[i].value;
 		}
+	if (set_key && strcmp(set_key, CKEY_CLUSTER_PROFILE) == 0)
+		prof = set_value;
+	else
+		prof = cl->fsm ? fsm_config_get(cl->fsm, CKEY_CLUSTER_PROFILE) : NULL;
+	v = ckey_profile_value(prof, k->name);
+	if (v) {
+		*src = CKEY_PROFILE;
+		return v;
+	}
 	*src = CKEY_DEFAULT;
 	return k->def;
+}
+
+const char *cl_config_value(struct cluster *cl, const struct ckey_info *k,
+			    enum ckey_source *src, char *tmp, size_t n)
+{
+	return value_with(cl, k, NULL, NULL, src, tmp, n);
 }
 
 const char *cluster_key_value(struct cluster *cl, const char *key)
@@ -67,7 +105,7 @@ const char *cluster_key_value(struct cluster *cl, const char *key)
 	const struct ckey_info *k = ckey_find(key);
 	enum ckey_source src;
 
-	return k ? config_value(cl, k, &src, tmp, sizeof(tmp)) : NULL;
+	return k ? cl_config_value(cl, k, &src, tmp, sizeof(tmp)) : NULL;
 }
 
 int cluster_key_file(struct cluster *cl, const char *key, const char *value)
@@ -87,7 +125,7 @@ int cluster_key_file(struct cluster *cl, const char *key, const char *value)
 void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
 			   char **argv)
 {
-	char text[4096], json[4096], tmp[32];
+	char text[8192], json[8192], tmp[32];
 	size_t tl = 0, jl = 0, i;
 	enum ckey_source src;
 	const char *v;
@@ -105,7 +143,7 @@ void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
 			cl_fail(r, CTL_EUSAGE, "%s", text);
 			return;
 		}
-		v = config_value(cl, k, &src, tmp, sizeof(tmp));
+		v = cl_config_value(cl, k, &src, tmp, sizeof(tmp));
 		snprintf(text, sizeof(text), "%s %s (%s)\n", k->name, v,
 			 ckey_source_name(src));
 		snprintf(json, sizeof(json), "{\"key\":\"%s\",\"value\":\"%s\","
@@ -114,15 +152,15 @@ void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
 		cl_ok(r, text, json);
 		return;
 	}
-	tl += (size_t)snprintf(text, sizeof(text), "%-19s %-10s %-10s %s\n",
+	tl += (size_t)snprintf(text, sizeof(text), "%-22s %-10s %-10s %s\n",
 			       "KEY", "VALUE", "SOURCE", "MEANING");
 	jl += (size_t)snprintf(json, sizeof(json), "[");
 	for (i = 0; i < ckey_count(); i++) {
 		const struct ckey_info *k = ckey_at(i);
 
-		v = config_value(cl, k, &src, tmp, sizeof(tmp));
+		v = cl_config_value(cl, k, &src, tmp, sizeof(tmp));
 		tl += (size_t)snprintf(text + tl, sizeof(text) - tl,
-				       "%-19s %-10s %-10s %s\n", k->name, v,
+				       "%-22s %-10s %-10s %s\n", k->name, v,
 				       ckey_source_name(src), k->help);
 		jl += (size_t)snprintf(json + jl, sizeof(json) - jl,
 				       "%s{\"key\":\"%s\",\"value\":\"%s\","
@@ -133,13 +171,27 @@ void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
 	cl_ok(r, text, json);
 }
 
+/* KEY's value in force as ms once set_key is set_value ("0s": 0). */
+static long long ms_with(struct cluster *cl, const char *key,
+			 const char *set_key, const char *set_value)
+{
+	enum ckey_source src;
+	char tmp[32];
+	const char *v = value_with(cl, ckey_find(key), set_key, set_value,
+				   &src, tmp, sizeof(tmp));
+	char *end;
+	long long ms = strtoll(v, &end, 10);
+
+	if (*end)
+		ms = strcmp(v, "0s") == 0 ? 0 : ckey_parse_duration_ms(v);
+	return ms;
+}
+
 /* Checks KEY VALUE (also on the follower, before forwarding). */
 int cl_config_check(struct cluster *cl, int argc, char **argv,
 			char *canon, char *err, size_t errlen)
 {
-	char tmp[32];
-	enum ckey_source src;
-	long e, h;
+	long long e, h, ka, idle;
 
 	if (argc != 2) {
 		snprintf(err, errlen, "usage: config set KEY VALUE");
@@ -159,16 +211,27 @@ int cl_config_check(struct cluster *cl, int argc, char **argv,
 			 "addresses come from it", argv[0]);
 		return -1;
 	}
-	/* Raft needs heartbeats well inside the election timeout. */
-	e = atol(strcmp(argv[0], "election-timeout") == 0 ? canon :
-		 config_value(cl, ckey_find("election-timeout"), &src, tmp,
-			      sizeof(tmp)));
-	h = atol(strcmp(argv[0], "heartbeat-timeout") == 0 ? canon :
-		 config_value(cl, ckey_find("heartbeat-timeout"), &src, tmp,
-			      sizeof(tmp)));
+	/* The timing as it would be, whichever key (or the profile) moves:
+	 * raft needs heartbeats well inside the election timeout, and a
+	 * member connection must outlive the silence between heartbeats
+	 * and between keepalives. */
+	e = ms_with(cl, "election-timeout", argv[0], canon);
+	h = ms_with(cl, "heartbeat-timeout", argv[0], canon);
+	ka = ms_with(cl, "transport-keepalive", argv[0], canon);
+	idle = ms_with(cl, "transport-idle-close", argv[0], canon);
 	if (h * 2 > e) {
-		snprintf(err, errlen, "heartbeat-timeout (%ld) must be at "
-			 "most half of election-timeout (%ld)", h, e);
+		snprintf(err, errlen, "heartbeat-timeout (%lld) must be at "
+			 "most half of election-timeout (%lld)", h, e);
+		return -1;
+	}
+	if (h * 2 > idle) {
+		snprintf(err, errlen, "transport-idle-close (%lld ms) must be "
+			 "at least twice heartbeat-timeout (%lld ms)", idle, h);
+		return -1;
+	}
+	if (ka >= idle) {
+		snprintf(err, errlen, "transport-keepalive (%lld ms) must be "
+			 "under transport-idle-close (%lld ms)", ka, idle);
 		return -1;
 	}
 	return 0;
@@ -213,16 +276,6 @@ static void config_apply(struct cluster *cl)
 			if (strcmp(v, lv[i].name) == 0)
 				log_set_level(lv[i].lvl);
 		snprintf(a->log_level, sizeof(a->log_level), "%s", v);
-	}
-	v = fsm_config_get(cl->fsm, "election-timeout");
-	if (v && (unsigned)atoi(v) != a->election_ms) {
-		a->election_ms = (unsigned)atoi(v);
-		raft_set_election_timeout(drv_raft(cl->drv), a->election_ms);
-	}
-	v = fsm_config_get(cl->fsm, "heartbeat-timeout");
-	if (v && (unsigned)atoi(v) != a->heartbeat_ms) {
-		a->heartbeat_ms = (unsigned)atoi(v);
-		raft_set_heartbeat_timeout(drv_raft(cl->drv), a->heartbeat_ms);
 	}
 }
 

@@ -12,6 +12,8 @@
  *   cluster_member.c  leader: joins, leader transfer, node remove
  *   cluster_drain.c   leader: role policy, drain, handoff on exit
  *   cluster_config.c  replicated keys: config get|set, their runtime effect
+ *   cluster_timing.c  the timing in force: profile keys, heartbeat pacing
+ *   cluster_place.c   leader: placement on the member with egress to spare
  *   cluster_cmd.c     the command table, cluster status, tokens
  *   cluster_backup.c  backup; the first leader's clean-up after restore
  *   cluster_ident.c   identity, the handshake's trust, the endpoint
@@ -39,7 +41,6 @@
 #include "storage/st.h"
 
 #define CL_MAX_PEERS 64
-#define CL_STATUS_EVERY_MS 250      /* member -> leader status */
 #define CL_CHORES_MS 50
 #define CL_FWD_DEADLINE_MS 3000     /* forwarded control request */
 #define CL_STATUS_DEADLINE_MS 300   /* forwarded cluster status */
@@ -69,6 +70,8 @@ struct cl_config;
 struct cl_cmds;
 struct cl_prune;
 struct cl_wg;
+struct cl_times;
+struct cl_place;
 struct cl_check;
 struct cl_cost;
 
@@ -116,6 +119,8 @@ struct cluster {
 	struct cl_cmds *cmds;
 	struct cl_prune *prune;
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
+	struct cl_times *times;
+	struct cl_place *place;
 	struct cl_check *check;
 	struct cl_cost *cost;
 };
@@ -261,6 +266,7 @@ struct cl_peer {
 	int sync, stratum, has_offset;
 	double offset;
 	uint64_t applied;
+	unsigned election_ms;    /* its election timeout in force, 0 unknown */
 };
 struct cl_peer *cl_peer(struct cluster *cl, uint64_t id, int create);
 /* At start, before the transport opens: the saved boot record. */
@@ -269,7 +275,7 @@ void cl_boot_load(struct cluster *cl);
 void cl_peer_heard(struct cluster *cl, uint64_t id);
 /* Heard from within the election timeout (at least 3 status periods). */
 int cl_reachable(struct cluster *cl, uint64_t id);
-/* The election timeout in force (replicated, file, default). */
+/* The election timeout in force (cl_timing). */
 unsigned cl_election_ms(struct cluster *cl);
 /*
  * The members' ids, keys and addresses, kept in the node-local table: a
@@ -303,6 +309,12 @@ void cl_init_token_ready(struct cluster *cl, const char *token);
 int cl_put_self(struct cluster *cl, cl_pend_fn done);
 
 /* ---- cluster_app.c ---- */
+/* Our status goes to the leader at the next chore (timing or leader
+ * changed). */
+void cl_status_soon(struct cluster *cl);
+/* An AppendEntries from the leader was just handled: a status that is
+ * due rides right behind the answer. */
+void cl_status_heartbeat(struct cluster *cl);
 int cl_send_app(struct cluster *cl, uint64_t id, const char *address,
 		const Ntpmc__AppMsg *m);
 /* The address of id in the committed configuration, or NULL. */
@@ -335,6 +347,35 @@ void cl_cmd_config_set(struct cluster *cl, struct cl_req *r, int argc,
  * follower, before forwarding); canon gets the value as stored. */
 int cl_config_check(struct cluster *cl, int argc, char **argv, char *canon,
 		    char *err, size_t errlen);
+struct ckey_info;
+enum ckey_source;
+/* A key's value in force on this member and where it comes from
+ * (replicated, file, profile, default); tmp holds a file value. */
+const char *cl_config_value(struct cluster *cl, const struct ckey_info *k,
+			    enum ckey_source *src, char *tmp, size_t n);
+
+/* ---- cluster_timing.c: the timing in force ---- */
+/* The transport's liveness timing (the transport-* keys, ms; keepalive 0:
+ * none). */
+struct cl_tr_timing {
+	unsigned keepalive_ms, idle_close_ms, user_timeout_ms;
+};
+struct cl_timing {
+	unsigned election_ms, heartbeat_ms;  /* what the keys say */
+	unsigned status_ms;
+	struct cl_tr_timing tr;
+	unsigned wg_keepalive_s;             /* 0: off */
+};
+const struct cl_timing *cl_timing(struct cluster *cl);
+/* The heartbeat in force outside bursts (cpace.h on the leader). */
+unsigned cl_heartbeat_in_force(struct cluster *cl);
+/* A member reported its election timeout: the leader may pace anew. */
+void cl_timing_reported(struct cluster *cl);
+/* Something was proposed, transferred or promoted: news for the
+ * followers, sent at a burst's pace until they have it. */
+void cl_timing_kick(struct cluster *cl);
+/* init on aws or gcp: proposes cluster-profile wan. */
+int cl_timing_init_propose(struct cluster *cl);
 
 /* ---- cluster_cmd.c ---- */
 int cl_cmd_register(struct cluster *cl, struct ctl *ctl);
@@ -389,6 +430,8 @@ int cl_serving(struct cluster *cl, uint64_t id, int synced);
 
 /* ---- cluster_tr.c: the real transport (raft/transport/tcp.h) ---- */
 extern const struct cluster_transport cl_tcp_transport;
+/* Puts t in force on the real transport (others have no such timing). */
+void cl_tr_timing(struct cluster *cl, const struct cl_tr_timing *t);
 
 /* ---- the modules: each concern's state, periodic chores and stop ----
  * Initialised in the order cluster.c lists them, stopped in reverse; stop
@@ -403,7 +446,7 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_check_module, cl_cost_module;
+	cl_timing_module, cl_place_module, cl_check_module, cl_cost_module;
 
 /* ---- cluster_cost.c: members' egress reports, ledger proposals, the
  * commands node/cost answers (cluster_command) ---- */

@@ -1,7 +1,8 @@
 /*
  * cluster_join: becoming a member. `ntpnode init` waits to lead its
- * one-voter cluster, commits its member record (and the overlay subnet),
- * then the first join token, prints it and reports ready. `ntpnode join`
+ * one-voter cluster, commits its member record (and the overlay subnet;
+ * on aws or gcp the wan profile), then the first join token, prints it
+ * and reports ready. `ntpnode join`
  * dials the token's members with a JoinRequest once a second until a
  * JoinReply admits it (as a spare; the leader's role policy promotes it)
  * or refuses it, for at most CL_JOIN_DIAL_MS.
@@ -91,7 +92,7 @@ static void init_progress(struct cluster *cl)
 	if (cl->join->init != CL_INIT_WAIT_LEADER || !cl_is_leader(cl))
 		return;
 	cl->join->init = CL_INIT_RECORD_SENT;
-	if (cl_wg_init_propose(cl) != 0 ||
+	if (cl_wg_init_propose(cl) != 0 || cl_timing_init_propose(cl) != 0 ||
 	    cl_put_self(cl, init_record_done) != 0)
 		cl->join->init = CL_INIT_WAIT_LEADER;
 }

@@ -51,24 +51,19 @@ void cl_peer_heard(struct cluster *cl, uint64_t id)
 
 unsigned cl_election_ms(struct cluster *cl)
 {
-	const char *v = cl->fsm ? fsm_config_get(cl->fsm, "election-timeout") :
-				  NULL;
-
-	if (v)
-		return (unsigned)atoi(v);
-	return cl->conf->election_timeout_ms ? cl->conf->election_timeout_ms :
-					       DRV_ELECTION_TIMEOUT_MS;
+	return cl_timing(cl)->election_ms;
 }
 
 int cl_reachable(struct cluster *cl, uint64_t id)
 {
 	struct cl_peer *p;
 	uint64_t lim = cl_election_ms(cl);
+	uint64_t status3 = 3ULL * cl_timing(cl)->status_ms;
 
 	if (id == cl->self)
 		return 1;
-	if (lim < 3 * CL_STATUS_EVERY_MS)
-		lim = 3 * CL_STATUS_EVERY_MS;
+	if (lim < status3)
+		lim = status3;
 	p = cl_peer(cl, id, 0);
 	return p && p->last_ms && cl_now(cl) - p->last_ms <= lim;
 }

@@ -274,6 +274,8 @@ int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
 		pend_unlink(cl, p);
 		free(p->arg);
 		free(p);
+	} else {
+		cl_timing_kick(cl);
 	}
 	return rc;
 }
@@ -300,6 +302,7 @@ int cl_change(struct cluster *cl, const struct raft_configuration *conf,
 		free(arg);
 		return rc;
 	}
+	cl_timing_kick(cl);
 	p->index = index;
 	p->term = raft_current_term(drv_raft(cl->drv));
 	p->is_conf = 1;
@@ -537,9 +540,8 @@ static void check_holds(struct cluster *cl, uint64_t applied)
 static int leader_silent(struct cluster *cl, uint64_t leader)
 {
 	struct cl_peer *p = cl_peer(cl, leader, 0);
-	uint64_t lim = (cl->conf->heartbeat_timeout_ms ?
-			cl->conf->heartbeat_timeout_ms :
-			DRV_HEARTBEAT_TIMEOUT_MS) * CL_SILENT_HEARTBEATS;
+	uint64_t lim = (uint64_t)cl_timing(cl)->heartbeat_ms *
+		       CL_SILENT_HEARTBEATS;
 
 	if (lim < CL_SILENT_MIN_MS)
 		lim = CL_SILENT_MIN_MS;

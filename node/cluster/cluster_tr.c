@@ -109,3 +109,15 @@ static void tcp_egress(void *arg, struct rtr *tr, uint64_t *bytes,
 const struct cluster_transport cl_tcp_transport = {
 	tcp_open, tcp_close_rtr, tcp_debug, NULL, tcp_egress,
 };
+
+void cl_tr_timing(struct cluster *cl, const struct cl_tr_timing *tm)
+{
+	struct tcp_timing t;
+
+	if (!cl->tr || cl->hooks.transport != &cl_tcp_transport)
+		return;
+	t.keepalive_ms = tm->keepalive_ms;
+	t.idle_close_ms = tm->idle_close_ms;
+	t.user_timeout_ms = tm->user_timeout_ms;
+	tcp_set_timing(tcp_of_rtr(cl->tr), &t);
+}

@@ -299,7 +299,7 @@ static void wg_sync(struct cluster *cl)
 	w->dirty = 0;
 	if (!cl->ident || mesh_now(cl, &sn, &p, &n, &from_fsm) != 0)
 		return;
-	rc = wgm_hash(p, n, h);
+	rc = wgm_hash(p, n, cl_timing(cl)->wg_keepalive_s, h);
 	if (rc != 0 || (w->has_applied && !w->failing &&
 			memcmp(h, w->applied, sizeof(h)) == 0))
 		goto out;
@@ -312,7 +312,8 @@ static void wg_sync(struct cluster *cl)
 	if (!overlay || !overlay[0])
 		goto out;
 	ident_wg_private_b64(cl->ident, priv);
-	rc = wgm_render(p, n, cl->self, priv, cl->conf->wg_port, &conf, &len);
+	rc = wgm_render(p, n, cl->self, priv, cl->conf->wg_port,
+			cl_timing(cl)->wg_keepalive_s, &conf, &len);
 	sodium_memzero(priv, sizeof(priv));
 	if (rc != 0) {
 		on_applied(cl, rc, "rendering");	/* retried, logged once */

@@ -97,8 +97,20 @@ static double price_of(struct cluster *cl, const char *provider)
 static uint64_t allowance_of(struct cluster *cl, const char *provider)
 {
 	const char *v = key_for(cl, "egress-allowance", provider);
+	unsigned long long b;
+	char *end;
 
-	return v ? strtoull(v, NULL, 10) : 0;
+	if (!v)
+		return 0;
+	/* canonical: digits and a decimal unit (ckey.c fmt_bytes) */
+	b = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'k': return b * 1000ULL;
+	case 'M': return b * 1000000ULL;
+	case 'G': return b * 1000000000ULL;
+	case 'T': return b * 1000000000000ULL;
+	default: return b;
+	}
 }
 
 /* ---------------------------------------------------------------- */

@@ -129,7 +129,7 @@ static int parse_election_timeout(struct conf_ctx *x, int argc, char **argv)
 {
 	long v;
 
-	if (conf_parse_int(x, "election-timeout (ms)", argv[1], 100, 60000,
+	if (conf_parse_int(x, "election-timeout (ms)", argv[1], 100, 600000,
 			   &v) < 0)
 		return -1;
 	x->c->cluster.election_timeout_ms = (unsigned)v;
@@ -140,7 +140,7 @@ static int parse_heartbeat_timeout(struct conf_ctx *x, int argc, char **argv)
 {
 	long v;
 
-	if (conf_parse_int(x, "heartbeat-timeout (ms)", argv[1], 10, 10000,
+	if (conf_parse_int(x, "heartbeat-timeout (ms)", argv[1], 10, 300000,
 			   &v) < 0)
 		return -1;
 	x->c->cluster.heartbeat_timeout_ms = (unsigned)v;

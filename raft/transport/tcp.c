@@ -290,6 +290,21 @@ static void tr_join_done(struct rtr *r)
 
 /* --- lifecycle --- */
 
+void tcp_set_timing(struct tcp *t, const struct tcp_timing *tm)
+{
+	struct conn *c;
+
+	t->timing = *tm;
+	if (t->timing.keepalive_ms && t->timing.keepalive_ms < 1000)
+		t->timing.keepalive_ms = 1000;
+	if (t->timing.idle_close_ms < 1000)
+		t->timing.idle_close_ms = 1000;
+	if (t->timing.user_timeout_ms < 1000)
+		t->timing.user_timeout_ms = 1000;
+	for (c = t->conns; c != NULL; c = c->next)
+		tcp_conn_retime(c);
+}
+
 int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 {
 	struct tcp *t;
@@ -305,6 +320,9 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 		return -ENOMEM;
 	t->cfg = *cfg;
 	t->loop = cfg->loop;
+	t->timing.keepalive_ms = TCP_PING_MS;
+	t->timing.idle_close_ms = TCP_RX_IDLE_MS;
+	t->timing.user_timeout_ms = TCP_USER_TIMEOUT_MS;
 	memcpy(t->hs.cluster_id, cfg->cluster_id, HS_CLUSTER_ID_LEN);
 	t->hs.self_id = cfg->self_id;
 	t->hs.ident = cfg->ident;

@@ -28,9 +28,10 @@
  * queued or in flight per connection (more is dropped and counted),
  * records at most CHAN_RECORD_MAX (a joiner's WIRE_JOINER_RECORD_MAX),
  * handshake messages at most HS_MSG_MAX before the peer is authenticated.
- * Liveness: TCP keepalive and TCP_USER_TIMEOUT, an empty record every
- * TCP_PING_MS on idle dialed connections, and an accepted connection
- * silent for TCP_RX_IDLE_MS is closed.
+ * Liveness (struct tcp_timing, the defaults below until tcp_set_timing):
+ * TCP keepalive and TCP_USER_TIMEOUT, an empty record every TCP_PING_MS
+ * on idle dialed connections, and an accepted connection silent for
+ * TCP_RX_IDLE_MS is closed.
  *
  * A member's address is a string of the raft configuration (its
  * cluster-advertise endpoint or WireGuard overlay address); the caller's
@@ -106,9 +107,22 @@ struct tcp_config {
 	struct rlog log;           /* refused handshakes, bad addresses */
 };
 
+/* Liveness timing, changeable at runtime (the cluster's profile). */
+struct tcp_timing {
+	/* An empty record on a dialed connection idle this long, and the
+	 * kernel's TCP keepalive after half of it; 0: neither. */
+	unsigned keepalive_ms;
+	unsigned idle_close_ms;    /* an accepted connection silent this long
+				      closes (>= 1000) */
+	unsigned user_timeout_ms;  /* TCP_USER_TIMEOUT (>= 1000) */
+};
+
 struct tcp;
 
 int tcp_new(const struct tcp_config *cfg, struct tcp **out);
+/* Puts tm in force on every connection, open or to come (values below
+ * 1000 ms, keepalive 0 aside, are raised to 1000). */
+void tcp_set_timing(struct tcp *t, const struct tcp_timing *tm);
 struct rtr *tcp_rtr(struct tcp *t);
 /* The transport behind an rtr that tcp_rtr() returned. */
 struct tcp *tcp_of_rtr(struct rtr *r);

@@ -302,12 +302,21 @@ static void sink_app(void *ctx, const uint8_t *buf, size_t len)
 }
 
 /* The timer's period on an established connection: pings and idle
- * checks, re-handshake and superseded deadlines. */
+ * checks, re-handshake and superseded deadlines; twice per keepalive or
+ * idle-close period when that is shorter than the default's. A wake-up costs no
+ * bytes, so a slow profile does not slow it down. */
 static uint64_t tick_ms(const struct tcp *t)
 {
+	uint64_t p = TCP_PING_MS;
 	unsigned rh = t->cfg.rehandshake_ms;
 
-	return rh && rh < TCP_PING_MS ? rh / 2 + 1 : TCP_PING_MS / 2;
+	if (t->timing.keepalive_ms && t->timing.keepalive_ms < p)
+		p = t->timing.keepalive_ms;
+	if (t->timing.idle_close_ms < p)
+		p = t->timing.idle_close_ms;
+	if (rh && rh < p)
+		p = rh;
+	return p / 2 + 1;
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -539,16 +548,33 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void set_sockopts(struct conn *c)
 {
+	const struct tcp_timing *tm = &c->t->timing;
+	unsigned int ms = tm->user_timeout_ms;
 	uv_os_fd_t fd;
-	unsigned int ms = TCP_USER_TIMEOUT_MS;
 
 	uv_tcp_nodelay(&c->h, 1);
-	uv_tcp_keepalive(&c->h, 1, 5);
+	/* The kernel probes a connection idle for half the keepalive
+	 * period; none at all when the profile turns keepalives off (each
+	 * probe and its answer are bytes out: docs/cost.md). */
+	if (tm->keepalive_ms)
+		uv_tcp_keepalive(&c->h, 1, tm->keepalive_ms / 2000 ?
+				 tm->keepalive_ms / 2000 : 1);
+	else
+		uv_tcp_keepalive(&c->h, 0, 0);
 	/* Unacknowledged data for this long aborts the connection: a dead
 	 * peer is noticed without waiting for the kernel's retries. */
 	if (uv_fileno((uv_handle_t *)&c->h, &fd) == 0)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms,
 				 sizeof(ms));
+}
+
+void tcp_conn_retime(struct conn *c)
+{
+	if (c->state == C_HANDSHAKE || c->state == C_UP)
+		set_sockopts(c);
+	if (c->state == C_UP)
+		uv_timer_start(&c->timer, on_timer, tick_ms(c->t),
+			       tick_ms(c->t));
 }
 
 /* --- timers --- */
@@ -596,14 +622,15 @@ static void on_timer(uv_timer_t *tm)
 		conn_fail(c);
 		return;
 	}
-	if ((!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) ||
+	if ((!c->dialed && now - c->last_rx >= c->t->timing.idle_close_ms) ||
 	    (c->superseded_at && now - c->superseded_at >= TCP_SUPERSEDED_MS)) {
 		tcp_conn_close(c);
 		return;
 	}
 	if (!c->dialed || c->retiring)
 		return;
-	if (now - c->last_tx >= TCP_PING_MS &&
+	if (c->t->timing.keepalive_ms &&
+	    now - c->last_tx >= c->t->timing.keepalive_ms &&
 	    c->queued_msgs < TCP_QUEUE_MAX_MSGS) {
 		if (conn_send_sealed(c, &none, 0) != 0) {
 			conn_fail(c);
@@ -687,7 +714,7 @@ static struct conn *dial(struct tcp *t, struct peer *p, bool successor)
 		conn_fail(c);
 		return NULL;
 	}
-	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, TCP_PING_MS);
+	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, tick_ms(t));
 	return c;
 }
 

@@ -115,6 +115,7 @@ struct tcp {
 	struct raft_server *members; /* last committed configuration */
 	unsigned n_members;
 	struct wire_stats stats;
+	struct tcp_timing timing;
 	uint64_t log_next;   /* refusal and failure log rate limit */
 	uint64_t log_suppressed;
 	int open_handles;
@@ -133,6 +134,8 @@ struct conn *tcp_conn_accepted(struct tcp *t, int fd,
 /* Sends pt (taken) now, or once the handshake is done; bounded. */
 void tcp_conn_enqueue(struct conn *c, uint8_t *pt, size_t len);
 void tcp_conn_close(struct conn *c);
+/* The liveness timing (t->timing) changed: socket options and timer. */
+void tcp_conn_retime(struct conn *c);
 /* Runs the close callback once the last handle is closed. */
 void tcp_maybe_done(struct tcp *t);
 

@@ -7,7 +7,10 @@
 # (tx bytes + 60 B x tx packets) x 30 days: 60 B is WireGuard's per-packet
 # overhead (the members here talk without it). The counters are a veth's,
 # so they include a 14-byte Ethernet header per packet: slightly more than
-# the IP bytes a cloud bills.
+# the IP bytes a cloud bills. What a cloud does not bill stays off the
+# link: members know each other's MAC addresses (permanent neighbour
+# entries, no ARP) and IPv6 is off on it (no neighbour discovery or
+# router solicitations); the cluster speaks IPv4.
 #   tests/bench/chatter.sh [-b BUILD] [-d SECONDS] [-p "lan wan"] [-- EXTRA]
 # EXTRA: config lines every member gets (e.g. "crosscheck-interval 16").
 # Needs root (ip netns). Not a ctest: a benchmark (docs/cost.md).
@@ -67,11 +70,21 @@ for i in $(seq $n); do
 	ns=$(vm "$i")
 	ip netns add "$ns"
 	nss+=("$ns")
+	inns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
 	ip -n "$ns" link set lo up
 	ip -n "$hub" link add "p$i" type veth peer name eth0 netns "$ns"
 	ip -n "$hub" link set "p$i" master br0 up
 	ip -n "$ns" addr add "10.251.0.$i/24" dev eth0
 	ip -n "$ns" link set eth0 up
+done
+for i in $(seq $n); do
+	mac=$(inns "$(vm "$i")" cat /sys/class/net/eth0/address)
+	for j in $(seq $n); do
+		[ "$i" = "$j" ] && continue
+		ip -n "$(vm "$j")" neigh replace "10.251.0.$i" lladdr "$mac" \
+			dev eth0 nud permanent
+	done
 done
 
 for i in $(seq $n); do
@@ -141,7 +154,7 @@ for prof in $profiles; do
 			log "profile $prof: 'config set cluster-profile $prof' refused: skipped"
 			continue
 		fi
-		sleep 10    # the slower or faster timers settle
+		sleep 20    # the slower or faster timers settle (a cross-check round of 16 s ends)
 	fi
 	declare -a b0=() p0=() b1=() p1=()
 	for i in $(seq $n); do

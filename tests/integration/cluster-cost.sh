@@ -32,7 +32,7 @@ lc_join 2
 lc_join 3
 lc_wait_voters 3 30 || lc_fail "no three voters"
 lc_ctl 1 config set ledger-interval 5s >/dev/null || lc_fail "config set"
-lc_ctl 1 config set egress-allowance-other 1G >/dev/null || lc_fail "config set"
+lc_ctl 1 config set egress-allowance-other 1GB >/dev/null || lc_fail "config set"
 
 # ask I N: N client requests to member I, one at a time; all answered.
 ask() {
@@ -81,7 +81,7 @@ assert len(v["providers"]) == 1
 p = v["providers"][0]
 assert set(p) == {"name", "bytes", "projected_bytes", "allowance_bytes",
                   "projected_cost_usd"}, p.keys()
-assert p["name"] == "other" and p["allowance_bytes"] == 1 << 30, p
+assert p["name"] == "other" and p["allowance_bytes"] == 10 ** 9, p
 assert len(v["members"]) == 3
 tot = 0
 for m in v["members"]:

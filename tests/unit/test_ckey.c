@@ -1,4 +1,5 @@
-/* Replicated config keys: refused before proposing, canonical values. */
+/* Replicated config keys: refused before proposing, canonical values; the
+ * cluster profiles' table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,12 +45,7 @@ static void good_values(void **state)
 	assert_string_equal(out, "0.0104");
 	assert_int_equal(ckey_price_tenk("0.0850"), 850);
 	assert_int_equal(ckey_price_tenk("x"), -1);
-	assert_int_equal(chk("egress-allowance-gcp", "1G", out), 0);
-	assert_string_equal(out, "1073741824");
-	assert_int_equal(chk("egress-allowance-aws", "100G", out), 0);
-	assert_string_equal(out, "107374182400");
 	assert_int_equal(chk("egress-allowance-other", "0", out), 0);
-	assert_string_equal(out, "0");
 	assert_int_equal(chk("ledger-interval", "5m", out), 0);
 	assert_string_equal(out, "300s");
 	assert_int_equal(chk("overlay-subnet", "10.99.0.0/16", out), 0);
@@ -59,6 +55,34 @@ static void good_values(void **state)
 	assert_string_equal(out, "1024");
 	assert_int_equal(ckey_read_only("overlay-subnet"), 1);
 	assert_int_equal(ckey_read_only("log-level"), 0);
+	assert_int_equal(chk("cluster-profile", "wan", out), 0);
+	assert_string_equal(out, "wan");
+	assert_int_equal(chk("election-timeout", "600000", out), 0);
+	assert_int_equal(chk("heartbeat-timeout", "300000", out), 0);
+	assert_int_equal(chk("status-interval", "1m", out), 0);
+	assert_string_equal(out, "60s");
+	assert_int_equal(chk("status-interval", "100ms", out), 0);
+	assert_string_equal(out, "100ms");
+	/* keys that can be off take 0 in any unit */
+	assert_int_equal(chk("transport-keepalive", "0", out), 0);
+	assert_string_equal(out, "0s");
+	assert_int_equal(chk("wg-keepalive", "0ms", out), 0);
+	assert_string_equal(out, "0s");
+	assert_int_equal(chk("wg-keepalive", "2m", out), 0);
+	assert_string_equal(out, "120s");
+	assert_int_equal(chk("transport-idle-close", "5m", out), 0);
+	assert_string_equal(out, "300s");
+	/* bytes: decimal units, the largest exact one */
+	assert_int_equal(chk("egress-allowance-gcp", "1.5GB", out), 0);
+	assert_string_equal(out, "1500MB");
+	assert_int_equal(chk("egress-allowance-aws", "100000000000", out), 0);
+	assert_string_equal(out, "100GB");
+	assert_int_equal(chk("egress-allowance-aws", "0", out), 0);
+	assert_string_equal(out, "0B");
+	assert_int_equal(chk("egress-allowance-aws", "1000TB", out), 0);
+	assert_string_equal(out, "1000TB");
+	assert_int_equal(chk("egress-allowance-gcp", "1234B", out), 0);
+	assert_string_equal(out, "1234B");
 }
 
 static void bad_values(void **state)
@@ -66,7 +90,28 @@ static void bad_values(void **state)
 	char out[CKEY_VALUE_MAX], err[256];
 	static const char *bad[][2] = {
 		{ "election-timeout", "99" },
-		{ "election-timeout", "60001" },
+		{ "election-timeout", "600001" },
+		{ "heartbeat-timeout", "9" },
+		{ "heartbeat-timeout", "300001" },
+		{ "cluster-profile", "WAN" },
+		{ "cluster-profile", "wan " },
+		{ "cluster-profile", "" },
+		{ "status-interval", "0s" },
+		{ "status-interval", "99ms" },
+		{ "status-interval", "2h" },
+		{ "transport-keepalive", "500ms" },
+		{ "transport-idle-close", "0s" },
+		{ "transport-user-timeout", "0" },
+		{ "wg-keepalive", "1500ms" },
+		{ "wg-keepalive", "65536s" },
+		{ "wg-keepalive", "-1" },
+		{ "egress-allowance-gcp", "-1GB" },
+		{ "egress-allowance-gcp", "1GiB" },
+		{ "egress-allowance-gcp", "1001TB" },
+		{ "egress-allowance-gcp", "1.5B" },
+		{ "egress-allowance-gcp", "1.2345GB" },
+		{ "egress-allowance-gcp", "GB" },
+		{ "egress-allowance-gcp", "99999999999999999999" },
 		{ "election-timeout", "-5" },
 		{ "election-timeout", " 500" },
 		{ "election-timeout", "500x" },
@@ -87,11 +132,9 @@ static void bad_values(void **state)
 		{ "price-egress-gb-gcp", "0.12345" },
 		{ "price-egress-gb-gcp", "inf" },
 		{ "price-egress-gb-gcp", "2000000" },
-		{ "egress-allowance-gcp", "-1" },
-		{ "egress-allowance-gcp", "1X" },
-		{ "egress-allowance-gcp", "1GB" },
-		{ "egress-allowance-gcp", "2000T" },
-		{ "egress-allowance-gcp", "1e9" },
+		{ "egress-allowance-other", "-1" },
+		{ "egress-allowance-other", "1X" },
+		{ "egress-allowance-other", "1e9" },
 		{ "ledger-interval", "1s" },
 		{ "ledger-interval", "2h" },
 		{ "nope", "1" },
@@ -142,6 +185,51 @@ static void defaults_are_valid(void **state)
 	}
 }
 
+/* Every row of the profile table names a key, every value is valid and
+ * canonical, and the lan column is the built-in defaults. */
+static void profiles(void **state)
+{
+	char out[CKEY_VALUE_MAX], err[256];
+	size_t i;
+	int p;
+
+	(void)state;
+	assert_int_equal(ckey_profile_index("lan"), 0);
+	assert_int_equal(ckey_profile_index("wan"), 1);
+	assert_int_equal(ckey_profile_index("wlan"), -1);
+	assert_int_equal(ckey_profile_index(NULL), -1);
+	assert_null(ckey_profile_name(CKEY_N_PROFILES));
+	assert_true(ckey_profile_row_count() >= 7);
+	assert_null(ckey_profile_row_key(ckey_profile_row_count()));
+	for (i = 0; i < ckey_profile_row_count(); i++) {
+		const char *k = ckey_profile_row_key(i);
+		const struct ckey_info *info = ckey_find(k);
+
+		assert_non_null(info);
+		assert_string_equal(ckey_profile_value("lan", k), info->def);
+		for (p = 0; p < CKEY_N_PROFILES; p++) {
+			const char *v =
+				ckey_profile_value(ckey_profile_name(p), k);
+
+			assert_non_null(v);
+			assert_int_equal(ckey_check(k, v, out, sizeof(out),
+						    err, sizeof(err)), 0);
+			assert_string_equal(out, v);
+		}
+	}
+	assert_string_equal(ckey_profile_value("wan", "heartbeat-timeout"),
+			    "30000");
+	assert_string_equal(ckey_profile_value("wan", "crosscheck-interval"),
+			    "128");
+	assert_null(ckey_profile_value("wan", "log-level"));
+	assert_null(ckey_profile_value("nope", "election-timeout"));
+	/* the valid names are in the refusal */
+	assert_int_equal(ckey_check("cluster-profile", "fast", out,
+				    sizeof(out), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "lan wan"));
+	assert_string_equal(ckey_source_name(CKEY_PROFILE), "profile");
+}
+
 static void durations(void **state)
 {
 	(void)state;
@@ -159,6 +247,7 @@ int main(void)
 		cmocka_unit_test(good_values),
 		cmocka_unit_test(bad_values),
 		cmocka_unit_test(defaults_are_valid),
+		cmocka_unit_test(profiles),
 		cmocka_unit_test(durations),
 	};
 

@@ -273,6 +273,48 @@ static void members_exchange(void **state)
 	assert_true(tcp_stats(a->t)->drops[WIRE_DROP_NO_ROUTE] >= 1);
 }
 
+/* Liveness timing at runtime (nodes 1 and 2 of the tests before): without
+ * keepalives a silent connection is closed by its acceptor after the
+ * idle-close period (timing changed on open connections); with keepalives
+ * shorter than that it stays up. */
+static void timing(void **state)
+{
+	struct node *a = &W.n[1], *b = &W.n[2];
+	struct tcp_timing quiet = { 0, 1000, 1000 }, alive = { 1000, 3000,
+							       1000 };
+	struct tcp_timing dflt = { TCP_PING_MS, TCP_RX_IDLE_MS,
+				   TCP_USER_TIMEOUT_MS };
+	unsigned up = 1;
+	int i, got;
+
+	(void)state;
+	got = b->got_raft;
+	send_ae(1, 2, 1, false);
+	assert_true(run_until(&b->got_raft, got + 1, 3000));
+	assert_true(tcp_established(b->t) >= 1);
+	tcp_set_timing(a->t, &quiet);
+	tcp_set_timing(b->t, &quiet);
+	for (i = 0; i < 60 && up; i++) {
+		run_for(100);
+		up = tcp_established(a->t) + tcp_established(b->t);
+	}
+	assert_int_equal(up, 0);
+	assert_true(i >= 5);	/* not before a second of silence */
+
+	tcp_set_timing(a->t, &alive);
+	tcp_set_timing(b->t, &alive);
+	send_ae(1, 2, 2, false);
+	assert_true(run_until(&b->got_raft, got + 2, 3000));
+	run_for(5000);
+	assert_int_equal(tcp_established(a->t), 1);
+	assert_int_equal(tcp_established(b->t), 1);
+	/* nothing but keepalives went over it */
+	assert_int_equal(b->got_raft, got + 2);
+	assert_int_equal(b->last_term, 2);
+	tcp_set_timing(a->t, &dflt);
+	tcp_set_timing(b->t, &dflt);
+}
+
 /* Node 3 is not a member: every attempt is refused and counted. */
 static void stranger_refused(void **state)
 {
@@ -540,6 +582,7 @@ int main(void)
 		cmocka_unit_test(stranger_refused),
 		cmocka_unit_test(garbage_refused),
 		cmocka_unit_test(join_then_remove),
+		cmocka_unit_test(timing),
 		cmocka_unit_test(rehandshake_no_gap),
 	};
 

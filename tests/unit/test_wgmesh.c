@@ -172,7 +172,7 @@ static void mesh_hash(const struct fsm *f, unsigned char h[WGM_HASH_LEN])
 	size_t n;
 
 	assert_int_equal(wgm_peers_from_fsm(f, &p, &n), 0);
-	assert_int_equal(wgm_hash(p, n, h), 0);
+	assert_int_equal(wgm_hash(p, n, WGM_KEEPALIVE, h), 0);
 	free(p);
 }
 
@@ -249,8 +249,8 @@ static void test_identical(void **state)
 		assert_int_equal(wgm_peers_from_fsm(f[i], &p, &n), 0);
 		assert_int_equal(n, N_NODES);
 		ident_wg_private_b64(ids[i], priv);
-		assert_int_equal(wgm_render(p, n, m[i].id, priv, 0, &conf,
-					    &len), 0);
+		assert_int_equal(wgm_render(p, n, m[i].id, priv, 0,
+					    WGM_KEEPALIVE, &conf, &len), 0);
 		assert_int_equal(strlen(conf), len);
 		assert_int_equal(count(conf, "[Interface]"), 1);
 		assert_int_equal(count(conf, priv), 1);
@@ -277,7 +277,8 @@ static void test_identical(void **state)
 			sodium_memzero(opriv, sizeof(opriv));
 		}
 		/* the shared part never holds any private key */
-		assert_int_equal(wgm_canonical(p, n, &canon, &clen), 0);
+		assert_int_equal(wgm_canonical(p, n, WGM_KEEPALIVE, &canon,
+					       &clen), 0);
 		for (j = 0; j < N_NODES; j++) {
 			char opriv[IDENT_WG_B64_LEN];
 
@@ -296,8 +297,8 @@ static void test_identical(void **state)
 			for (q = 0; q < n; q++)
 				if (p[q].id != m[i].id)
 					others[k++] = p[q];
-			assert_int_equal(wgm_canonical(others, k, &canon,
-						       &clen), 0);
+			assert_int_equal(wgm_canonical(others, k, WGM_KEEPALIVE,
+						       &canon, &clen), 0);
 			assert_string_equal(strstr(conf, "[Peer]"), canon);
 		}
 		free(canon);
@@ -381,30 +382,73 @@ static void test_partial(void **state)
 	strcpy(p[1].overlay, "192.168.10.2");
 	p[2].id = 3;			/* no overlay */
 	memset(p[2].pub, 3, WGM_KEY_LEN);
-	assert_int_equal(wgm_canonical(p, 3, &canon, &len), 0);
+	assert_int_equal(wgm_canonical(p, 3, WGM_KEEPALIVE, &canon, &len), 0);
 	assert_int_equal(count(canon, "[Peer]"), 1);
 	assert_int_equal(count(canon, "Endpoint"), 0);
 	assert_int_equal(count(canon, "AllowedIPs = 192.168.10.1/32\n"), 1);
 	free(canon);
 
 	ident_wg_private_b64(ids[0], priv);
-	assert_int_equal(wgm_render(p, 3, 99, "short", 0, &conf, &len),
+	assert_int_equal(wgm_render(p, 3, 99, "short", 0, WGM_KEEPALIVE,
+				    &conf, &len),
 			 -EINVAL);
-	assert_int_equal(wgm_render(p, 3, 99, priv, 70000, &conf, &len),
+	assert_int_equal(wgm_render(p, 3, 99, priv, 70000, WGM_KEEPALIVE,
+				    &conf, &len),
+			 -EINVAL);
+	assert_int_equal(wgm_render(p, 3, 99, priv, 0, WGM_KEEPALIVE_MAX + 1,
+				    &conf, &len),
 			 -EINVAL);
 	p[1].id = 1;			/* duplicate id */
-	assert_int_equal(wgm_render(p, 3, 99, priv, 0, &conf, &len), -EINVAL);
-	assert_int_equal(wgm_canonical(p, 3, &canon, &len), -EINVAL);
-	assert_int_equal(wgm_render(p, 0, 99, priv, 4242, &conf, &len), 0);
+	assert_int_equal(wgm_render(p, 3, 99, priv, 0, WGM_KEEPALIVE, &conf,
+				    &len),
+			 -EINVAL);
+	assert_int_equal(wgm_canonical(p, 3, WGM_KEEPALIVE, &canon, &len),
+			 -EINVAL);
+	assert_int_equal(wgm_render(p, 0, 99, priv, 4242, WGM_KEEPALIVE, &conf,
+				    &len), 0);
 	assert_int_equal(count(conf, "ListenPort = 4242\n"), 1);
 	assert_int_equal(count(conf, "[Peer]"), 0);
 	wgm_conf_free(conf, len);
 	sodium_memzero(priv, sizeof(priv));
 }
 
+/* The profile's keepalive reaches every peer and the hash, so that a
+ * change of profile re-applies the mesh; 0 turns it off. */
+static void test_keepalive(void **state)
+{
+	struct wgm_peer p[2];
+	unsigned char h25[WGM_HASH_LEN], h0[WGM_HASH_LEN], h[WGM_HASH_LEN];
+	char priv[IDENT_WG_B64_LEN], *conf;
+	size_t len;
+	int i;
+
+	(void)state;
+	memset(p, 0, sizeof(p));
+	for (i = 0; i < 2; i++) {
+		p[i].id = (uint64_t)i + 1;
+		memset(p[i].pub, i + 1, WGM_KEY_LEN);
+		snprintf(p[i].overlay, sizeof(p[i].overlay), "192.168.10.%d",
+			 i + 1);
+	}
+	ident_wg_private_b64(ids[0], priv);
+	assert_int_equal(wgm_render(p, 2, 1, priv, 0, 0, &conf, &len), 0);
+	assert_int_equal(count(conf, "PersistentKeepalive = off\n"), 1);
+	wgm_conf_free(conf, len);
+	assert_int_equal(wgm_render(p, 2, 1, priv, 0, 600, &conf, &len), 0);
+	assert_int_equal(count(conf, "PersistentKeepalive = 600\n"), 1);
+	wgm_conf_free(conf, len);
+	sodium_memzero(priv, sizeof(priv));
+	assert_int_equal(wgm_hash(p, 2, WGM_KEEPALIVE, h25), 0);
+	assert_int_equal(wgm_hash(p, 2, 0, h0), 0);
+	assert_int_equal(wgm_hash(p, 2, WGM_KEEPALIVE, h), 0);
+	assert_memory_not_equal(h25, h0, WGM_HASH_LEN);
+	assert_memory_equal(h25, h, WGM_HASH_LEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_subnet),
 		cmocka_unit_test(test_alloc),
 		cmocka_unit_test(test_checks),

@@ -212,7 +212,8 @@ static int key_known(const unsigned char pub[WGM_KEY_LEN])
 /* One [Peer] section: members without a key or a valid overlay address
  * are not in the mesh yet; an invalid endpoint is left out (the peer can
  * still reach us and WireGuard learns its endpoint from that). */
-static void render_peer(struct strbuf *b, const struct wgm_peer *p)
+static void render_peer(struct strbuf *b, const struct wgm_peer *p,
+			unsigned keepalive_s)
 {
 	char b64[B64_LEN];
 	struct in_addr a;
@@ -225,7 +226,10 @@ static void render_peer(struct strbuf *b, const struct wgm_peer *p)
 		    p->overlay);
 	if (wgm_endpoint_check(p->endpoint) == 0)
 		strbuf_addf(b, "Endpoint = %s\n", p->endpoint);
-	strbuf_addf(b, "PersistentKeepalive = %d\n\n", WGM_KEEPALIVE);
+	if (keepalive_s)
+		strbuf_addf(b, "PersistentKeepalive = %u\n\n", keepalive_s);
+	else
+		strbuf_addf(b, "PersistentKeepalive = off\n\n");
 }
 
 static int sorted_copy(const struct wgm_peer *peers, size_t n,
@@ -249,8 +253,8 @@ static int sorted_copy(const struct wgm_peer *peers, size_t n,
 	return 0;
 }
 
-int wgm_canonical(const struct wgm_peer *peers, size_t n, char **out,
-		  size_t *len)
+int wgm_canonical(const struct wgm_peer *peers, size_t n,
+		  unsigned keepalive_s, char **out, size_t *len)
 {
 	struct wgm_peer *s = NULL;
 	struct strbuf b = STRBUF_INIT;
@@ -261,20 +265,20 @@ int wgm_canonical(const struct wgm_peer *peers, size_t n, char **out,
 	if (rc != 0)
 		return rc;
 	for (i = 0; i < n; i++)
-		render_peer(&b, &s[i]);
+		render_peer(&b, &s[i], keepalive_s);
 	*out = strbuf_finish(&b, len);
 	free(s);
 	return *out ? 0 : -ENOMEM;
 }
 
-int wgm_hash(const struct wgm_peer *peers, size_t n,
+int wgm_hash(const struct wgm_peer *peers, size_t n, unsigned keepalive_s,
 	     unsigned char out[WGM_HASH_LEN])
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	rc = wgm_canonical(peers, n, &text, &len);
+	rc = wgm_canonical(peers, n, keepalive_s, &text, &len);
 	if (rc != 0)
 		return rc;
 	crypto_generichash(out, WGM_HASH_LEN, (const unsigned char *)text,
@@ -284,8 +288,8 @@ int wgm_hash(const struct wgm_peer *peers, size_t n,
 }
 
 int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
-	       const char *priv_b64, unsigned listen_port, char **out,
-	       size_t *len)
+	       const char *priv_b64, unsigned listen_port,
+	       unsigned keepalive_s, char **out, size_t *len)
 {
 	struct wgm_peer *s = NULL;
 	unsigned char raw[WGM_KEY_LEN];
@@ -304,7 +308,7 @@ int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
 		return -EINVAL;
 	}
 	sodium_memzero(raw, sizeof(raw));
-	if (listen_port > 65535)
+	if (listen_port > 65535 || keepalive_s > WGM_KEEPALIVE_MAX)
 		return -EINVAL;
 	if (sodium_init() < 0)
 		return -ENOMEM;
@@ -316,7 +320,7 @@ int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
 		    priv_b64, listen_port ? listen_port : WGM_DEFAULT_PORT);
 	for (i = 0; i < n; i++)
 		if (s[i].id != self_id)
-			render_peer(&b, &s[i]);
+			render_peer(&b, &s[i], keepalive_s);
 	*out = strbuf_finish(&b, len);
 	free(s);
 	return *out ? 0 : -ENOMEM;

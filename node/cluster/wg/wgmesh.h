@@ -34,7 +34,11 @@
 #define WGM_ENDPOINT_MAX 64
 #define WGM_IFNAME_MAX 15	/* IFNAMSIZ - 1 */
 #define WGM_HASH_LEN 32
-#define WGM_KEEPALIVE 25	/* s; keeps NAT mappings and roaming alive */
+/* PersistentKeepalive, s: 25 keeps NAT mappings and roaming alive (the
+ * lan profile's); 0 (off) when the cluster's own traffic and the open
+ * WireGuard port of every member make it useless (wan: docs/cost.md). */
+#define WGM_KEEPALIVE 25
+#define WGM_KEEPALIVE_MAX 65535
 
 struct wgm_subnet {
 	uint32_t net;		/* host order, host bits zero */
@@ -76,19 +80,21 @@ int wgm_alloc_from_fsm(const struct fsm *f, const struct wgm_subnet *sn,
 		       char out[WGM_ADDR_MAX]);
 
 /* Canonical text of the whole membership's mesh (malloc()ed, NUL-ended;
- * *len excludes the NUL). peers[] need not be sorted. No private key. */
-int wgm_canonical(const struct wgm_peer *peers, size_t n, char **out,
-		  size_t *len);
+ * *len excludes the NUL) with every peer's PersistentKeepalive (s, 0 off).
+ * peers[] need not be sorted. No private key. */
+int wgm_canonical(const struct wgm_peer *peers, size_t n,
+		  unsigned keepalive_s, char **out, size_t *len);
 /* BLAKE2b-256 of wgm_canonical(). */
-int wgm_hash(const struct wgm_peer *peers, size_t n,
+int wgm_hash(const struct wgm_peer *peers, size_t n, unsigned keepalive_s,
 	     unsigned char out[WGM_HASH_LEN]);
 
 /* The `wg syncconf` file for member self_id (sodium_malloc()ed: free it
  * with wgm_conf_free(), which zeroes it). priv_b64 is this node's private
- * key as wg prints it; listen_port 0 means WGM_DEFAULT_PORT. */
+ * key as wg prints it; listen_port 0 means WGM_DEFAULT_PORT; keepalive_s
+ * (0..WGM_KEEPALIVE_MAX, 0 off) each peer's PersistentKeepalive. */
 int wgm_render(const struct wgm_peer *peers, size_t n, uint64_t self_id,
-	       const char *priv_b64, unsigned listen_port, char **out,
-	       size_t *len);
+	       const char *priv_b64, unsigned listen_port,
+	       unsigned keepalive_s, char **out, size_t *len);
 void wgm_conf_free(char *conf, size_t len);
 
 #endif
