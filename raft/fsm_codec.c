@@ -36,6 +36,7 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 	p->overlay = (char *)m->overlay;
 	p->endpoint = (char *)m->endpoint;
 	p->drained = m->drained != 0;	/* false is not encoded: old bytes */
+	p->instance_id = (char *)m->instance_id;  /* "" is not encoded */
 }
 
 int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
@@ -111,6 +112,8 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	st.n_audit = f->audit_len;
 	st.audit = aup;
 	st.audit_seq = f->audit_seq;
+	if (fsm_rot_to_pb(f, &st) < 0)
+		goto out;
 	*len = ntpmc__fsm__fsm_state__get_packed_size(&st);
 	*buf = malloc(*len + 1);
 	if (*buf == NULL) {
@@ -120,6 +123,7 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	ntpmc__fsm__fsm_state__pack(&st, *buf);
 	rc = 0;
 out:
+	fsm_rot_pb_free(&st);
 	free(kv);
 	free(kvp);
 	free(mb);
@@ -165,7 +169,9 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		     p->wg_public.len != FSM_WGKEY_LEN) ||
 		    fsm_strset(m->overlay, sizeof(m->overlay), p->overlay) != 0 ||
 		    fsm_strset(m->endpoint, sizeof(m->endpoint),
-			       p->endpoint) != 0)
+			       p->endpoint) != 0 ||
+		    fsm_strset(m->instance_id, sizeof(m->instance_id),
+			       p->instance_id) != 0)
 			return -EINVAL;
 		if (i > 0 && f->members[i - 1].id >= p->id)
 			return -EINVAL;
@@ -208,7 +214,7 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 	f->audit_head = 0;
 	f->audit_len = (unsigned)st->n_audit;
 	f->audit_seq = st->audit_seq;
-	return 0;
+	return fsm_rot_from_pb(f, st);
 }
 
 int fsm_restore(struct fsm *f, uint64_t index, const void *buf, size_t len)
@@ -252,10 +258,10 @@ int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN])
 
 /* ---- command builders ---- */
 
-static int pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint64_t time_ms, void **buf,
-		    size_t *len)
+int fsm_pack(Ntpmc__Fsm__FsmCommand *c, uint32_t version, uint64_t time_ms,
+	     void **buf, size_t *len)
 {
-	c->version = FSM_CMD_VERSION;
+	c->version = version;
 	c->time_ms = time_ms;
 	*len = ntpmc__fsm__fsm_command__get_packed_size(c);
 	*buf = malloc(*len + 1);
@@ -278,7 +284,7 @@ int fsm_cmd_config_set(const char *key, const char *value, uint64_t time_ms,
 	s.value = (char *)value;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CONFIG_SET;
 	c.config_set = &s;
-	return pack_cmd(&c, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
@@ -290,7 +296,8 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 	member_to_pb(m, &p);
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_PUT;
 	c.member_put = &p;
-	return pack_cmd(&c, time_ms, buf, len);
+	/* version 1 members could not keep the instance id: 2 only then */
+	return fsm_pack(&c, m->instance_id[0] ? 2 : 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
@@ -302,7 +309,7 @@ int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
 	d.id = id;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_DEL;
 	c.member_del = &d;
-	return pack_cmd(&c, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
@@ -319,7 +326,7 @@ int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
 	a.expires_ms = expires_ms;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
 	c.token_add = &a;
-	return pack_cmd(&c, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
@@ -335,7 +342,7 @@ int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
 	u.idkey.len = FSM_IDKEY_LEN;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE;
 	c.token_use = &u;
-	return pack_cmd(&c, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
@@ -347,5 +354,5 @@ int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 	r.id = id;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE;
 	c.token_revoke = &r;
-	return pack_cmd(&c, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
