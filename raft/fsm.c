@@ -157,9 +157,10 @@ int fsm_version_ok(const struct fsm *f, uint32_t version)
 
 	if (version == 0 || version > FSM_CMD_VERSION)
 		return 0;
+	/* Every member, not only the voters: spares apply every command
+	 * too (the record's role is the one at join, not raft's). */
 	for (i = 0; i < f->n_members; i++)
-		if (f->members[i].role == FSM_ROLE_VOTER &&
-		    f->members[i].cmd_version < version)
+		if (f->members[i].cmd_version < version)
 			return 0;
 	return 1;
 }

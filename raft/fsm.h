@@ -11,7 +11,7 @@
  * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
  * format version. This build applies versions 1..FSM_CMD_VERSION; a member
  * advertises that number in its membership record, and the leader proposes
- * a version only if every voter advertises at least it
+ * a version only if every member advertises at least it
  * (fsm_version_ok()). A committed command this member cannot decode, or of
  * a newer version, makes fsm_apply() return FSM_HALT: the caller must
  * stop applying (and exit non-zero) instead of skipping it, or members
@@ -165,7 +165,8 @@ const struct fsm_token *fsm_token_at(const struct fsm *f, unsigned i);
 unsigned fsm_audit_count(const struct fsm *f);
 /* i = 0 is the oldest kept event. */
 const char *fsm_audit_at(const struct fsm *f, unsigned i, uint64_t *time_ms);
-/* 1 when every voter in the membership advertises at least version. */
+/* 1 when every member advertises at least version (spares apply every
+ * command too). */
 int fsm_version_ok(const struct fsm *f, uint32_t version);
 unsigned fsm_sched_count(const struct fsm *f);
 const struct fsm_sched *fsm_sched_at(const struct fsm *f, unsigned i);

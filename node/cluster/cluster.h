@@ -35,8 +35,9 @@ struct cluster_conf {
 	int listen_set;                 /* `cluster-listen`; 0: standalone */
 	struct netaddr listen;          /* port filled in */
 	char advertise[262];            /* "host:port", "" = cluster-listen */
-	char provider[16];              /* aws | gcp | other */
+	char provider[16];              /* [a-z0-9-]{1,15}; "" = other */
 	char region[65];
+	char instance_id[65];           /* the cloud's VM id; "" unknown */
 	unsigned election_timeout_ms;   /* 0: 500 */
 	unsigned heartbeat_timeout_ms;  /* 0: 50 */
 	size_t mapsize;                 /* bytes; 0: the store's default */

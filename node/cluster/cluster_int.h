@@ -10,6 +10,7 @@
  *   cluster_join.c    becoming a member: init and join
  *   cluster_app.c     application messages between members
  *   cluster_member.c  leader: joins, leader transfer, node remove
+ *   cluster_announce.c our record follows our config and build
  *   cluster_drain.c   leader: role policy, drain, handoff on exit
  *   cluster_config.c  replicated keys: config get|set, their runtime effect
  *   cluster_cmd.c     the command table, cluster status, tokens
@@ -68,6 +69,7 @@ struct cl_config;
 struct cl_cmds;
 struct cl_prune;
 struct cl_wg;
+struct cl_announce;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -111,6 +113,7 @@ struct cluster {
 	struct cl_cmds *cmds;
 	struct cl_prune *prune;
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
+	struct cl_announce *announce;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -292,6 +295,11 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		    const uint8_t *key, const uint8_t *token_id,
 		    const Ntpmc__JoinRequest *jr);
 
+/* ---- cluster_announce.c ----
+ * Leader: a member's forwarded re-announce of its record; 0 not ours. */
+int cl_announce_forwarded(struct cluster *cl, struct cl_req *r,
+			  const char *command, int argc, char **argv);
+
 /* ---- cluster_drain.c ---- */
 void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
 		  char **argv);
@@ -356,7 +364,8 @@ struct cl_module {
 };
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
-	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module;
+	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
+	cl_announce_module;
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

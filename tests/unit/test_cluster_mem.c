@@ -306,6 +306,9 @@ static struct {
 
 static int count(const char *hay, const char *needle);
 
+/* record_announce: what each node's config says (else other/mem/none) */
+static char conf_provider[MAXN][16], conf_instance[MAXN][65];
+
 /* In place of wga_start: records what would be applied, done at once. */
 static int stub_apply(uv_loop_t *l, const struct wga_req *req,
 		      wga_done_fn done, void *arg, struct wga **job)
@@ -347,8 +350,11 @@ static void node_conf(int i)
 	}
 	memcpy(n->conf.datadir, n->dir, sizeof(n->dir));
 	snprintf(n->conf.node_name, sizeof(n->conf.node_name), "n%d", i + 1);
-	snprintf(n->conf.provider, sizeof(n->conf.provider), "other");
+	snprintf(n->conf.provider, sizeof(n->conf.provider), "%s",
+		 conf_provider[i][0] ? conf_provider[i] : "other");
 	snprintf(n->conf.region, sizeof(n->conf.region), "mem");
+	snprintf(n->conf.instance_id, sizeof(n->conf.instance_id), "%s",
+		 conf_instance[i]);
 	n->conf.listen_set = 1;
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)(20000 + i));
@@ -741,6 +747,97 @@ static void wg_mesh(void **state)
 	wg_mode = 0;
 }
 
+struct rec_want {
+	int node;           /* whose record, as the leader n1 has it */
+	const char *provider, *instance;
+	uint32_t version;
+};
+
+static int record_is(void *arg)
+{
+	struct rec_want *w = arg;
+	const struct fsm_member *m;
+
+	if (!nodes[0].cl || !nodes[w->node].cl)
+		return 0;
+	m = fsm_member_find(nodes[0].cl->fsm, nodes[w->node].cl->self);
+	return m && strcmp(m->provider, w->provider) == 0 &&
+	       strcmp(m->instance_id, w->instance) == 0 &&
+	       m->cmd_version == w->version;
+}
+
+static void put_done(struct cluster *cl, struct cl_pend *p, int err,
+		     int result)
+{
+	(void)cl;
+	(void)p;
+	assert_int_equal(err, 0);
+	assert_int_equal(result, FSM_OK);
+}
+
+/* A member's record follows its config (provider, region, instance id)
+ * and its build's FSM version; an instance id (version 2) is written only
+ * once every member applies version 2. */
+static void record_announce(void **state)
+{
+	struct rec_want rw;
+	struct fsm_member m;
+	struct want w;
+	char *tok;
+	void *buf;
+	size_t len;
+
+	(void)state;
+	snprintf(conf_instance[0], sizeof(conf_instance[0]), "vm-1");
+	snprintf(conf_instance[1], sizeof(conf_instance[1]), "vm-2");
+	snprintf(conf_provider[1], sizeof(conf_provider[1]), "fake");
+	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
+	assert_true(run_until(ready_set, &nodes[0], 5000));
+	tok = new_token(0);
+	assert_int_equal(node_start(1, CLUSTER_JOIN, tok), 0);
+	free(tok);
+	assert_true(run_until(ready_set, &nodes[1], 10000));
+	w = (struct want){ 0, 2, 2 };
+	assert_true(run_until(roles_are, &w, 10000));
+	/* recorded at init and at join */
+	rw = (struct rec_want){ 0, "other", "vm-1", FSM_CMD_VERSION };
+	assert_true(record_is(&rw));
+	rw = (struct rec_want){ 1, "fake", "vm-2", FSM_CMD_VERSION };
+	assert_true(record_is(&rw));
+
+	/* n2 restarts with another provider and instance id */
+	node_stop(1);
+	snprintf(conf_instance[1], sizeof(conf_instance[1]), "vm-2b");
+	snprintf(conf_provider[1], sizeof(conf_provider[1]), "gcp");
+	assert_int_equal(node_start(1, CLUSTER_RUN, NULL), 0);
+	rw = (struct rec_want){ 1, "gcp", "vm-2b", FSM_CMD_VERSION };
+	assert_true(run_until(record_is, &rw, 10000));
+
+	/* n2's record as an old build wrote it (version 1, no instance
+	 * id): n2 announces its version first; as long as a member says
+	 * version 1 no instance id is written, then it is */
+	assert_true(cl_is_leader(nodes[0].cl));
+	m = *fsm_member_find(nodes[0].cl->fsm, nodes[1].cl->self);
+	m.cmd_version = 1;
+	m.instance_id[0] = 0;
+	assert_int_equal(fsm_cmd_member_put(&m, cl_wall_ms(), &buf, &len), 0);
+	assert_int_equal(cl_propose(nodes[0].cl, buf, len, put_done, NULL,
+				    NULL), 0);
+	rw = (struct rec_want){ 1, "gcp", "", 1 };
+	assert_true(run_until(record_is, &rw, 5000));
+	assert_false(fsm_version_ok(nodes[0].cl->fsm, 2));
+	rw = (struct rec_want){ 1, "gcp", "vm-2b", FSM_CMD_VERSION };
+	assert_true(run_until(record_is, &rw, 40000));
+
+	node_stop(0);
+	node_stop(1);
+	node_wipe(0);
+	node_wipe(1);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	memset(conf_instance, 0, sizeof(conf_instance));
+	memset(conf_provider, 0, sizeof(conf_provider));
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -775,6 +872,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cluster_life),
 		cmocka_unit_test(wg_mesh),
+		cmocka_unit_test(record_announce),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,6 +43,7 @@ static void good(void **state)
 	assert_int_equal(load("node-name ntp-aws-1\n"
 			      "cluster-listen 127.0.0.1\n"
 			      "provider AWS\nregion eu-west-1\n"
+			      "instance-id i-0123456789abcdef0\n"
 			      "election-timeout 800\nheartbeat-timeout 80\n"
 			      "mapsize 16m\n"), 0);
 	assert_string_equal(c.cluster.node_name, "ntp-aws-1");
@@ -50,9 +51,14 @@ static void good(void **state)
 	assert_int_equal(port_of(&c.cluster.listen), CLUSTER_DEFAULT_PORT);
 	assert_string_equal(c.cluster.provider, "aws");
 	assert_string_equal(c.cluster.region, "eu-west-1");
+	assert_string_equal(c.cluster.instance_id, "i-0123456789abcdef0");
 	assert_int_equal(c.cluster.election_timeout_ms, 800);
 	assert_int_equal(c.cluster.heartbeat_timeout_ms, 80);
 	assert_int_equal(c.cluster.mapsize, 16 << 20);
+	/* any provider name, case-folded */
+	assert_int_equal(load("provider Fake-2\n"), 0);
+	assert_string_equal(c.cluster.provider, "fake-2");
+	assert_int_equal(load("provider 123456789012345\n"), 0);
 
 	assert_int_equal(load("cluster-listen :: port 5000\n"
 			      "cluster-advertise 2001:db8::1\n"), 0);
@@ -78,7 +84,11 @@ static void bad(void **state)
 		{ "cluster-listen 127.0.0.1 port 70000\n", "port" },
 		{ "cluster-listen 127.0.0.1 prot 5\n", "usage" },
 		{ "cluster-advertise bad/name\n", "neither" },
-		{ "provider azure\n", "aws, gcp or other" },
+		{ "provider az_ure\n", "provider: 'az_ure' is not 1 to 15" },
+		{ "provider 1234567890123456\n", "is not 1 to 15" },
+		{ "provider fake/x\n", "provider" },
+		{ "instance-id i-0/1\n", "instance-id" },
+		{ "instance-id a\ninstance-id b\n", "" },
 		{ "node-name has\"quote\n", "node-name" },
 		{ "region a/b\n", "region" },
 		{ "election-timeout 50\n", "election-timeout" },
