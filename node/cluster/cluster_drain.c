@@ -2,7 +2,8 @@
  * cluster_drain: moving votes and leadership on purpose.
  *
  * - The leader's role policy (node/cluster/cpol.h) runs here on the raft
- *   configuration plus what only the FSM knows: the `drained` flag.
+ *   configuration plus what only the FSM knows: the `drained` flag and the
+ *   rotation's `parked` flag.
  * - ntpctl node drain NODE commits the flag; the policy then promotes a
  *   replacement if one is coming, hands leadership away if NODE leads, and
  *   demotes NODE to spare. The command answers once NODE is spare (or
@@ -57,6 +58,7 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 	for (i = 0; c && i < c->n && n < CL_MAX_PEERS; i++, n++) {
 		const struct fsm_member *fm =
 			fsm_member_find(cl->fsm, c->servers[i].id);
+		const struct fsm_rot *rot;
 		int st = RAFT_CATCH_UP_NONE;
 		raft_index mi = 0;
 
@@ -64,6 +66,9 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 		m[n].role = c->servers[i].role;
 		m[n].reachable = cl_reachable(cl, m[n].id);
 		m[n].drained = fm && fm->drained;
+		/* the rotation's flag (node/rotation), not the operator's */
+		rot = fsm_rot_find(cl->fsm, m[n].id);
+		m[n].parked = rot && rot->parked;
 		m[n].match = raft_match_index(r, m[n].id, &mi) == 0 ? mi : 0;
 		if (m[n].role == RAFT_STANDBY) {
 			drv_catch_up_status(cl->drv, m[n].id, &st);
@@ -111,7 +116,8 @@ static void policy_run(struct cluster *cl)
 		drv_catch_up(cl->drv, a.id);
 		return;
 	case CPOL_TRANSFER:
-		log_info("role policy: this leader is drained: leadership to "
+		log_info("role policy: this leader is leaving (drained or "
+			 "parked): leadership to "
 			 "%s (%" PRIu64 ")", cl_member_name(cl, a.id), a.id);
 		rc = drv_transfer(cl->drv, a.id, CL_TRANSFER_DEADLINE_MS);
 		if (rc)

@@ -1,5 +1,12 @@
 #include "node/cluster/cpol.h"
 
+/* Leaving: drained by the operator, or parked by the rotation. Neither is
+ * ever promoted; both lose leadership and vote. */
+static int leaving(const struct cpol_member *m)
+{
+	return m->drained || m->parked;
+}
+
 /*
  * A member counts as caught up when it votes (the leader keeps voters
  * current) or when raft finished its catch-up rounds.
@@ -15,7 +22,7 @@ static size_t live_voters(const struct cpol_member *m, size_t n)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		k += m[i].role == CPOL_VOTER && !m[i].drained;
+		k += m[i].role == CPOL_VOTER && !leaving(&m[i]);
 	return k;
 }
 
@@ -27,10 +34,10 @@ static void targets(const struct cpol_member *m, size_t n, int *grow,
 {
 	size_t i, members = 0, ready = 0;
 
-	/* Spares are not counted: they are joining or off; drained members
-	 * are leaving. */
+	/* Spares are not counted: they are joining or off; drained and
+	 * parked members are leaving. */
 	for (i = 0; i < n; i++) {
-		if (m[i].role == CPOL_SPARE || m[i].drained)
+		if (m[i].role == CPOL_SPARE || leaving(&m[i]))
 			continue;
 		members++;
 		ready += caught_up(&m[i]) && (m[i].reachable ||
@@ -58,7 +65,7 @@ static const struct cpol_member *pick_demote(const struct cpol_member *m,
 
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_VOTER || m[i].id == self ||
-		    m[i].drained)
+		    leaving(&m[i]))
 			continue;
 		if (!best || (!m[i].reachable && best->reachable) ||
 		    (m[i].reachable == best->reachable && m[i].id > best->id))
@@ -75,7 +82,7 @@ const struct cpol_member *cpol_successor(const struct cpol_member *m,
 
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_VOTER || m[i].id == self ||
-		    m[i].drained || !m[i].reachable)
+		    leaving(&m[i]) || !m[i].reachable)
 			continue;
 		if (!best || m[i].match > best->match ||
 		    (m[i].match == best->match && m[i].id < best->id))
@@ -113,16 +120,18 @@ enum cpol_drain cpol_drain_check(const struct cpol_member *m, size_t n,
 	for (i = 0; i < n; i++) {
 		if (m[i].id == id)
 			out = &m[i];
-		else if (m[i].role != CPOL_VOTER && !m[i].drained &&
+		else if (m[i].role != CPOL_VOTER && !leaving(&m[i]) &&
 			 m[i].reachable)
 			spare = 1;
 	}
 	if (!out || out->role != CPOL_VOTER)
 		return CPOL_DRAIN_OK;    /* a standby or spare holds no vote */
-	/* Drained voters still vote until demoted; they leave too. */
+	/* Drained and parked voters still vote until demoted; they leave
+	 * too. */
 	voters_without(m, n, out, spare, &left, &up);
 	for (i = 0; i < n; i++)
-		if (m[i].role == CPOL_VOTER && m[i].drained && &m[i] != out) {
+		if (m[i].role == CPOL_VOTER && leaving(&m[i]) &&
+		    &m[i] != out) {
 			left--;
 			up -= m[i].reachable;
 		}
@@ -131,8 +140,9 @@ enum cpol_drain cpol_drain_check(const struct cpol_member *m, size_t n,
 	return 2 * up > left ? CPOL_DRAIN_OK : CPOL_DRAIN_QUORUM;
 }
 
-/* 3. A drained member that still votes or stands by: once no replacement
- * is on its way, hand leadership away (self) or demote it to spare. */
+/* 3. A drained or parked member that still votes or stands by: once no
+ * replacement is on its way, hand leadership away (self) or demote it to
+ * spare. */
 static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
 				     uint64_t self)
 {
@@ -141,7 +151,7 @@ static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
 	size_t i, left, up;
 
 	for (i = 0; i < n; i++)
-		if (m[i].drained && m[i].role != CPOL_SPARE &&
+		if (leaving(&m[i]) && m[i].role != CPOL_SPARE &&
 		    (!d || d->id == self))
 			d = &m[i];       /* others first, the leader last */
 	if (!d)
@@ -173,10 +183,10 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 	size_t i;
 
 	targets(m, n, &grow, &target);
-	/* 1. A reachable joiner (spare, not drained) starts receiving the
+	/* 1. A reachable joiner (spare, not leaving) starts receiving the
 	 * log. */
 	for (i = 0; i < n; i++) {
-		if (m[i].role == CPOL_SPARE && !m[i].drained &&
+		if (m[i].role == CPOL_SPARE && !leaving(&m[i]) &&
 		    m[i].reachable) {
 			a.kind = CPOL_SET_ROLE;
 			a.id = m[i].id;
@@ -186,7 +196,7 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_STANDBY || !m[i].reachable ||
-		    m[i].drained)
+		    leaving(&m[i]))
 			continue;
 		if (m[i].catch_up == CPOL_CU_FINISHED) {
 			if (!done)
