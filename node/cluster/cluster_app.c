@@ -108,6 +108,7 @@ static void on_status(struct cluster *cl, uint64_t id,
 	struct cl_peer *p = cl_peer(cl, id, 1);
 
 	cl_wg_status_seen(cl, id, s);
+	cl_ext_status_seen(cl, id, s);
 	if (!p)
 		return;
 	p->has_status = 1;
@@ -152,6 +153,9 @@ void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
 	case NTPMC__APP_MSG__BODY_STATUS:
 		on_status(cl, from->id, m->status);
 		break;
+	case NTPMC__APP_MSG__BODY_EXT:
+		cl_ext_on_msg(cl, from->id, m->ext);
+		break;
 	default:
 		break;
 	}
@@ -172,6 +176,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 {
 	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
 	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
+	Ntpmc__Ext ext[CL_EXT_STATUS_MAX], *ext_p[CL_EXT_STATUS_MAX];
 	uint64_t leader = cl_leader_id(cl);
 	struct tstate ts;
 
@@ -188,6 +193,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	s.offset = ts.corr_offset;
 	s.applied = drv_applied(cl->drv);
 	cl_wg_fill_status(cl, &s);
+	cl_ext_fill_status(cl, &s, ext, ext_p);
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
 	m.status = &s;

@@ -129,7 +129,9 @@ int cl_config_check(struct cluster *cl, int argc, char **argv,
 			 "most half of election-timeout (%ld)", h, e);
 		return -1;
 	}
-	return 0;
+	/* the subsystems above judge their keys too (min-serving: the
+	 * rotation's schedule) */
+	return cl_ext_config_check(cl, argv[0], canon, err, errlen);
 }
 
 void cl_cmd_config_set(struct cluster *cl, struct cl_req *r, int argc,

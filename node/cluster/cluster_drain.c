@@ -84,6 +84,13 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 	return n;
 }
 
+int cl_voter_target(struct cluster *cl)
+{
+	struct cpol_member m[CL_MAX_PEERS];
+
+	return cpol_target_voters(m, pol_view(cl, m));
+}
+
 static void policy_conf_done(struct cluster *cl, struct cl_pend *p, int err,
 			     int result)
 {

@@ -11,6 +11,7 @@
  *   cluster_app.c     application messages between members
  *   cluster_member.c  leader: joins, leader transfer, node remove
  *   cluster_announce.c our record follows our config and build
+ *   cluster_ext.c     what the subsystems above may read and ask
  *   cluster_drain.c   leader: role policy, drain, handoff on exit
  *   cluster_config.c  replicated keys: config get|set, their runtime effect
  *   cluster_cmd.c     the command table, cluster status, tokens
@@ -70,6 +71,7 @@ struct cl_cmds;
 struct cl_prune;
 struct cl_wg;
 struct cl_announce;
+struct cl_ext;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -114,6 +116,7 @@ struct cluster {
 	struct cl_prune *prune;
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_announce *announce;
+	struct cl_ext *ext;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -300,7 +303,23 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 int cl_announce_forwarded(struct cluster *cl, struct cl_req *r,
 			  const char *command, int argc, char **argv);
 
+/* ---- cluster_ext.c: the subsystems above (cluster.h) ---- */
+#define CL_EXT_STATUS_MAX 4        /* status parts a member sends */
+/* Leader: a forwarded command of a subsystem; 0 not one. */
+int cl_ext_forwarded(struct cluster *cl, struct cl_req *r,
+		     const char *command, int argc, char **argv);
+int cl_ext_config_check(struct cluster *cl, const char *key,
+			const char *value, char *err, size_t errlen);
+void cl_ext_on_msg(struct cluster *cl, uint64_t from, const Ntpmc__Ext *x);
+/* x and ptrs: CL_EXT_STATUS_MAX each, alive until s is sent */
+void cl_ext_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			Ntpmc__Ext *x, Ntpmc__Ext **ptrs);
+void cl_ext_status_seen(struct cluster *cl, uint64_t id,
+			const Ntpmc__MemberStatus *s);
+
 /* ---- cluster_drain.c ---- */
+/* The voter count the role policy aims at now. */
+int cl_voter_target(struct cluster *cl);
 void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
 		  char **argv);
 void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
@@ -365,7 +384,7 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_announce_module;
+	cl_announce_module, cl_ext_module;
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */
