@@ -37,6 +37,13 @@ static void good_values(void **state)
 	assert_string_equal(out, "7.00");
 	assert_int_equal(chk("overlay-subnet", "10.99.0.0/16", out), 0);
 	assert_string_equal(out, "10.99.0.0/16");
+	assert_int_equal(chk("allowance-aws", "600", out), 0);
+	assert_string_equal(out, "600");
+	assert_int_equal(chk("allowance-gcp", "month", out), 0);
+	assert_string_equal(out, "month");
+	assert_int_equal(chk("allowance-aws", "none", out), 0);
+	assert_int_equal(chk("rotation-start-timeout", "5m", out), 0);
+	assert_string_equal(out, "300s");
 	assert_int_equal(ckey_read_only("overlay-subnet"), 1);
 	assert_int_equal(ckey_read_only("log-level"), 0);
 }
@@ -66,6 +73,12 @@ static void bad_values(void **state)
 		{ "overlay-subnet", "10.0.0.0/8" },
 		{ "overlay-subnet", "10.0.0.0/31" },
 		{ "overlay-subnet", "10.0.0.0/024x" },
+		{ "allowance-aws", "-1" },
+		{ "allowance-aws", "100001" },
+		{ "allowance-aws", "months" },
+		{ "allowance-gcp", "750h" },
+		{ "rotation-start-timeout", "10s" },
+		{ "rotation-start-timeout", "2d" },
 	};
 	size_t i;
 
