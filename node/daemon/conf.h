@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "node/cluster/cluster.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -25,6 +26,7 @@ struct conf {
 	struct serve_conf serve;    /* listen, serve-threads, ratelimit, acl */
 	struct sync_conf time;      /* upstreams, discipline, local stratum */
 	struct cluster_conf cluster; /* cluster-*, node-name, wireguard-* */
+	struct rot_conf rotation;   /* provider-hook, provider-hook-timeout */
 };
 
 void conf_defaults(struct conf *c);

@@ -26,6 +26,7 @@
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
 #include "node/daemon/offline_cmd.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/daemon/srvstats.h"
 #include "node/time/sync.h"
@@ -52,6 +53,7 @@ struct node {
 	struct sync *sync;        /* time engine, with upstream/pool lines */
 	int st_borrowed;          /* st belongs to the cluster */
 	struct cluster *cl;
+	struct rotation *rot;     /* with a cluster, once it is ready */
 	enum cluster_mode mode;
 	int exit_code;
 };
@@ -310,6 +312,8 @@ static int open_control(struct node *n)
 		return -1;
 	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
 		return -1;
+	if (n->rot && rotation_register(n->rot, n->ctl) < 0)
+		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
 	return 0;
@@ -320,6 +324,9 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	struct node *n = arg;
 
 	n->cl = cl;
+	if (ok && rotation_start(&n->rot, &n->loop, cl,
+				 &n->conf.rotation) < 0)
+		ok = 0;
 	if (!ok || open_control(n) < 0) {
 		n->exit_code = 1;
 		uv_stop(&n->loop);
@@ -419,6 +426,7 @@ static void stop(struct node *n)
 	srvstats_stop(n->stats);
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
+	rotation_stop(n->rot);     /* before the cluster it stands on */
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
 		n->st = NULL;    /* closed with the cluster */
