@@ -4,11 +4,15 @@
 # (ntpsim); real WireGuard (wireguard-go) in every VM; ntpnode builds the
 # WireGuard mesh from the cluster membership and serves NTP.
 #
-#   tools/cloud-in-a-box.sh [-n N] [-b BUILD_DIR] [-k]
+#   tools/cloud-in-a-box.sh [-n N] [-b BUILD_DIR] [-k] [-s SCENARIO]
 #     -n N      VMs (default 3, at most 9)
 #     -b DIR    build tree with node/ntpnode, tools/ntpsim, tools/ntpprobe,
 #               tools/ntpctl (default build/release)
 #     -k        keep the work dir (logs) after the run
+#     -s FILE   a scenario (tests/e2e/rotation-week.sh), sourced at the
+#               start: cib_conf_extra I prints more config lines for VM I,
+#               cib_scenario runs once the VMs serve NTP over the mesh,
+#               instead of the leader kill and re-address checks
 #
 # Layout (everything exists only inside the namespaces made here):
 #   internet ns: 10.250.0.1-3 on lo (ntpsim upstreams, port 123), and one
@@ -36,12 +40,14 @@ set -euo pipefail
 n=3
 build=build/release
 keep=0
-while getopts "n:b:k" o; do
+scenario=
+while getopts "n:b:ks:" o; do
 	case $o in
 	n) n=$OPTARG ;;
 	b) build=$OPTARG ;;
 	k) keep=1 ;;
-	*) sed -n '2,12p' "$0" >&2; exit 2 ;;
+	s) scenario=$OPTARG ;;
+	*) sed -n '2,16p' "$0" >&2; exit 2 ;;
 	esac
 done
 case $n in [2-9]) ;; *) echo "cloud-in-a-box: -n takes 2..9" >&2; exit 2 ;; esac
@@ -54,6 +60,10 @@ for b in "$node" "$sim" "$probe" "$ctlbin"; do
 	[ -x "$b" ] || { echo "cloud-in-a-box: $b not built" >&2; exit 1; }
 done
 skip() { echo "cloud-in-a-box: SKIP: $*" >&2; exit 77; }
+if [ -n "$scenario" ]; then
+	# shellcheck disable=SC1090
+	. "$scenario"
+fi
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 for t in ip wg wireguard-go setpriv jq; do
 	command -v "$t" >/dev/null || skip "$t is not installed"
@@ -199,9 +209,12 @@ cluster-listen 0.0.0.0 port 4460
 cluster-advertise $2
 wireguard-interface wg${tag}$1 port 51820
 wireguard-endpoint $2:51820
-provider other
+provider ${CIB_PROVIDER:-other}
 region box
 CONF
+	if declare -F cib_conf_extra >/dev/null; then
+		cib_conf_extra "$1" >>"$work/node$1.conf"
+	fi
 }
 
 # start_node I CMD [ARGS...]: ntpnode CMD in VM I, without CAP_SYS_TIME (this
@@ -328,6 +341,11 @@ fi
 echo "$out" | grep -q "fixed when the cluster is made" ||
 	fail "config set overlay-subnet: unexpected answer: $out"
 ctl 1 cluster status >&2 || true
+
+if declare -F cib_scenario >/dev/null; then
+	cib_scenario
+	exit 0
+fi
 
 # --- leader kill -> a new leader over the mesh -----------------------------
 leader_of() { status "$1" | jq -r '.leader_id // empty' 2>/dev/null; }
