@@ -1,0 +1,275 @@
+# shellcheck shell=bash
+# An accelerated week of rotation in the cloud in a box, a scenario for
+# tools/cloud-in-a-box.sh -s (sourced: it uses the box's functions and
+# variables). Three VMs of the fake cloud (infra/providers/fake; a stop
+# kills that VM's ntpnode and wireguard-go, a start runs them again, the
+# datadir stays): vm1 is aws-a (mon-wed), vm2 aws-b (thu-sun), vm3 gcp-a
+# (always), min-serving 2. The scheduler's clock (test-only) starts on
+# wednesday 2025-01-08 12:00 UTC and runs ROT_SPEED times as fast (default
+# 4000: the week in about 150 s); the served time is the real one. While
+# the week runs, monitors record:
+#   - NTP: every VM's public address probed from the internet every
+#     ~0.2 s (LI != 3 counts);
+#   - the leader, as vm3's status says, every ~20 ms;
+#   - writes: `config set budget-usd N` through vm3, one after the other.
+# Asserted: at every sample at least min-serving VMs answer NTP; no
+# leaderless time longer than the election timeout; every write refused
+# for at most 200 ms around a planned leadership move; no acknowledged
+# write lost (the last one everywhere, one FSM hash); every planned stop
+# comes after its VM was out of every count; the hours ledger within 1 %
+# of the fake cloud's own record; the week ends as scheduled.
+# Prints the figures; ROT_REPORT=FILE also writes them there.
+
+: "${ROT_SPEED:=4000}"
+: "${ROT_DAYS:=7}"
+rot_fake=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/infra/providers/fake
+rot_real0=$(date +%s)
+rot_sched0=1736337600      # wed 2025-01-08 12:00:00 UTC
+export CIB_PROVIDER=fake
+
+# VM I's config lines. The hook is a wrapper naming the fake cloud: the
+# daemons start before the scenario runs.
+cib_conf_extra() {
+	# shellcheck disable=SC2154  # work: the box's
+	if [ ! -x "$work/fake-hook" ]; then
+		printf '#!/bin/sh\nNTPMC_FAKE_CLOUD=%s exec %s "$@"\n' \
+			"$work/cloud" "$rot_fake" >"$work/fake-hook"
+		chmod +x "$work/fake-hook"
+	fi
+	cat <<CONF
+test-mode yes
+rotation-test-clock $rot_real0 $rot_sched0 $ROT_SPEED
+instance-id vm$1
+provider-hook fake $work/fake-hook
+CONF
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# real unix ms -> scheduler ms
+sched_of() { echo $((rot_sched0 * 1000 + ($1 - rot_real0 * 1000) * ROT_SPEED)); }
+
+rot_cleanup_cloud() {
+	local d p
+	for d in "$NTPMC_FAKE_CLOUD"/*/; do
+		[ -d "$d" ] || continue
+		while read -r p; do
+			kill "$p" 2>/dev/null || true
+		done < <(cat "$d/pid" "$d/pids" 2>/dev/null)
+	done
+}
+
+# The VMs' start scripts: wireguard-go, then ntpnode run in the VM's
+# namespace, as the box starts them.
+rot_cloud() {
+	local i ns
+	export NTPMC_FAKE_CLOUD=$work/cloud
+	for i in $(seq "$n"); do
+		ns=$(vm "$i")
+		mkdir -p "$NTPMC_FAKE_CLOUD/vm$i"
+		cat >"$NTPMC_FAKE_CLOUD/vm$i/start" <<START
+#!/bin/sh
+ip netns exec $ns wireguard-go -f wg${tag}$i >>$work/wg$i.log 2>&1 &
+echo \$! >>$NTPMC_FAKE_CLOUD/vm$i/pids
+for _ in \$(seq 50); do
+	ip -n $ns link show wg${tag}$i >/dev/null 2>&1 && break
+	sleep 0.1
+done
+exec ip netns exec $ns setpriv --bounding-set=-sys_time \\
+	--inh-caps=-sys_time $node run -c $work/node$i.conf \\
+	>>$work/node$i.out 2>>$work/node$i.log
+START
+		chmod +x "$NTPMC_FAKE_CLOUD/vm$i/start"
+		# the first incarnation is the box's: it started when its
+		# log's first line says
+		echo "${npid[i]}" >"$NTPMC_FAKE_CLOUD/vm$i/pid"
+		echo "${wgpid[i]}" >"$NTPMC_FAKE_CLOUD/vm$i/pids"
+		echo "start $(date -d "$(head -n 1 "$work/node$i.log" |
+			cut -d' ' -f1)" +%s%3N)" >"$NTPMC_FAKE_CLOUD/vm$i/events"
+	done
+}
+
+# --- monitors (background loops, stopped by PID) ---------------------------
+
+probe() {
+	inns "$inet" "$probe" -a "$1" -p 123 --count 1 --timeout 0.2 \
+		--interval 0.01 2>/dev/null | awk 'NR == 1 { print ($3 != 3) }'
+}
+mon_ntp() {
+	local t a b c
+	while :; do
+		t=$(now_ms)
+		a=$(probe 10.250.1.2) b=$(probe 10.250.2.2) c=$(probe 10.250.3.2)
+		echo "$t ${a:-0} ${b:-0} ${c:-0}"
+	done
+}
+mon_leader() {
+	local t j re='"leader_id":"([0-9]+)".*"view":"leader"'
+	while :; do
+		t=$(now_ms)
+		j=$("$ctlbin" -s "$work/ctl3.sock" -o json cluster status \
+			2>/dev/null) || j=
+		if [[ $j =~ $re ]]; then
+			echo "$t leader ${BASH_REMATCH[1]}"
+		else
+			echo "$t none none"
+		fi
+		sleep 0.01
+	done
+}
+mon_writes() {
+	local k=0 t0
+	# stops between writes: the last one is acknowledged or refused
+	while [ ! -e "$work/stop-writes" ]; do
+		k=$((k + 1))
+		t0=$(now_ms)
+		if "$ctlbin" -s "$work/ctl3.sock" config set budget-usd "$k" \
+			>/dev/null 2>&1; then
+			echo "$t0 $(now_ms) ok $k"
+		else
+			echo "$t0 $(now_ms) fail $k"
+		fi
+		sleep 0.02
+	done
+}
+# the rotation's audit lines, kept as they come (the trail holds 1,000)
+mon_log() {
+	while :; do
+		ctl 3 -o json rotation status 2>/dev/null |
+			jq -c '.log[]' 2>/dev/null || true
+		sleep 1
+	done
+}
+
+rot_figures() {
+	echo "$*"
+	if [ -n "${ROT_REPORT:-}" ]; then echo "$*" >>"$ROT_REPORT"; fi
+}
+
+cib_scenario() {
+	local m1 m2 m3 m4 week_end st
+	rot_cloud
+	trap 'rot_cleanup_cloud; cleanup' EXIT
+	ctl 3 rotation set vm1 mon-wed >&2 || fail "rotation set vm1"
+	ctl 3 rotation set vm2 thu-sun >&2 || fail "rotation set vm2"
+	if ctl 3 rotation set vm3 never 2>"$work/err"; then
+		fail "vm3 never accepted"
+	fi
+	log "refused: $(cat "$work/err")"
+	mon_ntp >"$work/ntp.log" &
+	m1=$!
+	mon_leader >"$work/leader.log" &
+	m2=$!
+	mon_writes >"$work/writes.log" &
+	m3=$!
+	mon_log >"$work/audit.log" &
+	m4=$!
+	pids+=("$m1" "$m2" "$m3" "$m4")
+	week_end=$((rot_sched0 * 1000 + ROT_DAYS * 86400000))
+	log "the week: $ROT_DAYS days at ${ROT_SPEED}x, until the scheduler reads $(date -u -d @$((week_end / 1000)) '+%a %F %H:%M')"
+	while [ "$(sched_of "$(now_ms)")" -lt "$week_end" ]; do
+		sleep 5
+		st=$(ctl 3 -o json rotation status 2>/dev/null) || continue
+		log "$(jq -r '.time + " " + ([.members[] | .name + ":" + .state] | join(" "))' <<<"$st")"
+	done
+	: >"$work/stop-writes"
+	wait "$m3" 2>/dev/null || true
+	kill "$m1" "$m2" "$m4" 2>/dev/null || true
+	wait "$m1" "$m2" "$m4" 2>/dev/null || true
+	ctl 3 rotation status >&2 || true
+	rot_check
+}
+
+rot_check() {
+	local et acked lasts hashes="" i h fake_h led_h to st stops=0 what t d
+	et=$(ctl 3 config get election-timeout | awk '{ print $2 }')
+
+	# NTP: at least min-serving (2) VMs answer at every sample
+	awk -v f="$work/ntp.gaps" '{ c = $2 + $3 + $4; n++
+		if (c < 2) { bad++; print > f } }
+		END { printf "ntp samples %d, below min-serving %d\n", n, bad + 0
+		      exit bad > 0 }' "$work/ntp.log" >"$work/ntp.sum" ||
+		fail "NTP below min-serving: $(head -5 "$work/ntp.gaps")"
+	rot_figures "NTP: $(cat "$work/ntp.sum") (every VM probed every ~0.2 s)"
+
+	# leaderless time as vm3 saw it; leadership moves
+	awk -v et="$et" '
+		{ t = $1; ok = ($2 == "leader" && $3 != "none") }
+		ok && $3 != last { moves += last != ""; last = $3 }
+		!ok && !gap { gap = 1; g0 = t }
+		ok && gap { gap = 0; d = t - g0; if (d > max) max = d; n++ }
+		END { printf "leader moves %d, leaderless windows %d, longest %d ms (election timeout %d ms)\n", moves, n, max, et
+		      exit max > et }' "$work/leader.log" >"$work/leader.sum" ||
+		fail "leaderless too long: $(cat "$work/leader.sum")"
+	rot_figures "leader: $(cat "$work/leader.sum")"
+
+	# writes refused: from the first refused to the next accepted
+	awk '
+		$3 == "fail" && !w { w = 1; w0 = $1 }
+		$3 == "ok" && w { w = 0; d = $1 - w0; n++; if (d > max) max = d
+				  list = list " " d }
+		$3 == "ok" { ok++ } $3 == "fail" { fails++ }
+		END { printf "writes %d acknowledged, %d refused, in %d windows, longest %d ms:%s\n", ok, fails, n, max, list
+		      exit max > 200 }' "$work/writes.log" >"$work/writes.sum" ||
+		fail "writes refused too long: $(cat "$work/writes.sum")"
+	rot_figures "writes: $(cat "$work/writes.sum")"
+
+	# no acknowledged write lost: the last one on every member, one hash
+	acked=$(awk '$3 == "ok" { v = $4 } END { print v }' "$work/writes.log")
+	for i in $(seq "$n"); do
+		# the members the log reaches (a spare hears nothing)
+		[ "$(ctl 3 -o json cluster status | jq -r --arg m "vm$i" \
+			'.members[] | select(.name == $m) | .role')" != spare ] ||
+			continue
+		lasts=$(ctl "$i" config get budget-usd | awk '{ print $2 }')
+		[ "$lasts" = "$acked.00" ] ||
+			fail "vm$i has budget-usd $lasts, last acknowledged $acked"
+		h=$(ctl "$i" -o json backup --force "$work/b$i" | jq -r .state_hash)
+		hashes+=" $h"
+	done
+	[ "$(echo "$hashes" | tr ' ' '\n' | sed '/^$/d' | sort -u | wc -l)" = 1 ] ||
+		fail "FSM hashes differ:$hashes"
+	rot_figures "no acknowledged write lost: budget-usd $acked.00 on every voter, one FSM hash"
+
+	# every planned stop: out of every count before the VM stopped
+	jq -r 'select(.text | test("^rotation vm[0-9] stopping \\(parked\\): spare: out of every count")) |
+		"\(.time_ms) \(.text | capture("^rotation (?<m>vm[0-9])").m)"' \
+		"$work/audit.log" | sort -u >"$work/drained"
+	for i in $(seq "$n"); do
+		while read -r what t; do
+			[ "$what" = stop ] || continue
+			stops=$((stops + 1))
+			d=$(awk -v m="vm$i" -v t="$t" '$2 == m && $1 <= t { print $1 }' \
+				"$work/drained" | tail -n 1)
+			[ -n "$d" ] || fail "vm$i stopped at $t without being drained first"
+		done <"$NTPMC_FAKE_CLOUD/vm$i/events"
+	done
+	[ "$stops" -ge 3 ] || fail "only $stops planned stops in the week"
+	rot_figures "planned stops: $stops, each after its VM was out of every count"
+
+	# the ledger against the fake cloud's record, up to what it counted
+	st=$(ctl 3 -o json rotation status) || fail "rotation status"
+	for i in $(seq "$n"); do
+		led_h=$(jq -r --arg m "vm$i" '.members[] | select(.name == $m) | .hours_committed' <<<"$st")
+		to=$(jq -r --arg m "vm$i" '.members[] | select(.name == $m) | .counted_to' <<<"$st")
+		# running intervals (real ms -> scheduler ms), cut at counted_to
+		fake_h=$(awk -v r0="$rot_real0" -v s0="$rot_sched0" -v sp="$ROT_SPEED" -v to="$to" '
+			function sc(x) { return s0 * 1000 + (x - r0 * 1000) * sp }
+			$1 == "start" { on = sc($2) }
+			$1 == "stop" && on { e = sc($2); if (e > to) e = to
+					     if (e > on) sum += e - on; on = 0 }
+			END { if (on && to > on) sum += to - on
+			      printf "%.3f", sum / 3600000 }' \
+			"$NTPMC_FAKE_CLOUD/vm$i/events")
+		awk -v a="$led_h" -v b="$fake_h" 'BEGIN { d = a - b; if (d < 0) d = -d
+			exit !(b > 0 && d <= 0.01 * b) }' ||
+			fail "vm$i: ledger $led_h h, fake cloud $fake_h h: more than 1 % apart"
+		rot_figures "ledger vm$i: $led_h h, fake cloud $fake_h h"
+	done
+
+	# the week ended as scheduled: wednesday noon, aws-a (vm1) on
+	jq -e '[.members[] | select(.name == "vm1" and .state == "running")] | length == 1' \
+		<<<"$st" >/dev/null || fail "vm1 is not running on wednesday"
+	jq -e '[.members[] | select(.name == "vm2" and .state == "stopped")] | length == 1' \
+		<<<"$st" >/dev/null || fail "vm2 is not stopped on wednesday"
+	log "rotation week: OK"
+}
