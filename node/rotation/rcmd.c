@@ -579,6 +579,18 @@ static int on_sim(void *arg, int64_t t, size_t i, const struct rplan_out *o,
 	return 0;
 }
 
+/* By time; at the same time starts first (make before break). */
+static int step_cmp(const void *a, const void *b)
+{
+	const struct plan_step *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	if (x->on != y->on)
+		return x->on ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
 static void cmd_plan(void *arg, struct cl_req *req, int argc, char **argv)
 {
 	struct rotation *r = arg;
@@ -616,6 +628,7 @@ static void cmd_plan(void *arg, struct cl_req *req, int argc, char **argv)
 	}
 	rplan_sim(&v->plan, v->now, v->now + days * ROT_DAY_MS, on_sim, &x,
 		  NULL);
+	qsort(x.s, x.n, sizeof(x.s[0]), step_cmp);
 	rcal_fmt(v->now, when, sizeof(when));
 	strbuf_addf(&t, "plan from %s UTC for %ld day%s (min-serving %d)\n",
 		    when, days, days == 1 ? "" : "s", v->min_serving);
