@@ -3,7 +3,7 @@
 # in a box) at a chosen speed, with its figures: NTP below min-serving,
 # leaderless time, writes refused or slowed around each planned leadership
 # move, the hours ledger against the fake cloud's record. The default test
-# run uses 4000x (about 150 s); slower is closer to real timing (1000x:
+# run uses 5000x (about 120 s); slower is closer to real timing (1000x:
 # about 10 minutes). Needs root (namespaces) and a Release build.
 #   tests/bench/rotation-week.sh [SPEED] [BUILD_DIR]
 set -euo pipefail

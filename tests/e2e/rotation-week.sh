@@ -6,7 +6,7 @@
 # datadir stays): vm1 is aws-a (mon-wed), vm2 aws-b (thu-sun), vm3 gcp-a
 # (always), min-serving 2. The scheduler's clock (test-only) starts on
 # wednesday 2025-01-08 12:00 UTC and runs ROT_SPEED times as fast (default
-# 4000: the week in about 150 s); the served time is the real one. While
+# 5000: the week in about 120 s); the served time is the real one. While
 # the week runs, monitors record:
 #   - NTP: every VM's public address probed from the internet every
 #     ~0.2 s (LI != 3 counts);
@@ -20,7 +20,7 @@
 # of the fake cloud's own record; the week ends as scheduled.
 # Prints the figures; ROT_REPORT=FILE also writes them there.
 
-: "${ROT_SPEED:=4000}"
+: "${ROT_SPEED:=5000}"
 : "${ROT_DAYS:=7}"
 rot_fake=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/infra/providers/fake
 rot_real0=$(date +%s)

@@ -13,9 +13,10 @@
 #    config set min-serving runs the same check;
 #  - a hook that fails is retried and alerted, then the step goes on;
 #  - a member stopped by hand is noticed (hook status) and started again;
+#  - the leader killed in the middle of a stop: the next one finishes it,
+#    and the dead leader is noticed and started again;
 #  - a start that never serves is stopped again after
 #    rotation-start-timeout;
-#  - the leader killed in the middle of a stop: the next one finishes it;
 #  - the hours ledger commits (test clock: one scheduler hour per 6 s).
 set -euo pipefail
 here=$(dirname "$0")
@@ -205,20 +206,6 @@ found() { rstat "$1" | jq -r '.log[].text' | grep -q "rotation n4 stopped (parke
 lc_until 40 found 2 || lc_fail "not noticed: $(rstat 2)"
 lc_until 40 state_is 2 n4 running || lc_fail "n4 not started again: $(rstat 2)"
 
-lc_log "a start that never serves is stopped again"
-lc_ctl 2 config set rotation-start-timeout 30s >/dev/null || lc_fail "timeout"
-lc_ctl 2 rotation set n4 never >/dev/null || lc_fail "n4 never"
-lc_until 40 state_is 2 n4 stopped || lc_fail "n4 not stopped"
-cp "$NTPMC_FAKE_CLOUD/n4/start" "$LC_DIR/start4"
-printf '#!/bin/sh\nexec sleep 600\n' >"$NTPMC_FAKE_CLOUD/n4/start"
-lc_ctl 2 rotation set n4 always >/dev/null || lc_fail "n4 always"
-gave_up() { rstat "$1" | jq -r '.log[].text' | grep -q "rotation n4 stopped (parked): its start failed"; }
-lc_until 70 gave_up 2 || lc_fail "not stopped again: $(rstat 2)"
-alive_vm n4 && lc_fail "the failed VM runs"
-lc_ctl 2 rotation status | grep "^n4 " >&2
-cp "$LC_DIR/start4" "$NTPMC_FAKE_CLOUD/n4/start"
-lc_until 60 state_is 2 n4 running || lc_fail "n4 not retried: $(rstat 2)"
-
 lc_log "the leader dies in the middle of a stop: the next one finishes it"
 echo 4 >"$NTPMC_FAKE_CLOUD/n4/slow"
 lc_ctl 2 rotation set n4 never >/dev/null || lc_fail "n4 never"
@@ -234,10 +221,24 @@ for i in 1 2 3; do [ "$i" != "$l" ] && rest+=("$i"); done
 nl=$(lc_wait_leader 10 "${rest[@]}") || lc_fail "no new leader"
 lc_until 40 state_is "$nl" n4 stopped || lc_fail "n4's stop not finished: $(rstat "$nl")"
 rm -f "$NTPMC_FAKE_CLOUD/n4/slow"
+lc_ctl "$nl" rotation unset n4 >/dev/null || lc_fail "unset n4"
+lc_until 40 state_is "$nl" n4 running || lc_fail "n4 not running: $(rstat "$nl")"
 # the dead leader is noticed (its VM says stopped) and started again
 lc_until 60 state_is "$nl" "n$l" running || lc_fail "n$l not restarted: $(rstat "$nl")"
 rstat "$nl" | jq -r '.log[].text' | grep -q "rotation n$l stopped (parked): found stopped" ||
 	lc_fail "the crash was not recorded"
+
+lc_log "a start that never serves is stopped again"
+lc_ctl "$nl" config set rotation-start-timeout 30s >/dev/null || lc_fail "timeout"
+lc_ctl "$nl" rotation set n4 never >/dev/null || lc_fail "n4 never"
+lc_until 40 state_is "$nl" n4 stopped || lc_fail "n4 not stopped"
+printf '#!/bin/sh\nexec sleep 600\n' >"$NTPMC_FAKE_CLOUD/n4/start"
+lc_ctl "$nl" rotation set n4 always >/dev/null || lc_fail "n4 always"
+gave_up() { rstat "$1" | jq -r '.log[].text' | grep -q "rotation n4 stopped (parked): its start failed"; }
+lc_until 70 gave_up "$nl" || lc_fail "not stopped again: $(rstat "$nl")"
+alive_vm n4 && lc_fail "the failed VM runs"
+lc_ctl "$nl" rotation status | grep "^n4 " >&2
+# (tried again after another rotation-start-timeout: not waited for)
 
 lc_log "the hours ledger"
 lc_ctl "$nl" rotation status >&2
