@@ -70,6 +70,12 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 		rot = fsm_rot_find(cl->fsm, m[n].id);
 		m[n].parked = rot && rot->parked;
 		m[n].match = raft_match_index(r, m[n].id, &mi) == 0 ? mi : 0;
+		/* a voter or standby the log has not reached (the leader is
+		 * current by definition) */
+		m[n].lagging = m[n].id != cl->self &&
+			       m[n].role != RAFT_SPARE &&
+			       m[n].match + CLUSTER_CAUGHT_UP <
+			       raft_last_index(r);
 		if (m[n].role == RAFT_STANDBY) {
 			drv_catch_up_status(cl->drv, m[n].id, &st);
 			/* Already level with us: raft only ends a catch-up

@@ -174,8 +174,45 @@ static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
 	return a;
 }
 
+/* A majority of the voters before the change (id to role) and of those
+ * after it are reachable and not lagging. */
+static int change_safe(const struct cpol_member *m, size_t n, uint64_t id,
+		       int role)
+{
+	size_t i, old = 0, old_ok = 0, nw = 0, nw_ok = 0;
+
+	for (i = 0; i < n; i++) {
+		int ok = m[i].reachable && !m[i].lagging;
+		int was = m[i].role == CPOL_VOTER;
+		int will = m[i].id == id ? role == CPOL_VOTER : was;
+
+		old += was;
+		old_ok += was && ok;
+		nw += will;
+		nw_ok += will && ok;
+	}
+	return 2 * old_ok > old && 2 * nw_ok > nw;
+}
+
+static struct cpol_action next_step(const struct cpol_member *m, size_t n,
+				    uint64_t self);
+
 struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 			     uint64_t self)
+{
+	struct cpol_action a = next_step(m, n, self);
+	size_t i;
+
+	for (i = 0; a.kind == CPOL_SET_ROLE && i < n; i++)
+		if (m[i].id == a.id &&
+		    (m[i].role == CPOL_VOTER || a.role == CPOL_VOTER) &&
+		    !change_safe(m, n, a.id, a.role))
+			a.kind = CPOL_NONE;    /* wait for the majorities */
+	return a;
+}
+
+static struct cpol_action next_step(const struct cpol_member *m, size_t n,
+				    uint64_t self)
 {
 	struct cpol_action a = { CPOL_NONE, 0, 0 };
 	const struct cpol_member *run = NULL, *idle = NULL, *done = NULL, *d;

@@ -20,6 +20,12 @@
  * the rotation parked (node/rotation: stopping or stopped on purpose) is
  * treated the same way, through its own flag: the operator's drain and
  * the rotation never undo each other.
+ *
+ * Every change that adds or removes a voter waits until a majority of the
+ * voters before it and a majority of those after it are reachable and not
+ * lagging: a single-server change is safe when the old and the new
+ * majorities overlap (Ongaro's thesis, 4.1), and it commits promptly only
+ * when both can answer.
  */
 #ifndef NTPMC_CPOL_H
 #define NTPMC_CPOL_H
@@ -40,6 +46,7 @@ struct cpol_member {
 	int drained;       /* ntpctl node drain: never promoted */
 	int parked;        /* the rotation's: never promoted either */
 	uint64_t match;    /* leader's match index: who is most up to date */
+	int lagging;       /* the log is well behind the leader's */
 };
 
 enum cpol_kind { CPOL_NONE, CPOL_CATCH_UP, CPOL_SET_ROLE, CPOL_TRANSFER };

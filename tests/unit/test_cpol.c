@@ -13,7 +13,7 @@
 
 static struct cpol_member mem(uint64_t id, int role, int cu)
 {
-	struct cpol_member m = { id, role, 1, cu, 0, 0, 0 };
+	struct cpol_member m = { id, role, 1, cu, 0, 0, 0, 0 };
 
 	return m;
 }
@@ -305,6 +305,39 @@ static void parked_swap(void **state)
 	}
 }
 
+/* A change of the voters waits for reachable, current majorities of the
+ * voters before and after it. */
+static void majorities(void **state)
+{
+	struct cpol_member m[4] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0),
+				    mem(4, S, CPOL_CU_FINISHED) };
+	struct cpol_action a;
+
+	(void)state;
+	m[1].parked = 1;             /* 2 leaves: demote it */
+	m[2].lagging = 1;
+	m[3].lagging = 1;
+	/* after: {1, 3}, 3 lagging: not a majority */
+	assert_int_equal(cpol_next(m, 4, 1).kind, CPOL_NONE);
+	m[2].lagging = 0;
+	a = cpol_next(m, 4, 1);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	/* a standby is promoted only with a current majority before */
+	m[1].parked = 0;
+	m[1].role = V;
+	m[0].role = V;
+	m[2].role = S;               /* voters 1, 2; 3 and 4 standby */
+	m[2].catch_up = CPOL_CU_FINISHED;
+	m[1].reachable = 0;
+	m[3].lagging = 0;
+	/* before {1, 2}: 2 unreachable: 1 of 2, no majority */
+	assert_int_equal(cpol_next(m, 4, 1).kind, CPOL_NONE);
+	m[1].reachable = 1;
+	a = cpol_next(m, 4, 1);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	assert_int_equal(a.role, V);
+}
+
 /* The replacement comes up before the drained voter loses its vote. */
 static void drain_waits_for_catch_up(void **state)
 {
@@ -381,6 +414,7 @@ int main(void)
 		cmocka_unit_test(drain_follower_without_replacement),
 		cmocka_unit_test(drained_never_promoted),
 		cmocka_unit_test(parked_swap),
+		cmocka_unit_test(majorities),
 		cmocka_unit_test(drain_waits_for_catch_up),
 		cmocka_unit_test(drain_keeps_quorum),
 		cmocka_unit_test(drain_check),
