@@ -105,6 +105,12 @@ static void call_end(struct rotation *r, struct rot_call *c,
 	uint64_t member = c->member;
 	int action = c->action;
 
+	/* the cloud took it: for the ledger, when it was asked */
+	if (res->ok && r->lead && action == RHOOK_START)
+		rot_mem(r, member)->start_asked = c->asked;
+	else if (res->ok && r->lead && action == RHOOK_STOP)
+		rot_mem(r, member)->stop_asked = c->asked;
+
 	memset(c, 0, sizeof(*c));
 	rot_call_done(r, member, action, res);
 }
@@ -160,6 +166,7 @@ int rot_call(struct rotation *r, const struct fsm_member *m, int action)
 	c->action = action;
 	c->peer = peer;
 	c->deadline = uv_now(r->loop) + rot_hook_timeout(r) + CALL_MARGIN_MS;
+	c->asked = rot_now(r);
 	if (!peer) {
 		memset(&hc, 0, sizeof(hc));
 		hc.path = rot_hook_path(r, m->provider);

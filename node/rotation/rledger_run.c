@@ -30,22 +30,38 @@ static int64_t sched_of_wall(const struct rotation *r, int64_t wall)
 				   (int64_t)c->clock_speed;
 }
 
+/*
+ * What the cloud bills is closer to the rotation's own requests than to
+ * the daemon's reports: a VM the rotation started runs from the start
+ * request (booting before its daemon reports), one it stopped until the
+ * stop request (the last report may be a status period older), both as
+ * far as the hook said yes. Reports decide for what the rotation did not
+ * do itself, and a request only counts when the reports agree it fits
+ * (BILL_SLACK_MS of real time).
+ */
+#define BILL_SLACK_MS 120000
+
 void rot_ledger_observe(struct rotation *r)
 {
 	const struct fsm *f = cluster_fsm(r->cl);
 	uint64_t self = cluster_self(r->cl);
-	int64_t now = rot_now(r);
+	int64_t now = rot_now(r), slack = rot_real_to_sched(r, BILL_SLACK_MS);
+	int64_t heard = rot_real_to_sched(r, 3 * CLUSTER_STATUS_MS);
 	struct cluster_view cv;
 	unsigned i;
 
 	for (i = 0; i < fsm_member_count(f); i++) {
 		uint64_t id = fsm_member_at(f, i)->id;
 		Ntpmc__Rot__RotStatus *s;
-		struct rot_mem *mem;
+		struct rot_mem *mem = rot_mem(r, id);
 		const void *buf;
 		uint64_t age;
 		size_t len;
 
+		/* stopped on request while it still reported */
+		if (mem->stop_asked > mem->last_seen && mem->last_seen &&
+		    mem->stop_asked - mem->last_seen <= heard)
+			mem->last_seen = mem->stop_asked;
 		cluster_view(r->cl, id, &cv);
 		if (!cv.reachable ||
 		    cluster_status_get(r->cl, id, ROT_KIND, &buf, &len,
@@ -54,14 +70,21 @@ void rot_ledger_observe(struct rotation *r)
 		s = ntpmc__rot__rot_status__unpack(NULL, len, buf);
 		if (!s)
 			continue;
-		mem = rot_mem(r, id);
 		mem->up_since = sched_of_wall(r, (int64_t)s->up_since_ms);
+		ntpmc__rot__rot_status__free_unpacked(s, NULL);
+		/* started on request: from the request */
+		if (mem->start_asked && mem->start_asked < mem->up_since &&
+		    mem->up_since - mem->start_asked <= slack)
+			mem->up_since = mem->start_asked;
+		/* stopped on request (the cloud took it): its last reports
+		 * are the VM going down */
+		if (mem->stop_asked > mem->up_since)
+			continue;
 		/* the report is as old as it arrived long ago */
 		mem->last_seen = id == self ? now :
 				 now - rot_real_to_sched(r, (int64_t)age);
 		if (mem->last_seen < mem->up_since)
 			mem->last_seen = mem->up_since;
-		ntpmc__rot__rot_status__free_unpacked(s, NULL);
 	}
 }
 

@@ -93,6 +93,9 @@ struct rot_mem {
 	int acted;                     /* the step's hook action succeeded */
 	uint64_t acted_at;             /* loop ms */
 	char alert[FSM_REASON_MAX + 1];/* a hook that keeps failing, "" */
+	/* scheduler ms this leader asked the cloud to start / stop it: the
+	 * VM runs (is billed) from the one to the other */
+	int64_t start_asked, stop_asked;
 	char why[FSM_REASON_MAX + 1];  /* what the step waits for, "" */
 };
 
@@ -104,6 +107,7 @@ struct rot_call {
 	uint64_t peer;                 /* run there; 0: here */
 	uint64_t req_id;
 	uint64_t deadline;             /* loop ms */
+	int64_t asked;                 /* scheduler ms it was asked */
 	struct rhook *local;
 };
 

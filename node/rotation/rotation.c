@@ -6,8 +6,10 @@
 #include "node/rotation/rot_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "node/base/log.h"
 #include "proto/rotation.pb-c.h"
@@ -115,6 +117,41 @@ int rot_propose(struct rotation *r, void *buf, size_t len, rot_done_fn done,
 
 /* ---------------------------------------------------------------- */
 /* this member's status part */
+
+/* How long this process has run (ms; 0 when /proc does not say): the
+ * ledger counts from the daemon's start, not from the rotation's. */
+static uint64_t process_age_ms(void)
+{
+	char buf[1024], *p;
+	unsigned long long start = 0;
+	double up = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	size_t n;
+	FILE *f;
+	int i;
+
+	f = fopen("/proc/self/stat", "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* after the command's ")": state is field 3, starttime field 22 */
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, " %llu", &start) != 1 || hz <= 0)
+		return 0;
+	f = fopen("/proc/uptime", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lf", &up) != 1)
+		up = 0;
+	fclose(f);
+	if (up * 1000 < (double)start * 1000 / hz)
+		return 0;
+	return (uint64_t)(up * 1000 - (double)start * 1000 / hz);
+}
 
 static void publish_status(struct rotation *r)
 {
@@ -227,7 +264,7 @@ int rotation_start(struct rotation **out, uv_loop_t *loop,
 	r->loop = loop;
 	r->cl = cl;
 	r->conf = c;
-	r->start_loop_ms = uv_now(loop);
+	r->start_loop_ms = uv_now(loop) - process_age_ms();
 	if (cluster_observe(cl, on_applied, r) < 0 ||
 	    cluster_msg_handler(cl, ROT_KIND, on_msg, r) < 0 ||
 	    cluster_config_checker(cl, rot_check_config, r) < 0) {
@@ -270,6 +307,18 @@ void rotation_planned(struct rotation *r, rotation_planned_fn fn, void *arg)
 		return;
 	for (i = 0; i < v->n; i++)
 		fn(arg, v->m[i].fm->name, v->out[i].on);
+}
+
+unsigned rotation_alerts(struct rotation *r)
+{
+	unsigned n, i;
+
+	if (r->closing || !r->lead)
+		return 0;
+	n = r->lead->n_alerts;
+	for (i = 0; i < r->lead->n_mem; i++)
+		n += r->lead->mem[i].alert[0] != 0;
+	return n;
 }
 
 static void on_closed(uv_handle_t *h)

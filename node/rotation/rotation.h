@@ -64,5 +64,9 @@ void rotation_set_health(struct rotation *r, rotation_suspect_fn fn,
 typedef void (*rotation_planned_fn)(void *arg, const char *member,
 				    int planned_on);
 void rotation_planned(struct rotation *r, rotation_planned_fn fn, void *arg);
+/* For metrics (an alert count): the alerts the leader holds now (an
+ * allowance kept from being kept, a hook that keeps failing); 0 on a
+ * follower. */
+unsigned rotation_alerts(struct rotation *r);
 
 #endif
