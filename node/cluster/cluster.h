@@ -177,6 +177,9 @@ int cluster_propose(struct cluster *cl, void *buf, size_t len,
 /* fn(arg) after every applied entry, on every member. -1 when full. */
 int cluster_observe(struct cluster *cl, void (*fn)(void *arg), void *arg);
 
+/* Every member sends its leader a status this often. */
+#define CLUSTER_STATUS_MS 250
+
 /* Raft roles (the values of raft.h's RAFT_STANDBY, _VOTER, _SPARE). */
 enum { CLUSTER_STANDBY = 0, CLUSTER_VOTER = 1, CLUSTER_SPARE = 2 };
 

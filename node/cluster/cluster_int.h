@@ -40,7 +40,7 @@
 #include "storage/st.h"
 
 #define CL_MAX_PEERS 64
-#define CL_STATUS_EVERY_MS 250      /* member -> leader status */
+#define CL_STATUS_EVERY_MS CLUSTER_STATUS_MS  /* member -> leader */
 #define CL_CHORES_MS 50
 #define CL_FWD_DEADLINE_MS 3000     /* forwarded control request */
 #define CL_STATUS_DEADLINE_MS 300   /* forwarded cluster status */
