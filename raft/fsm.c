@@ -188,6 +188,7 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 	n.role = (int)m->role;
 	n.cmd_version = m->cmd_version;
 	n.drained = m->drained;
+	n.ntp_port = m->ntp_port <= 65535 ? m->ntp_port : 0;
 	if (m->idkey.len == FSM_IDKEY_LEN)
 		memcpy(n.idkey, m->idkey.data, FSM_IDKEY_LEN);
 	if (m->wg_public.len == FSM_WGKEY_LEN)
@@ -198,6 +199,8 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 		memmove(&f->members[pos + 1], &f->members[pos],
 			(f->n_members - pos) * sizeof(f->members[0]));
 		f->n_members++;
+	} else {
+		n.suspect = f->members[pos].suspect;  /* fsm_cmd_check's */
 	}
 	f->members[pos] = n;
 	fsm_audit(f, t, "member %llu (%s) %s at %s%s", (unsigned long long)n.id,
@@ -218,6 +221,26 @@ static int apply_member_del(struct fsm *f, uint64_t id, uint64_t t)
 	f->n_members--;
 	fsm_rot_member_gone(f, id);
 	fsm_audit(f, t, "member %llu removed", (unsigned long long)id);
+	return FSM_OK;
+}
+
+static int apply_check(struct fsm *f, const Ntpmc__Fsm__FsmCheck *c,
+		       uint64_t t)
+{
+	struct fsm_member *m;
+	unsigned pos;
+
+	if (c->text == NULL || strlen(c->text) > FSM_CHECK_TEXT_MAX)
+		return FSM_EINVAL;
+	if (!member_find(f, c->id, &pos))
+		return FSM_ENOKEY;
+	m = &f->members[pos];
+	if (m->suspect == (int)c->suspect)
+		return FSM_OK;
+	m->suspect = c->suspect;
+	fsm_audit(f, t, "member %llu (%s) cross-check %s: %s",
+	      (unsigned long long)m->id, m->name,
+	      c->suspect ? "suspect" : "cleared", c->text);
 	return FSM_OK;
 }
 
@@ -370,13 +393,16 @@ int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
 	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE:
 		r = apply_token_revoke(f, c->token_revoke->id, t);
 		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_CHECK:
+		r = apply_check(f, c->check, t);
+		break;
 	case NTPMC__FSM__FSM_COMMAND__OP_SCHED_SET:
 	case NTPMC__FSM__FSM_COMMAND__OP_ROT_SET:
 	case NTPMC__FSM__FSM_COMMAND__OP_HOURS_ADD:
 	case NTPMC__FSM__FSM_COMMAND__OP_NOTE:
-		/* a version 2 operation in a command that says 1 is refused,
-		 * the same way on every member */
-		r = c->version < 2 ? FSM_EINVAL : fsm_rot_apply(f, c, t);
+		/* a version 3 operation in a command that says less is
+		 * refused, the same way on every member */
+		r = c->version < 3 ? FSM_EINVAL : fsm_rot_apply(f, c, t);
 		break;
 	default:
 		/* An operation this build does not know, sent as our own

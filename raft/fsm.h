@@ -5,8 +5,8 @@
  * Contents: replicated config (key -> canonical value; the closed key set
  * and value checks are node/cluster/ckey.h, applied BEFORE proposing, so apply
  * itself never depends on a table that could differ between builds),
- * membership metadata, join tokens (hashed), an audit trail capped at
- * FSM_AUDIT_MAX events.
+ * membership metadata (with each member's cross-check verdict), join tokens
+ * (hashed), an audit trail capped at FSM_AUDIT_MAX events.
  *
  * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
  * format version. This build applies versions 1..FSM_CMD_VERSION; a member
@@ -20,12 +20,13 @@
  * Apply is deterministic: no clock, no randomness, no iteration over hash
  * order; time comes inside the command (the proposer's clock).
  *
- * Version 2 adds a member's instance id and the rotation's state
- * (node/rotation): the schedule, a rotation record per member the
- * reconciler touched (its state, the step it is at, whether the role
- * policy must keep it out of the voter target) and the hours ledger. A
- * command is encoded with the lowest version that carries it: a
- * member_put without an instance id stays version 1.
+ * Version 2 adds the cross-check's verdict (FsmCheck); version 3 a
+ * member's instance id and the rotation's state (node/rotation): the
+ * schedule, a rotation record per member the reconciler touched (its
+ * state, the step it is at, whether the role policy must keep it out of
+ * the voter target) and the hours ledger. A command is encoded with the
+ * lowest version that carries it: a member_put without an instance id
+ * stays version 1.
  */
 #ifndef NTPMC_RAFT_FSM_H
 #define NTPMC_RAFT_FSM_H
@@ -33,7 +34,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FSM_CMD_VERSION 2	/* highest command version this build applies */
+/* Highest command version this build applies. 2: FsmCheck (a member's
+ * cross-check verdict). 3: a member's instance id and the rotation's
+ * state. */
+#define FSM_CMD_VERSION 3
+#define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
 #define FSM_HASH_LEN 32
 #define FSM_KEY_MAX 64
@@ -81,10 +86,14 @@ struct fsm_member {
 	char overlay[FSM_OVERLAY_MAX + 1];	/* overlay address */
 	char endpoint[FSM_VALUE_MAX + 1];	/* public "IP:PORT" */
 	int drained;			/* ntpctl node drain: never promoted */
-	char instance_id[FSM_INSTANCE_MAX + 1];	/* version 2; "" unknown */
+	uint32_t ntp_port;		/* NTP port for members, 0 unknown */
+	/* Set only by a check command (fsm_cmd_check); a member_put keeps
+	 * the value it finds, whatever the record it carries says. */
+	int suspect;
+	char instance_id[FSM_INSTANCE_MAX + 1];	/* version 3; "" unknown */
 };
 
-/* ---- version 2: the rotation's state (node/rotation) ---- */
+/* ---- version 3: the rotation's state (node/rotation) ---- */
 
 /* A schedule entry (sorted by target). */
 struct fsm_sched {
@@ -197,7 +206,13 @@ int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
 		      uint64_t time_ms, void **buf, size_t *len);
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 			 size_t *len);
-/* Version 2 (propose only when fsm_version_ok(f, 2)). windows "": remove. */
+/* Member id's cross-check verdict: suspect or cleared, with the audit's
+ * text (at most FSM_CHECK_TEXT_MAX bytes). Version 2: propose it only
+ * when fsm_version_ok(f, 2). Applied, it records the flag and one audit
+ * event; a command that changes nothing is FSM_OK and records nothing. */
+int fsm_cmd_check(uint64_t id, int suspect, const char *text,
+		  uint64_t time_ms, void **buf, size_t *len);
+/* Version 3 (propose only when fsm_version_ok(f, 3)). windows "": remove. */
 int fsm_cmd_sched_set(const char *target, const char *windows, int conflict,
 		      uint64_t time_ms, void **buf, size_t *len);
 /* r's id, state, phase, parked, sched_ms and reason. */

@@ -36,6 +36,8 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 	p->overlay = (char *)m->overlay;
 	p->endpoint = (char *)m->endpoint;
 	p->drained = m->drained != 0;	/* false is not encoded: old bytes */
+	p->ntp_port = m->ntp_port;	/* 0 is not encoded either */
+	p->suspect = m->suspect != 0;
 	p->instance_id = (char *)m->instance_id;  /* "" is not encoded */
 }
 
@@ -179,6 +181,10 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		m->role = (int)p->role;
 		m->cmd_version = p->cmd_version;
 		m->drained = p->drained;
+		if (p->ntp_port > 65535)
+			return -EINVAL;
+		m->ntp_port = p->ntp_port;
+		m->suspect = p->suspect;
 		if (p->idkey.len == FSM_IDKEY_LEN)
 			memcpy(m->idkey, p->idkey.data, FSM_IDKEY_LEN);
 		if (p->wg_public.len == FSM_WGKEY_LEN)
@@ -258,6 +264,9 @@ int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN])
 
 /* ---- command builders ---- */
 
+/* Each command carries the lowest version that knows it (the caller says
+ * which): a member of an older build can still apply everything but the
+ * newer operations. */
 int fsm_pack(Ntpmc__Fsm__FsmCommand *c, uint32_t version, uint64_t time_ms,
 	     void **buf, size_t *len)
 {
@@ -296,8 +305,8 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 	member_to_pb(m, &p);
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_PUT;
 	c.member_put = &p;
-	/* version 1 members could not keep the instance id: 2 only then */
-	return fsm_pack(&c, m->instance_id[0] ? 2 : 1, time_ms, buf, len);
+	/* older members could not keep the instance id: 3 only then */
+	return fsm_pack(&c, m->instance_id[0] ? 3 : 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
@@ -355,4 +364,20 @@ int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE;
 	c.token_revoke = &r;
 	return fsm_pack(&c, 1, time_ms, buf, len);
+}
+
+int fsm_cmd_check(uint64_t id, int suspect, const char *text,
+		  uint64_t time_ms, void **buf, size_t *len)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmCheck k = NTPMC__FSM__FSM_CHECK__INIT;
+
+	if (text == NULL || strlen(text) > FSM_CHECK_TEXT_MAX)
+		return -EINVAL;
+	k.id = id;
+	k.suspect = suspect != 0;
+	k.text = (char *)text;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CHECK;
+	c.check = &k;
+	return fsm_pack(&c, 2, time_ms, buf, len);
 }

@@ -8,7 +8,7 @@
 #define FSM_CONFIG_MAX 128
 #define FSM_MEMBERS_MAX 64
 #define FSM_TOKENS_MAX 256
-#define FSM_AUDIT_TEXT 160
+#define FSM_AUDIT_TEXT 256	/* room for a cross-check verdict's why */
 #define FSM_BOUND_MAX 8
 
 struct fsm_kv {
@@ -32,7 +32,7 @@ struct fsm {
 	struct fsm_audit audit[FSM_AUDIT_MAX];		/* ring */
 	unsigned audit_head, audit_len;
 	uint64_t audit_seq;
-	/* version 2: the rotation (fsm_rot.c) */
+	/* version 3: the rotation (fsm_rot.c) */
 	unsigned n_sched;
 	struct fsm_sched sched[FSM_SCHED_MAX];		/* sorted by target */
 	unsigned n_rot;
@@ -49,7 +49,7 @@ void fsm_audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
 int fsm_pack(Ntpmc__Fsm__FsmCommand *c, uint32_t version, uint64_t time_ms,
 	     void **buf, size_t *len);
 
-/* fsm_rot.c: apply of the version 2 operations, and their part of the
+/* fsm_rot.c: apply of the version 3 operations, and their part of the
  * snapshot (to_pb fills st from f with arrays it allocates; free them with
  * fsm_rot_pb_free; from_pb checks and copies, -EINVAL on bad input). */
 int fsm_rot_apply(struct fsm *f, const Ntpmc__Fsm__FsmCommand *c,

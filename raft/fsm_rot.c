@@ -1,5 +1,5 @@
 /*
- * fsm_rot: the rotation's replicated state (FSM command version 2): the
+ * fsm_rot: the rotation's replicated state (FSM command version 3): the
  * schedule, the members' rotation records and the hours ledger; their
  * apply, read access, snapshot part and command builders. What the values
  * mean is node/rotation's; here they are only checked for bounds, kept in
@@ -432,7 +432,7 @@ int fsm_rot_from_pb(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 	return 0;
 }
 
-/* ---- command builders (version 2) ---- */
+/* ---- command builders (version 3) ---- */
 
 int fsm_cmd_sched_set(const char *target, const char *windows, int conflict,
 		      uint64_t time_ms, void **buf, size_t *len)
@@ -448,7 +448,7 @@ int fsm_cmd_sched_set(const char *target, const char *windows, int conflict,
 	s.conflict = conflict != 0;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_SCHED_SET;
 	c.sched_set = &s;
-	return fsm_pack(&c, 2, time_ms, buf, len);
+	return fsm_pack(&c, 3, time_ms, buf, len);
 }
 
 int fsm_cmd_rot_set(const struct fsm_rot *r, uint64_t time_ms, void **buf,
@@ -467,7 +467,7 @@ int fsm_cmd_rot_set(const struct fsm_rot *r, uint64_t time_ms, void **buf,
 	s.reason = (char *)r->reason;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_ROT_SET;
 	c.rot_set = &s;
-	return fsm_pack(&c, 2, time_ms, buf, len);
+	return fsm_pack(&c, 3, time_ms, buf, len);
 }
 
 int fsm_cmd_hours_add(const struct fsm_hours_item *it, size_t n,
@@ -500,7 +500,7 @@ int fsm_cmd_hours_add(const struct fsm_hours_item *it, size_t n,
 	a.n_items = n;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_HOURS_ADD;
 	c.hours_add = &a;
-	rc = fsm_pack(&c, 2, time_ms, buf, len);
+	rc = fsm_pack(&c, 3, time_ms, buf, len);
 	free(items);
 	free(ptrs);
 	return rc;
@@ -517,5 +517,5 @@ int fsm_cmd_note(const char *text, uint64_t time_ms, void **buf,
 	nt.text = (char *)text;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_NOTE;
 	c.note = &nt;
-	return fsm_pack(&c, 2, time_ms, buf, len);
+	return fsm_pack(&c, 3, time_ms, buf, len);
 }

@@ -23,9 +23,11 @@ node/time node/ntp node/base
 node/cluster/wg node/base raft raft/transport
 node/cluster node/cluster/wg node/ctl node/ntp node/base raft raft/transport storage
 node/cluster/offline node/cluster node/ctl node/base raft raft/transport storage
+node/crosscheck node/cluster node/ntp node/base
+node/metrics node/cluster node/ctl node/ntp node/base storage
 node/rotation node/cluster node/ctl node/base raft
-node/daemon node/rotation node/cluster/offline node/cluster node/serve node/time node/ctl node/ntp node/base storage
-tools/ntpctl node/ctl
+node/daemon node/crosscheck node/rotation node/cluster/offline node/cluster node/metrics node/serve node/time node/ctl node/ntp node/base storage
+tools/ntpctl node/ctl node/base
 tools node/ntp node/base raft raft/transport tools
 RULES
 }

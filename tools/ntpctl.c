@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node/base/version.h"
 #include "node/ctl/backup.h"
 #include "node/ctl/ctlcmd.h"
 #include "node/ctl/ctlframe.h"
@@ -23,9 +24,6 @@
 
 #define NTPCTL_TIMEOUT_MS 10000
 
-#ifndef NTPMC_VERSION
-#define NTPMC_VERSION "unknown"
-#endif
 
 /* "[mutating, leader]" from a command's flags, "" for neither. */
 static const char *tags(const struct ctlcmd *c)

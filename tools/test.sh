@@ -24,6 +24,8 @@ CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug \
 cmake --build build/asan -j"$jobs"
 
 tests/fetch-peers.sh "$top/build/peers"
+tests/fetch-prometheus.sh "$top/build/prometheus"
+tests/fetch-infra-tools.sh "$top/build/infra-tools"
 
 echo "== ctest"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -41,6 +41,10 @@ static const struct ckey_def keys[] = {
 	{ { "min-serving", "2",
 	    "fewest members the rotation keeps serving NTP", 0 },
 	  T_INT, 1, 100, NULL },
+	{ { "crosscheck-interval", "16",
+	    "seconds between a member's checks of the others' clocks "
+	    "(node/crosscheck)", 1 },
+	  T_INT, 1, 1024, NULL },
 	/* The rotation (node/rotation, docs/rotation.md). */
 	{ { "allowance-aws", "750",
 	    "hours a month AWS's free tier gives the account's members "

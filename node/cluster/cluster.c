@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "node/cluster/cstat.h"
 #include "node/base/log.h"
 #include "node/ntp/tstate.h"
 
@@ -27,7 +28,8 @@ static const struct cl_module *const modules[] = {
 	&cl_config_module, &cl_cmds_module,  &cl_peers_module,
 	&cl_wg_module,     &cl_join_module,  &cl_app_module,
 	&cl_members_module, &cl_prune_module, &cl_drains_module,
-	&cl_announce_module, &cl_ext_module, &cl_reqs_module,
+	&cl_announce_module, &cl_ext_module, &cl_check_module,
+	&cl_reqs_module,
 };
 
 #define N_MODULES (sizeof(modules) / sizeof(modules[0]))
@@ -355,6 +357,18 @@ int cluster_register(struct cluster *cl, struct ctl *ctl)
 struct st *cluster_store(struct cluster *cl)
 {
 	return cl->st;
+}
+
+const char *cluster_role(struct cluster *cl)
+{
+	int role;
+
+	if (!cl->ready_done || !cl->drv)
+		return cl->mode == CLUSTER_JOIN ? "joining" : "starting";
+	if (cl_is_leader(cl))
+		return "leader";
+	role = cl_conf_role(cl, cl->self);
+	return role < 0 ? "not a member" : cstat_role_name(role);
 }
 
 int cluster_failed(const struct cluster *cl)

@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "node/base/netaddr.h"
@@ -132,6 +133,10 @@ int cluster_register(struct cluster *cl, struct ctl *ctl);
 /* The node's store (storage/st.h), open for the life of the cluster: the
  * one LMDB environment of the process, shared with the time engine. */
 struct st *cluster_store(struct cluster *cl);
+/* This member's place, for the service manager's status line: "leader",
+ * "voter", "standby", "spare"; "joining" or "starting" until it is a
+ * committed member; "not a member" once removed. */
+const char *cluster_role(struct cluster *cl);
 /* Non-zero once the node must exit (store failure, FSM halt). */
 int cluster_failed(const struct cluster *cl);
 /*
@@ -143,6 +148,23 @@ int cluster_failed(const struct cluster *cl);
  */
 #define CLUSTER_HANDOFF_MS 2000
 int cluster_handoff(struct cluster *cl, void (*done)(void *arg), void *arg);
+/*
+ * What this member knows of the cluster right now, for the metrics
+ * endpoint (node/cluster/cluster_view.c); cheap, no allocation. The
+ * counts and the fault tolerance are the configuration as this member
+ * has it and the members it hears: they are the cluster's on the leader
+ * only (a follower hears the leader alone).
+ */
+struct cluster_view {
+	int member;             /* committed member, raft running */
+	int is_leader;
+	const char *role;       /* own: "voter", "standby", "spare", or
+				   "" when not in the configuration */
+	uint64_t term, commit_index, applied_index;
+	unsigned voters, standbys, spares;
+	int fault_tolerance;    /* reachable voters minus quorum, >= 0 */
+};
+void cluster_view(struct cluster *cl, struct cluster_view *v);
 /* Answers what is pending, closes everything; cl is freed once the loop
  * has run the handles' close callbacks. */
 void cluster_stop(struct cluster *cl);
@@ -185,7 +207,7 @@ enum { CLUSTER_STANDBY = 0, CLUSTER_VOTER = 1, CLUSTER_SPARE = 2 };
 
 /* What this member knows of member id. A leader hears every member's
  * status; a follower knows its own only. */
-struct cluster_view {
+struct cluster_peer_view {
 	int role;		/* CLUSTER_*; -1 not in the configuration */
 	int reachable;		/* heard within the election timeout (self: 1) */
 	int has_status;		/* a status report is known (self: always) */
@@ -194,7 +216,8 @@ struct cluster_view {
 				 * within CLUSTER_CAUGHT_UP entries */
 };
 #define CLUSTER_CAUGHT_UP 16
-void cluster_view(struct cluster *cl, uint64_t id, struct cluster_view *v);
+void cluster_peer_view(struct cluster *cl, uint64_t id,
+		       struct cluster_peer_view *v);
 /* The voter count the role policy aims at now (node/cluster/cpol.h). */
 int cluster_voter_target(struct cluster *cl);
 
@@ -241,5 +264,67 @@ int cluster_status_set(struct cluster *cl, const char *kind, const void *buf,
 		       size_t len);
 int cluster_status_get(struct cluster *cl, uint64_t id, const char *kind,
 		       const void **buf, size_t *len, uint64_t *age_ms);
+/* ---- replicated keys owned above the cluster ----
+ * The value of KEY in force: replicated, else what the file said
+ * (cluster_key_file), else the default; NULL for an unknown key. The
+ * pointer is valid until the next applied entry. */
+const char *cluster_key_value(struct cluster *cl, const char *key);
+/* The node's file set KEY (a key with a file directive): `config get`
+ * then says so, and cluster_key_value falls back to it. */
+int cluster_key_file(struct cluster *cl, const char *key, const char *value);
+
+/* ---- what the cross-check (node/crosscheck) needs ---- */
+#define CLUSTER_PAIR_KEY_LEN 32
+#define CLUSTER_CHECK_WHY_MAX 120
+
+struct cluster_member_info {
+	uint64_t id;
+	char name[65];
+	/* Where its NTP service answers members: its overlay address with
+	 * the WireGuard mesh, else the host of its cluster address (numeric);
+	 * "" or port 0 while unknown. */
+	char host[64];
+	uint16_t ntp_port;
+	int stopped;        /* known to be stopped: not probed */
+};
+
+uint64_t cluster_self_id(struct cluster *cl);
+/* The members of the current configuration but this one, at most max;
+ * returns how many. */
+int cluster_members(struct cluster *cl, struct cluster_member_info *out,
+		    int max);
+/* Our overlay address ("" without the mesh, or while our member record
+ * does not have it yet): the cross-check sends from it, so its exchanges
+ * travel inside WireGuard. */
+void cluster_overlay(struct cluster *cl, char *out, size_t len);
+/* The key this member shares with member id (raft/transport/ident.h
+ * ident_pair_key, label "crosscheck"): 0, or -ENOENT (no such member or
+ * no key known) / -EINVAL (a key that makes no pair key). Zero it after
+ * use. */
+int cluster_pair_key(struct cluster *cl, uint64_t id,
+		     uint8_t key[CLUSTER_PAIR_KEY_LEN]);
+/* The port our serving threads answer members on; the cluster records it
+ * in our member record. */
+void cluster_set_ntp_port(struct cluster *cl, uint16_t port);
+/* Whether the replicated state records this member as a suspect. */
+int cluster_self_suspect(struct cluster *cl);
+
+enum cluster_verdict { CLUSTER_CHECK_UNKNOWN, CLUSTER_CHECK_OK,
+		       CLUSTER_CHECK_SUSPECT };
+
+/* This member's own verdict after a check. The cluster reports it to the
+ * leader with its status; the leader shows every member's in cluster
+ * status, records each change between suspect and not in the audit trail
+ * (with why), leaves suspects out of the serving members, and, when it is
+ * the suspect, hands leadership to a voter whose verdict is ok. */
+struct cluster_check {
+	int verdict;                /* enum cluster_verdict */
+	int peers;                  /* peers that answered, last 3 checks */
+	int has_offset;
+	double offset;              /* s: we minus the median of the others */
+	char why[CLUSTER_CHECK_WHY_MAX + 1];
+};
+void cluster_check_report(struct cluster *cl, const struct cluster_check *c);
+const char *cluster_verdict_name(int verdict);
 
 #endif

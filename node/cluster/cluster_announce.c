@@ -5,8 +5,8 @@
  * the daemon restarted, an upgraded binary), the member re-announces them
  * to the leader, once a second until the record is committed. The leader
  * writes the record with those fields and everything else copied; an
- * instance id is version 2 (raft/fsm.h), written only once every member
- * applies version 2, so an upgrade goes: every member announces its new
+ * instance id is version 3 (raft/fsm.h), written only once every member
+ * applies version 3, so an upgrade goes: every member announces its new
  * command version (a version 1 record), then the instance ids follow.
  */
 #include "node/cluster/cluster_int.h"
@@ -54,7 +54,7 @@ static int provider_ok(const char *p)
 	return 1;
 }
 
-/* The record old with w's fields; what version 2 allows. Returns 1 when
+/* The record old with w's fields; what version 3 allows. Returns 1 when
  * it differs from old. */
 static int record_for(struct cluster *cl, const struct fsm_member *old,
 		      const struct wanted *w, struct fsm_member *m)
@@ -63,7 +63,7 @@ static int record_for(struct cluster *cl, const struct fsm_member *old,
 	cl_copy(m->provider, sizeof(m->provider), w->provider);
 	cl_copy(m->region, sizeof(m->region), w->region);
 	m->cmd_version = w->version;
-	if (fsm_version_ok(cl->fsm, 2))
+	if (fsm_version_ok(cl->fsm, 3))
 		cl_copy(m->instance_id, sizeof(m->instance_id),
 			w->instance_id);
 	return strcmp(m->provider, old->provider) != 0 ||
@@ -164,7 +164,7 @@ static void announce_chores(struct cluster *cl)
 		return;
 	wanted_of(cl, &w);
 	if (!record_for(cl, me, &w, &m)) {
-		/* at most the instance id differs, waiting for version 2 on
+		/* at most the instance id differs, waiting for version 3 on
 		 * every member: ask now and then */
 		if (strcmp(me->instance_id, w.instance_id) == 0)
 			return;

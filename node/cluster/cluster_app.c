@@ -109,6 +109,7 @@ static void on_status(struct cluster *cl, uint64_t id,
 
 	cl_wg_status_seen(cl, id, s);
 	cl_ext_status_seen(cl, id, s);
+	cl_check_status_seen(cl, id, s);
 	if (!p)
 		return;
 	p->has_status = 1;
@@ -177,6 +178,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
 	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
 	Ntpmc__Ext ext[CL_EXT_STATUS_MAX], *ext_p[CL_EXT_STATUS_MAX];
+	Ntpmc__CheckStatus cs = NTPMC__CHECK_STATUS__INIT;
 	uint64_t leader = cl_leader_id(cl);
 	struct tstate ts;
 
@@ -186,6 +188,9 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 		leader = cl_leader_hint(cl);
 	if (leader == cl->self)
 		return;
+	/* No leader known: once a second to every member (below). */
+	if (!leader && cl_now(cl) - a->last_status_all < 1000)
+		return;
 	tstate_read(&ts);
 	s.sync = ts.leap != 3 && ts.stratum != 0;
 	s.stratum = ts.stratum;
@@ -194,6 +199,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	s.applied = drv_applied(cl->drv);
 	cl_wg_fill_status(cl, &s);
 	cl_ext_fill_status(cl, &s, ext, ext_p);
+	cl_check_fill_status(cl, &s, &cs);
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
 	m.status = &s;
@@ -206,8 +212,6 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	/* No leader known (a restarted spare hears no raft traffic): tell
 	 * every member we know of, once a second, so that the leader sees
 	 * us up and its role policy can use us. */
-	if (cl_now(cl) - a->last_status_all < 1000)
-		return;
 	a->last_status_all = cl_now(cl);
 	cl_boot_each(cl, status_to, &m);
 }

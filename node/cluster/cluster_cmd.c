@@ -106,7 +106,8 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 	char *json, *text;
 	unsigned i, n = c && c->n ? c->n : 1;
 	uint64_t now = cl_now(cl);
-	int leader = cl_is_leader(cl);
+	int leader = cl_is_leader(cl), has_check;
+	const char *v;
 
 	m = calloc(n, sizeof(*m));
 	if (!m) {
@@ -168,7 +169,14 @@ void cl_status_local(struct cluster *cl, struct cl_req *r, int local)
 			if (p->has_offset)
 				x->offset = p->offset;
 		}
+		x->check = cl_check_of(cl, id, &x->check_peers, &has_check,
+				       &x->check_offset);
+		if (!has_check)
+			x->check_offset = NAN;
+		x->serving = cl_serving(cl, id, x->sync == CSTAT_SYNC);
 	}
+	v = cluster_key_value(cl, "min-serving");
+	s.min_serving = v ? atoi(v) : 0;
 	json = cstat_json(&s);
 	text = cstat_text(&s);
 	if (json && text)
@@ -441,6 +449,73 @@ static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
 }
 
 /* ---------------------------------------------------------------- */
+/* audit [N]: the replicated audit trail, this member's copy */
+
+#define AUDIT_DEFAULT 20
+
+static void cmd_audit(struct cluster *cl, struct cl_req *r, int argc,
+		      char **argv)
+{
+	unsigned i, n = fsm_audit_count(cl->fsm), want = AUDIT_DEFAULT;
+	size_t tl = 0, jl = 0, cap;
+	char *text, *json, when[32];
+	uint64_t v = 0;
+
+	if (argc > 1 || (argc == 1 && (parse_u64(argv[0], &v) < 0 || !v ||
+				       v > FSM_AUDIT_MAX))) {
+		cl_fail(r, CTL_EUSAGE, "usage: audit [N] (1..%d, default %d)",
+			FSM_AUDIT_MAX, AUDIT_DEFAULT);
+		return;
+	}
+	if (argc == 1)
+		want = (unsigned)v;
+	if (want > n)
+		want = n;
+	/* an event is at most 255 bytes; JSON escapes at most double it */
+	cap = 64 + (size_t)want * 640;
+	text = malloc(cap);
+	json = malloc(cap);
+	if (!text || !json) {
+		free(text);
+		free(json);
+		cl_fail(r, CTL_ERR, "out of memory");
+		return;
+	}
+	text[0] = 0;
+	jl = (size_t)snprintf(json, cap, "[");
+	for (i = n - want; i < n; i++) {
+		uint64_t ms;
+		const char *ev = fsm_audit_at(cl->fsm, i, &ms);
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		const char *p;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		tl += (size_t)snprintf(text + tl, cap - tl, "%s.%03uZ %s\n",
+				       when, (unsigned)(ms % 1000), ev);
+		jl += (size_t)snprintf(json + jl, cap - jl,
+				       "%s{\"time_ms\":%" PRIu64 ",\"text\":\"",
+				       i > n - want ? "," : "", ms);
+		for (p = ev; *p && jl + 8 < cap; p++) {
+			if (*p == '"' || *p == '\\')
+				jl += (size_t)snprintf(json + jl, cap - jl,
+						       "\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				jl += (size_t)snprintf(json + jl, cap - jl,
+						       "\\u%04x", *p);
+			else
+				json[jl++] = *p;
+		}
+		jl += (size_t)snprintf(json + jl, cap - jl, "\"}");
+	}
+	snprintf(json + jl, cap - jl, "]\n");
+	cl_ok(r, text, json);
+	free(text);
+	free(json);
+}
+
+/* ---------------------------------------------------------------- */
 /* dispatch */
 
 static const struct cmd cmds[] = {
@@ -454,6 +529,7 @@ static const struct cmd cmds[] = {
 	{ "node undrain", cl_cmd_undrain },
 	{ "config get", cl_cmd_config_get },
 	{ "config set", cl_cmd_config_set },
+	{ "audit", cmd_audit },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -7,6 +7,7 @@
  */
 #include "node/cluster/cluster_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,18 @@
 
 #define MSG_MAX 512
 
-/* What was last applied, so each change takes effect once. */
+#define FILE_KEYS 8
+
+/* What was last applied, so each change takes effect once; the values the
+ * node's file gave keys that layers above the cluster own. */
 struct cl_config {
 	unsigned election_ms, heartbeat_ms;
 	char log_level[8];
+	struct {
+		char key[FSM_KEY_MAX + 1];
+		char value[CKEY_VALUE_MAX];
+	} file[FILE_KEYS];
+	unsigned n_file;
 };
 
 static const char *config_value(struct cluster *cl, const struct ckey_info *k,
@@ -43,8 +52,36 @@ static const char *config_value(struct cluster *cl, const struct ckey_info *k,
 		*src = CKEY_FILE;
 		return tmp;
 	}
+	for (unsigned i = 0; i < cl->config->n_file; i++)
+		if (strcmp(cl->config->file[i].key, k->name) == 0) {
+			*src = CKEY_FILE;
+			return cl->config->file[i].value;
+		}
 	*src = CKEY_DEFAULT;
 	return k->def;
+}
+
+const char *cluster_key_value(struct cluster *cl, const char *key)
+{
+	static char tmp[32];
+	const struct ckey_info *k = ckey_find(key);
+	enum ckey_source src;
+
+	return k ? config_value(cl, k, &src, tmp, sizeof(tmp)) : NULL;
+}
+
+int cluster_key_file(struct cluster *cl, const char *key, const char *value)
+{
+	struct cl_config *a = cl->config;
+	const struct ckey_info *k = ckey_find(key);
+
+	if (!k || !k->file_directive || a->n_file == FILE_KEYS ||
+	    strlen(value) >= sizeof(a->file[0].value))
+		return -EINVAL;
+	cl_copy(a->file[a->n_file].key, sizeof(a->file[0].key), key);
+	cl_copy(a->file[a->n_file].value, sizeof(a->file[0].value), value);
+	a->n_file++;
+	return 0;
 }
 
 void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
@@ -77,7 +114,7 @@ void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
 		cl_ok(r, text, json);
 		return;
 	}
-	tl += (size_t)snprintf(text, sizeof(text), "%-18s %-10s %-10s %s\n",
+	tl += (size_t)snprintf(text, sizeof(text), "%-19s %-10s %-10s %s\n",
 			       "KEY", "VALUE", "SOURCE", "MEANING");
 	jl += (size_t)snprintf(json, sizeof(json), "[");
 	for (i = 0; i < ckey_count(); i++) {
@@ -85,7 +122,7 @@ void cl_cmd_config_get(struct cluster *cl, struct cl_req *r, int argc,
 
 		v = config_value(cl, k, &src, tmp, sizeof(tmp));
 		tl += (size_t)snprintf(text + tl, sizeof(text) - tl,
-				       "%-18s %-10s %-10s %s\n", k->name, v,
+				       "%-19s %-10s %-10s %s\n", k->name, v,
 				       ckey_source_name(src), k->help);
 		jl += (size_t)snprintf(json + jl, sizeof(json) - jl,
 				       "%s{\"key\":\"%s\",\"value\":\"%s\","

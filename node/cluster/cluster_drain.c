@@ -59,7 +59,8 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 		const struct fsm_member *fm =
 			fsm_member_find(cl->fsm, c->servers[i].id);
 		const struct fsm_rot *rot;
-		int st = RAFT_CATCH_UP_NONE;
+		int st = RAFT_CATCH_UP_NONE, peers, has, verdict;
+		double off;
 		raft_index mi = 0;
 
 		m[n].id = c->servers[i].id;
@@ -76,6 +77,10 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 			       m[n].role != RAFT_SPARE &&
 			       m[n].match + CLUSTER_CAUGHT_UP <
 			       raft_last_index(r);
+		/* as each member itself reports it */
+		verdict = cl_check_of(cl, m[n].id, &peers, &has, &off);
+		m[n].check_ok = verdict == CLUSTER_CHECK_OK;
+		m[n].suspect = verdict == CLUSTER_CHECK_SUSPECT;
 		if (m[n].role == RAFT_STANDBY) {
 			drv_catch_up_status(cl->drv, m[n].id, &st);
 			/* Already level with us: raft only ends a catch-up
@@ -95,6 +100,16 @@ int cl_voter_target(struct cluster *cl)
 	struct cpol_member m[CL_MAX_PEERS];
 
 	return cpol_target_voters(m, pol_view(cl, m));
+}
+
+static unsigned self_index(const struct cpol_member *m, unsigned n,
+			   uint64_t self)
+{
+	unsigned i;
+
+	for (i = 0; i < n && m[i].id != self; i++)
+		;
+	return i < n ? i : 0;
 }
 
 static void policy_conf_done(struct cluster *cl, struct cl_pend *p, int err,
@@ -129,9 +144,10 @@ static void policy_run(struct cluster *cl)
 		drv_catch_up(cl->drv, a.id);
 		return;
 	case CPOL_TRANSFER:
-		log_info("role policy: this leader is leaving (drained or "
-			 "parked): leadership to "
-			 "%s (%" PRIu64 ")", cl_member_name(cl, a.id), a.id);
+		log_info("role policy: this leader is %s: leadership to "
+			 "%s (%" PRIu64 ")", m[self_index(m, n, cl->self)].suspect ?
+			 "a cross-check suspect" : "leaving (drained or parked)",
+			 cl_member_name(cl, a.id), a.id);
 		rc = drv_transfer(cl->drv, a.id, CL_TRANSFER_DEADLINE_MS);
 		if (rc)
 			log_warnx("leadership transfer refused: %s",

@@ -96,7 +96,8 @@ const char *cluster_strerror(int err)
 	return cl_raft_err(err);
 }
 
-void cluster_view(struct cluster *cl, uint64_t id, struct cluster_view *v)
+void cluster_peer_view(struct cluster *cl, uint64_t id,
+		       struct cluster_peer_view *v)
 {
 	struct cl_peer *p = cl_peer(cl, id, 0);
 	struct raft *r = drv_raft(cl->drv);

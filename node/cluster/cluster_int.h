@@ -18,6 +18,7 @@
  *   cluster_backup.c  backup; the first leader's clean-up after restore
  *   cluster_ident.c   identity, the handshake's trust, the endpoint
  *   cluster_wg.c      the WireGuard mesh
+ *   cluster_check.c   the cross-check's verdicts: reported, recorded
  *   cluster_tr.c      the real member transport
  */
 #ifndef NTPMC_CLUSTER_INT_H
@@ -72,6 +73,7 @@ struct cl_prune;
 struct cl_wg;
 struct cl_announce;
 struct cl_ext;
+struct cl_check;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -117,6 +119,7 @@ struct cluster {
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_announce *announce;
 	struct cl_ext *ext;
+	struct cl_check *check;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -368,6 +371,20 @@ int cl_trust_member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN]);
 int cl_trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
 		       uint8_t key[TOKEN_KEY_LEN]);
 
+/* ---- cluster_check.c: the cross-check's verdicts ---- */
+/* Our verdict (when it changed, or to refresh) and, while our record says
+ * otherwise, our NTP port and command version; cs is the caller's. */
+void cl_check_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			  Ntpmc__CheckStatus *cs);
+void cl_check_status_seen(struct cluster *cl, uint64_t id,
+			  const Ntpmc__MemberStatus *s);
+/* Member id's last reported verdict (enum cluster_verdict). */
+int cl_check_of(struct cluster *cl, uint64_t id, int *peers, int *has_offset,
+		double *offset);
+/* Serving NTP as far as we know: reachable, synced (its last status) and
+ * not a suspect (recorded or reported). What min-serving counts. */
+int cl_serving(struct cluster *cl, uint64_t id, int synced);
+
 /* ---- cluster_tr.c: the real transport (raft/transport/tcp.h) ---- */
 extern const struct cluster_transport cl_tcp_transport;
 
@@ -384,7 +401,7 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_announce_module, cl_ext_module;
+	cl_announce_module, cl_ext_module, cl_check_module;
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

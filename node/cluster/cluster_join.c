@@ -51,9 +51,9 @@ int cl_put_self(struct cluster *cl, cl_pend_fn done)
 	snprintf(me.provider, sizeof(me.provider), "%s",
 		 cl->conf->provider[0] ? cl->conf->provider : "other");
 	snprintf(me.region, sizeof(me.region), "%s", cl->conf->region);
-	/* version 2 only once every voter applies it (cluster_announce.c
+	/* version 3 only once every member applies it (cluster_announce.c
 	 * adds it later otherwise) */
-	if (fsm_version_ok(cl->fsm, 2))
+	if (fsm_version_ok(cl->fsm, 3))
 		cl_copy(me.instance_id, sizeof(me.instance_id),
 			cl->conf->instance_id);
 	cl_copy(me.address, sizeof(me.address), cl->address);

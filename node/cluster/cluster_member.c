@@ -422,8 +422,8 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		 jr->provider && *jr->provider ? jr->provider : "other");
 	snprintf(j->m.region, sizeof(j->m.region), "%s",
 		 jr->region ? jr->region : "");
-	/* version 2: else the joiner re-announces it (cluster_announce.c) */
-	if (jr->instance_id && fsm_version_ok(cl->fsm, 2))
+	/* version 3: else the joiner re-announces it (cluster_announce.c) */
+	if (jr->instance_id && fsm_version_ok(cl->fsm, 3))
 		snprintf(j->m.instance_id, sizeof(j->m.instance_id), "%s",
 			 jr->instance_id);
 	snprintf(j->m.address, sizeof(j->m.address), "%s", jr->address);

@@ -74,21 +74,34 @@ static const struct cpol_member *pick_demote(const struct cpol_member *m,
 	return best;
 }
 
-const struct cpol_member *cpol_successor(const struct cpol_member *m,
-					 size_t n, uint64_t self)
+static const struct cpol_member *successor(const struct cpol_member *m,
+					  size_t n, uint64_t self, int need_ok)
 {
 	const struct cpol_member *best = NULL;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_VOTER || m[i].id == self ||
-		    leaving(&m[i]) || !m[i].reachable)
+		    leaving(&m[i]) || !m[i].reachable ||
+		    (need_ok && !m[i].check_ok))
 			continue;
 		if (!best || m[i].match > best->match ||
 		    (m[i].match == best->match && m[i].id < best->id))
 			best = &m[i];
 	}
 	return best;
+}
+
+const struct cpol_member *cpol_successor(const struct cpol_member *m,
+					 size_t n, uint64_t self)
+{
+	return successor(m, n, self, 0);
+}
+
+const struct cpol_member *cpol_check_successor(const struct cpol_member *m,
+					       size_t n, uint64_t self)
+{
+	return successor(m, n, self, 1);
 }
 
 /* Voters left once `out` stops voting (`spare`: one more member that the
@@ -220,6 +233,17 @@ static struct cpol_action next_step(const struct cpol_member *m, size_t n,
 	size_t i;
 
 	targets(m, n, &grow, &target);
+	/* 0. A suspect leader: its clock stamps every command. */
+	for (i = 0; i < n; i++) {
+		if (m[i].id != self || !m[i].suspect)
+			continue;
+		d = cpol_check_successor(m, n, self);
+		if (d) {
+			a.kind = CPOL_TRANSFER;
+			a.id = d->id;
+			return a;
+		}
+	}
 	/* 1. A reachable joiner (spare, not leaving) starts receiving the
 	 * log. */
 	for (i = 0; i < n; i++) {

@@ -21,6 +21,10 @@
  * treated the same way, through its own flag: the operator's drain and
  * the rotation never undo each other.
  *
+ * A leader that the cross-check (node/crosscheck) found a suspect hands
+ * leadership to a reachable voter whose own verdict is ok, before
+ * anything else: the leader stamps commands with its clock.
+ *
  * Every change that adds or removes a voter waits until a majority of the
  * voters before it and a majority of those after it are reachable and not
  * lagging: a single-server change is safe when the old and the new
@@ -47,6 +51,8 @@ struct cpol_member {
 	int parked;        /* the rotation's: never promoted either */
 	uint64_t match;    /* leader's match index: who is most up to date */
 	int lagging;       /* the log is well behind the leader's */
+	int suspect;       /* the cross-check says this member is a suspect */
+	int check_ok;      /* its own cross-check verdict is ok */
 };
 
 enum cpol_kind { CPOL_NONE, CPOL_CATCH_UP, CPOL_SET_ROLE, CPOL_TRANSFER };
@@ -72,6 +78,11 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
  * none. */
 const struct cpol_member *cpol_successor(const struct cpol_member *m,
 					 size_t n, uint64_t self);
+
+/* A suspect leader's successor: as cpol_successor, among the voters
+ * whose verdict is ok; NULL when there is none. */
+const struct cpol_member *cpol_check_successor(const struct cpol_member *m,
+					       size_t n, uint64_t self);
 
 /* Whether draining member id leaves voters with a reachable majority
  * (a reachable member that is neither drained nor voting counts as the

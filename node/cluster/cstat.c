@@ -56,6 +56,22 @@ int cstat_fault_tolerance(const struct cstat *s)
 	return ft > 0 ? (int)ft : 0;
 }
 
+const char *cstat_check_name(int check)
+{
+	return check == CSTAT_CHECK_OK ? "ok" :
+	       check == CSTAT_CHECK_SUSPECT ? "suspect" : "unknown";
+}
+
+int cstat_serving(const struct cstat *s)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < s->n; i++)
+		n += s->m[i].serving != 0;
+	return n;
+}
+
 static const char *sync_name(int sync)
 {
 	return sync == CSTAT_SYNC ? "synced" :
@@ -74,8 +90,14 @@ char *cstat_json(const struct cstat *s)
 		strbuf_addf(&b, "\"%" PRIu64 "\"", s->leader_id);
 	else
 		strbuf_addf(&b, "null");
-	strbuf_addf(&b, ",\"fault_tolerance\":%d,\"view\":\"%s\",\"members\":[",
-		    cstat_fault_tolerance(s), s->local ? "local" : "leader");
+	strbuf_addf(&b, ",\"fault_tolerance\":%d,\"view\":\"%s\","
+		    "\"serving\":%d,\"min_serving\":", cstat_fault_tolerance(s),
+		    s->local ? "local" : "leader", cstat_serving(s));
+	if (s->min_serving > 0)
+		strbuf_addf(&b, "%d", s->min_serving);
+	else
+		strbuf_addf(&b, "null");
+	strbuf_addf(&b, ",\"members\":[");
 	for (i = 0; i < s->n; i++) {
 		const struct cstat_member *m = &s->m[i];
 
@@ -119,7 +141,14 @@ char *cstat_json(const struct cstat *s)
 			json_string(&b, m->mesh);
 		else
 			strbuf_addf(&b, "null");
-		strbuf_addf(&b, "}");
+		strbuf_addf(&b, ",\"crosscheck\":{\"verdict\":\"%s\","
+			    "\"offset_ms\":", cstat_check_name(m->check));
+		if (isfinite(m->check_offset))
+			strbuf_addf(&b, "%.3f", m->check_offset * 1e3);
+		else
+			strbuf_addf(&b, "null");
+		strbuf_addf(&b, ",\"peers\":%d},\"serving\":%s}",
+			    m->check_peers, m->serving ? "true" : "false");
 	}
 	strbuf_addf(&b, "]}\n");
 	return strbuf_finish(&b, NULL);
@@ -141,6 +170,7 @@ char *cstat_text(const struct cstat *s)
 	struct strbuf b = STRBUF_INIT;
 	char name[CSTAT_NAME_MAX], where[CSTAT_NAME_MAX + 20];
 	char addr[CSTAT_ADDR_MAX], contact[24], lag[24], off[24], strat[16];
+	char check[40];
 	size_t i, k, nd;
 	int any_mesh = 0;
 
@@ -150,15 +180,19 @@ char *cstat_text(const struct cstat *s)
 		strbuf_addf(&b, "%" PRIu64, s->leader_id);
 	else
 		strbuf_addf(&b, "none");
-	strbuf_addf(&b, "  fault tolerance %d%s\n", cstat_fault_tolerance(s),
+	strbuf_addf(&b, "  fault tolerance %d  serving %d",
+		    cstat_fault_tolerance(s), cstat_serving(s));
+	if (s->min_serving > 0)
+		strbuf_addf(&b, " (min-serving %d)", s->min_serving);
+	strbuf_addf(&b, "%s\n",
 		    s->local == CSTAT_LOCAL_DRAINED ?
 		    "  (local view: this member is drained, a spare hears no "
 		    "raft traffic: ask another member)" :
 		    s->local ? "  (local view: leader not reachable)" : "");
 	strbuf_addf(&b, "%-20s %-16s %-7s %-3s %-16s %-21s %-9s %-7s %-8s %-7s "
-		    "%s\n",
+		    "%-2s %-11s %s\n",
 		    "ID", "NAME", "ROLE", "LDR", "PROVIDER/REGION", "ADDRESS",
-		    "REACH", "CONTACT", "LAG", "SYNC", "ST OFFSET");
+		    "REACH", "CONTACT", "LAG", "SYNC", "ST", "OFFSET", "CHECK");
 	for (i = 0; i < s->n; i++) {
 		const struct cstat_member *m = &s->m[i];
 
@@ -188,12 +222,20 @@ char *cstat_text(const struct cstat *s)
 			snprintf(off, sizeof(off), "%+.6fs", m->offset);
 		else
 			snprintf(off, sizeof(off), "-");
+		/* the verdict, and how far from the others' median */
+		if (isfinite(m->check_offset))
+			snprintf(check, sizeof(check), "%s %+.3fms",
+				 cstat_check_name(m->check),
+				 m->check_offset * 1e3);
+		else
+			snprintf(check, sizeof(check), "%s",
+				 cstat_check_name(m->check));
 		strbuf_addf(&b, "%-20" PRIu64 " %-16s %-7s %-3s %-16s %-21s "
-			    "%-9s %-7s %-8s %-7s %s %s",
+			    "%-9s %-7s %-8s %-7s %-2s %-11s %s",
 			    m->id, name, cstat_role_name(m->role),
 			    m->is_leader ? "*" : "", where, addr,
 			    m->reachable ? "yes" : "no", contact, lag,
-			    sync_name(m->sync), strat, off);
+			    sync_name(m->sync), strat, off, check);
 		/* WireGuard clusters only: the mesh each member applied */
 		if (any_mesh)
 			strbuf_addf(&b, "  mesh %s", m->mesh[0] ? m->mesh : "-");

@@ -10,7 +10,13 @@
  * drain: never promoted), and the extra columns:
  * provider, region, address, last_contact_ms, log_lag, sync, stratum,
  * offset (null when unknown), mesh (16 hex digits of the BLAKE2b-256 of
- * the WireGuard mesh that member applied, null when unknown or none).
+ * the WireGuard mesh that member applied, null when unknown or none),
+ * crosscheck = {"verdict": "ok"|"suspect"|"unknown", "offset_ms": number
+ * (that member minus the median of the others) or null, "peers": N}
+ * (always there; "unknown", null, 0 when nothing is known), serving (it
+ * serves NTP as far as this view knows: reachable, synchronized and not a
+ * suspect). At the top: serving (how many members serve) and min_serving
+ * (the replicated key).
  */
 #ifndef NTPMC_CSTAT_H
 #define NTPMC_CSTAT_H
@@ -44,7 +50,13 @@ struct cstat_member {
 	int stratum;              /* -1 unknown */
 	double offset;            /* seconds; NaN unknown */
 	char mesh[17];            /* WireGuard mesh hash prefix, "" unknown */
+	int check;                /* enum cstat_check */
+	int check_peers;
+	double check_offset;      /* seconds; NaN unknown */
+	int serving;
 };
+
+enum cstat_check { CSTAT_CHECK_UNKNOWN, CSTAT_CHECK_OK, CSTAT_CHECK_SUSPECT };
 
 struct cstat {
 	char cluster_id[40];
@@ -54,9 +66,13 @@ struct cstat {
 	int local;
 	size_t n;
 	struct cstat_member *m;
+	int min_serving;          /* 0: not shown */
 };
 
 const char *cstat_role_name(int role);
+const char *cstat_check_name(int check);
+/* Members with serving set. */
+int cstat_serving(const struct cstat *s);
 /* Reachable voters minus the quorum of all voters, at least 0. */
 int cstat_fault_tolerance(const struct cstat *s);
 

@@ -9,10 +9,10 @@
 
 /*
  * Who answers: serverstats and loglevel node/daemon (srvstats.c, main.c),
- * sources and tracking node/daemon/syncctl.c, backup
- * node/cluster/cluster_backup.c, rotation node/rotation/rcmd.c, the rest
- * node/cluster/cluster_cmd.c (docs/ntpctl.md, docs/cluster.md,
- * docs/rotation.md).
+ * sources and tracking node/daemon/syncctl.c, pool-check
+ * node/metrics/metrics.c, backup node/cluster/cluster_backup.c, rotation
+ * node/rotation/rcmd.c, the rest node/cluster/cluster_cmd.c
+ * (docs/ntpctl.md, docs/cluster.md, docs/rotation.md).
  */
 static const struct ctlcmd table[] = {
 	{ .name = "serverstats",
@@ -23,6 +23,12 @@ static const struct ctlcmd table[] = {
 	{ .name = "tracking",
 	  .help = "the time engine: reference, stratum, correction, "
 		  "frequency, root delay/dispersion, sync state" },
+	{ .name = "pool-check",
+	  .opts = { { "--hours", "N", 0, "the hours of history to judge "
+		      "(1..72, default 48)" } },
+	  .help = "whether this member meets pool.ntp.org's entry "
+		  "conditions and the fleet's thresholds, from its own "
+		  "minute-sampled history" },
 	{ .name = "loglevel", .min_args = 1, .max_args = 1,
 	  .args = "debug|info|warn|error", .flags = M,
 	  .help = "set the daemon's log level until it restarts" },
@@ -51,6 +57,9 @@ static const struct ctlcmd table[] = {
 	{ .name = "node undrain", .min_args = 1, .max_args = 1,
 	  .args = "NODE", .flags = M | L,
 	  .help = "let the role policy promote NODE again" },
+	{ .name = "audit", .max_args = 1, .args = "[N]",
+	  .help = "the last N events of the replicated audit trail (this "
+		  "member's copy; default 20)" },
 	{ .name = "config get", .max_args = 1, .args = "[KEY]",
 	  .help = "replicated keys: value and where it comes from" },
 	/* A value is the daemon's to judge, even one that starts with '-'. */

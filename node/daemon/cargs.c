@@ -92,6 +92,7 @@ enum {
 	O_VOTERS,
 	O_AT,
 	O_CHECK,
+	O_NO_RUN,
 	O_END
 };
 
@@ -107,18 +108,22 @@ static const struct option longopts[] = {
 	{ "at", required_argument, NULL, O_AT },
 	{ "check", no_argument, NULL, O_CHECK },
 	{ "dry-run", no_argument, NULL, O_CHECK },
+	{ "no-run", no_argument, NULL, O_NO_RUN },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The command each option belongs to (-c, -h and -V: every command). */
-static const enum cargs_cmd owner[O_END - O_OVERLAY] = {
-	[O_OVERLAY - O_OVERLAY] = CARGS_INIT,
-	[O_TOKEN - O_OVERLAY] = CARGS_JOIN,
-	[O_TOKEN_FILE - O_OVERLAY] = CARGS_JOIN,
-	[O_FROM - O_OVERLAY] = CARGS_RESTORE,
-	[O_VOTERS - O_OVERLAY] = CARGS_RECOVER,
-	[O_AT - O_OVERLAY] = CARGS_RECOVER,
-	[O_CHECK - O_OVERLAY] = CARGS_RECOVER,
+/* The commands each option belongs to, as bits (-c, -h and -V: every
+ * command). */
+#define CMD(c) (1u << (c))
+static const unsigned owner[O_END - O_OVERLAY] = {
+	[O_OVERLAY - O_OVERLAY] = CMD(CARGS_INIT),
+	[O_TOKEN - O_OVERLAY] = CMD(CARGS_JOIN),
+	[O_TOKEN_FILE - O_OVERLAY] = CMD(CARGS_JOIN),
+	[O_FROM - O_OVERLAY] = CMD(CARGS_RESTORE),
+	[O_VOTERS - O_OVERLAY] = CMD(CARGS_RECOVER),
+	[O_AT - O_OVERLAY] = CMD(CARGS_RECOVER),
+	[O_CHECK - O_OVERLAY] = CMD(CARGS_RECOVER),
+	[O_NO_RUN - O_OVERLAY] = CMD(CARGS_INIT) | CMD(CARGS_JOIN),
 };
 
 static const char *const cmd_names[] = {
@@ -219,6 +224,9 @@ static void option(struct parse *p, int o, int li, char *arg, char *word)
 	case O_CHECK:
 		a->check = 1;
 		break;
+	case O_NO_RUN:
+		a->no_run = 1;
+		break;
 	}
 }
 
@@ -230,7 +238,7 @@ static void check_cmd(struct parse *p)
 	size_t k;
 
 	for (k = 0; k < O_END - O_OVERLAY; k++)
-		if (p->given[k] && owner[k] != a->cmd) {
+		if (p->given[k] && !(owner[k] & CMD(a->cmd))) {
 			fail(p, "--%s is not an option of %s", p->given[k],
 			     name);
 			return;

@@ -1,8 +1,9 @@
 /*
  * cargs: ntpnode's command line, one getopt_long table for every command:
  *   ntpnode run|check -c FILE
- *   ntpnode init -c FILE [--overlay-subnet A.B.C.D/N]
+ *   ntpnode init -c FILE [--overlay-subnet A.B.C.D/N] [--no-run]
  *   ntpnode join -c FILE (--token TOKEN | --token-file PATH | env NTPNODE_TOKEN)
+ *                [--no-run]
  *   ntpnode restore -c FILE --from BACKUP
  *   ntpnode recover -c FILE (--check | --voters ID,... [--at INDEX:TERM])
  *   ntpnode -h|--help, ntpnode -V|--version
@@ -37,6 +38,7 @@ struct cargs {
 	const char *from;            /* restore: BACKUP (points into argv) */
 	const char *voters, *at;     /* recover (point into argv), or NULL */
 	int check;                   /* recover --check (or --dry-run) */
+	int no_run;                  /* --no-run: exit once a committed member */
 };
 
 /*

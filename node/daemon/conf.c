@@ -38,9 +38,9 @@ static int parse_datadir(struct conf_ctx *x, int argc, char **argv)
 	return 0;
 }
 
-/* Test-only directives (clock-error, hostsfile) are refused unless the
- * file says `test-mode yes`, so a production config cannot carry one by
- * accident. */
+/* Test-only directives (clock-error, hostsfile, test-hang, crosscheck-port)
+ * are refused unless the file says `test-mode yes`, so a production config
+ * cannot carry one by accident. */
 static int parse_test_mode(struct conf_ctx *x, int argc, char **argv)
 {
 	if (conf_word_is(argv[1], "yes"))
@@ -55,16 +55,40 @@ static int parse_test_mode(struct conf_ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* test-hang loop|serve SECONDS: test-only, so the service watchdog can be
+ * seen to fire (tests/integration/sd-watchdog.sh): the event loop, or one
+ * serving thread, stops SECONDS after the start. */
+static int parse_test_hang(struct conf_ctx *x, int argc, char **argv)
+{
+	long s;
+
+	if (conf_parse_int(x, "test-hang seconds", argv[2], 1, 86400, &s) < 0)
+		return -1;
+	if (conf_word_is(argv[1], "loop"))
+		x->c->test_hang_loop_s = (int)s;
+	else if (conf_word_is(argv[1], "serve"))
+		x->c->serve.test_stall_s = (int)s;
+	else {
+		conf_error(x, "test-hang: '%s' is neither 'loop' nor 'serve'",
+			   argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct conf_directive daemon_directives[] = {
 	{ "control", "control PATH", parse_control, 1, 1, 1, 0 },
 	{ "datadir", "datadir PATH", parse_datadir, 1, 1, 1, 0 },
 	{ "test-mode", "test-mode yes|no", parse_test_mode, 1, 1, 1, 0 },
+	{ "test-hang", "test-hang loop|serve SECONDS", parse_test_hang, 2, 2,
+	  0, 1 },
 	{ NULL, NULL, NULL, 0, 0, 0, 0 },
 };
 
 static const struct conf_directive *const tables[] = {
 	daemon_directives, conf_serve_directives, conf_time_directives,
-	conf_cluster_directives, conf_rotation_directives,
+	conf_cluster_directives, conf_metrics_directives,
+	conf_crosscheck_directives, conf_rotation_directives,
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
@@ -84,6 +108,18 @@ void conf_defaults(struct conf *c)
 	c->serve.ratelimit.entries = RL_DEFAULT_ENTRIES;
 	sync_conf_defaults(&c->time);
 	strcpy(c->cluster.datadir, CONF_DEFAULT_DATADIR);
+}
+
+void conf_each_directive(void (*fn)(void *arg, const char *name,
+				    const char *usage, int test_only),
+			 void *arg)
+{
+	size_t t, r;
+
+	for (t = 0; t < N_TABLES; t++)
+		for (r = 0; tables[t][r].name; r++)
+			fn(arg, tables[t][r].name, tables[t][r].usage,
+			   tables[t][r].test_only);
 }
 
 /* Splits in place; '#' at the start of a word ends the line. */

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,22 +23,22 @@
 #include "node/daemon/cargs.h"
 #include "node/ntp/clk.h"
 #include "node/cluster/cluster.h"
+#include "node/crosscheck/crosscheck.h"
 #include "node/daemon/conf.h"
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
+#include "node/daemon/mviews.h"
+#include "node/metrics/metrics.h"
 #include "node/daemon/offline_cmd.h"
 #include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/daemon/srvstats.h"
+#include "node/daemon/svc.h"
 #include "node/time/sync.h"
 #include "node/daemon/syncctl.h"
 #include "node/ntp/tstate.h"
+#include "node/base/version.h"
 #include "storage/st.h"
-
-/* CMake's project version (node/daemon/CMakeLists.txt). */
-#ifndef NTPMC_VERSION
-#error "NTPMC_VERSION is defined by the build"
-#endif
 
 struct node {
 	struct conf conf;
@@ -49,12 +50,18 @@ struct node {
 	struct ctl *ctl;
 	struct serve *serve;
 	struct srvstats *stats;
-	struct st *st;            /* node-local table (frequency estimate) */
+	struct st *st;            /* node-local table (frequency estimate,
+				     metrics history) */
 	struct sync *sync;        /* time engine, with upstream/pool lines */
 	int st_borrowed;          /* st belongs to the cluster */
 	struct cluster *cl;
 	struct rotation *rot;     /* with a cluster, once it is ready */
+	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
+	struct metrics *metrics;  /* endpoint and pool-check history */
+	struct mviews views;      /* what it reads of serve and sync */
+	struct crosscheck *xc;    /* members measure each other: cluster only */
 	enum cluster_mode mode;
+	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
 };
 
@@ -64,15 +71,19 @@ static void usage(FILE *f)
 		"usage: ntpnode COMMAND -c FILE [OPTIONS]\n"
 		"commands:\n"
 		"  run -c FILE     serve NTP with this configuration (foreground)\n"
-		"  init -c FILE [--overlay-subnet A.B.C.D/N]\n"
+		"  init -c FILE [--overlay-subnet A.B.C.D/N] [--no-run]\n"
 		"                  create a cluster with this node as its first "
 		"voter, print\n"
 		"                  a join token, then run (the subnet: WireGuard "
 		"overlay,\n"
 		"                  default 192.168.10.0/24)\n"
 		"  join -c FILE (--token TOKEN | --token-file PATH | env "
-		"NTPNODE_TOKEN)\n"
+		"NTPNODE_TOKEN) [--no-run]\n"
 		"                  join the cluster the token names, then run\n"
+		"                  (--no-run: exit 0 once a committed member, "
+		"for a\n"
+		"                  first-boot script that starts the service "
+		"next)\n"
 		"  restore -c FILE --from BACKUP\n"
 		"                  seed a new one-member cluster in FILE's (empty) "
 		"datadir\n"
@@ -95,8 +106,9 @@ static void usage(FILE *f)
 		"  -c, --config FILE   configuration file\n"
 		"  -h, --help          this text\n"
 		"  -V, --version       print the version\n"
-		"see docs/configuration.md for the directives, docs/operations.md "
-		"for\nrestore and recover\n");
+		"see ntpnode.conf(5) or docs/configuration.md for the "
+		"directives, ntpnode(8)\nor docs/operations.md for restore and "
+		"recover\n");
 }
 
 /* CAP_SYS_TIME in the effective set: the kernel discipline needs it. */
@@ -203,11 +215,13 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 	if (!n->stopping++ && n->cl &&
 	    cluster_handoff(n->cl, handoff_done, n) == 0) {
+		svc_stopping(n->svc);
 		log_info("%s: handing leadership over, then shutting down "
 			 "(send it again to exit at once)", strsignal(signum));
 		return;
 	}
 	log_info("%s: shutting down", strsignal(signum));
+	svc_stopping(n->svc);
 	uv_stop(&n->loop);
 }
 
@@ -265,29 +279,36 @@ static int real_adjtimex(struct timex *tx)
 	return adjtimex(tx);
 }
 
+/* The node-local table: one LMDB environment per process, the
+ * cluster's if there is one. Without it the node runs, keeping neither
+ * its frequency estimate nor its metrics history. */
+static void open_store(struct node *n)
+{
+	const struct conf *c = &n->conf;
+	int rc;
+
+	if (n->cl) {
+		n->st = cluster_store(n->cl);
+		n->st_borrowed = 1;
+		return;
+	}
+	rc = st_open(&n->st, c->datadir, 0);
+	if (rc < 0) {
+		log_warnx("datadir %s: cannot open the store (%s): the "
+			  "frequency estimate and the metrics history will "
+			  "not be kept", c->datadir, strerror(-rc));
+		n->st = NULL;
+	}
+}
+
 /* The time engine, when upstream/pool lines are configured. */
 static int start_time(struct node *n)
 {
 	const struct conf *c = &n->conf;
 	struct sync_persist persist = { freq_load, freq_save, n };
-	int rc;
 
 	if (!c->time.n_up)
 		return 0;
-	/* One LMDB environment per process: the cluster's, if there is one. */
-	if (n->cl) {
-		n->st = cluster_store(n->cl);
-		n->st_borrowed = 1;
-		rc = 0;
-	} else {
-		rc = st_open(&n->st, c->datadir, 0);
-	}
-	if (rc < 0) {
-		log_warnx("datadir %s: cannot open the store (%s): the "
-			  "frequency estimate will not be kept", c->datadir,
-			  strerror(-rc));
-		n->st = NULL;
-	}
 	n->sync = sync_start(&n->loop, &c->time, n->st ? &persist : NULL,
 			     real_adjtimex);
 	return n->sync ? 0 : -1;
@@ -305,10 +326,12 @@ static int open_control(struct node *n)
 		return -1;
 	if (ctl_register(n->ctl, "loglevel", on_loglevel, n) < 0)
 		return -1;
-	if (n->sync && syncctl_register(n->ctl, n->sync) < 0)
+	if (syncctl_register(n->ctl, n->sync, n->xc) < 0)
 		return -1;
 	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
 	if (!n->stats)
+		return -1;
+	if (metrics_register(n->metrics, n->ctl) < 0)
 		return -1;
 	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
 		return -1;
@@ -316,7 +339,35 @@ static int open_control(struct node *n)
 		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
+	/* The serving sockets are bound (start() did that first): ready. */
+	svc_ready(n->svc, n->sync, n->cl);
 	return 0;
+}
+
+/* The cross-check's verdict about us reaches the time engine: a suspect
+ * claims no sync (and sets STA_UNSYNC with the kernel discipline). */
+static void on_suspect(void *arg, int suspect)
+{
+	struct node *n = arg;
+
+	if (n->sync)
+		sync_set_suspect(n->sync, suspect);
+}
+
+/* A committed member cross-checks the others on its serving port. */
+static int start_crosscheck(struct node *n)
+{
+	struct sockaddr_storage ss;
+	uint16_t port = 0;
+
+	if (serve_addr(n->serve, 0, &ss) == 0)
+		port = ntohs(ss.ss_family == AF_INET6 ?
+			     ((struct sockaddr_in6 *)&ss)->sin6_port :
+			     ((struct sockaddr_in *)&ss)->sin_port);
+	n->xc = crosscheck_start(&n->loop, n->cl, &n->conf.crosscheck, port,
+				 on_suspect, n);
+	n->views.xc = n->xc;
+	return n->xc ? 0 : -1;
 }
 
 static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
@@ -324,10 +375,16 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	struct node *n = arg;
 
 	n->cl = cl;
+	if (ok && n->no_run) {
+		log_info("a committed member of the cluster: exiting "
+			 "(--no-run; `ntpnode run` or the service takes over)");
+		uv_stop(&n->loop);
+		return;
+	}
 	if (ok && rotation_start(&n->rot, &n->loop, cl,
 				 &n->conf.rotation) < 0)
 		ok = 0;
-	if (!ok || open_control(n) < 0) {
+	if (!ok || start_crosscheck(n) < 0 || open_control(n) < 0) {
 		n->exit_code = 1;
 		uv_stop(&n->loop);
 	}
@@ -353,7 +410,8 @@ static int start(struct node *n, const char *token)
 		.arg = n,
 	};
 
-	if (c->time.discipline == DISC_KERNEL && !have_cap_sys_time()) {
+	if (c->time.discipline == DISC_KERNEL && !n->no_run &&
+	    !have_cap_sys_time()) {
 		log_err("%s: 'discipline kernel' needs CAP_SYS_TIME, which "
 			"this process does not have (use 'discipline virtual' "
 			"or run with the capability)", c->path);
@@ -368,6 +426,10 @@ static int start(struct node *n, const char *token)
 	if (lock_datadir(n) < 0)
 		return -1;
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	/* First: the watchdog pings while a join is still under way. */
+	n->svc = svc_start(&n->loop, c->test_hang_loop_s);
+	if (!n->svc)
 		return -1;
 	/* Before anything reads the clock (the cluster stamps and judges
 	 * with it from the start). */
@@ -387,13 +449,25 @@ static int start(struct node *n, const char *token)
 	    cluster_start(&n->cl, &n->loop, &c->cluster, n->mode, token,
 			  &hooks) < 0)
 		return -1;
+	/* --no-run: the membership only; no NTP, no time engine. */
+	if (n->no_run)
+		return 0;
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->time.local_stratum)
 		tstate_set_local(c->time.local_stratum);
+	open_store(n);
 	if (start_time(n) < 0)
 		return -1;
 	n->serve = serve_start(&c->serve);
 	if (!n->serve)
+		return -1;
+	svc_watch(n->svc, n->serve);
+	mviews_init(&n->views);
+	n->views.serve = n->serve;
+	n->views.sync = n->sync;
+	n->metrics = metrics_start(&n->loop, &c->metrics, &n->views.v, n->cl,
+				   n->st, NTPMC_VERSION);
+	if (!n->metrics)
 		return -1;
 	uv_signal_init(&n->loop, &n->sigint);
 	uv_signal_init(&n->loop, &n->sigterm);
@@ -423,13 +497,17 @@ static void close_walk(uv_handle_t *h, void *arg)
 /* Undoes whatever start() got done, in reverse. */
 static void stop(struct node *n)
 {
+	metrics_stop(n->metrics);
 	srvstats_stop(n->stats);
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
+	n->views.xc = NULL;
+	crosscheck_stop(n->xc);
 	rotation_stop(n->rot);     /* before the cluster it stands on */
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
 		n->st = NULL;    /* closed with the cluster */
+	svc_stop(n->svc);
 	serve_stop(n->serve);
 	/* Signal handles (and anything left) close; then the loop drains. */
 	uv_walk(&n->loop, close_walk, NULL);
@@ -446,7 +524,7 @@ static void stop(struct node *n)
 }
 
 static int cmd_run(const char *path, enum cluster_mode mode,
-		   const char *token)
+		   const char *token, int no_run)
 {
 	struct node *n;
 	int rc = 1;
@@ -458,6 +536,7 @@ static int cmd_run(const char *path, enum cluster_mode mode,
 	}
 	n->lock_fd = -1;
 	n->mode = mode;
+	n->no_run = no_run;
 	if (conf_load(&n->conf, path) < 0) {
 		log_err("%s: not starting: the configuration has errors", path);
 		free(n);
@@ -512,14 +591,15 @@ int main(int argc, char **argv)
 		usage(stdout);
 		rc = 0;
 	} else if (a->cmd == CARGS_RUN) {
-		rc = cmd_run(a->conf, CLUSTER_RUN, NULL);
+		rc = cmd_run(a->conf, CLUSTER_RUN, NULL, 0);
 	} else if (a->cmd == CARGS_CHECK) {
 		rc = cmd_check(a->conf);
 	} else if (a->cmd == CARGS_INIT) {
 		/* init passes its overlay subnet where join passes its token */
-		rc = cmd_run(a->conf, CLUSTER_INIT, a->overlay_subnet);
+		rc = cmd_run(a->conf, CLUSTER_INIT, a->overlay_subnet,
+			     a->no_run);
 	} else if (a->cmd == CARGS_JOIN) {
-		rc = cmd_run(a->conf, CLUSTER_JOIN, a->token);
+		rc = cmd_run(a->conf, CLUSTER_JOIN, a->token, a->no_run);
 	} else if (a->cmd == CARGS_RESTORE) {
 		rc = offline_restore(a->conf, a->from);
 	} else if (a->cmd == CARGS_RECOVER) {

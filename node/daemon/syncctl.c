@@ -5,11 +5,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "node/cluster/cluster.h"
+#include "node/crosscheck/crosscheck.h"
 #include "node/ctl/ctl.h"
 #include "node/base/json.h"
 #include "node/base/log.h"
 #include "node/base/strbuf.h"
+#include "node/ntp/tstate.h"
 #include "node/time/sync.h"
+
+/* What the commands answer from (one per process). */
+static struct {
+	struct sync *sy;
+	const struct crosscheck *xc;
+} src;
 
 /* Answers with the text in b and the JSON in j, and frees both. */
 static void reply(struct ctl_call *call, struct json *j, struct strbuf *b)
@@ -43,7 +52,7 @@ static const char *human(double s, char *out, size_t len)
 static void on_sources(void *arg, struct ctl_call *call, int argc,
 		       char **argv)
 {
-	struct sync *sy = arg;
+	struct sync *sy = src.sy;
 	struct json *j;
 	struct strbuf b = STRBUF_INIT;
 	int i;
@@ -125,11 +134,106 @@ static void day_str(int64_t end_s, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%d", &tm);
 }
 
+/* The cross-check's line, and its JSON object (null without one). */
+static void crosscheck_out(struct strbuf *b, struct json *j)
+{
+	struct crosscheck_view *v;
+	char line[256];
+
+	if (!src.xc) {
+		json_null(j, "crosscheck");
+		return;
+	}
+	v = malloc(sizeof(*v));
+	if (!v) {
+		strbuf_adds(b, "Cross-check     : (out of memory)\n");
+		json_null(j, "crosscheck");
+		return;
+	}
+	crosscheck_view(src.xc, v);
+	crosscheck_summary(v, line, sizeof(line));
+	strbuf_addf(b, "Cross-check     : %s\n", line);
+	json_obj_begin(j, "crosscheck");
+	json_str(j, "verdict", cluster_verdict_name(v->verdict));
+	json_str(j, "last_check", v->result);
+	if (v->has_offset)
+		json_double(j, "offset_ms", v->offset * 1e3);
+	else
+		json_null(j, "offset_ms");
+	json_int(j, "peers", v->peers);
+	json_int(j, "members", v->members);
+	json_str(j, "why", v->why);
+	json_double(j, "root_distance_ms", v->own_half * 1e3);
+	json_int(j, "interval_s", v->interval_s);
+	json_uint(j, "checks", v->checks);
+	json_uint(j, "decided", v->decided);
+	json_uint(j, "first_decided_check", v->first_decided);
+	json_uint(j, "suspect_at_check", v->suspect_at);
+	json_uint(j, "cleared_at_check", v->cleared_at);
+	json_uint(j, "transitions", v->transitions);
+	json_uint(j, "requests_sent", v->sent);
+	json_uint(j, "replies", v->replies);
+	json_uint(j, "refused", v->bad);
+	json_uint(j, "request_bytes_sent", v->bytes_sent);
+	json_arr_begin(j, "members_measured");
+	for (int i = 0; i < v->n_peer; i++) {
+		const struct crosscheck_peer_view *p = &v->peer[i];
+
+		json_obj_begin(j, NULL);
+		json_str(j, "name", p->name);
+		json_bool(j, "answered", p->answered);
+		if (p->answered) {
+			json_double(j, "offset_ms", p->offset * 1e3);
+			json_double(j, "delay_ms", p->delay * 1e3);
+			json_double(j, "half_width_ms", p->half * 1e3);
+		}
+		json_uint(j, "sent", p->sent);
+		json_uint(j, "good", p->good);
+		json_uint(j, "refused", p->bad);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+	free(v);
+}
+
+/* No engine: what the published state claims, and the cross-check. */
+static void tracking_published(struct ctl_call *call)
+{
+	struct json *j = json_new();
+	struct strbuf b = STRBUF_INIT;
+	struct tstate t;
+	int synced;
+
+	if (!j) {
+		ctl_reply(call, CTL_ERR, "out of memory", NULL, NULL);
+		return;
+	}
+	tstate_read_claim(&t);
+	synced = t.leap != 3 && t.stratum != 0;
+	strbuf_addf(&b, "Sync state      : %s%s\n", t.local ?
+		    "synchronized (local clock)" : synced ? "synchronized" :
+		    "unsynchronized: no time source",
+		    t.withdrawn ? ", withdrawn by the cross-check: replies say "
+		    "unsynchronized (LI 3)" : "");
+	strbuf_addf(&b, "Stratum         : %d\n", t.stratum);
+	json_obj_begin(j, NULL);
+	json_bool(j, "synchronized", synced && !t.withdrawn);
+	json_str(j, "state", t.local ? "local" : synced ? "synchronized" :
+		 "unsynchronized");
+	json_int(j, "stratum", t.stratum);
+	json_bool(j, "withdrawn", t.withdrawn);
+	crosscheck_out(&b, j);
+	json_obj_end(j);
+	reply(call, j, &b);
+}
+
 static void on_tracking(void *arg, struct ctl_call *call, int argc,
 			char **argv)
 {
-	struct sync *sy = arg;
+	struct sync *sy = src.sy;
 	struct sync_tracking_view v;
+	struct tstate claim;
 	struct json *j;
 	struct strbuf b = STRBUF_INIT;
 	char rid[20], when[40] = "never", last[16] = "", next[16] = "";
@@ -140,7 +244,12 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 			  NULL);
 		return;
 	}
+	if (!sy) {
+		tracking_published(call);
+		return;
+	}
 	sync_tracking(sy, &v);
+	tstate_read_claim(&claim);
 	refid_str(v.refid, rid, sizeof(rid));
 	if (v.last_update_ns) {
 		time_t t = (time_t)(v.last_update_ns / 1000000000);
@@ -149,8 +258,10 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
-	strbuf_addf(&b, "Sync state      : %s%s%s\n", v.state,
-		v.reason[0] ? ": " : "", v.reason);
+	strbuf_addf(&b, "Sync state      : %s%s%s%s\n", v.state,
+		    v.reason[0] ? ": " : "", v.reason, claim.withdrawn ?
+		    ", withdrawn by the cross-check: replies say unsynchronized "
+		    "(LI 3)" : "");
 	strbuf_addf(&b, "Reference       : %s (refid %s)\n",
 		v.reference[0] ? v.reference : "-", rid);
 	strbuf_addf(&b, "Stratum         : %d\n", v.stratum);
@@ -218,14 +329,21 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	json_uint(j, "rx_from_non_sources", v.rx_unknown);
 	json_uint(j, "rx_errors", v.rx_errors);
 	json_uint(j, "tx_errors", v.tx_errors);
+	json_bool(j, "withdrawn", claim.withdrawn);
+	crosscheck_out(&b, j);
 	json_obj_end(j);
 	reply(call, j, &b);
 }
 
-int syncctl_register(struct ctl *ctl, struct sync *sy)
+int syncctl_register(struct ctl *ctl, struct sync *sy,
+		     const struct crosscheck *xc)
 {
-	if (ctl_register(ctl, "sources", on_sources, sy) < 0 ||
-	    ctl_register(ctl, "tracking", on_tracking, sy) < 0) {
+	src.sy = sy;
+	src.xc = xc;
+	if (!sy && !xc)
+		return 0;
+	if ((sy && ctl_register(ctl, "sources", on_sources, NULL) < 0) ||
+	    ctl_register(ctl, "tracking", on_tracking, NULL) < 0) {
 		log_err("sync: cannot register the control commands");
 		return -1;
 	}

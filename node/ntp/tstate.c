@@ -17,6 +17,9 @@
 
 static _Atomic uint32_t ts_seq;       /* odd while writing; 0 = never */
 static _Atomic uint64_t ts_words[TS_WORDS];
+/* The writer's side (one thread): the last claim and the verdict. */
+static struct tstate ts_claim;
+static int ts_withdrawn;
 
 void tstate_unsynced(struct tstate *out)
 {
@@ -26,7 +29,7 @@ void tstate_unsynced(struct tstate *out)
 	out->precision = TSTATE_PRECISION;
 }
 
-void tstate_publish(const struct tstate *s)
+static void publish_words(const struct tstate *s)
 {
 	uint64_t w[TS_WORDS] = { 0 };
 	uint32_t seq = atomic_load_explicit(&ts_seq, memory_order_relaxed);
@@ -41,7 +44,25 @@ void tstate_publish(const struct tstate *s)
 	atomic_store_explicit(&ts_seq, seq + 2, memory_order_release);
 }
 
-void tstate_read(struct tstate *out)
+void tstate_publish(const struct tstate *s)
+{
+	ts_claim = *s;
+	ts_claim.withdrawn = (uint8_t)ts_withdrawn;
+	publish_words(&ts_claim);
+}
+
+void tstate_withdraw(int on)
+{
+	ts_withdrawn = on != 0;
+	/* Before the first publish readers see the unsynchronized default,
+	 * which a withdrawal would not change. */
+	if (atomic_load_explicit(&ts_seq, memory_order_relaxed) == 0)
+		return;
+	ts_claim.withdrawn = (uint8_t)ts_withdrawn;
+	publish_words(&ts_claim);
+}
+
+void tstate_read_claim(struct tstate *out)
 {
 	uint64_t w[TS_WORDS];
 	uint32_t s1, s2;
@@ -64,6 +85,22 @@ void tstate_read(struct tstate *out)
 			break;
 	}
 	memcpy(out, w, sizeof(*out));
+}
+
+void tstate_read(struct tstate *out)
+{
+	tstate_read_claim(out);
+	if (!out->withdrawn)
+		return;
+	/* What an unsynchronized engine publishes (sync_claim.c): the
+	 * default state plus the correction, which keeps the served time. */
+	out->leap = 3;
+	out->stratum = 0;
+	out->refid = 0;
+	out->root_delay = 0;
+	out->root_disp = 0;
+	out->ref_ns = 0;
+	out->local = 0;
 }
 
 void tstate_set_local(int stratum)

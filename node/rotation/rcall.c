@@ -43,7 +43,7 @@ int rot_runner(struct rotation *r, const struct fsm_member *m, int action,
 {
 	const struct fsm *f = cluster_fsm(r->cl);
 	uint64_t self = cluster_self(r->cl), best = 0;
-	struct cluster_view cv;
+	struct cluster_peer_view cv;
 	unsigned i;
 
 	/* a stop never runs on the VM it stops: the answer would be lost */
@@ -61,7 +61,7 @@ int rot_runner(struct rotation *r, const struct fsm_member *m, int action,
 		 * its answer, a start or status could not run at all */
 		if (id == self || id == m->id)
 			continue;
-		cluster_view(r->cl, id, &cv);
+		cluster_peer_view(r->cl, id, &cv);
 		if (!cv.reachable || !has_hook(r, id, m->provider))
 			continue;
 		if (!best || id < best)
@@ -228,11 +228,11 @@ void rot_calls_chores(struct rotation *r)
 	for (i = 0; r->lead && i < ROT_CALLS_MAX; i++) {
 		struct rot_call *c = &r->lead->calls[i];
 
-		struct cluster_view cv;
+		struct cluster_peer_view cv;
 
 		if (!c->used || !c->peer)
 			continue;
-		cluster_view(r->cl, c->peer, &cv);
+		cluster_peer_view(r->cl, c->peer, &cv);
 		if (now < c->deadline && cv.reachable)
 			continue;
 		memset(&res, 0, sizeof(res));

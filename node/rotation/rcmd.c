@@ -239,9 +239,9 @@ static void cmd_set(void *arg, struct cl_req *req, int argc, char **argv)
 			      "TARGET WINDOWS", NULL, NULL);
 		return;
 	}
-	if (!fsm_version_ok(f, 2)) {
+	if (!fsm_version_ok(f, 3)) {
 		cluster_reply(req, CTL_ERR, "every member must run a build "
-			      "with FSM version 2 first", NULL, NULL);
+			      "with FSM version 3 first", NULL, NULL);
 		return;
 	}
 	if (resolve_target(f, argv[0], target, sizeof(target), err,

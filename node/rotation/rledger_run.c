@@ -47,7 +47,7 @@ void rot_ledger_observe(struct rotation *r)
 	uint64_t self = cluster_self(r->cl);
 	int64_t now = rot_now(r), slack = rot_real_to_sched(r, BILL_SLACK_MS);
 	int64_t heard = rot_real_to_sched(r, 3 * CLUSTER_STATUS_MS);
-	struct cluster_view cv;
+	struct cluster_peer_view cv;
 	unsigned i;
 
 	for (i = 0; i < fsm_member_count(f); i++) {
@@ -62,7 +62,7 @@ void rot_ledger_observe(struct rotation *r)
 		if (mem->stop_asked > mem->last_seen && mem->last_seen &&
 		    mem->stop_asked - mem->last_seen <= heard)
 			mem->last_seen = mem->stop_asked;
-		cluster_view(r->cl, id, &cv);
+		cluster_peer_view(r->cl, id, &cv);
 		if (!cv.reachable ||
 		    cluster_status_get(r->cl, id, ROT_KIND, &buf, &len,
 				       &age) < 0)

@@ -57,7 +57,7 @@ struct rot_mview {
 	const struct fsm_rot *rec;     /* NULL: never touched: running */
 	int state;                     /* enum fsm_rot_state */
 	int phase;
-	struct cluster_view cv;
+	struct cluster_peer_view cv;
 	int suspect;
 	int has_hook_runner;           /* someone can run its provider's hook */
 	int serving;                   /* counted: running, reachable, synced,

@@ -576,9 +576,9 @@ void rot_rec_run(struct rotation *r)
 	if (!r->lead && lead_start(r) < 0)
 		return;
 	rot_calls_chores(r);
-	if (!fsm_version_ok(cluster_fsm(r->cl), 2)) {
+	if (!fsm_version_ok(cluster_fsm(r->cl), 3)) {
 		snprintf(r->lead->blocked, sizeof(r->lead->blocked),
-			 "waiting: every member must apply FSM version 2 "
+			 "waiting: every member must apply FSM version 3 "
 			 "(upgrade those on an older build)");
 		return;
 	}

@@ -157,8 +157,11 @@ int rot_view_build(struct rotation *r)
 		mv->rec = fsm_rot_find(f, fm->id);
 		mv->state = mv->rec ? mv->rec->state : FSM_ROT_RUNNING;
 		mv->phase = mv->rec ? mv->rec->phase : 0;
-		cluster_view(r->cl, fm->id, &mv->cv);
-		mv->suspect = r->suspect && r->suspect(r->suspect_arg, fm->id);
+		cluster_peer_view(r->cl, fm->id, &mv->cv);
+		/* the cross-check's verdict, replicated (node/crosscheck),
+		 * or what the daemon's seam says */
+		mv->suspect = fm->suspect ||
+			      (r->suspect && r->suspect(r->suspect_arg, fm->id));
 		mv->has_hook_runner = fm->instance_id[0] &&
 				      rot_runner(r, fm, RHOOK_START, &peer) == 0;
 		/* counted until it is drained: then only answering NTP */

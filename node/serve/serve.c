@@ -30,10 +30,13 @@
 #include <unistd.h>
 
 #include "node/serve/acl.h"
+#include "node/serve/serve_sock.h"
 #include "node/ntp/clk.h"
 #include "node/base/hostport.h"
 #include "node/base/log.h"
 #include "node/ntp/ntp.h"
+#include "node/ntp/pkeys.h"
+#include "node/ntp/pmac.h"
 #include "node/serve/rl.h"
 #include "node/ntp/tstate.h"
 
@@ -44,7 +47,6 @@
  * thread's sockets and the stop signal). */
 #define MAX_ROUNDS 16
 #define MAX_THREADS 256
-#define RCVBUF_BYTES (1 << 20)
 #define CTL_LEN                                             \
 	(CMSG_SPACE(sizeof(struct timespec)) +              \
 	 CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64)
@@ -54,16 +56,13 @@
 _Static_assert(sizeof(struct serve_stats) % sizeof(uint64_t) == 0,
 	       "serve_stats is made of uint64_t");
 
-struct serve_addr {
-	struct sockaddr_storage ss;  /* with the bound port */
-	socklen_t len;
-	int wildcard;                /* needs pktinfo to answer */
-};
 
 struct worker {
 	struct serve *s;
 	pthread_t th;
 	int started;
+	_Atomic int64_t woke_ns;     /* CLOCK_MONOTONIC of the last wake */
+	int64_t stall_at_ns;         /* test-only: stop waking then; 0 never */
 	int fds[SERVE_MAX_LISTEN + 1];
 	/* Written only by the worker, word by word with relaxed atomics. */
 	struct serve_stats stats;
@@ -71,7 +70,11 @@ struct worker {
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage raddr[BATCH];
 	uint8_t rbuf[BATCH][PKT_MAX];
-	uint8_t sbuf[BATCH][NTP_HDR_LEN];
+	uint8_t sbuf[BATCH][PMAC_LEN];
+	/* A member's authenticated request (pmac.h): our key id for the
+	 * reply's trailer (0: a public reply) and the pair key. */
+	uint32_t peer_self[BATCH];
+	uint8_t peer_key[BATCH][PMAC_KEY_LEN];
 	union {
 		char buf[CTL_LEN];
 		struct cmsghdr align;
@@ -93,153 +96,12 @@ struct serve {
 	struct worker **w;
 };
 
-int serve_hist_bucket(uint64_t ns)
-{
-	int e, idx;
-
-	if (ns < 4)
-		return (int)ns;
-	e = 63 - __builtin_clzll(ns);
-	idx = (e - 1) * 4 + (int)((ns >> (e - 2)) & 3);
-	return idx < SERVE_HIST_BUCKETS ? idx : SERVE_HIST_BUCKETS - 1;
-}
-
-uint64_t serve_hist_upper_ns(int idx)
-{
-	int e = idx / 4 + 1, sub = idx % 4;
-
-	if (idx < 4)
-		return (uint64_t)idx + 1;
-	return (uint64_t)(5 + sub) << (e - 2);
-}
-
-uint64_t serve_hist_quantile_ns(const struct serve_stats *st, double q)
-{
-	uint64_t total = 0, seen = 0, want;
-	int i;
-
-	for (i = 0; i < SERVE_HIST_BUCKETS; i++)
-		total += st->reply_ns_hist[i];
-	if (total == 0)
-		return 0;
-	want = (uint64_t)(q * (double)total);
-	if (want >= total)
-		want = total - 1;
-	for (i = 0; i < SERVE_HIST_BUCKETS; i++) {
-		seen += st->reply_ns_hist[i];
-		if (seen > want)
-			return serve_hist_upper_ns(i);
-	}
-	return serve_hist_upper_ns(SERVE_HIST_BUCKETS - 1);
-}
-
 static int64_t mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int is_wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
-		       htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(
-		&((const struct sockaddr_in6 *)ss)->sin6_addr);
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-static uint16_t get_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-/* A socket for one address; reuseport for the serving group. */
-static int open_sock(const struct serve_addr *a, int reuseport)
-{
-	int fd, one = 1, rcvbuf = RCVBUF_BYTES, err;
-	struct timeval tmo = { 1, 0 };
-	int fam = a->ss.ss_family;
-
-	/* Blocking: a thread with one socket sleeps in recvmmsg itself;
-	 * every other call passes MSG_DONTWAIT. */
-	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (fam == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
-		goto fail;
-	if (reuseport &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
-		goto fail;
-	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0)
-		goto fail;
-	if (!reuseport)
-		return fd;
-	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) < 0)
-		goto fail;
-	if (a->wildcard && fam == AF_INET &&
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-		goto fail;
-	if (a->wildcard && fam == AF_INET6 &&
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
-		       sizeof(one)) < 0)
-		goto fail;
-	/* Bounds a blocked recvmmsg if serve_stop's shutdown() is missed. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0)
-		goto fail;
-	/* Best effort: absorbs bursts; not fatal if capped by rmem_max. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	return fd;
-fail:
-	err = errno;
-	close(fd);
-	errno = err;
-	return -1;
-}
-
-/*
- * Probe each address without SO_REUSEPORT: a bind that succeeds proves
- * nobody (another ntpnode, chronyd, ntpd) holds it, so our reuseport group
- * will not silently share the traffic. Port 0 (tests) is resolved here.
- */
-static int probe(struct serve_addr *a)
-{
-	char buf[HOSTPORT_SA_LEN];
-	struct sockaddr_storage got;
-	socklen_t len = sizeof(got);
-	int fd = open_sock(a, 0);
-
-	if (fd < 0) {
-		hostport_from_sa((const struct sockaddr *)&a->ss, buf,
-				 sizeof(buf));
-		if (errno == EADDRINUSE)
-			log_warnx("cannot bind %s: in use by another process "
-				  "(a second ntpnode, or another NTP server)",
-				  buf);
-		else
-			log_warn("cannot bind %s", buf);
-		return -1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
-		log_warn("getsockname");
-		close(fd);
-		return -1;
-	}
-	set_port(&a->ss, get_port(&got));
-	close(fd);
-	return 0;
 }
 
 /*
@@ -364,9 +226,11 @@ static void count_class(struct serve_stats *d, enum ntp_class c)
 	}
 }
 
+/* Replies to members (peer_self set) count as peer_replied, never in the
+ * server counters. */
 static void send_all(int fd, struct worker *w, int n, struct serve_stats *d)
 {
-	int done = 0, r;
+	int done = 0, r, k;
 
 	while (done < n) {
 		r = sendmmsg(fd, w->smsg + done, (unsigned)(n - done),
@@ -376,13 +240,78 @@ static void send_all(int fd, struct worker *w, int n, struct serve_stats *d)
 				continue;
 			/* Skip the one that failed (EAGAIN: socket buffer
 			 * full; unreachable: ICMP error; ...). */
-			d->send_errors++;
+			if (!w->peer_self[done])
+				d->send_errors++;
 			done++;
 			continue;
 		}
-		d->replied += (uint64_t)r;
+		for (k = done; k < done + r; k++) {
+			if (w->peer_self[k])
+				d->peer_replied++;
+			else
+				d->replied++;
+		}
 		done += r;
 	}
+}
+
+/*
+ * A member's cross-check request (node/ntp/pmac.h): a client request with
+ * a trailer whose key id names a member and whose tag that pair key
+ * verifies. Anything else, including a bad tag, is public traffic (and
+ * counted as drop_auth there). Returns our key id for the reply, 0 when
+ * it is not one.
+ */
+static uint32_t peer_request(const uint8_t *b, size_t len,
+			     uint8_t key[PMAC_KEY_LEN])
+{
+	uint32_t self;
+
+	if (len != PMAC_LEN || ntp_classify(b, NTP_HDR_LEN) != NTP_CLIENT ||
+	    pkeys_find(pmac_peek_id(b, len), key, &self) < 0)
+		return 0;
+	if (pmac_verify(b, len, key) < 0)
+		return 0;
+	return self;
+}
+
+/* A public request: counted, then the answerable / length / codec /
+ * access / rate-limit checks; 1 when it is answered (*v says how). */
+static int admit(struct serve *s, const struct msghdr *mh,
+		 const struct sockaddr *src, const uint8_t *b, size_t len,
+		 int64_t t0, struct serve_stats *d, enum rl_verdict *v)
+{
+	enum ntp_class c;
+	struct rl_key key;
+
+	d->received++;
+	/* Whatever it holds, a reply could not be delivered (it
+	 * would only show up as a send error). */
+	if (!acl_answerable(src)) {
+		d->drop_unanswerable++;
+		return 0;
+	}
+	if (mh->msg_flags & MSG_TRUNC) {
+		d->drop_short++;
+		return 0;
+	}
+	c = ntp_classify(b, len);
+	if (c != NTP_CLIENT) {
+		count_class(d, c);
+		return 0;
+	}
+	if (s->acl && !acl_allowed(s->acl, src)) {
+		d->drop_denied++;
+		return 0;
+	}
+	if (s->rl && rl_key_from_sa(src, &key) == 0)
+		*v = rl_check(s->rl, &key, t0);
+	if (*v == RL_DROP) {
+		d->rate_limited++;
+		d->drop_ratelimit++;
+		return 0;
+	}
+	return 1;
 }
 
 /* One batch: returns the number of datagrams read, 0 when none. flags:
@@ -391,9 +320,9 @@ static int serve_batch(struct worker *w, int fd, int flags)
 {
 	struct serve *s = w->s;
 	struct serve_stats d;
-	struct tstate st;
+	struct tstate st, claim;
 	int64_t t0, t1, now_raw = 0, rx_raw, tx;
-	int got, i, n = 0, have_ts, have_pi;
+	int got, i, n = 0, npeer = 0, have_ts, have_pi, have_claim = 0;
 
 	for (i = 0; i < BATCH; i++) {
 		struct msghdr *mh = &w->rmsg[i].msg_hdr;
@@ -420,36 +349,31 @@ static int serve_batch(struct worker *w, int fd, int flags)
 		struct in_pktinfo pi4;
 		struct in6_pktinfo pi6;
 		enum rl_verdict v = RL_PASS;
-		enum ntp_class c;
-		struct rl_key key;
 		size_t len = w->rmsg[i].msg_len;
+		size_t out_len = NTP_HDR_LEN;
 		int64_t rx;
 
-		d.received++;
-		/* Whatever it holds, a reply could not be delivered (it
-		 * would only show up as a send error). */
-		if (!acl_answerable(src)) {
-			d.drop_unanswerable++;
-			continue;
-		}
-		if (mh->msg_flags & MSG_TRUNC) {
-			d.drop_short++;
-			continue;
-		}
-		c = ntp_classify(w->rbuf[i], len);
-		if (c != NTP_CLIENT) {
-			count_class(&d, c);
-			continue;
-		}
-		if (s->acl && !acl_allowed(s->acl, src)) {
-			d.drop_denied++;
-			continue;
-		}
-		if (s->rl && rl_key_from_sa(src, &key) == 0)
-			v = rl_check(s->rl, &key, t0);
-		if (v == RL_DROP) {
-			d.rate_limited++;
-			d.drop_ratelimit++;
+		/* Members' requests: answered past the access list and the
+		 * rate limiter, with the engine's own claim (a withdrawn
+		 * claim is the clients' business, not the members'), and
+		 * kept out of the server counters. */
+		w->peer_self[n] = 0;
+		if (!(mh->msg_flags & MSG_TRUNC))
+			w->peer_self[n] = peer_request(w->rbuf[i], len,
+						       w->peer_key[n]);
+		if (w->peer_self[n]) {
+			if (!acl_answerable(src)) {
+				w->peer_self[n] = 0;
+				memset(w->peer_key[n], 0, PMAC_KEY_LEN);
+				continue;
+			}
+			if (!have_claim) {
+				tstate_read_claim(&claim);
+				have_claim = 1;
+			}
+			npeer++;
+			out_len = PMAC_LEN;
+		} else if (!admit(s, mh, src, w->rbuf[i], len, t0, &d, &v)) {
 			continue;
 		}
 		parse_cmsgs(mh, &rx_raw, &have_ts, &pi4, &pi6, &have_pi);
@@ -459,7 +383,9 @@ static int serve_batch(struct worker *w, int fd, int flags)
 			rx_raw = now_raw;
 		}
 		rx = tstate_served_ns(&st, rx_raw);
-		if (v == RL_KOD) {
+		if (w->peer_self[n]) {
+			ntp_build_reply(w->rbuf[i], &claim, rx, w->sbuf[n]);
+		} else if (v == RL_KOD) {
 			ntp_build_kod(w->rbuf[i], &st, rx, w->sbuf[n]);
 			d.rate_limited++;
 			d.kod_sent++;
@@ -469,7 +395,7 @@ static int serve_batch(struct worker *w, int fd, int flags)
 				d.rl_leaked++;
 		}
 		w->siov[n].iov_base = w->sbuf[n];
-		w->siov[n].iov_len = NTP_HDR_LEN;
+		w->siov[n].iov_len = out_len;
 		w->smsg[n].msg_hdr.msg_name = &w->raddr[i];
 		w->smsg[n].msg_hdr.msg_namelen = mh->msg_namelen;
 		w->smsg[n].msg_hdr.msg_iov = &w->siov[n];
@@ -484,13 +410,38 @@ static int serve_batch(struct worker *w, int fd, int flags)
 		tx = tstate_served_ns(&st, clk_raw_ns());
 		for (i = 0; i < n; i++)
 			ntp_set_xmt(w->sbuf[i], tx);
+		for (i = 0; i < n; i++)
+			if (w->peer_self[i])
+				pmac_sign(w->sbuf[i], w->peer_self[i],
+					  w->peer_key[i]);
 		t1 = mono_ns();
 		d.reply_ns_hist[serve_hist_bucket((uint64_t)(t1 - t0))] +=
-			(uint64_t)n;
+			(uint64_t)(n - npeer);
+		d.reply_ns_sum += (uint64_t)(t1 - t0) * (uint64_t)(n - npeer);
 		send_all(fd, w, n, &d);
+		for (i = 0; i < n; i++)
+			if (w->peer_self[i])
+				memset(w->peer_key[i], 0, PMAC_KEY_LEN);
 	}
 	stats_flush(w, &d);
 	return got;
+}
+
+/* A wake: the watchdog's evidence that this thread still runs. Returns 0
+ * to go on, -1 once the test-only stall (`test-hang serve`) has begun:
+ * the thread then neither serves nor wakes until the stop. */
+static int woke(struct worker *w)
+{
+	int64_t now = mono_ns();
+
+	if (w->stall_at_ns && now >= w->stall_at_ns) {
+		log_warnx("TEST-ONLY test-hang: serving thread stalled");
+		while (!atomic_load(&w->s->stopping))
+			usleep(100000);
+		return -1;
+	}
+	atomic_store_explicit(&w->woke_ns, now, memory_order_relaxed);
+	return 0;
 }
 
 static void *worker_main(void *arg)
@@ -509,14 +460,18 @@ static void *worker_main(void *arg)
 	if (n == 1) {
 		/* One socket: sleep in recvmmsg, one syscall less per wake
 		 * than poll + recvmmsg (the latency that T3 - T2 shows at
-		 * low load). serve_stop sets the flag, then shutdown(). */
+		 * low load); SO_RCVTIMEO wakes it when idle. serve_stop
+		 * sets the flag, then shutdown(). */
 		while (!atomic_load_explicit(&s->stopping,
-					     memory_order_relaxed))
+					     memory_order_relaxed) &&
+		       woke(w) == 0)
 			serve_batch(w, w->fds[0], MSG_WAITFORONE);
 		return NULL;
 	}
 	for (;;) {
-		if (poll(pfd, (nfds_t)n + 1, -1) < 0) {
+		if (woke(w) < 0)
+			break;
+		if (poll(pfd, (nfds_t)n + 1, SERVE_WAKE_MS) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_warn("serving thread: poll");
@@ -553,7 +508,7 @@ static int collect_addrs(struct serve *s, const struct serve_conf *c)
 		a->len = c->listen[i].addr.ss_family == AF_INET ?
 				 sizeof(struct sockaddr_in) :
 				 sizeof(struct sockaddr_in6);
-		a->wildcard = is_wildcard(&a->ss);
+		a->wildcard = serve_is_wildcard(&a->ss);
 	}
 	if (c->n_listen == 0) {
 		struct sockaddr_in *s4 = (void *)&s->addrs[0].ss;
@@ -614,6 +569,7 @@ static int start_threads(struct serve *s)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (t = 0; t < s->nthreads; t++) {
+		atomic_store(&s->w[t]->woke_ns, mono_ns());
 		if (pthread_create(&s->w[t]->th, NULL, worker_main,
 				   s->w[t]) != 0) {
 			log_warnx("cannot start serving thread %d", t);
@@ -665,7 +621,7 @@ struct serve *serve_start(const struct serve_conf *c)
 		s->naddrs = 1;
 	}
 	for (i = 0; i < s->naddrs; i++) {
-		if (probe(&s->addrs[i]) == 0)
+		if (serve_sock_probe(&s->addrs[i]) == 0)
 			continue;
 		/* The default :: on a host with IPv6 disabled (sysctl): no
 		 * address to bind; serve IPv4 rather than nothing. */
@@ -708,10 +664,13 @@ struct serve *serve_start(const struct serve_conf *c)
 		}
 		memset(s->w[t], 0, sizeof(*s->w[t]));
 		s->w[t]->s = s;
+		if (t == 0 && c->test_stall_s > 0)
+			s->w[t]->stall_at_ns = mono_ns() +
+				(int64_t)c->test_stall_s * 1000000000;
 		for (i = 0; i < s->naddrs; i++)
 			s->w[t]->fds[i] = -1;
 		for (i = 0; i < s->naddrs; i++) {
-			s->w[t]->fds[i] = open_sock(&s->addrs[i], 1);
+			s->w[t]->fds[i] = serve_sock_open(&s->addrs[i], 1);
 			if (s->w[t]->fds[i] < 0) {
 				hostport_from_sa((const struct sockaddr *)
 						 &s->addrs[i].ss, buf,
@@ -763,6 +722,18 @@ int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out)
 int serve_nthreads(const struct serve *s)
 {
 	return s->nthreads;
+}
+
+int serve_stalled(const struct serve *s, int64_t max_ns)
+{
+	int64_t now = mono_ns();
+	int t, n = 0;
+
+	for (t = 0; t < s->nthreads; t++)
+		if (now - atomic_load_explicit(&s->w[t]->woke_ns,
+					       memory_order_relaxed) > max_ns)
+			n++;
+	return n;
 }
 
 void serve_stop(struct serve *s)

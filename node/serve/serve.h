@@ -29,6 +29,8 @@ struct serve_conf {
 	struct rl_conf ratelimit;
 	struct acl_rule acl[SERVE_MAX_ACL];
 	int n_acl;
+	int test_stall_s;           /* test-only (`test-hang serve S`): thread
+				       0 stops waking S s after start; 0 never */
 };
 
 /*
@@ -56,7 +58,11 @@ struct serve_stats {
 	uint64_t drop_ratelimit;    /* dropped by the rate limiter */
 	uint64_t send_errors;
 	uint64_t rl_leaked;         /* over the limit, answered anyway */
+	/* Members' authenticated cross-check requests (node/ntp/pmac.h)
+	 * answered; they are in none of the counters above. */
+	uint64_t peer_replied;
 	uint64_t reply_ns_hist[SERVE_HIST_BUCKETS];
+	uint64_t reply_ns_sum;      /* of the replies' times, ns */
 };
 
 /*
@@ -72,6 +78,15 @@ void serve_stop(struct serve *s);
  * actually bound: a conf with port 0 gets an ephemeral one (tests). */
 int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out);
 int serve_nthreads(const struct serve *s);
+
+/*
+ * Liveness for the service watchdog: every serving thread wakes at least
+ * every SERVE_WAKE_MS, even with no traffic (a receive timeout), and notes
+ * the time. Returns how many threads have not woken within max_ns
+ * (CLOCK_MONOTONIC), 0 when all are alive. Any thread may call it.
+ */
+#define SERVE_WAKE_MS 1000
+int serve_stalled(const struct serve *s, int64_t max_ns);
 
 /* Histogram helpers: bucket of a time, its upper bound, and the upper
  * bound of the bucket holding quantile q (0..1) of the replies; 0 if none. */

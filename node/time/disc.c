@@ -158,6 +158,12 @@ struct disc *disc_new(const struct disc_params *p, int64_t now)
 				return NULL;
 			}
 		}
+		/* Not synchronized until the first update says so, whatever
+		 * an earlier run left behind. */
+		if (disc_kernel_sync(d, 0, 0, 0) < 0) {
+			free(d);
+			return NULL;
+		}
 	}
 	return d;
 }
@@ -284,6 +290,36 @@ int disc_kernel_leap(struct disc *d, int li)
 		return -1;
 	}
 	return state;
+}
+
+int disc_kernel_sync(struct disc *d, int synced, double maxerr,
+		     double esterr)
+{
+	struct timex tx;
+
+	if (d->p.mode != DISC_KERNEL)
+		return 0;
+	memset(&tx, 0, sizeof(tx));
+	if (d->p.adjtimex(&tx) < 0) {
+		log_warn("adjtimex (read)");
+		return -1;
+	}
+	/* NaN and negatives count as the worst case */
+	if (!(maxerr >= 0 && maxerr < DISC_MAX_ERROR))
+		synced = 0;
+	if (!synced)
+		maxerr = esterr = DISC_MAX_ERROR;
+	if (!(esterr >= 0 && esterr <= DISC_MAX_ERROR))
+		esterr = DISC_MAX_ERROR;
+	tx.modes = ADJ_STATUS | ADJ_MAXERROR | ADJ_ESTERROR;
+	tx.status = synced ? tx.status & ~STA_UNSYNC : tx.status | STA_UNSYNC;
+	tx.maxerror = lround(maxerr * 1e6);
+	tx.esterror = lround(esterr * 1e6);
+	if (d->p.adjtimex(&tx) < 0) {
+		log_warn("adjtimex(ADJ_STATUS|ADJ_MAXERROR|ADJ_ESTERROR)");
+		return -1;
+	}
+	return 0;
 }
 
 void disc_fill_tstate(const struct disc *d, struct tstate *ts)

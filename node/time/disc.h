@@ -73,11 +73,30 @@ int disc_steps(const struct disc *d);
  * and nothing is slewed back; the caller shifts the sources' samples by
  * the same amount. Kernel: the kernel steps the clock itself at midnight;
  * disc_kernel_leap() sets STA_INS (li 1), STA_DEL (li 2) or clears both
- * (li 0), keeping the other status bits, and returns the kernel's clock state (TIME_OK ... TIME_WAIT, its return
- * value) or -1 (adjtimex failed; logged). disc_new() clears stale bits.
+ * (li 0), keeping the other status bits, and returns the kernel's clock
+ * state (TIME_OK ... TIME_WAIT, its return value) or -1 (adjtimex failed;
+ * logged). disc_new() clears stale bits.
  */
 int disc_leap_step(struct disc *d, int64_t now, double step_s);
 int disc_kernel_leap(struct disc *d, int li);
+/*
+ * Kernel mode: what the rest of the system reads about our sync from the
+ * kernel's NTP variables (`adjtimex -p`, timedatectl's "System clock
+ * synchronized", node_exporter's node_timex_sync_status,
+ * node_timex_maxerror_seconds, node_timex_estimated_error_seconds).
+ * synced: STA_UNSYNC cleared, maxerror = maxerr (the root distance) and
+ * esterror = esterr, in us and capped at DISC_MAX_ERROR; from then on the
+ * kernel adds 500 us/s to maxerror by itself and sets STA_UNSYNC when it
+ * reaches 16 s, so call again at every clock update. maxerr >= the cap
+ * counts as not synced. Not synced: STA_UNSYNC set, both at the cap.
+ * Other status bits (STA_INS/STA_DEL) are kept. While STA_UNSYNC is clear
+ * Linux also copies the system time to the RTC every 11 minutes (chrony's
+ * rtcsync). disc_new() sets STA_UNSYNC. Virtual mode: nothing. Returns 0,
+ * or -1 (adjtimex failed; logged).
+ */
+#define DISC_MAX_ERROR 16.0      /* s: the kernel's NTP_PHASE_LIMIT */
+int disc_kernel_sync(struct disc *d, int synced, double maxerr,
+		     double esterr);
 /* Virtual mode: corr_* of ts describe c; kernel mode: zero. */
 void disc_fill_tstate(const struct disc *d, struct tstate *ts);
 

@@ -107,7 +107,8 @@ struct sync_source_view {
 
 struct sync_tracking_view {
 	int synced;
-	const char *state;      /* "synchronized", "holdover", "unsynchronized" */
+	const char *state;      /* "synchronized", "holdover", "suspect",
+				   "unsynchronized" */
 	const char *reason;
 	char reference[64];     /* system peer address, "" */
 	uint32_t refid;
@@ -115,6 +116,9 @@ struct sync_tracking_view {
 	double correction;      /* served - raw clock now, s */
 	double freq_ppm;
 	double remaining;       /* offset still being slewed, s */
+	double last_offset;     /* combined offset at the last update, s */
+	double rms_offset;      /* long-term RMS of last_offset, s */
+	double jitter;          /* selection and system peer jitter, s */
 	double root_delay, root_disp;
 	int leap;
 	int leap_pending;       /* LI of the leap waiting for its moment, 0 */
@@ -129,6 +133,16 @@ struct sync_tracking_view {
 	uint64_t rx_unknown;    /* datagrams from addresses that are no source */
 	uint64_t rx_errors, tx_errors;
 };
+
+/*
+ * The cross-check's verdict about this node's own clock, for the daemon
+ * to wire (node/crosscheck, when it exists; nothing calls it yet). While
+ * suspect the node claims no sync although it still tracks its sources:
+ * the published state is unsynchronized (LI 3, stratum 0), the tracking
+ * view says "suspect", and with `discipline kernel` STA_UNSYNC is set
+ * (timedatectl and node_exporter see an unsynchronized clock).
+ */
+void sync_set_suspect(struct sync *sy, int suspect);
 
 int sync_n_sources(const struct sync *sy);
 void sync_source(const struct sync *sy, int i, struct sync_source_view *v);

@@ -12,22 +12,66 @@
 #include "node/ntp/refid.h"
 #include "node/time/sync_int.h"
 
+/*
+ * Kernel discipline: the kernel's sync status follows what the node
+ * claims, at once when that changes, and its error bounds are renewed at
+ * every clock update (between updates the kernel grows maxerror by
+ * itself, 500 us/s). maxerror is the root distance (RFC 5905 11.2.3:
+ * root delay / 2 + root dispersion, pending slew included), esterror the
+ * update's combined jitter, as chrony sets them.
+ */
+static void kernel_status(struct sync *sy)
+{
+	int claimed = sy->synced && !sy->suspect, fresh = sy->kfresh;
+
+	sy->kfresh = 0;
+	if (sy->mode != DISC_KERNEL ||
+	    (claimed == sy->ksync && !(claimed && fresh)))
+		return;
+	if (disc_kernel_sync(sy->disc, claimed,
+			     sy->ts.root_delay / 2 + sy->ts.root_disp,
+			     sy->est_error) == 0)
+		sy->ksync = claimed;
+}
+
+/* The engine publishes its own claim even while the cross-check holds it
+ * suspect: the withdrawal (tstate_withdraw) is what makes every reply say
+ * LI 3, and the cross-check judges this clock by the claim underneath
+ * (tstate_read_claim), so the verdict can clear. */
 void sync_claim_publish(struct sync *sy, int64_t reading)
 {
+	int claimed = sy->synced;
 	struct tstate ts;
 	int li;
 
-	if (sy->synced) {
+	if (claimed) {
 		ts = sy->ts;
 	} else {
 		tstate_unsynced(&ts);
 	}
 	disc_fill_tstate(sy->disc, &ts);
 	li = sync_leap_publish(sy, &ts, reading);
-	if (sy->synced)
+	if (claimed)
 		ts.leap = (uint8_t)li;
 	sy->ts = ts;
 	tstate_publish(&ts);
+	kernel_status(sy);
+}
+
+void sync_set_suspect(struct sync *sy, int suspect)
+{
+	suspect = suspect != 0;
+	if (sy->suspect == suspect)
+		return;
+	sy->suspect = suspect;
+	if (suspect)
+		log_warnx("sync: the cross-check holds this clock suspect: "
+			  "claiming no synchronization");
+	else
+		log_info("sync: the cross-check no longer holds this clock "
+			 "suspect");
+	tstate_withdraw(suspect);
+	kernel_status(sy);
 }
 
 static void slew_cb(uv_timer_t *t)
@@ -95,6 +139,16 @@ static void claim(struct sync *sy, const struct select_out *o, int fresh,
 	}
 	if (sy->synced && !fresh && sy->sys == o->sys)
 		return;
+	/* The last offset and its RMS, as chrony's tracking report has
+	 * them (reference.c last_offset, avg2_offset); the RMS here is an
+	 * exponential average of the squares with weight 1/8. */
+	sy->last_offset = o->offset;
+	sy->avg2_offset = sy->claimed_once ?
+			  sy->avg2_offset + (o->offset * o->offset -
+					     sy->avg2_offset) / 8 :
+			  o->offset * o->offset;
+	sy->sys_jitter = sqrt(o->jitter * o->jitter +
+			      sys->est.jitter * sys->est.jitter);
 	rc = disc_update(sy->disc, osc, o->offset, o->freq, o->freq_ok);
 	if (rc == DISC_STEPPED)
 		log_info("sync: correction set to %+.6f s (%s)",
@@ -118,14 +172,15 @@ static void claim(struct sync *sy, const struct select_out *o, int fresh,
 	sy->ts.refid = refid_of_addr((const struct sockaddr *)&sys->addr);
 	sy->ts.precision = TSTATE_PRECISION;
 	sy->ts.root_delay = sys->est.root_delay;
-	sy->ts.root_disp = sys->est.root_disp +
-			   sqrt(o->jitter * o->jitter +
-				sys->est.jitter * sys->est.jitter) +
+	sy->est_error = sqrt(o->jitter * o->jitter +
+			     sys->est.jitter * sys->est.jitter);
+	sy->ts.root_disp = sys->est.root_disp + sy->est_error +
 			   fabs(disc_remaining(sy->disc, osc));
 	sy->ts.local = 0;
 	disc_fill_tstate(sy->disc, &sy->ts);
 	sy->ts.ref_ns = tstate_served_ns(&sy->ts, reading);
 	sy->last_update_ns = sy->ts.ref_ns;
+	sy->kfresh = 1;
 	sync_claim_publish(sy, reading);
 	sync_claim_arm_slew(sy, osc);
 	if (sy->saved_freq == 0 ||

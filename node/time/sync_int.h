@@ -105,8 +105,16 @@ struct sync {
 	struct sync_persist persist;
 	int64_t start_mono;
 	int claimed_once, synced, holdover;
+	int suspect;             /* sync_set_suspect(): claim nothing */
+	int ksync;               /* kernel: the sync status last told it
+				    (disc_new() told it "not synced") */
+	int kfresh;              /* kernel: a clock update to pass on */
+	double est_error;        /* s: the last update's combined jitter */
 	int64_t last_update_mono;
 	int64_t last_update_ns;   /* served time of the last update */
+	double last_offset;       /* combined offset at the last update */
+	double avg2_offset;       /* running mean of its square */
+	double sys_jitter;        /* selection + system peer jitter */
 	int sys;
 	struct select_out sel;
 	struct tstate ts;

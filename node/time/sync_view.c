@@ -80,10 +80,13 @@ void sync_tracking(const struct sync *sy, struct sync_tracking_view *v)
 	int64_t osc = reading - llround(disc_in_clock(sy->disc, reading) * 1e9);
 
 	memset(v, 0, sizeof(*v));
-	v->synced = sy->synced;
-	v->state = sy->synced ? (sy->holdover ? "holdover" : "synchronized") :
+	v->synced = sy->synced && !sy->suspect;
+	v->state = sy->suspect && sy->synced ? "suspect" :
+		   sy->synced ? (sy->holdover ? "holdover" : "synchronized") :
 				"unsynchronized";
-	v->reason = sy->synced && !sy->holdover ? "" :
+	v->reason = sy->suspect && sy->synced ?
+		    "the cross-check holds this clock suspect" :
+		    sy->synced && !sy->holdover ? "" :
 		    sy->holdover ? "no usable source" :
 		    !sy->claimed_once && sy->sel.result == SELECT_OK ?
 		    "stratum limit" : select_result_str(sy->sel.result);
@@ -96,11 +99,14 @@ void sync_tracking(const struct sync *sy, struct sync_tracking_view *v)
 			disc_correction(sy->disc, osc) : 0.0;
 	v->freq_ppm = disc_freq(sy->disc) * 1e6;
 	v->remaining = disc_remaining(sy->disc, osc);
+	v->last_offset = sy->last_offset;
+	v->rms_offset = sqrt(sy->avg2_offset);
+	v->jitter = sy->sys_jitter;
 	v->root_delay = sy->synced ? sy->ts.root_delay : 0;
 	v->root_disp = sy->synced ?
 		       tstate_root_disp_at(&sy->ts,
 					   tstate_served_ns(&sy->ts, reading)) : 0;
-	v->leap = sy->synced ? sy->ts.leap : 3;
+	v->leap = v->synced ? sy->ts.leap : 3;
 	v->leap_moment_ns = leapsec_moment(sy->lsec, &v->leap_pending);
 	v->leap_inserted = leapsec_count(sy->lsec, 1);
 	v->leap_deleted = leapsec_count(sy->lsec, 2);

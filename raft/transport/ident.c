@@ -177,6 +177,42 @@ int ident_verify(const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg,
 								   : -EBADMSG;
 }
 
+int ident_pair_key(const struct ident *id, const uint8_t peer_pk[IDENT_PK_LEN],
+		   const char *label, uint8_t out[32])
+{
+	uint8_t xsk[crypto_scalarmult_curve25519_BYTES];
+	uint8_t xpk[crypto_scalarmult_curve25519_BYTES];
+	uint8_t shared[crypto_scalarmult_BYTES];
+	crypto_generichash_state st;
+	const uint8_t *lo, *hi;
+	int c, rc = -EINVAL;
+
+	c = memcmp(id->sign_pk, peer_pk, IDENT_PK_LEN);
+	if (c == 0)
+		return -EINVAL;
+	lo = c < 0 ? id->sign_pk : peer_pk;
+	hi = c < 0 ? peer_pk : id->sign_pk;
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, peer_pk) != 0 ||
+	    crypto_sign_ed25519_sk_to_curve25519(xsk, id->sec->sign_sk) != 0)
+		goto out;
+	/* fails on a low-order peer key (all-zero shared point) */
+	if (crypto_scalarmult(shared, xsk, xpk) != 0)
+		goto out;
+	crypto_generichash_init(&st, shared, sizeof(shared), 32);
+	crypto_generichash_update(&st, (const uint8_t *)"ntpmc pair v1", 13);
+	crypto_generichash_update(&st, (const uint8_t *)label,
+				  strlen(label) + 1);
+	crypto_generichash_update(&st, lo, IDENT_PK_LEN);
+	crypto_generichash_update(&st, hi, IDENT_PK_LEN);
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof(st));
+	rc = 0;
+out:
+	sodium_memzero(xsk, sizeof(xsk));
+	sodium_memzero(shared, sizeof(shared));
+	return rc;
+}
+
 void ident_fingerprint(const uint8_t pk[IDENT_PK_LEN],
 		       uint8_t fp[IDENT_FP_LEN])
 {

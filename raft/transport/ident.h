@@ -54,6 +54,20 @@ int ident_sign(const struct ident *id, const uint8_t *msg, size_t len,
 int ident_verify(const uint8_t pk[IDENT_PK_LEN], const uint8_t *msg,
 		 size_t len, const uint8_t sig[IDENT_SIG_LEN]);
 
+/*
+ * A key this node shares with the node whose identity key is peer_pk, for
+ * the purpose named by label: both sides derive the same 32 bytes, nobody
+ * else can. X25519 of the two identity keys mapped to Curve25519
+ * (libsodium's Ed25519 -> X25519 conversion; the signing keys never sign
+ * anything to do with it), hashed with BLAKE2b-256 keyed by the shared
+ * point over the label and both public keys in a fixed order, so the key
+ * is bound to the pair and the purpose. The caller zeroes out after use.
+ * -EINVAL for a key that is not a valid Ed25519 point or gives a
+ * low-order point (shared secret all zero), or for our own key.
+ */
+int ident_pair_key(const struct ident *id, const uint8_t peer_pk[IDENT_PK_LEN],
+		   const char *label, uint8_t out[32]);
+
 /* BLAKE2b-256 of the identity public key, domain-separated. */
 void ident_fingerprint(const uint8_t pk[IDENT_PK_LEN],
 		       uint8_t fp[IDENT_FP_LEN]);

@@ -138,6 +138,14 @@ has "$tmp/out" "ntpnode "
 nodever=$(cat "$tmp/out")
 expect 0 "$node" run --version
 [ "$(cat "$tmp/out")" = "$nodever" ] || fail "run --version: $(cat "$tmp/out")"
+# NAME VERSION, the release CMake builds (NTPMC_VERSION from ctest), with
+# no config file anywhere
+expect 0 "$node" --version
+[ "$(cat "$tmp/out")" = "ntpnode ${NTPMC_VERSION:?}" ] ||
+	fail "ntpnode --version said: $(cat "$tmp/out")"
+expect 0 "$ctl" --version
+[ "$(cat "$tmp/out")" = "ntpctl $NTPMC_VERSION" ] ||
+	fail "ntpctl --version said: $(cat "$tmp/out")"
 expect 0 "$node" --help
 has "$tmp/out" "usage: ntpnode"
 expect 0 "$node" frobnicate --bogus -h          # -h wins wherever it is

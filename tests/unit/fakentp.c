@@ -38,7 +38,7 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
 	uv_buf_t out;
 
 	(void)flags;
-	if (n < 48 || !from)
+	if (n < 48 || !from || f->silent)
 		return;
 	ntp_decode((const uint8_t *)b->base, &q);
 	memset(&r, 0, sizeof(r));

@@ -179,6 +179,22 @@ static void init_any_order(void **state)
 		ARGV(i, c1, f, tok, v);   /* init takes no token */
 		assert_int_equal(parse(&a, ac, av, err), -1);
 	}
+	{
+		char nr[] = "--no-run";
+		ARGV(i, nr, c1, f);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_int_equal(a.no_run, 1);
+	}
+	{
+		ARGV(i, c1, f);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_int_equal(a.no_run, 0);
+	}
+	{
+		char nr[] = "--no-run=yes";
+		ARGV(i, c1, f, nr);       /* a flag, no value */
+		assert_int_equal(parse(&a, ac, av, err), -1);
+	}
 }
 
 static void join_token_scrubbed(void **state)

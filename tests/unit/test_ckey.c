@@ -37,6 +37,9 @@ static void good_values(void **state)
 	assert_string_equal(out, "7.00");
 	assert_int_equal(chk("overlay-subnet", "10.99.0.0/16", out), 0);
 	assert_string_equal(out, "10.99.0.0/16");
+	assert_int_equal(chk("crosscheck-interval", "1", out), 0);
+	assert_int_equal(chk("crosscheck-interval", "1024", out), 0);
+	assert_string_equal(out, "1024");
 	assert_int_equal(chk("allowance-aws", "600", out), 0);
 	assert_string_equal(out, "600");
 	assert_int_equal(chk("allowance-gcp", "month", out), 0);
@@ -73,6 +76,9 @@ static void bad_values(void **state)
 		{ "overlay-subnet", "10.0.0.0/8" },
 		{ "overlay-subnet", "10.0.0.0/31" },
 		{ "overlay-subnet", "10.0.0.0/024x" },
+		{ "crosscheck-interval", "0" },
+		{ "crosscheck-interval", "1025" },
+		{ "crosscheck-interval", "16s" },
 		{ "allowance-aws", "-1" },
 		{ "allowance-aws", "100001" },
 		{ "allowance-aws", "months" },
@@ -93,6 +99,11 @@ static void bad_values(void **state)
 	assert_int_equal(ckey_check("nope", "1", out, sizeof(out), err,
 				    sizeof(err)), -1);
 	assert_non_null(strstr(err, "unknown key"));
+	/* the range is in the message */
+	assert_int_equal(ckey_check("crosscheck-interval", "0", out,
+				    sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "crosscheck-interval: '0' is not an integer "
+			    "in 1..1024");
 	assert_int_equal(ckey_check(NULL, NULL, out, sizeof(out), err,
 				    sizeof(err)), -1);
 }

@@ -403,6 +403,19 @@ static void test_test_mode(void **state)
 	ok(&c, "test-mode yes\nhostsfile /tmp/h\n");
 	assert_string_equal(c.time.hostsfile, "/tmp/h");
 	ok(&c, "test-mode no\nport 123\n");
+	/* the watchdog's injected hangs */
+	bad("test-hang loop 5\n",
+	    "t.conf:1: test-hang is test-only: add 'test-mode yes'\n");
+	bad("test-mode yes\ntest-hang disk 5\n",
+	    "t.conf:2: test-hang: 'disk' is neither 'loop' nor 'serve'\n");
+	bad("test-mode yes\ntest-hang loop 0\n",
+	    "t.conf:2: test-hang seconds must be between 1 and 86400, got '0'\n");
+	ok(&c, "test-mode yes\ntest-hang loop 5\ntest-hang serve 7\n");
+	assert_int_equal(c.test_hang_loop_s, 5);
+	assert_int_equal(c.serve.test_stall_s, 7);
+	ok(&c, "port 123\n");
+	assert_int_equal(c.test_hang_loop_s, 0);
+	assert_int_equal(c.serve.test_stall_s, 0);
 }
 
 int main(void)

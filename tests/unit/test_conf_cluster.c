@@ -161,12 +161,43 @@ static void rotation(void **state)
 	}
 }
 
+/* crosscheck-interval (the range in the message) and the test-only
+ * crosscheck-port (node/daemon/conf_crosscheck.c). */
+static void crosscheck(void **state)
+{
+	(void)state;
+	assert_int_equal(load("cluster-listen 127.0.0.1\n"), 0);
+	assert_int_equal(c.crosscheck.interval_s, 0);
+	assert_int_equal(c.crosscheck.port, 0);
+	assert_int_equal(load("crosscheck-interval 1\n"), 0);
+	assert_int_equal(c.crosscheck.interval_s, 1);
+	assert_int_equal(load("crosscheck-interval 1024\n"
+			      "test-mode yes\ncrosscheck-port 4000\n"), 0);
+	assert_int_equal(c.crosscheck.interval_s, 1024);
+	assert_int_equal(c.crosscheck.port, 4000);
+	assert_int_equal(load("crosscheck-interval 0\n"), -1);
+	assert_non_null(strstr(errs, "t.conf:1: crosscheck-interval (seconds) "
+			       "must be between 1 and 1024, got '0'"));
+	assert_int_equal(load("crosscheck-interval 1025\n"), -1);
+	assert_non_null(strstr(errs, "between 1 and 1024, got '1025'"));
+	assert_int_equal(load("crosscheck-interval 16s\n"), -1);
+	assert_non_null(strstr(errs, "must be a whole number, got '16s'"));
+	assert_int_equal(load("crosscheck-interval 2\ncrosscheck-interval 3\n"),
+			 -1);
+	assert_non_null(strstr(errs, "already set at line 1"));
+	assert_int_equal(load("crosscheck-port 4000\n"), -1);
+	assert_non_null(strstr(errs, "t.conf:1: crosscheck-port is test-only: "
+			       "add 'test-mode yes'"));
+	assert_int_equal(load("test-mode yes\ncrosscheck-port 0\n"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good),
 		cmocka_unit_test(rotation),
 		cmocka_unit_test(bad),
+		cmocka_unit_test(crosscheck),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

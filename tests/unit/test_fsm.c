@@ -117,6 +117,84 @@ static void test_members_versions(void **state)
 	fsm_free(f);
 }
 
+/* The cross-check verdict: recorded by a check command (version 2) with
+ * one audit event per change, kept by member_put, carried by snapshots;
+ * the NTP port travels with the record. */
+static void test_member_check(void **state)
+{
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	struct fsm_member m;
+	unsigned audits;
+	char big[FSM_CHECK_TEXT_MAX + 2];
+	void *b;
+	size_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.id = 3;
+	strcpy(m.name, "n3");
+	strcpy(m.address, "127.0.0.1:4000");
+	m.cmd_version = FSM_CMD_VERSION;
+	m.ntp_port = 12345;
+	assert_int_equal(fsm_cmd_member_put(&m, 1, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->ntp_port, 12345);
+	assert_true(fsm_version_ok(f, 2));
+	assert_int_equal(fsm_cmd_check(4, 1, "x", 2, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	audits = fsm_audit_count(f);
+	assert_int_equal(fsm_cmd_check(3, 1, "+20.0 ms from n1, n2", 3, &b,
+				       &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->suspect, 1);
+	assert_int_equal(fsm_audit_count(f), audits + 1);
+	assert_string_equal(fsm_audit_at(f, audits, NULL),
+			    "member 3 (n3) cross-check suspect: +20.0 ms "
+			    "from n1, n2");
+	/* the same verdict again: nothing recorded */
+	assert_int_equal(fsm_cmd_check(3, 1, "again", 4, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_audit_count(f), audits + 1);
+	/* a record put by anyone keeps the verdict */
+	m.suspect = 0;
+	m.ntp_port = 123;
+	assert_int_equal(fsm_cmd_member_put(&m, 5, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->suspect, 1);
+	assert_int_equal(fsm_member_find(f, 3)->ntp_port, 123);
+	assert_int_equal(fsm_snapshot(f, &b, &n), 0);
+	assert_int_equal(fsm_restore(g, 9, b, n), 0);
+	free(b);
+	assert_int_equal(fsm_member_find(g, 3)->suspect, 1);
+	assert_int_equal(fsm_member_find(g, 3)->ntp_port, 123);
+	assert_int_equal(fsm_cmd_check(3, 0, "3 ok checks", 6, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->suspect, 0);
+	assert_string_equal(fsm_audit_at(f, fsm_audit_count(f) - 1, NULL),
+			    "member 3 (n3) cross-check cleared: 3 ok checks");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(fsm_cmd_check(3, 1, big, 7, &b, &n), -EINVAL);
+	/* the check command needs version 2; the others stay at 1 */
+	{
+		Ntpmc__Fsm__FsmCommand *c;
+
+		assert_int_equal(fsm_cmd_check(3, 1, "v", 8, &b, &n), 0);
+		c = ntpmc__fsm__fsm_command__unpack(NULL, n, b);
+		assert_non_null(c);
+		assert_int_equal(c->version, 2);
+		ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+		free(b);
+		assert_int_equal(fsm_cmd_member_del(3, 8, &b, &n), 0);
+		c = ntpmc__fsm__fsm_command__unpack(NULL, n, b);
+		assert_non_null(c);
+		assert_int_equal(c->version, 1);
+		ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+		free(b);
+	}
+	fsm_free(f);
+	fsm_free(g);
+}
+
 static void test_halt(void **state)
 {
 	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
@@ -262,7 +340,7 @@ static void put_member(struct fsm *f, uint64_t id, const char *name,
 	snprintf(m.instance_id, sizeof(m.instance_id), "%s", instance);
 	assert_int_equal(fsm_cmd_member_put(&m, 1, &b, &n), 0);
 	/* the lowest version that carries it */
-	assert_int_equal(version_of(b, n), instance[0] ? 2 : 1);
+	assert_int_equal(version_of(b, n), instance[0] ? 3 : 1);
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
 }
 
@@ -281,7 +359,7 @@ static int rot(struct fsm *f, uint64_t id, int state, int phase, int parked,
 	r.sched_ms = t * 10;
 	snprintf(r.reason, sizeof(r.reason), "%s", reason);
 	assert_int_equal(fsm_cmd_rot_set(&r, t, &b, &n), 0);
-	assert_int_equal(version_of(b, n), 2);
+	assert_int_equal(version_of(b, n), 3);
 	return apply_buf(f, b, n);
 }
 
@@ -301,9 +379,9 @@ static const char *last_audit(struct fsm *f)
 	return fsm_audit_at(f, fsm_audit_count(f) - 1, NULL);
 }
 
-/* Version 2: the instance id, the schedule, rotation records, the hours
+/* Version 3: the instance id, the schedule, rotation records, the hours
  * ledger and notes: apply, bounds, audit lines, snapshot and hash; a
- * version 2 operation in a command that says 1 is refused. */
+ * version 3 operation in a command that says 1 is refused. */
 static void test_rotation_state(void **state)
 {
 	Ntpmc__Fsm__FsmCommand *c;
@@ -410,7 +488,7 @@ static void test_rotation_state(void **state)
 	assert_null(fsm_hours_find(f, 3));
 	assert_null(fsm_hours_find(f, 77));
 
-	/* version 1 with a version 2 operation: refused everywhere alike */
+	/* version 1 with a version 3 operation: refused everywhere alike */
 	assert_int_equal(fsm_cmd_note("x", 60, &b, &n), 0);
 	c = ntpmc__fsm__fsm_command__unpack(NULL, n, b);
 	free(b);
@@ -432,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_members_versions),
+		cmocka_unit_test(test_member_check),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_snapshot_hash),
 		cmocka_unit_test(test_member_drained),

@@ -191,6 +191,33 @@ static void fingerprint_stable(void **state)
 	ident_free(a);
 }
 
+/* Both sides of a pair derive the same key; a third node, another label,
+ * our own key and a non-point are refused or give another key. */
+static void pair_key(void **state)
+{
+	struct ident *a, *b, *c;
+	uint8_t ab[32], ba[32], ac[32], other[32], bad[IDENT_PK_LEN];
+
+	(void)state;
+	assert_int_equal(ident_generate(&a), 0);
+	assert_int_equal(ident_generate(&b), 0);
+	assert_int_equal(ident_generate(&c), 0);
+	assert_int_equal(ident_pair_key(a, ident_public(b), "x", ab), 0);
+	assert_int_equal(ident_pair_key(b, ident_public(a), "x", ba), 0);
+	assert_memory_equal(ab, ba, 32);
+	assert_int_equal(ident_pair_key(a, ident_public(c), "x", ac), 0);
+	assert_memory_not_equal(ab, ac, 32);
+	assert_int_equal(ident_pair_key(a, ident_public(b), "y", other), 0);
+	assert_memory_not_equal(ab, other, 32);
+	assert_int_equal(ident_pair_key(a, ident_public(a), "x", other),
+			 -EINVAL);
+	memset(bad, 0, sizeof(bad));   /* a low-order point */
+	assert_int_equal(ident_pair_key(a, bad, "x", other), -EINVAL);
+	ident_free(a);
+	ident_free(b);
+	ident_free(c);
+}
+
 static void make_token(struct token *t, uint64_t now, uint64_t ttl)
 {
 	struct token_member mem[2];
@@ -330,6 +357,7 @@ int main(void)
 		cmocka_unit_test(wg_key_format),
 		cmocka_unit_test(wg_pubkey_vector),
 		cmocka_unit_test(fingerprint_stable),
+		cmocka_unit_test(pair_key),
 		cmocka_unit_test(token_round_trip),
 		cmocka_unit_test(token_expiry),
 		cmocka_unit_test(token_mac_and_ids),
