@@ -6,7 +6,17 @@
  * and value checks are node/cluster/ckey.h, applied BEFORE proposing, so apply
  * itself never depends on a table that could differ between builds),
  * membership metadata (with each member's cross-check verdict), join tokens
- * (hashed), an audit trail capped at FSM_AUDIT_MAX events.
+ * (public values only, below), an audit trail capped at FSM_AUDIT_MAX
+ * events.
+ *
+ * What the state holds of a join token, and so what a reader of the raft
+ * log, a snapshot or a backup learns: its id, its Ed25519 public key
+ * (raft/transport/token.h), uses left, expiry, whether it was revoked and
+ * the identities that used it. None of it proves the token: a join needs a
+ * signature by the token's secret key, which only the token string holds.
+ * Tokens of the older format (version 1 commands) stored a MAC key that
+ * WAS enough to join; this release never accepts them (fsm_token.pubkey
+ * unset), and its leader revokes them.
  *
  * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
  * format version. This build applies versions 1..FSM_CMD_VERSION; a member
@@ -20,8 +30,8 @@
  * Apply is deterministic: no clock, no randomness, no iteration over hash
  * order; time comes inside the command (the proposer's clock).
  *
- * Version 2 adds the cross-check's verdict (FsmCheck); version 3 a
- * member's instance id and the rotation's state (node/rotation): the
+ * Version 2 adds key-pair join tokens and the cross-check's verdict
+ * (FsmCheck); version 3 a member's instance id and the rotation's state (node/rotation): the
  * schedule, a rotation record per member the reconciler touched (its
  * state, the step it is at, whether the role policy must keep it out of
  * the voter target) and the hours ledger. A command is encoded with the
@@ -34,9 +44,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Highest command version this build applies. 2: FsmCheck (a member's
- * cross-check verdict). 3: a member's instance id and the rotation's
- * state. */
+/* Highest command version this build applies. 2: key-pair join tokens
+ * (FsmTokenAdd/FsmTokenUse by public key, FsmTokenRevoke keeping a revoked
+ * token) and FsmCheck (a member's cross-check verdict). 3: a member's
+ * instance id and the rotation's state. Each command carries the lowest
+ * version that knows it (fsm_cmd_*), so members of an older build apply
+ * the rest. */
 #define FSM_CMD_VERSION 3
 #define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
@@ -44,7 +57,8 @@
 #define FSM_KEY_MAX 64
 #define FSM_VALUE_MAX 256
 #define FSM_NAME_MAX 64
-#define FSM_TOKEN_HASH_LEN 32
+#define FSM_TOKEN_HASH_LEN 32	/* older format: a MAC key */
+#define FSM_TOKEN_PK_LEN 32	/* Ed25519 public key */
 #define FSM_IDKEY_LEN 32	/* Ed25519 public key */
 #define FSM_WGKEY_LEN 32	/* WireGuard (Curve25519) public key */
 #define FSM_OVERLAY_MAX 45	/* an IP address in text */
@@ -65,6 +79,7 @@ enum fsm_result {
 	FSM_EEXPIRED,		/* token expired */
 	FSM_EUSED,		/* token has no use left */
 	FSM_EFULL,		/* too many members / tokens */
+	FSM_EREVOKED,		/* token revoked (kept, version 2) */
 };
 
 #define FSM_HALT (-1000)	/* fsm_apply: stop the apply loop */
@@ -136,7 +151,12 @@ struct fsm_hours_item {
 
 struct fsm_token {
 	uint64_t id;
-	unsigned char hash[FSM_TOKEN_HASH_LEN];	/* BLAKE2b of the secret */
+	/* Key-pair tokens: has_pubkey and the public key, hash all-zero.
+	 * The older format: the MAC key in hash, never accepted. */
+	int has_pubkey;
+	unsigned char pubkey[FSM_TOKEN_PK_LEN];
+	unsigned char hash[FSM_TOKEN_HASH_LEN];
+	int revoked;			/* kept until purged, refuses uses */
 	uint32_t uses_left;
 	uint64_t expires_ms;		/* unix ms */
 	unsigned n_bound;		/* identities that consumed it */
@@ -198,12 +218,15 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 		       void **buf, size_t *len);
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
 		       size_t *len);
-int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
+/* Version 2 (propose only when fsm_version_ok(f, 2)): a key-pair token,
+ * and a use of it bound to idkey. */
+int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
 		      uint32_t uses, uint64_t expires_ms, uint64_t time_ms,
 		      void **buf, size_t *len);
-int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
+int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
 		      const unsigned char idkey[FSM_IDKEY_LEN],
 		      uint64_t time_ms, void **buf, size_t *len);
+/* Version 1: removes the token. */
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 			 size_t *len);
 /* Member id's cross-check verdict: suspect or cleared, with the audit's
@@ -212,6 +235,10 @@ int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
  * event; a command that changes nothing is FSM_OK and records nothing. */
 int fsm_cmd_check(uint64_t id, int suspect, const char *text,
 		  uint64_t time_ms, void **buf, size_t *len);
+/* Version 2: keeps a key-pair token, revoked, until it is purged (a
+ * token of the older format is removed all the same). */
+int fsm_cmd_token_revoke_keep(uint64_t id, uint64_t time_ms, void **buf,
+			      size_t *len);
 /* Version 3 (propose only when fsm_version_ok(f, 3)). windows "": remove. */
 int fsm_cmd_sched_set(const char *target, const char *windows, int conflict,
 		      uint64_t time_ms, void **buf, size_t *len);

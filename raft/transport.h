@@ -101,6 +101,26 @@ struct rtr {
 	/* Set by node/cluster/cluster.c; NULL: app messages are dropped. */
 	rtr_app_fn app_recv;
 	void *app_owner;
+
+	/*
+	 * Joining node (all optional, may be NULL):
+	 * join_done: the join committed; the transport stops using the
+	 * token it was given (the caller frees it right after) and closes
+	 * the connection it dialed with it.
+	 * join_refused (set by node/cluster, called with app_owner): a
+	 * member refused the token's handshake; reason is a negative
+	 * raft/transport/hs.h error (-HS_ERR_TOKEN_USED, ...).
+	 */
+	void (*join_done)(struct rtr *t);
+	void (*join_refused)(void *owner, int reason);
+
+	/*
+	 * Optional: from now on members are accepted only on a listener
+	 * bound to address ("OVERLAY:PORT", the WireGuard overlay), and the
+	 * first listener takes joins only. 0, or a negative errno (the
+	 * first listener then keeps taking both).
+	 */
+	int (*member_listen)(struct rtr *t, const char *address);
 };
 
 #endif

@@ -307,6 +307,9 @@ int child_run(uv_loop_t *loop, const struct child_opts *o,
 	uv_timer_init(loop, &c->timer);
 	c->timer.data = c;
 	c->handles++;
+	/* The loop's cached time may be old (a callback that ran long, a
+	 * loop not run since init): count the limit from the spawn. */
+	uv_update_time(loop);
 	uv_timer_start(&c->timer, on_timeout,
 		       o->timeout_ms ? o->timeout_ms : CHILD_TIMEOUT_MS, 0);
 	if (out)

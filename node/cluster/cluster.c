@@ -201,6 +201,7 @@ static int open_driver(struct cluster *cl)
 	cl->tr->owner = cl;
 	cl->tr->app_recv = cl_on_app;
 	cl->tr->app_owner = cl;
+	cl->tr->join_refused = cl_join_refused;
 	return drl_start(&cl->drl, cl->loop, cl->drv, on_raft_failed, cl);
 }
 
@@ -247,10 +248,10 @@ static int open_transport(struct cluster *cl)
 	hs.self_id = cl->self;
 	hs.ident = cl->ident;
 	hs.trust.member_key = cl_trust_member_key;
-	hs.trust.token_key = cl_trust_token_key;
+	hs.trust.token = cl_trust_token;
 	hs.trust.ctx = cl;
 	if (t->open(t->arg, cl->loop, cl->conf, &hs,
-		    cl->mode == CLUSTER_JOIN ? &cl->join_tok : NULL,
+		    cl->mode == CLUSTER_JOIN ? cl->join_tok : NULL,
 		    &cl->tr) < 0) {
 		log_err("cannot listen for members on cluster-listen");
 		return -1;
@@ -271,16 +272,20 @@ static void teardown(struct cluster *cl)
 		cl->tr->recv = cl->drv_recv;
 		cl->tr->owner = cl->drv_owner;
 		cl->tr->app_recv = NULL;
+		cl->tr->join_refused = NULL;
 	}
 	if (cl->drv)
 		drv_close(cl->drv);
+	if (cl->tr && cl->join_tok && cl->tr->join_done)
+		cl->tr->join_done(cl->tr);  /* the token goes below */
 	if (cl->tr)
 		cl->hooks.transport->close(cl->hooks.transport->arg, cl->tr);
 	fsm_free(cl->fsm);
 	ident_free(cl->ident);
 	if (cl->st)
 		st_close(cl->st);
-	token_wipe(&cl->join_tok);
+	token_free(cl->join_tok);
+	cl->join_tok = NULL;
 }
 
 int cluster_start(struct cluster **out, uv_loop_t *loop,

@@ -211,8 +211,8 @@ static void on_backup(void *arg, struct ctl_call *call, int argc,
 
 int cl_backup_register(struct cluster *cl, struct ctl *ctl)
 {
-	/* mutating (node/ctl/ctlcmd.c): the file holds member keys and
-	 * token hashes */
+	/* mutating (node/ctl/ctlcmd.c): the file holds member and token
+	 * public keys */
 	return ctl_register(ctl, "backup", on_backup, cl);
 }
 

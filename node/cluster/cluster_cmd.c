@@ -242,17 +242,19 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
 	struct token_member tm[TOKEN_MAX_MEMBERS];
-	uint8_t tid[TOKEN_ID_LEN], key[TOKEN_KEY_LEN];
-	struct token tok;
+	struct token *tok = NULL;
 	struct tok_ctx *t;
 	const char *v;
 	char *text;
 	unsigned i, n = 0;
-	uint64_t id64 = 0;
 	void *buf;
 	size_t len;
 	int rc;
 
+	/* Key-pair tokens are version-2 commands: every voter must apply
+	 * them (a member of an older release would halt on them). */
+	if (!fsm_version_ok(cl->fsm, 2))
+		return -EPROTO;
 	if (!ttl_s) {
 		v = fsm_config_get(cl->fsm, "token-ttl");
 		ttl_s = (uint64_t)ckey_parse_duration_ms(v ? v : "900s") / 1000;
@@ -262,6 +264,7 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 		uses = v ? (unsigned)atoi(v) : 1;
 	}
 	/* Voters first: they are the members most likely to be up. */
+	memset(tm, 0, sizeof(tm));
 	for (int pass = 0; pass < 2; pass++)
 		for (i = 0; c && i < c->n && n < TOKEN_MAX_MEMBERS; i++) {
 			const struct fsm_member *m =
@@ -275,38 +278,36 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 				snprintf(tm[n].endpoint,
 					 sizeof(tm[n].endpoint), "%s",
 					 c->servers[i].address);
+			tm[n].id = m->id;
 			ident_fingerprint(m->idkey, tm[n].fp);
 			n++;
 		}
 	if (!n)
 		return -ENOENT;
-	rc = token_create(&tok, cl->cluster_id, tm, n, cl_wall_ms() / 1000,
-			  ttl_s);
+	rc = token_create(cl->cluster_id, tm, n, cl_wall_ms() / 1000, ttl_s,
+			  &tok);
 	if (rc < 0)
 		return rc;
 	t = calloc(1, sizeof(*t));
 	if (!t) {
-		token_wipe(&tok);
+		token_free(tok);
 		return -ENOMEM;
 	}
-	rc = token_encode(&tok, &t->text);
+	rc = token_encode(tok, &t->text);
 	if (rc < 0) {
-		token_wipe(&tok);
+		token_free(tok);
 		free(t);
 		return rc;
 	}
-	token_id(tok.secret, tid);
-	token_key(tok.secret, key);
-	token_id_hex(tid, t->id);
-	for (i = 0; i < TOKEN_ID_LEN; i++)
-		id64 = id64 << 8 | tid[i];
-	t->expires_at = tok.expires_at;
+	token_id_hex(tok->id, t->id);
+	t->expires_at = tok->expires_at;
 	t->uses = uses;
 	t->for_init = for_init;
-	rc = fsm_cmd_token_add(id64, key, uses, tok.expires_at * 1000,
-			       cl_wall_ms(), &buf, &len);
-	token_wipe(&tok);
-	sodium_memzero(key, sizeof(key));
+	/* The replicated state gets the public key only. */
+	rc = fsm_cmd_token_add(token_id_u64(tok->id), tok->pk, uses,
+			       tok->expires_at * 1000, cl_wall_ms(), &buf,
+			       &len);
+	token_free(tok);
 	if (rc < 0) {
 		token_text_free(t->text);
 		free(t);
@@ -328,7 +329,7 @@ static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
 {
 	uint64_t ttl_s = 0, uses = 0;
 	long long ms;
-	int i;
+	int i, rc;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
@@ -355,7 +356,12 @@ static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
 			return;
 		}
 	}
-	if (cl_token_create(cl, r, ttl_s, (unsigned)uses, 0) < 0)
+	rc = cl_token_create(cl, r, ttl_s, (unsigned)uses, 0);
+	if (rc == -EPROTO)
+		cl_fail(r, CTL_ERR, "every voter must run this release before "
+			"a token can be created (key-pair tokens; "
+			"docs/operations.md)");
+	else if (rc < 0)
 		cl_fail(r, CTL_ERR, "cannot create a token now (is a leader "
 			 "elected? is the store full?)");
 }
@@ -390,7 +396,9 @@ static void cmd_token_list(struct cluster *cl, struct cl_req *r, int argc,
 		time_t exp = (time_t)(t->expires_ms / 1000);
 		struct tm tm;
 		char when[32];
-		const char *state = t->expires_ms <= now ? "expired" :
+		const char *state = !t->has_pubkey ? "old-format" :
+				    t->revoked ? "revoked" :
+				    t->expires_ms <= now ? "expired" :
 				    !t->uses_left ? "used" : "live";
 
 		gmtime_r(&exp, &tm);
@@ -434,13 +442,20 @@ static void cmd_token_revoke(struct cluster *cl, struct cl_req *r, int argc,
 		cl_fail(r, CTL_EUSAGE, "token revoke: ID is 16 hex digits");
 		return;
 	}
-	for (i = 0; i < fsm_token_count(cl->fsm); i++)
-		found |= fsm_token_at(cl->fsm, i)->id == id;
+	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+
+		found |= t->id == id && !t->revoked;
+	}
 	if (!found) {
 		cl_fail(r, CTL_ERR, "no token with that ID");
 		return;
 	}
-	if (fsm_cmd_token_revoke(id, cl_wall_ms(), &buf, &len) < 0) {
+	/* Kept as revoked (so that its holder is told why) where every
+	 * voter knows how; removed otherwise. */
+	if ((fsm_version_ok(cl->fsm, 2)
+		     ? fsm_cmd_token_revoke_keep(id, cl_wall_ms(), &buf, &len)
+		     : fsm_cmd_token_revoke(id, cl_wall_ms(), &buf, &len)) < 0) {
 		cl_fail(r, CTL_ERR, "out of memory");
 		return;
 	}

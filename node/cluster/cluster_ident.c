@@ -61,26 +61,36 @@ static uint64_t be64(const uint8_t *b)
 	return v;
 }
 
-int cl_trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-		       uint8_t key[TOKEN_KEY_LEN])
+/*
+ * The state of a token for one joiner, from the FSM, before any signature
+ * is made for it: a used-up token admits only the identities it is bound
+ * to (their retry), a revoked or expired one nobody. Tokens of the older
+ * format (a MAC key, no public key) are unknown to this release.
+ */
+enum hs_token_state cl_trust_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+				   const uint8_t joiner[IDENT_PK_LEN],
+				   uint8_t pk[TOKEN_PK_LEN])
 {
 	struct cluster *cl = ctx;
-	uint64_t want = be64(id), now = cl_wall_ms();
-	unsigned i;
+	uint64_t want = token_id_u64(id), now = cl_wall_ms();
+	unsigned i, j;
 
 	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
 		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
 
-		if (t->id != want)
+		if (t->id != want || !t->has_pubkey)
 			continue;
-		/* A used-up token still lets a bound identity retry; the
-		 * committed token_use decides. */
-		if (now >= t->expires_ms || (!t->uses_left && !t->n_bound))
-			return -ENOENT;
-		memcpy(key, t->hash, TOKEN_KEY_LEN);
-		return 0;
+		memcpy(pk, t->pubkey, TOKEN_PK_LEN);
+		if (t->revoked)
+			return HS_TOKEN_REVOKED;
+		if (now >= t->expires_ms)
+			return HS_TOKEN_EXPIRED;
+		for (j = 0; j < t->n_bound; j++)
+			if (memcmp(t->bound[j], joiner, IDENT_PK_LEN) == 0)
+				return HS_TOKEN_LIVE;
+		return t->uses_left ? HS_TOKEN_LIVE : HS_TOKEN_USED;
 	}
-	return -ENOENT;
+	return HS_TOKEN_UNKNOWN;
 }
 
 static int load_u64(struct st *st, const char *key, uint64_t *out)
@@ -171,13 +181,20 @@ int cl_prepare_identity(struct cluster *cl, const char *token)
 			return -1;
 		}
 		rc = token_parse(token, &cl->join_tok);
+		if (rc == -EPROTO) {
+			log_err("join: this token has the older format (before "
+				"key-pair tokens): create a new one with "
+				"`ntpctl token create` on a member running this "
+				"release");
+			return -1;
+		}
 		if (rc < 0) {
 			log_err("join: the token is not a valid join token");
 			return -1;
 		}
 		/* Judged by our clock only once it is synchronized: a new
 		 * VM's clock may be far off, and the members judge anyway. */
-		if (token_check_expiry(&cl->join_tok,
+		if (token_check_expiry(cl->join_tok,
 				       cl_wall_ms() / 1000) < 0) {
 			if (cl_clock_synced()) {
 				log_err("join: the token expired; ask for a "
@@ -188,12 +205,12 @@ int cl_prepare_identity(struct cluster *cl, const char *token)
 				  "synchronized yet, the token has expired; "
 				  "trying anyway (the members judge it)");
 		}
-		if (joining && memcmp(cl->cluster_id, cl->join_tok.cluster_id,
+		if (joining && memcmp(cl->cluster_id, cl->join_tok->cluster_id,
 				      sizeof(cl->cluster_id)) != 0) {
 			log_err("%s is joining another cluster", c->datadir);
 			return -1;
 		}
-		memcpy(cl->cluster_id, cl->join_tok.cluster_id,
+		memcpy(cl->cluster_id, cl->join_tok->cluster_id,
 		       sizeof(cl->cluster_id));
 		/* A retried join keeps its id and key, so a token it already
 		 * consumed still admits it. */

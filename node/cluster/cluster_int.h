@@ -98,7 +98,9 @@ struct cluster {
 	char cluster_id_hex[2 * TOKEN_CLUSTER_ID_LEN + 1];
 	uint64_t self;
 	char address[TOKEN_ENDPOINT_MAX];
-	struct token join_tok;     /* CLUSTER_JOIN until joined, then wiped */
+	/* CLUSTER_JOIN until the join commits, then freed (sodium memory,
+	 * wiped): the transport dials with it meanwhile. */
+	struct token *join_tok;
 
 	uv_timer_t chores;
 	uint64_t last_debug;       /* transport counters last logged */
@@ -275,6 +277,9 @@ void cl_boot_each(struct cluster *cl,
 /* ---- cluster_join.c: init and join ---- */
 /* Joiner: the JoinReply arrived. */
 void cl_join_reply(struct cluster *cl, const Ntpmc__JoinReply *jr);
+/* Joiner: a member refused the handshake (raft/transport.h join_refused;
+ * owner is the cluster). */
+void cl_join_refused(void *owner, int reason);
 /* The leader named by our JoinReply, until raft knows one (0 none). */
 uint64_t cl_leader_hint(struct cluster *cl);
 /* init: the first join token is committed (token NULL: not committed,
@@ -368,8 +373,9 @@ int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 int cl_prepare_identity(struct cluster *cl, const char *token);
 void cl_ident_store(struct cluster *cl, struct ident_store *is);
 int cl_trust_member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN]);
-int cl_trust_token_key(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-		       uint8_t key[TOKEN_KEY_LEN]);
+enum hs_token_state cl_trust_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+				   const uint8_t joiner[IDENT_PK_LEN],
+				   uint8_t pk[TOKEN_PK_LEN]);
 
 /* ---- cluster_check.c: the cross-check's verdicts ---- */
 /* Our verdict (when it changed, or to refresh) and, while our record says

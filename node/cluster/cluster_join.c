@@ -15,6 +15,10 @@
 
 #include "node/base/log.h"
 
+/* An "unknown token" or "another cluster" answer may come from a member
+ * whose log lags the token's creation: final only when it lasts. */
+#define CL_JOIN_UNKNOWN_MS 3000
+
 /* init: where the first member's set-up stands */
 enum cl_init_state {
 	CL_INIT_WAIT_LEADER,       /* until this node leads its cluster */
@@ -28,6 +32,8 @@ struct cl_join {
 	uint64_t started, last_try;    /* join: loop ms */
 	int joined;
 	uint64_t leader_hint;      /* JoinReply's leader, until raft knows */
+	int last_refusal;          /* a member's last handshake refusal */
+	uint64_t unknown_since;    /* loop ms of the first "unknown" in a row */
 };
 
 uint64_t cl_leader_hint(struct cluster *cl)
@@ -122,9 +128,15 @@ static void joiner_try(struct cluster *cl)
 	uint64_t now = cl_now(cl);
 
 	if (now - cl->join->started > CL_JOIN_DIAL_MS) {
-		log_err("join: no member named in the token accepted the "
-			"join within %d s (unreachable, or the token is used, "
-			"revoked or unknown)", CL_JOIN_DIAL_MS / 1000);
+		if (cl->join->last_refusal)
+			log_err("join: no member named in the token accepted "
+				"the join within %d s; the last refusal: %s",
+				CL_JOIN_DIAL_MS / 1000,
+				hs_strerror(cl->join->last_refusal));
+		else
+			log_err("join: no member named in the token answered "
+				"within %d s (unreachable, or running another "
+				"release?)", CL_JOIN_DIAL_MS / 1000);
 		cl_ready(cl, 0);
 		return;
 	}
@@ -185,10 +197,52 @@ void cl_join_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 		log_warnx("join: cannot save the members' keys");
 	cl->join->leader_hint = jr->leader_id;
 	cl->join->joined = 1;
-	token_wipe(&cl->join_tok);
+	/* Committed: the token's secret has served; wipe it now. */
+	if (cl->tr->join_done)
+		cl->tr->join_done(cl->tr);
+	token_free(cl->join_tok);
+	cl->join_tok = NULL;
 	log_info("joined cluster %s as %" PRIu64 " (spare; the leader "
 		 "promotes it once caught up)", cl->cluster_id_hex, cl->self);
 	cl_ready(cl, 1);
+}
+
+/* A member refused our token's handshake (raft/transport.h
+ * join_refused): what it says of the token is final at once; an unknown
+ * token or another cluster only when it lasts (a lagging member). */
+void cl_join_refused(void *owner, int reason)
+{
+	struct cluster *cl = owner;
+	const char *hint = "";
+	uint64_t now = cl_now(cl);
+
+	if (cl->mode != CLUSTER_JOIN || cl->join->joined || cl->ready_done)
+		return;
+	cl->join->last_refusal = reason;
+	switch (-reason) {
+	case HS_ERR_TOKEN_USED:
+	case HS_ERR_TOKEN_EXPIRED:
+	case HS_ERR_TOKEN_REVOKED:
+		hint = "; create a new one with `ntpctl token create`";
+		break;
+	case HS_ERR_VERSION:
+		hint = ": join with the members' ntpnode release";
+		break;
+	case HS_ERR_TOKEN:
+	case HS_ERR_CLUSTER:
+		if (!cl->join->unknown_since)
+			cl->join->unknown_since = now;
+		if (now - cl->join->unknown_since < CL_JOIN_UNKNOWN_MS)
+			return;
+		break;
+	default: /* busy and the like: the next dial may do */
+		cl->join->unknown_since = 0;
+		log_debug("join: a member refused the handshake (%s); "
+			  "retrying", hs_strerror(reason));
+		return;
+	}
+	log_err("join refused: %s%s", hs_strerror(reason), hint);
+	cl_ready(cl, 0);
 }
 
 /* ---------------------------------------------------------------- */

@@ -15,10 +15,18 @@
 
 #define MAX_JOINS_IN_FLIGHT 8
 
+/* A joiner in flight: its id is bound to its key until the join ends,
+ * so that another token holder cannot take its place (or its answer). */
+struct joiner_slot {
+	uint64_t id;
+	uint8_t key[IDENT_PK_LEN];
+};
+
 struct cl_members {
 	struct cl_req *transfer_req;   /* a leader transfer in progress */
 	uint64_t transfer_target;
-	uint64_t joins_busy[MAX_JOINS_IN_FLIGHT]; /* joiners in flight */
+	int revoking_old;              /* an old-format token's revoke */
+	struct joiner_slot joins_busy[MAX_JOINS_IN_FLIGHT];
 };
 
 /* ---------------------------------------------------------------- */
@@ -185,38 +193,45 @@ void cl_cmd_remove(struct cluster *cl, struct cl_req *r, int argc,
 struct join_ctx {
 	uint64_t id;
 	struct fsm_member m;
-	unsigned char hash[FSM_TOKEN_HASH_LEN];
+	unsigned char pk[FSM_TOKEN_PK_LEN];   /* the token's public key */
 };
 
-static void join_busy(struct cluster *cl, uint64_t id, int on)
+/* Marks id (with key) in flight, or clears it. -EBUSY: no slot left. */
+static int join_busy(struct cluster *cl, uint64_t id, const uint8_t *key,
+		     int on)
 {
+	struct joiner_slot *b = cl->members->joins_busy;
 	unsigned i;
 
 	for (i = 0; i < MAX_JOINS_IN_FLIGHT; i++) {
-		if (on && !cl->members->joins_busy[i]) {
-			cl->members->joins_busy[i] = id;
-			return;
+		if (on && !b[i].id) {
+			b[i].id = id;
+			memcpy(b[i].key, key, IDENT_PK_LEN);
+			return 0;
 		}
-		if (!on && cl->members->joins_busy[i] == id)
-			cl->members->joins_busy[i] = 0;
+		if (!on && b[i].id == id)
+			memset(&b[i], 0, sizeof(b[i]));
 	}
 	if (!on)
 		cl_wg_release(cl, id);  /* its overlay reservation */
+	return on ? -EBUSY : 0;
 }
 
-static int join_is_busy(struct cluster *cl, uint64_t id)
+/* 1: id is in flight with this key, -1: with another key, 0: not. */
+static int join_is_busy(struct cluster *cl, uint64_t id, const uint8_t *key)
 {
+	const struct joiner_slot *b = cl->members->joins_busy;
 	unsigned i;
 
 	for (i = 0; i < MAX_JOINS_IN_FLIGHT; i++)
-		if (cl->members->joins_busy[i] == id)
-			return 1;
+		if (b[i].id == id)
+			return memcmp(b[i].key, key, IDENT_PK_LEN) == 0 ? 1 : -1;
 	return 0;
 }
 
 static void join_fail(struct cl_req *r, uint64_t id, const char *why)
 {
-	join_busy(r->cl, id, 0);
+	join_busy(r->cl, id, NULL, 0);
 	log_warnx("join of %" PRIu64 " refused: %s", id, why);
 	cl_reply(r, CL_JOIN_REFUSED, why, NULL, NULL);
 }
@@ -225,7 +240,7 @@ static void join_fail(struct cl_req *r, uint64_t id, const char *why)
  * joiner asks again; its token, bound to its key, still admits it. */
 static void join_later(struct cl_req *r, uint64_t id, int rc)
 {
-	join_busy(r->cl, id, 0);
+	join_busy(r->cl, id, NULL, 0);
 	/* debug: the joiner asks again at its next chore (50 ms) for as
 	 * long as a configuration change is in flight */
 	log_debug("join of %" PRIu64 " postponed: %s", id, cl_raft_err(rc));
@@ -243,7 +258,7 @@ static void join_conf_done(struct cluster *cl, struct cl_pend *p, int err,
 		join_later(p->req, j->id, err);
 		return;
 	}
-	join_busy(cl, j->id, 0);
+	join_busy(cl, j->id, NULL, 0);
 	log_info("member %" PRIu64 " (%s) joined as spare", j->id, j->m.name);
 	cl_reply(p->req, CL_JOIN_OK, NULL, NULL, NULL);
 }
@@ -257,7 +272,7 @@ static void join_add_spare(struct cluster *cl, struct cl_req *r,
 	int rc = 0;
 
 	if (cl_conf_role(cl, j->id) >= 0) {  /* a retry after the change */
-		join_busy(cl, j->id, 0);
+		join_busy(cl, j->id, NULL, 0);
 		cl_reply(r, CL_JOIN_OK, NULL, NULL, NULL);
 		free(j);
 		return;
@@ -321,6 +336,9 @@ static void join_token_done(struct cluster *cl, struct cl_pend *p, int err,
 	case FSM_EUSED:
 		join_fail(p->req, j->id, "the join token was already used");
 		return;
+	case FSM_EREVOKED:
+		join_fail(p->req, j->id, "the join token was revoked");
+		return;
 	default:
 		join_fail(p->req, j->id, "the join token is unknown or revoked");
 		return;
@@ -347,8 +365,19 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 	size_t len;
 	int rc, found = 0;
 
-	if (join_is_busy(cl, joiner)) {  /* the joiner re-sent it meanwhile */
+	switch (join_is_busy(cl, joiner, key)) {
+	case 1:         /* the joiner re-sent it meanwhile */
 		free(r);
+		return;
+	case -1:        /* another key under that id: never displaced */
+		cl_reply(r, CL_JOIN_REFUSED, "that raft id is in use by "
+			 "another joiner", NULL, NULL);
+		return;
+	}
+	/* In flight from here: every answer below ends it. */
+	if (join_busy(cl, joiner, key, 1) < 0) {
+		cl_reply(r, CL_JOIN_RETRY, "too many joins at once", NULL,
+			 NULL);
 		return;
 	}
 	if (!joiner || !jr->name || !*jr->name ||
@@ -374,7 +403,6 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		}
 		j->id = joiner;
 		j->m = *old;
-		join_busy(cl, joiner, 1);
 		join_add_spare(cl, r, j);
 		return;
 	}
@@ -405,14 +433,14 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
 		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
 
-		if (t->id == tid) {
-			memcpy(j->hash, t->hash, sizeof(j->hash));
+		if (t->id == tid && t->has_pubkey) {
+			memcpy(j->pk, t->pubkey, sizeof(j->pk));
 			found = 1;
 		}
 	}
 	if (!found) {
 		free(j);
-		join_fail(r, joiner, "the join token is unknown or revoked");
+		join_fail(r, joiner, "the join token is unknown");
 		return;
 	}
 	j->id = joiner;
@@ -439,8 +467,7 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 			return;
 		}
 	}
-	join_busy(cl, joiner, 1);
-	if (fsm_cmd_token_use(j->hash, key, cl_wall_ms(), &buf, &len) < 0) {
+	if (fsm_cmd_token_use(j->pk, key, cl_wall_ms(), &buf, &len) < 0) {
 		free(j);
 		join_fail(r, joiner, "out of memory");
 		return;
@@ -450,6 +477,56 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		join_later(r, joiner, rc);
 }
 
+
+/* ---------------------------------------------------------------- */
+/* tokens of the older format */
+
+static void old_token_revoked(struct cluster *cl, struct cl_pend *p, int err,
+			      int result)
+{
+	(void)p;
+	(void)err;
+	(void)result;
+	cl->members->revoking_old = 0;  /* the next chore looks again */
+}
+
+/*
+ * Leader: a token of the older format stored its MAC key, which was
+ * enough to join; this release never accepts one (no handshake of that
+ * version, no token string of that format), and revokes them, one per
+ * commit, so that the value leaves the replicated state and every backup
+ * taken from now on (audited as any revoke).
+ */
+static void old_tokens_chores(struct cluster *cl)
+{
+	unsigned i;
+	void *buf;
+	size_t len;
+
+	if (cl->members->revoking_old || !cl_is_leader(cl))
+		return;
+	for (i = 0; i < fsm_token_count(cl->fsm); i++) {
+		const struct fsm_token *t = fsm_token_at(cl->fsm, i);
+
+		if (t->has_pubkey)
+			continue;
+		if (fsm_cmd_token_revoke(t->id, cl_wall_ms(), &buf, &len) < 0)
+			return;
+		log_info("revoking join token %016" PRIx64 " of the older "
+			 "format (this release accepts key-pair tokens only)",
+			 t->id);
+		cl->members->revoking_old = 1;
+		if (cl_propose(cl, buf, len, old_token_revoked, NULL, NULL))
+			cl->members->revoking_old = 0;
+		return;
+	}
+}
+
+static void members_chores(struct cluster *cl)
+{
+	transfer_chores(cl);
+	old_tokens_chores(cl);
+}
 
 /* ---------------------------------------------------------------- */
 /* the module */
@@ -471,5 +548,5 @@ static void members_stop(struct cluster *cl)
 }
 
 const struct cl_module cl_members_module = {
-	members_init, transfer_chores, members_stop,
+	members_init, members_chores, members_stop,
 };

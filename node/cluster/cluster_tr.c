@@ -29,6 +29,8 @@ static int tcp_open(void *arg, uv_loop_t *loop, const struct cluster_conf *c,
 	tc.ident = hs->ident;
 	tc.trust = hs->trust;
 	tc.join = join;
+	/* The mesh: members move to an overlay listener on this port. */
+	tc.share_port = c->wg_interface[0] != 0;
 	tc.log.fn = cl_rlog;
 	rc = tcp_new(&tc, &t);
 	if (rc < 0) {
@@ -57,7 +59,7 @@ static void tcp_debug(void *arg, struct rtr *tr)
 {
 	const struct tcp *t = tcp_of_rtr(tr);
 	const struct wire_stats *s;
-	char buf[512];
+	char buf[1024];
 	size_t n = 0;
 	int i;
 
@@ -77,6 +79,19 @@ static void tcp_debug(void *arg, struct rtr *tr)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 					      " hs:%s %llu", hs_strerror(-i),
 					      (unsigned long long)s->hs_failed[i]);
+	for (i = 1; i < HS_ERR_COUNT && n < sizeof(buf); i++)
+		if (s->hs_refused[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " refused-by-peer:%s %llu",
+					      hs_strerror(-i),
+					      (unsigned long long)
+						      s->hs_refused[i]);
+	for (i = 0; i < WIRE_REFUSE_COUNT && n < sizeof(buf); i++)
+		if (s->refused[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+					      " refused:%s %llu",
+					      wire_refuse_name(i),
+					      (unsigned long long)s->refused[i]);
 	log_debug("transport: %s", buf);
 }
 

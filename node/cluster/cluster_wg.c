@@ -63,6 +63,7 @@ struct cl_wg {
 		int from_fsm;
 		char overlay[WGM_ADDR_MAX];
 	} next;
+	int member_listen;  /* 1 listening at the overlay, -1 could not */
 	uint64_t retry_at, announce_at;
 	struct { uint64_t id; char overlay[WGM_ADDR_MAX]; } res[8];
 	struct { uint64_t id; unsigned char hash[WGM_HASH_LEN]; } seen[CL_MAX_PEERS];
@@ -339,10 +340,53 @@ out:
 	free(p);
 }
 
+/*
+ * Once our overlay address is known (the FSM's record, the saved or the
+ * replied mesh), members are accepted only there: the transport's member
+ * listener (bound before the address exists) on the cluster port, and
+ * cluster-listen, the public side, takes joins only.
+ */
+static void wg_member_listen(struct cluster *cl)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)
+					    &cl->conf->listen.addr;
+	const struct fsm_member *me = fsm_member_find(cl->fsm, cl->self);
+	struct cl_wg *w = cl->wg;
+	const char *ov = me && me->overlay[0] ? me->overlay : NULL;
+	char addr[WGM_ADDR_MAX + 8];
+	size_t i;
+	int rc;
+
+	if (w->member_listen || !cl->tr || !cl->tr->member_listen)
+		return;
+	for (i = 0; !ov && i < w->n_boot; i++)
+		if (w->boot[i].id == cl->self && w->boot[i].overlay[0])
+			ov = w->boot[i].overlay;
+	if (!ov)
+		return;
+	snprintf(addr, sizeof(addr), "%s:%u", ov, (unsigned)ntohs(
+		 sa->sa_family == AF_INET6 ?
+		 ((const struct sockaddr_in6 *)sa)->sin6_port :
+		 ((const struct sockaddr_in *)sa)->sin_port));
+	rc = cl->tr->member_listen(cl->tr, addr);
+	if (rc == 0) {
+		w->member_listen = 1;
+		log_info("cluster: members are accepted at %s only (the "
+			 "overlay); cluster-listen takes joins", addr);
+	} else {
+		w->member_listen = -1;
+		log_warnx("cluster: cannot listen for members at %s (%s): "
+			  "members and joiners share cluster-listen", addr,
+			  strerror(-rc));
+	}
+}
+
 void cl_wg_sync(struct cluster *cl)
 {
-	if (cl->wg)
+	if (cl->wg) {
 		wg_sync(cl);
+		wg_member_listen(cl);
+	}
 }
 
 static void wg_on_apply(struct cluster *cl)
@@ -495,6 +539,7 @@ int cl_wg_on_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 	save_mesh(cl, &sn, p, n);
 	log_info("join: overlay %s in %s", ov, jr->overlay_subnet);
 	wg_sync(cl);
+	wg_member_listen(cl);
 	return 0;
 }
 
@@ -592,6 +637,7 @@ static void wg_chores(struct cluster *cl)
 		return;
 	if (w->dirty || (w->failing && cl_now(cl) >= w->retry_at))
 		wg_sync(cl);
+	wg_member_listen(cl);
 	if (cl->ready_done)
 		announce(cl);
 }

@@ -87,7 +87,7 @@ static const struct ctlcmd table[] = {
 		      "days fall below min-serving" } },
 	  .help = "remove a schedule entry (a member's: its provider's "
 		  "applies, else always)" },
-	/* Mutating: the file holds member keys and token hashes. FILE and
+	/* Mutating: the file holds member and token public keys. FILE and
 	 * --force are ntpctl's: the daemon only sends the backup. */
 	{ .name = "backup", .min_args = 1, .max_args = 1, .args = "FILE",
 	  .flags = M | CTLCMD_LOCAL_ARGS,

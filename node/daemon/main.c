@@ -523,8 +523,10 @@ static void stop(struct node *n)
 	}
 }
 
-static int cmd_run(const char *path, enum cluster_mode mode,
-		   const char *token, int no_run)
+/* token: join's token text (wiped here once the cluster holds it), or
+ * init's overlay subnet. */
+static int cmd_run(const char *path, enum cluster_mode mode, char *token,
+		   int no_run)
 {
 	struct node *n;
 	int rc = 1;
@@ -543,13 +545,19 @@ static int cmd_run(const char *path, enum cluster_mode mode,
 		return 1;
 	}
 	uv_loop_init(&n->loop);
-	if (start(n, token) == 0) {
+	rc = start(n, token);
+	/* The cluster parsed the token into sodium memory (and frees that
+	 * once the join commits): the text goes now, not at exit. */
+	if (mode == CLUSTER_JOIN && token)
+		explicit_bzero(token, strlen(token));
+	if (rc == 0) {
 		uv_run(&n->loop, UV_RUN_DEFAULT);
 		rc = n->exit_code;
 		if (n->cl && cluster_failed(n->cl))
 			rc = 1;
 	} else {
 		log_err("not started");
+		rc = 1;
 	}
 	stop(n);
 	free(n);

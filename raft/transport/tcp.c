@@ -16,7 +16,7 @@
 
 static int trusted_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 {
-	struct tcp *t = ctx;
+	struct tcp *t = ((struct conn *)ctx)->t;
 	unsigned i;
 
 	/* After tcp_close() the owner may already have freed what its trust
@@ -34,14 +34,22 @@ static int trusted_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 	return -ENOENT;
 }
 
-static int trusted_token(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-			 uint8_t key[TOKEN_KEY_LEN])
+static enum hs_token_state trusted_token(void *ctx,
+					 const uint8_t id[TOKEN_ID_LEN],
+					 const uint8_t joiner[IDENT_PK_LEN],
+					 uint8_t pk[TOKEN_PK_LEN])
 {
-	struct tcp *t = ctx;
+	struct tcp *t = ((struct conn *)ctx)->t;
 
-	if (t->closing || t->cfg.trust.token_key == NULL)
-		return -ENOENT;
-	return t->cfg.trust.token_key(t->cfg.trust.ctx, id, key);
+	if (t->closing || t->cfg.trust.token == NULL)
+		return HS_TOKEN_UNKNOWN;
+	return t->cfg.trust.token(t->cfg.trust.ctx, id, joiner, pk);
+}
+
+void tcp_hs_config(struct conn *c, struct hs_config *out)
+{
+	*out = c->t->hs;
+	out->trust.ctx = c;
 }
 
 int tcp_pin(struct tcp *t, uint64_t id, const uint8_t key[IDENT_PK_LEN])
@@ -131,8 +139,8 @@ static struct conn *route(struct tcp *t, uint64_t id, const char *address,
 		return NULL;
 	if (id == 0) {
 		if (p->out == NULL) {
-			const char *ep = t->join.members[p->next_endpoint %
-							  t->join.n_members]
+			const char *ep = t->join->members[p->next_endpoint %
+							   t->join->n_members]
 					       .endpoint;
 
 			snprintf(p->address, sizeof(p->address), "%s", ep);
@@ -141,6 +149,8 @@ static struct conn *route(struct tcp *t, uint64_t id, const char *address,
 		/* The member moved: drop the old connection. */
 		if (p->out != NULL)
 			tcp_conn_close(p->out);
+		if (p->next != NULL)
+			tcp_conn_close(p->next);
 		snprintf(p->address, sizeof(p->address), "%s", address);
 		p->warned = false;
 		p->backoff = 0;
@@ -174,7 +184,7 @@ static int tr_send(struct rtr *r, raft_id id, const char *address,
 	c = route(t, id, address, false);
 	if (c == NULL) {
 		t->stats.drops[WIRE_DROP_NO_ROUTE]++;
-		free(pt);
+		wire_plain_free(pt, len);
 		return 0;
 	}
 	tcp_conn_enqueue(c, pt, len);
@@ -201,7 +211,7 @@ static int tr_send_app(struct rtr *r, raft_id id, const char *address,
 	c = route(t, id, address, true);
 	if (c == NULL) {
 		t->stats.drops[WIRE_DROP_NO_ROUTE]++;
-		free(pt);
+		wire_plain_free(pt, n);
 		return 0;
 	}
 	tcp_conn_enqueue(c, pt, n);
@@ -259,26 +269,31 @@ static void tr_members(struct rtr *r, const struct raft_configuration *conf)
 	}
 }
 
-static void listener_closed(uv_handle_t *h)
+static int tr_member_listen(struct rtr *r, const char *address)
 {
-	struct tcp *t = h->data;
+	return tcp_member_listen((struct tcp *)r, address);
+}
 
-	t->open_handles--;
-	tcp_maybe_done(t);
+/* The join committed: the token goes back to its owner, and the
+ * connection dialed with it closes (members now dial us by id). */
+static void tr_join_done(struct rtr *r)
+{
+	struct tcp *t = (struct tcp *)r;
+	struct conn *c;
+
+	t->join = NULL;
+	t->joining = false;
+	for (c = t->conns; c != NULL; c = c->next)
+		if (c->dialed && c->peer != NULL && c->peer->id == 0)
+			tcp_conn_close(c);
 }
 
 /* --- lifecycle --- */
 
-static void free_on_close(uv_handle_t *h)
-{
-	free(h->data);
-}
-
 int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 {
-	struct sockaddr_storage ss;
 	struct tcp *t;
-	int rc, len;
+	int rc;
 
 	if (cfg->self_id == 0 || cfg->ident == NULL ||
 	    cfg->trust.member_key == NULL || cfg->parse_addr == NULL ||
@@ -294,52 +309,35 @@ int tcp_new(const struct tcp_config *cfg, struct tcp **out)
 	t->hs.self_id = cfg->self_id;
 	t->hs.ident = cfg->ident;
 	t->hs.trust.member_key = trusted_key;
-	t->hs.trust.token_key = trusted_token;
-	t->hs.trust.ctx = t;
+	t->hs.trust.token = trusted_token;
+	t->hs.trust.admit = tcp_admit_hello;
 	if (cfg->join != NULL) {
 		if (cfg->join->n_members == 0) {
 			free(t);
 			return -EINVAL;
 		}
-		t->join = *cfg->join;
+		t->join = cfg->join;
 		t->joining = true;
 	}
 	t->cfg.join = NULL;
 	t->rtr.send = tr_send;
 	t->rtr.members = tr_members;
 	t->rtr.send_app = tr_send_app;
-	t->cfg.listen = NULL;
+	t->rtr.join_done = tr_join_done;
+	t->rtr.member_listen = tr_member_listen;
+	t->cfg.listen = NULL;      /* the caller's: not kept */
 	if (cfg->listen != NULL) {
-		uv_tcp_init(t->loop, &t->listener);
-		t->listener.data = t;
-		t->open_handles++;
-		t->listening = true;
-		rc = uv_tcp_bind(&t->listener, cfg->listen, 0);
-		if (rc == 0)
-			rc = uv_listen((uv_stream_t *)&t->listener, 64,
-				       tcp_on_accept);
+		rc = tcp_listen_open(t, 0, cfg->listen, LST_ANY,
+				     cfg->share_port, false);
 		if (rc != 0) {
 			rlog(&t->cfg.log, RLOG_WARN, "cluster: cannot listen: %s",
-			     uv_strerror(rc));
-			rc = -EADDRNOTAVAIL;
-			goto err;
+			     strerror(-rc));
+			free(t);
+			return rc == -EINVAL ? rc : -EADDRNOTAVAIL;
 		}
-		len = sizeof(ss);
-		uv_tcp_getsockname(&t->listener, (struct sockaddr *)&ss, &len);
-		t->port = ntohs(ss.ss_family == AF_INET6
-					? ((struct sockaddr_in6 *)&ss)->sin6_port
-					: ((struct sockaddr_in *)&ss)->sin_port);
 	}
 	*out = t;
 	return 0;
-err:
-	sodium_memzero(&t->join, sizeof(t->join));
-	if (t->listening)
-		/* Freed once the loop has closed the listener. */
-		uv_close((uv_handle_t *)&t->listener, free_on_close);
-	else
-		free(t);
-	return rc;
 }
 
 struct rtr *tcp_rtr(struct tcp *t)
@@ -381,7 +379,6 @@ static void free_all(struct tcp *t)
 	free(t->members);
 	free(t->peers);
 	free(t->pins);
-	sodium_memzero(&t->join, sizeof(t->join));
 	free(t);
 }
 
@@ -418,9 +415,6 @@ void tcp_close(struct tcp *t, void (*done)(void *arg), void *arg)
 		n = c->next;
 		tcp_conn_close(c);
 	}
-	if (t->listening) {
-		t->listening = false;
-		uv_close((uv_handle_t *)&t->listener, listener_closed);
-	}
+	tcp_listen_close(t);
 	tcp_maybe_done(t);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -42,7 +43,7 @@ static void conn_free(struct conn *c)
 	}
 	for (p = c->head; p != NULL; p = n) {
 		n = p->next;
-		free(p->pt);
+		wire_plain_free(p->pt, p->len);
 		free(p);
 	}
 	if (c->rx_init)
@@ -67,12 +68,12 @@ void tcp_conn_close(struct conn *c)
 {
 	if (c->state == C_CLOSING)
 		return;
-	if (!c->dialed && c->state == C_HANDSHAKE)
-		c->t->hs_pending--;
 	c->state = C_CLOSING;
 	c->t->stats.conns_closed++;
 	if (c->peer != NULL && c->peer->out == c)
 		c->peer->out = NULL;
+	if (c->peer != NULL && c->peer->next == c)
+		c->peer->next = NULL;
 	c->peer = NULL;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
@@ -137,6 +138,8 @@ static void write_done(uv_write_t *req, int status)
 	free(w);
 	if (status < 0 && status != UV_ECANCELED)
 		conn_fail(c);
+	else if (c->close_after_write && c->queued_msgs == 0)
+		tcp_conn_close(c);
 }
 
 /* Writes len bytes produced by fill(); counted against the queue. */
@@ -203,6 +206,7 @@ static int conn_send_sealed(struct conn *c, const uint8_t *pt, size_t len)
 	}
 	if (len > 0)
 		c->t->stats.frames_tx++;
+	c->tx_total += n;
 	c->last_tx = uv_now(c->t->loop);
 	return 0;
 }
@@ -215,18 +219,18 @@ void tcp_conn_enqueue(struct conn *c, uint8_t *pt, size_t len)
 	if (c->queued_msgs >= TCP_QUEUE_MAX_MSGS ||
 	    c->queued_bytes + len > TCP_QUEUE_MAX_BYTES) {
 		c->t->stats.drops[WIRE_DROP_QUEUE_FULL]++;
-		free(pt);
+		wire_plain_free(pt, len);
 		return;
 	}
 	if (c->state == C_UP) {
 		if (conn_send_sealed(c, pt, len) != 0)
 			conn_fail(c);
-		free(pt);
+		wire_plain_free(pt, len);
 		return;
 	}
 	p = malloc(sizeof(*p));
 	if (p == NULL) {
-		free(pt);
+		wire_plain_free(pt, len);
 		return;
 	}
 	p->next = NULL;
@@ -250,7 +254,7 @@ static void conn_flush(struct conn *c)
 		c->queued_msgs--;
 		if (conn_send_sealed(c, p->pt, p->len) != 0)
 			conn_fail(c);
-		free(p->pt);
+		wire_plain_free(p->pt, p->len);
 		free(p);
 	}
 }
@@ -289,13 +293,53 @@ static void sink_app(void *ctx, const uint8_t *buf, size_t len)
 	t->rtr.app_recv(t->rtr.app_owner, &from, buf, len);
 }
 
+/* The timer's period on an established connection: pings and idle
+ * checks, re-handshake and superseded deadlines. */
+static uint64_t tick_ms(const struct tcp *t)
+{
+	unsigned rh = t->cfg.rehandshake_ms;
+
+	return rh && rh < TCP_PING_MS ? rh / 2 + 1 : TCP_PING_MS / 2;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	struct conn *c = req->data;
+
+	free(req);
+	if (status < 0 && status != UV_ECANCELED)
+		tcp_conn_close(c);
+}
+
+/* A dialed connection that its successor replaced: what it has queued
+ * goes out, then its write side shuts; the receiver reads to the end and
+ * closes, and we close on its end of file (or TCP_SUPERSEDED_MS). Closing
+ * at once could reset what the receiver has not read yet. */
+static void conn_retire(struct conn *c)
+{
+	uv_shutdown_t *req = malloc(sizeof(*req));
+
+	c->retiring = true;
+	c->superseded_at = uv_now(c->t->loop);
+	if (c->peer != NULL && c->peer->out == c)
+		c->peer->out = NULL;
+	c->peer = NULL;
+	if (req == NULL) {
+		tcp_conn_close(c);
+		return;
+	}
+	req->data = c;
+	if (uv_shutdown(req, (uv_stream_t *)&c->h, on_shutdown) != 0) {
+		free(req);
+		tcp_conn_close(c);
+	}
+}
+
 static void conn_up(struct conn *c)
 {
 	struct tcp *t = c->t;
 	struct conn *o;
 
-	if (!c->dialed)
-		t->hs_pending--;
 	hs_peer_info(c->hs, &c->who);
 	c->chan = hs_take_chan(c->hs);
 	hs_free(c->hs);
@@ -305,25 +349,74 @@ static void conn_up(struct conn *c)
 	wire_rx_init(&c->rx, c->chan, c->who.id, !c->dialed && c->who.join,
 		     &t->stats);
 	c->rx_init = true;
+	c->up_at = uv_now(t->loop);
 	/* From now on: pings on idle dialed links, idle accepted ones close. */
-	uv_timer_start(&c->timer, on_timer, TCP_PING_MS / 2, TCP_PING_MS / 2);
+	uv_timer_start(&c->timer, on_timer, tick_ms(t), tick_ms(t));
 	if (c->dialed) {
 		t->stats.conns_out++;
 		if (c->peer != NULL)
 			c->peer->backoff = 0;
+		if (c->peer != NULL && c->peer->next == c) {
+			/* A re-handshake: traffic moves here, the old one
+			 * drains. */
+			o = c->peer->out;
+			c->peer->out = c;
+			c->peer->next = NULL;
+			if (o != NULL)
+				conn_retire(o);
+		}
 		if (c->peer != NULL && c->peer->id == 0 && c->who.id != 0)
 			/* The member the token reached is trusted as such
 			 * until the membership says otherwise. */
 			tcp_pin(t, c->who.id, c->who.key);
 	} else {
 		t->stats.conns_in++;
-		/* One accepted connection per peer: the newest wins. */
-		for (o = t->conns; o != NULL; o = o->next)
-			if (o != c && !o->dialed && o->state == C_UP &&
-			    o->who.id == c->who.id)
+		/* One accepted connection per peer: the newest wins. A
+		 * joiner's older one closes at once; a member's is read to
+		 * its end (a re-handshake: what it still carries is not
+		 * lost) for at most TCP_SUPERSEDED_MS. */
+		for (o = t->conns; o != NULL; o = o->next) {
+			if (o == c || o->dialed || o->state != C_UP ||
+			    o->who.id != c->who.id)
+				continue;
+			if (c->who.join)
 				tcp_conn_close(o);
+			else if (!o->superseded_at)
+				o->superseded_at = uv_now(t->loop);
+		}
 	}
 	conn_flush(c);
+}
+
+/* Who the peer of c is, for a log line. */
+static void peer_text(const struct conn *c, char out[SRC_TEXT_MAX])
+{
+	if (!c->dialed)
+		tcp_src_text(&c->src, out);
+	else
+		snprintf(out, SRC_TEXT_MAX, "%.63s",
+			 c->peer != NULL ? c->peer->address : "?");
+}
+
+static void hs_failed(struct conn *c, int rc)
+{
+	struct tcp *t = c->t;
+	bool by_peer = hs_refused_by_peer(c->hs);
+	unsigned why = -rc < HS_ERR_COUNT ? (unsigned)-rc : 0;
+	char who[SRC_TEXT_MAX];
+
+	if (by_peer)
+		t->stats.hs_refused[why]++;
+	else
+		t->stats.hs_failed[why]++;
+	peer_text(c, who);
+	tcp_log_limited(t, "handshake with %s (%s) failed: %s%s", who,
+			c->dialed ? "dialed" : "accepted",
+			by_peer ? "refused by the peer: " : "",
+			hs_strerror(rc));
+	if (by_peer && c->dialed && c->peer != NULL && c->peer->id == 0 &&
+	    t->rtr.join_refused != NULL)
+		t->rtr.join_refused(t->rtr.app_owner, rc);
 }
 
 static int conn_hs_input(struct conn *c, const uint8_t *rec, size_t len)
@@ -332,25 +425,39 @@ static int conn_hs_input(struct conn *c, const uint8_t *rec, size_t len)
 	size_t n = 0;
 	int rc;
 
+	if (c->hs == NULL) {
+		/* Accepted: the hello is here, admitted so far by the
+		 * listener; now the handshake's state. */
+		struct hs_config hc;
+
+		tcp_hs_config(c, &hc);
+		if (hs_server_new(&hc, &c->hs) != 0) {
+			c->t->stats.hs_failed[HS_ERR_INTERNAL]++;
+			return -HS_ERR_INTERNAL;
+		}
+	}
 	rc = hs_recv(c->hs, rec, len, out, sizeof(out), &n);
 	if (rc != 0) {
-		struct tcp *t = c->t;
-		uint64_t now = uv_now(t->loop);
-
-		t->stats.hs_failed[-rc < HS_ERR_COUNT ? -rc : 0]++;
-		/* At most one line a second: strangers must not flood the
-		 * log; the counters keep the full story. */
-		if (now >= t->log_next) {
-			rlog(&t->cfg.log, RLOG_WARN, "cluster: handshake with %s peer failed: %s"
-				  " (%" PRIu64 " more not logged)",
-				  c->dialed ? "dialed" : "accepted",
-				  hs_strerror(rc), t->log_suppressed);
-			t->log_next = now + 1000;
-			t->log_suppressed = 0;
-		} else {
-			t->log_suppressed++;
+		hs_failed(c, rc);
+		/* A refusal tells the peer why, then the connection goes. */
+		if (n > 0 && conn_send_hs(c, out, n) == 0) {
+			c->close_after_write = true;
+			uv_read_stop((uv_stream_t *)&c->h);
+			return 0;
 		}
 		return rc;
+	}
+	if (!c->dialed && c->stage != S_PREHELLO && c->state == C_HANDSHAKE &&
+	    !hs_done(c->hs)) {
+		/* The hello is admitted: the rest of the handshake gets what
+		 * is left of TCP_HS_TIMEOUT_MS. */
+		uint64_t spent = uv_now(c->t->loop) - c->accepted_at;
+
+		uv_timer_start(&c->timer, on_timer,
+			       spent < TCP_HS_TIMEOUT_MS
+				       ? TCP_HS_TIMEOUT_MS - spent
+				       : 1,
+			       TCP_PING_MS);
 	}
 	if (n > 0 && conn_send_hs(c, out, n) != 0)
 		return -EIO;
@@ -381,12 +488,22 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			wire_rx_eof(&c->rx);
 		else if (frame_reader_pending(&c->hsr) > 0)
 			c->t->stats.drops[WIRE_DROP_TRUNCATED]++;
+		if (c->dialed && c->state == C_HANDSHAKE) {
+			char who[SRC_TEXT_MAX];
+
+			/* No refusal we could read: a node of an older
+			 * release closes on our hello without one. */
+			peer_text(c, who);
+			tcp_log_limited(c->t, "handshake with %s (dialed): the "
+					"peer closed the connection (a node of "
+					"another release?)", who);
+		}
 		conn_fail(c);
 		return;
 	}
 	n = (size_t)nread;
 	c->last_rx = uv_now(c->t->loop);
-	while (n > 0 && c->state == C_HANDSHAKE) {
+	while (n > 0 && c->state == C_HANDSHAKE && !c->close_after_write) {
 		rc = frame_reader_feed(&c->hsr, data, n, &used, &rec, &len);
 		if (rc < 0) {
 			c->t->stats.hs_failed[HS_ERR_MALFORMED]++;
@@ -426,6 +543,24 @@ static void set_sockopts(struct conn *c)
 
 /* --- timers --- */
 
+static struct conn *dial(struct tcp *t, struct peer *p, bool successor);
+
+/* A member connection we dialed long ago, or that carried much: a fresh
+ * handshake replaces it (new ephemeral keys), without a gap. */
+static void rehandshake_due(struct conn *c, uint64_t now)
+{
+	struct tcp *t = c->t;
+	struct peer *p = c->peer;
+	uint64_t after = t->cfg.rehandshake_ms ? t->cfg.rehandshake_ms
+					       : TCP_REHANDSHAKE_MS;
+
+	if (p == NULL || p->id == 0 || p->out != c || p->next != NULL ||
+	    now < p->next_attempt)
+		return;
+	if (now - c->up_at >= after || c->tx_total >= TCP_REHANDSHAKE_BYTES)
+		dial(t, p, true);
+}
+
 static void on_timer(uv_timer_t *tm)
 {
 	struct conn *c = tm->data;
@@ -433,19 +568,39 @@ static void on_timer(uv_timer_t *tm)
 	uint8_t none = 0;
 
 	if (c->state != C_UP) {
-		c->t->stats.hs_failed[HS_ERR_MALFORMED]++;
-		conn_fail(c); /* handshake deadline */
+		/* A deadline: the hello's, or the whole handshake's. */
+		enum wire_refuse why = !c->dialed && c->stage == S_PREHELLO
+					       ? WIRE_REFUSE_HELLO_TIMEOUT
+					       : WIRE_REFUSE_HS_TIMEOUT;
+		char who[SRC_TEXT_MAX];
+
+		c->t->stats.refused[why]++;
+		if (!c->dialed) {
+			peer_text(c, who);
+			tcp_log_limited(c->t, "closed a connection from %s: "
+					"%s", who,
+					why == WIRE_REFUSE_HELLO_TIMEOUT
+						? "no hello in time"
+						: "handshake not done in time");
+		}
+		conn_fail(c);
 		return;
 	}
-	if (!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) {
+	if ((!c->dialed && now - c->last_rx >= TCP_RX_IDLE_MS) ||
+	    (c->superseded_at && now - c->superseded_at >= TCP_SUPERSEDED_MS)) {
 		tcp_conn_close(c);
 		return;
 	}
-	if (c->dialed && now - c->last_tx >= TCP_PING_MS &&
+	if (!c->dialed || c->retiring)
+		return;
+	if (now - c->last_tx >= TCP_PING_MS &&
 	    c->queued_msgs < TCP_QUEUE_MAX_MSGS) {
-		if (conn_send_sealed(c, &none, 0) != 0)
+		if (conn_send_sealed(c, &none, 0) != 0) {
 			conn_fail(c);
+			return;
+		}
 	}
+	rehandshake_due(c, now);
 }
 
 /* --- dialing --- */
@@ -473,6 +628,14 @@ static void on_connect(uv_connect_t *req, int status)
 
 struct conn *tcp_dial(struct tcp *t, struct peer *p)
 {
+	return dial(t, p, false);
+}
+
+/* A new connection to p: its connection, or (successor) the one that
+ * replaces it once up (p->next). */
+static struct conn *dial(struct tcp *t, struct peer *p, bool successor)
+{
+	struct hs_config hc;
 	struct sockaddr_storage ss;
 	uv_connect_t *req;
 	struct conn *c;
@@ -492,11 +655,15 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 	if (c == NULL)
 		return NULL;
 	c->peer = p;
-	p->out = c;
-	if (p->id == 0)
-		rc = hs_client_new_join(&t->hs, &t->join, &c->hs);
+	if (successor)
+		p->next = c;
 	else
-		rc = hs_client_new(&t->hs, p->id, &c->hs);
+		p->out = c;
+	tcp_hs_config(c, &hc);
+	if (p->id == 0)
+		rc = hs_client_new_join(&hc, t->join, &c->hs);
+	else
+		rc = hs_client_new(&hc, p->id, &c->hs);
 	req = malloc(sizeof(*req));
 	if (rc != 0 || req == NULL) {
 		free(req);
@@ -516,31 +683,32 @@ struct conn *tcp_dial(struct tcp *t, struct peer *p)
 
 /* --- accepting --- */
 
-void tcp_on_accept(uv_stream_t *s, int status)
+struct conn *tcp_conn_accepted(struct tcp *t, int fd,
+			       const struct sockaddr_storage *src,
+			       enum lst_kind via, bool from_member)
 {
-	struct tcp *t = s->data;
-	struct conn *c;
+	struct conn *c = conn_new(t, false);
 
-	if (status < 0 || t->closing)
-		return;
-	c = conn_new(t, false);
-	if (c == NULL)
-		return;
-	if (uv_accept(s, (uv_stream_t *)&c->h) != 0 ||
-	    hs_server_new(&t->hs, &c->hs) != 0) {
-		tcp_conn_close(c);
-		return;
+	if (c == NULL) {
+		close(fd);
+		return NULL;
 	}
-	if (t->hs_pending >= TCP_HS_PENDING_MAX) {
-		t->stats.hs_failed[HS_ERR_INTERNAL]++;
+	c->src = *src;
+	c->via = via;
+	c->from_member = from_member;
+	c->stage = S_PREHELLO;
+	c->accepted_at = uv_now(t->loop);
+	if (uv_tcp_open(&c->h, fd) != 0) {
+		close(fd);
 		tcp_conn_close(c);
-		return;
+		return NULL;
 	}
 	set_sockopts(c);
 	c->state = C_HANDSHAKE;
-	t->hs_pending++;
-	uv_timer_start(&c->timer, on_timer, TCP_HS_TIMEOUT_MS, TCP_PING_MS);
-	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0)
+	uv_timer_start(&c->timer, on_timer, TCP_HELLO_TIMEOUT_MS, TCP_PING_MS);
+	if (uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) != 0) {
 		tcp_conn_close(c);
+		return NULL;
+	}
+	return c;
 }
-

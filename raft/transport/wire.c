@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "raft/msgcodec.h"
 
 const char *wire_drop_name(enum wire_drop d)
@@ -24,11 +26,34 @@ const char *wire_drop_name(enum wire_drop d)
 	return (unsigned)d < WIRE_DROP_COUNT ? names[d] : "unknown";
 }
 
+void wire_plain_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	sodium_memzero(p, len);
+	free(p);
+}
+
+const char *wire_refuse_name(enum wire_refuse r)
+{
+	static const char *const names[WIRE_REFUSE_COUNT] = {
+		[WIRE_REFUSE_SOURCE] = "source",
+		[WIRE_REFUSE_EVICTED] = "evicted",
+		[WIRE_REFUSE_HELLO_TIMEOUT] = "hello_timeout",
+		[WIRE_REFUSE_HS_TIMEOUT] = "hs_timeout",
+		[WIRE_REFUSE_ACCEPT] = "accept",
+	};
+
+	return (unsigned)r < WIRE_REFUSE_COUNT ? names[r] : "unknown";
+}
+
 void wire_rx_init(struct wire_rx *rx, struct chan *chan, uint64_t peer_id,
 		  bool joiner, struct wire_stats *stats)
 {
 	memset(rx, 0, sizeof(*rx));
-	frame_reader_init(&rx->fr, CHAN_RECORD_MAX);
+	/* Checked before anything is allocated (frame.h). */
+	frame_reader_init(&rx->fr, joiner ? WIRE_JOINER_RECORD_MAX
+					  : CHAN_RECORD_MAX);
 	rx->chan = chan;
 	rx->peer_id = peer_id;
 	rx->joiner = joiner;
@@ -108,8 +133,8 @@ static int one_record(struct wire_rx *rx, const uint8_t *rec, size_t len,
 	rx->stats->frames_rx++;
 	sink->raft(sink->ctx, &m);
 out:
-	free(app);
-	free(pt);
+	wire_plain_free(app, app_len);
+	wire_plain_free(pt, len - CHAN_OVERHEAD + 1);
 	return rc;
 }
 
@@ -150,11 +175,11 @@ static int seal(struct chan *chan, uint8_t *pt, size_t n,
 
 	rec = malloc(chan_sealed_len(n));
 	if (rec == NULL) {
-		free(pt);
+		wire_plain_free(pt, n);
 		return -ENOMEM;
 	}
 	rc = chan_seal(chan, pt, n, rec, chan_sealed_len(n));
-	free(pt);
+	wire_plain_free(pt, n);
 	if (rc != 0) {
 		free(rec);
 		return rc;

@@ -32,9 +32,24 @@ enum wire_drop {
 };
 const char *wire_drop_name(enum wire_drop d);
 
+/* Connections refused before their handshake could start, or cut short
+ * (raft/transport/tcp.h, admission). */
+enum wire_refuse {
+	WIRE_REFUSE_SOURCE,  /* too many pending from that address */
+	WIRE_REFUSE_EVICTED, /* a pending slot given to a newer connection */
+	WIRE_REFUSE_HELLO_TIMEOUT, /* no hello within TCP_HELLO_TIMEOUT_MS */
+	WIRE_REFUSE_HS_TIMEOUT,    /* handshake not done within
+				    * TCP_HS_TIMEOUT_MS */
+	WIRE_REFUSE_ACCEPT,  /* accept() failed (descriptors, memory) */
+	WIRE_REFUSE_COUNT
+};
+const char *wire_refuse_name(enum wire_refuse r);
+
 struct wire_stats {
 	uint64_t drops[WIRE_DROP_COUNT];
-	uint64_t hs_failed[HS_ERR_COUNT]; /* by -hs_err */
+	uint64_t refused[WIRE_REFUSE_COUNT];
+	uint64_t hs_failed[HS_ERR_COUNT];  /* by -hs_err: we refused */
+	uint64_t hs_refused[HS_ERR_COUNT]; /* by -hs_err: the peer refused */
 	uint64_t frames_rx, frames_tx;
 	uint64_t conns_in, conns_out, conns_closed;
 };
@@ -54,6 +69,11 @@ struct wire_rx {
 	bool joiner; /* authenticated by a token: app messages only */
 	struct wire_stats *stats;
 };
+
+/* A joiner's records are capped at WIRE_JOINER_RECORD_MAX: it may send
+ * nothing but a join request (well under 1 KiB) and keepalives. */
+#define WIRE_JOINER_PLAIN_MAX 2048
+#define WIRE_JOINER_RECORD_MAX (WIRE_JOINER_PLAIN_MAX + CHAN_OVERHEAD)
 
 void wire_rx_init(struct wire_rx *rx, struct chan *chan, uint64_t peer_id,
 		  bool joiner, struct wire_stats *stats);
@@ -84,5 +104,10 @@ int wire_tx_seal_app(struct chan *chan, const void *buf, size_t len,
 		     size_t *out_len);
 /* A keepalive: an empty record. */
 int wire_tx_seal_ping(struct chan *chan, uint8_t **out, size_t *out_len);
+
+/* Frees a plaintext buffer (an encoded or opened RaftMsg, an app
+ * message) after wiping its len bytes: what a record carried does not
+ * stay in freed heap memory. NULL is fine. */
+void wire_plain_free(void *p, size_t len);
 
 #endif

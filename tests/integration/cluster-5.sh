@@ -30,7 +30,10 @@ jq -e '.uses_left==2 and (.token|type=="string") and (.id|type=="string")
 id=$(jq -r .id <<<"$t")
 lc_ctl 1 token list | grep -q "$id" || lc_fail "token list misses $id"
 lc_ctl 1 token revoke "$id" || lc_fail "token revoke"
-lc_ctl 1 token list | grep -q "$id" && lc_fail "revoked token still listed"
+# kept, as revoked, so that its holder is told why it is refused
+lc_ctl 1 token list | grep -q "^$id .*revoked" ||
+	lc_fail "revoked token not listed as revoked"
+lc_ctl 1 token revoke "$id" 2>/dev/null && lc_fail "revoked twice"
 
 lc_log "two leader kills in a row"
 for round in 1 2; do
