@@ -3,6 +3,7 @@
 #include "raft/driver_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,50 @@ static void handle_update(struct drv *d, struct raft_update *u)
 	drv_apply_committed(d);
 }
 
+/*
+ * Elections, leadership changes and step-downs, one info line each for the
+ * operator (the cluster's sink logs them): a change of role, or of the
+ * leader a follower follows. A candidate that keeps failing (pre-vote,
+ * partitioned) stays a candidate and says so once.
+ */
+static void note_role(struct drv *d)
+{
+	int state = raft_state(&d->raft), was = d->seen_state;
+	uint64_t term = raft_current_term(&d->raft);
+	unsigned long long id = d->cfg.id;
+	raft_id leader = 0;
+	const char *addr = NULL, *why;
+	char now[48] = "";
+
+	raft_leader(&d->raft, &leader, &addr);
+	if (state == RAFT_LEADER && was != RAFT_LEADER) {
+		rlog(&d->cfg.log, RLOG_INFO, "raft %llu: elected leader for "
+		     "term %llu", id, (unsigned long long)term);
+	} else if (was == RAFT_LEADER && state != RAFT_LEADER) {
+		why = d->transfer_deadline ? "leadership transferred" :
+		      term > d->seen_term ? "a newer term began" :
+		      "a majority of voters was not heard from";
+		if (leader)
+			snprintf(now, sizeof(now), "; the leader is now %llu",
+				 (unsigned long long)leader);
+		rlog(&d->cfg.log, RLOG_INFO, "raft %llu: stepped down as "
+		     "leader of term %llu (%s)%s", id,
+		     (unsigned long long)d->seen_term, why, now);
+	} else if (state == RAFT_CANDIDATE && was != RAFT_CANDIDATE) {
+		rlog(&d->cfg.log, RLOG_INFO, "raft %llu: standing for "
+		     "election after term %llu (no leader heard in time, or "
+		     "asked to take over)", id, (unsigned long long)term);
+	} else if (state == RAFT_FOLLOWER && leader &&
+		   leader != d->seen_leader) {
+		rlog(&d->cfg.log, RLOG_INFO, "raft %llu: following leader "
+		     "%llu (term %llu)", id, (unsigned long long)leader,
+		     (unsigned long long)term);
+	}
+	d->seen_state = state;
+	d->seen_leader = leader;
+	d->seen_term = term;
+}
+
 int drv_step(struct drv *d, struct raft_event *ev)
 {
 	struct raft_update u;
@@ -99,6 +144,7 @@ int drv_step(struct drv *d, struct raft_event *ev)
 	if (rc != 0)
 		return rc;
 	handle_update(d, &u);
+	note_role(d);
 	return 0;
 }
 
@@ -212,6 +258,7 @@ int drv_open(struct drv **out, const struct drv_config *cfg)
 			     CAP_UNIT));
 	cfg->tr->recv = on_receive;
 	cfg->tr->owner = d;
+	d->seen_state = RAFT_FOLLOWER;    /* where every member starts */
 	rc = drv_load(d);
 	if (rc != 0) {
 		cfg->tr->recv = NULL;

@@ -41,6 +41,10 @@ struct drv {
 	int transfer_state;
 	raft_time last_tick;		/* when drv_tick last ran a timeout */
 	struct drv_stats stats;
+	/* what the last role line said (driver.c note_role) */
+	int seen_state;
+	raft_id seen_leader;
+	uint64_t seen_term;
 };
 
 /* driver.c */

@@ -42,6 +42,42 @@ static int fill_snapshot(struct drv *d, struct raft_install_snapshot *is,
 	return 0;
 }
 
+/*
+ * An accepting AppendEntries result claims exactly what this member can
+ * back, no more and no less (two gaps of libraft 0.22.1, found by the
+ * simulation with duplicated messages and kills in the middle of writes):
+ *
+ * - More: an InstallSnapshot of an older term is answered "accepted" with
+ *   last_log_index never set (recv_install_snapshot.c, goto reply): stack
+ *   garbage, a pointer in practice, sent to a peer. The old leader steps
+ *   down on our term and ignores it, but a message must never claim what
+ *   is not on disk: it is capped at what the store holds.
+ * - Less: an InstallSnapshot older than our own snapshot is answered with
+ *   that older index, and a probe for an entry our snapshot compacted away
+ *   is rejected (checkLogMatchingProperty: missing previous entry): a
+ *   leader whose view of us lags behind our trail sends the older snapshot,
+ *   probes, is rejected, and sends it again, for ever. Entries up to our
+ *   commit index are committed, hence identical in the leader's log
+ *   (Leader Completeness, thesis 3.6.3): claiming them is true, and the
+ *   leader's next probe lands inside our log.
+ */
+static void ack_sane(struct drv *d, struct raft_append_entries_result *r)
+{
+	uint64_t first, last, have, commit = raft_commit_index(&d->raft);
+
+	if (r->rejected != 0)
+		return;
+	if (st_log_range(d->st, &first, &last) != 0)
+		last = 0;
+	have = last > d->snap_index ? last : d->snap_index;
+	if (commit > have)
+		commit = have;
+	if (r->last_log_index > have)
+		r->last_log_index = have;
+	if (r->last_log_index < commit)
+		r->last_log_index = commit;
+}
+
 void drv_send(struct drv *d, struct raft_message *m)
 {
 	void *mem = NULL;
@@ -53,6 +89,9 @@ void drv_send(struct drv *d, struct raft_message *m)
 		break;
 	case RAFT_INSTALL_SNAPSHOT:
 		rc = fill_snapshot(d, &m->install_snapshot, &mem);
+		break;
+	case RAFT_APPEND_ENTRIES_RESULT:
+		ack_sane(d, &m->append_entries_result);
 		break;
 	default:
 		break;

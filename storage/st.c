@@ -108,6 +108,10 @@ int st_open_flags(struct st **out, const char *datadir, size_t mapsize,
 	*out = NULL;
 	if (datadir == NULL || (mdb_flags & (ST_ASYNC_FLAGS | MDB_RDONLY)))
 		return -EINVAL;
+	/* Before anything is created or mapped (st_check.c). */
+	rc = st_check(datadir, NULL, 0);
+	if (rc != 0)
+		return rc;
 	if (mapsize == 0)
 		mapsize = ST_MAPSIZE_DEFAULT;
 	st = calloc(1, sizeof(*st));

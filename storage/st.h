@@ -15,6 +15,10 @@
  *            write fails too; the caller must stop acknowledging and exit
  *            non-zero (an fsync is never retried: the page cache state after
  *            a failed fsync is unknown)
+ *   -EUCLEAN  the store is damaged (st_check): refused before LMDB maps
+ *            it, nothing on disk changed; the caller says how to recover
+ *   -EACCES  the datadir or the store is open to other users
+ *            (st_check_perms): refused, nothing on disk changed
  *   -EINVAL, -ENOMEM, -EEXIST as usual.
  *
  * The store never logs: it returns codes, and st_why() says what the last
@@ -33,7 +37,28 @@ struct st;
 #define ST_MAPSIZE_DEFAULT ((size_t)64 << 20)
 #define ST_KEY_MAX 128
 
-/* Opens (creating if needed, mode 0700) DATADIR/store. mapsize 0 means
+/*
+ * Whether DATADIR may be used, read-only (nothing is created, written or
+ * mapped before it is proven safe), in the words of why (len bytes, may be
+ * NULL): a path and what is wrong with it, and for permissions the chmod
+ * that fixes it.
+ *
+ * st_check_perms: -EACCES when DATADIR is writable by group or others, or
+ * DATADIR/store, data.mdb or lock.mdb grant group or others any access,
+ * or one of them belongs to a user other than root and this process's.
+ *
+ * st_check: st_check_perms, then -EUCLEAN when data.mdb is damaged: empty,
+ * meta pages that are not LMDB's, or shorter than its current meta page
+ * says (LMDB would die of SIGBUS reading the missing pages); then every
+ * table walked once (read-only, without the lock file) with each key and
+ * value checked to lie inside the file. Run it holding the datadir lock.
+ * 0: fine, or no store yet. st_open runs it first.
+ */
+int st_check_perms(const char *datadir, char *why, size_t len);
+int st_check(const char *datadir, char *why, size_t len);
+
+/* Opens (creating if needed, mode 0700) DATADIR/store, after st_check():
+ * -EUCLEAN / -EACCES from it leave everything as it was. mapsize 0 means
  * ST_MAPSIZE_DEFAULT. */
 int st_open(struct st **st, const char *datadir, size_t mapsize);
 /* Same, with extra LMDB environment flags; the asynchronous ones are

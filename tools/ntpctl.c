@@ -176,6 +176,10 @@ static Ntpmc__CtlResponse *exchange(const char *path, const char *command,
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A daemon that refuses the connection (too many of them)
+		 * answers and closes before reading: its reply says why. */
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (n < 0) {
 			fprintf(stderr, "ntpctl: send to %s: %s\n", path,
 				strerror(errno));

@@ -34,7 +34,7 @@ static const struct ckey_def keys[] = {
 	  T_ENUM, 0, 0, "debug info warn error" },
 	{ { "token-ttl", "900s",
 	    "default lifetime of a join token (ntpctl token create)", 0 },
-	  T_DURATION, 60 * 1000LL, 30 * 86400 * 1000LL, NULL },
+	  T_DURATION, CKEY_TOKEN_TTL_MIN_MS, CKEY_TOKEN_TTL_MAX_MS, NULL },
 	{ { "token-uses", "1",
 	    "default number of joins one token allows", 0 },
 	  T_INT, 1, 1000, NULL },
@@ -67,6 +67,13 @@ static const struct ckey_def keys[] = {
 	    "WireGuard overlay subnet the leader allocates members' addresses "
 	    "from (set at init, read-only)", 0 },
 	  T_SUBNET, 16, 30, NULL },
+	/* The index of the configuration the last restore or recover wrote,
+	 * committed once its clean-up is done: no member runs that clean-up
+	 * again (node/cluster/cluster_backup.c). Read-only. */
+	{ { CKEY_RECOVERED_AT, "0",
+	    "raft index of the configuration the last restore/recover wrote, "
+	    "once its clean-up is done (read-only)", 0 },
+	  T_INT, 0, 1LL << 62, NULL },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -190,7 +197,8 @@ static int parse_money(const char *s, long long *cents)
 
 int ckey_read_only(const char *key)
 {
-	return key && strcmp(key, CKEY_OVERLAY_SUBNET) == 0;
+	return key && (strcmp(key, CKEY_OVERLAY_SUBNET) == 0 ||
+		       strcmp(key, CKEY_RECOVERED_AT) == 0);
 }
 
 int ckey_check(const char *key, const char *value, char *out, size_t outlen,

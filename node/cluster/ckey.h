@@ -22,6 +22,15 @@ struct ckey_info {
 };
 
 #define CKEY_OVERLAY_SUBNET "overlay-subnet"
+/* Written by the first leader after `ntpnode restore` / `recover`, when
+ * its clean-up is done (node/cluster/cluster_backup.c); read-only. */
+#define CKEY_RECOVERED_AT "recovered-at"
+
+/* A join token's lifetime, one range for `token create --ttl` and the
+ * token-ttl key: 1 s (tests of expiry) to 30 days. */
+#define CKEY_TOKEN_TTL_MIN_MS 1000LL
+#define CKEY_TOKEN_TTL_MAX_MS (30 * 86400 * 1000LL)
+#define CKEY_TOKEN_TTL_RANGE "1s to 30d"
 
 /* 1 for keys fixed when the cluster is made (config set refuses them). */
 int ckey_read_only(const char *key);

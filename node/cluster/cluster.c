@@ -8,6 +8,7 @@
  */
 #include "node/cluster/cluster.h"
 #include "node/cluster/cluster_int.h"
+#include "node/cluster/cstore.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -294,6 +295,7 @@ int cluster_start(struct cluster **out, uv_loop_t *loop,
 {
 	struct cluster *cl;
 	struct ident_store is;
+	char msg[CSTORE_MSG_MAX];
 	size_t i;
 	int rc;
 
@@ -313,10 +315,9 @@ int cluster_start(struct cluster **out, uv_loop_t *loop,
 		if (modules[i]->init(cl) < 0)
 			goto fail;
 
-	rc = st_open(&cl->st, c->datadir, c->mapsize);
+	rc = cstore_open(&cl->st, c->datadir, c->mapsize, msg, sizeof(msg));
 	if (rc < 0) {
-		log_err("cannot open the store in %s: %s", c->datadir,
-			strerror(-rc));
+		log_err("%s", msg);
 		goto fail;
 	}
 	/* before prepare_identity: an init bootstraps with its overlay */

@@ -25,12 +25,27 @@
 
 #include <sodium.h>
 
+#include "node/cluster/ckey.h"
 #include "node/ctl/backup.h"
 #include "node/ctl/ctl.h"
 #include "node/ctl/ctlframe.h"
 #include "node/base/json.h"
 #include "node/base/log.h"
 #include "storage/st_raft.h"
+
+/* The restore/recover flag's index (big-endian u64); -1 when absent. */
+static int prune_flag(struct cluster *cl, uint64_t *from)
+{
+	void *buf = NULL;
+	size_t len = 0, i;
+
+	if (st_local_get(cl->st, CLUSTER_K_PRUNE, &buf, &len) < 0)
+		return -1;
+	for (*from = 0, i = 0; i < len && i < 8; i++)
+		*from = *from << 8 | ((uint8_t *)buf)[i];
+	free(buf);
+	return 0;
+}
 
 /* Round trips to the leader a lagging follower waits before giving up. */
 #define BK_RELAY_TRIES 5
@@ -234,34 +249,115 @@ int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 /* after restore / recover: the first leader removes what belonged to the
  * old cluster from the replicated state, through ordinary (audited)
  * commands: member records of members not in the configuration, and every
- * join token (they name the old members' endpoints). */
+ * join token (they name the old members' endpoints); it clears the
+ * drained flag of the voters the operator named.
+ *
+ * Every recovered member holds the flag (CLUSTER_K_PRUNE, the index of the
+ * new configuration). The clean-up ends by committing the replicated key
+ * recovered-at = that index: from then on every member that holds the
+ * flag for that index or an older one deletes it, followers too, so that
+ * a recovered voter that leads later never runs it again (it would revoke
+ * tokens and clear drains made since). Until the clean-up is done the role
+ * policy waits (cl_prune_pending): it would otherwise act on the old
+ * cluster's drained flags before the clean-up's own commands commit. */
 
-enum prune_state { PRUNE_UNCHECKED, PRUNE_BUSY, PRUNE_DONE };
+enum prune_state {
+	PRUNE_UNCHECKED,   /* the flag not read yet */
+	PRUNE_WAITING,     /* flag read: for the leader, or for the marker */
+	PRUNE_BUSY,        /* the clean-up's commands are out */
+	PRUNE_MARK,        /* recovered-at is out */
+	PRUNE_DONE,        /* no flag (any more) */
+};
+
+/* A failed attempt waits this long before the next, doubling. */
+#define PRUNE_RETRY_MIN_MS 500
+#define PRUNE_RETRY_MAX_MS 30000
 
 struct cl_prune {
 	enum prune_state state;
+	uint64_t from;             /* the flag: index of the new config */
 	unsigned left, failed;     /* proposals out, and failed */
+	uint64_t retry_at;         /* loop ms */
+	unsigned retry_ms;
 };
 
-static void prune_done(struct cluster *cl, struct cl_pend *p, int err,
-		       int result)
+int cl_prune_pending(struct cluster *cl)
 {
-	(void)p;
-	if (err || (result != FSM_OK && result != FSM_ENOKEY))
-		cl->prune->failed++;
-	if (--cl->prune->left)
-		return;
-	if (cl->prune->failed) {
-		log_warnx("restore/recover clean-up: %u command(s) not "
-			  "committed, retrying", cl->prune->failed);
-		cl->prune->state = PRUNE_UNCHECKED;
+	return cl->prune && cl->prune->state != PRUNE_DONE;
+}
+
+/* The marker the last clean-up committed (0: none). */
+static uint64_t recovered_at(struct cluster *cl)
+{
+	const char *v = fsm_config_get(cl->fsm, CKEY_RECOVERED_AT);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+static void prune_finish(struct cluster *cl, const char *how)
+{
+	int rc = st_local_del(cl->st, CLUSTER_K_PRUNE);
+
+	if (rc < 0 && rc != -ENOENT) {
+		log_warnx("restore/recover clean-up: cannot clear the flag "
+			  "(%s): retrying", strerror(-rc));
+		cl->prune->retry_at = cl_now(cl) + PRUNE_RETRY_MIN_MS;
 		return;
 	}
-	if (st_local_del(cl->st, CLUSTER_K_PRUNE) < 0)
-		log_warnx("restore/recover clean-up: cannot clear the flag");
-	log_info("restore/recover clean-up done: old members and tokens "
-		 "removed (see the audit trail)");
+	log_info("restore/recover clean-up %s", how);
 	cl->prune->state = PRUNE_DONE;
+}
+
+static void prune_retry(struct cluster *cl, const char *what)
+{
+	struct cl_prune *p = cl->prune;
+
+	p->retry_ms = p->retry_ms ? p->retry_ms * 2 : PRUNE_RETRY_MIN_MS;
+	if (p->retry_ms > PRUNE_RETRY_MAX_MS)
+		p->retry_ms = PRUNE_RETRY_MAX_MS;
+	log_warnx("restore/recover clean-up: %u %s not committed, retrying "
+		  "in %u ms", p->failed, what, p->retry_ms);
+	p->retry_at = cl_now(cl) + p->retry_ms;
+	p->state = PRUNE_WAITING;
+}
+
+static void prune_done(struct cluster *cl, struct cl_pend *pend, int err,
+		       int result)
+{
+	struct cl_prune *p = cl->prune;
+	char how[96];
+	void *buf = NULL;
+	size_t len = 0;
+
+	(void)pend;
+	if (err || (result != FSM_OK && result != FSM_ENOKEY))
+		p->failed++;
+	if (--p->left)
+		return;
+	if (p->failed) {
+		prune_retry(cl, p->state == PRUNE_MARK ? "marker" :
+			    "command(s)");
+		return;
+	}
+	if (p->state == PRUNE_MARK) {
+		snprintf(how, sizeof(how), "done: old members and tokens "
+			 "removed (see the audit trail), %s %" PRIu64,
+			 CKEY_RECOVERED_AT, p->from);
+		prune_finish(cl, how);
+		return;
+	}
+	/* Everything committed: the marker last, so that it never stands
+	 * for a clean-up that did not happen. */
+	snprintf(how, sizeof(how), "%" PRIu64, p->from);
+	p->state = PRUNE_MARK;
+	p->left = 1;
+	if (fsm_cmd_config_set(CKEY_RECOVERED_AT, how, cl_wall_ms(), &buf,
+			       &len) < 0 ||
+	    cl_propose(cl, buf, len, prune_done, NULL, NULL) != 0) {
+		p->left = 0;
+		p->failed = 1;
+		prune_retry(cl, "marker");
+	}
 }
 
 static int in_conf(const struct raft_configuration *c, uint64_t id)
@@ -274,23 +370,29 @@ static int in_conf(const struct raft_configuration *c, uint64_t id)
 	return 0;
 }
 
-static int prune_one(struct cluster *cl, int rc, void *buf, size_t len)
+/* Proposes one clean-up command (buf from a builder that returned rc);
+ * a command that cannot be built or proposed counts as failed. */
+static void prune_one(struct cluster *cl, int rc, void *buf, size_t len)
 {
-	if (rc < 0)
-		return rc;
-	cl->prune->left++;
-	if (cl_propose(cl, buf, len, prune_done, NULL, NULL) != 0) {
-		/* cl_propose ran done already (it answers exactly once) */
-		return -EAGAIN;
+	struct cl_prune *p = cl->prune;
+
+	if (rc < 0) {
+		p->failed++;
+		return;
 	}
-	return 0;
+	p->left++;
+	if (cl_propose(cl, buf, len, prune_done, NULL, NULL) != 0) {
+		/* not proposed: done will not run for it */
+		p->left--;
+		p->failed++;
+	}
 }
 
 /* A member the operator named as a voter of the new configuration was
  * chosen to vote: a drained flag from the old cluster would have the role
- * policy move its vote away again as soon as another member joins. */
-static int prune_undrain(struct cluster *cl, const struct fsm_member *m,
-			 uint64_t now)
+ * policy move its vote away again. */
+static void prune_undrain(struct cluster *cl, const struct fsm_member *m,
+			  uint64_t now)
 {
 	struct fsm_member u;
 	void *buf = NULL;
@@ -298,69 +400,89 @@ static int prune_undrain(struct cluster *cl, const struct fsm_member *m,
 	int rc;
 
 	if (!m->drained)
-		return 0;
+		return;
 	u = *m;    /* member_put replaces the whole record */
 	u.drained = 0;
 	log_info("restore/recover: member %" PRIu64 " (%s) votes in the new "
 		 "configuration: its drained flag is cleared", m->id, m->name);
 	rc = fsm_cmd_member_put(&u, now, &buf, &len);
-	return prune_one(cl, rc, buf, len);
+	prune_one(cl, rc, buf, len);
 }
 
-static void prune_chores(struct cluster *cl)
+/* The leader's clean-up: every command proposed at once. */
+static void prune_run(struct cluster *cl)
 {
 	const struct raft_configuration *c = drv_conf(cl->drv);
-	uint64_t from = 0, now = cl_wall_ms();
+	struct cl_prune *p = cl->prune;
+	uint64_t now = cl_wall_ms();
 	void *buf = NULL;
 	size_t len = 0;
 	unsigned i, n;
-	int rc = 0;
+	int rc;
 
-	if (cl->prune->state != PRUNE_UNCHECKED || !cl_is_leader(cl))
-		return;
-	if (st_local_get(cl->st, CLUSTER_K_PRUNE, &buf, &len) < 0) {
-		cl->prune->state = PRUNE_DONE;
-		return;
-	}
-	for (i = 0; i < len && i < 8; i++)
-		from = from << 8 | ((uint8_t *)buf)[i];
-	free(buf);
-	/* The new configuration must be the committed one first: until
-	 * then drv_conf() still names the old members. */
-	if (drv_applied(cl->drv) < from || !c || !in_conf(c, cl->self))
-		return;
-	cl->prune->state = PRUNE_BUSY;
-	cl->prune->left = 1;     /* held until every proposal is out */
-	cl->prune->failed = 0;
+	p->state = PRUNE_BUSY;
+	p->left = 1;     /* held until every proposal is out */
+	p->failed = 0;
 	if (!fsm_member_find(cl->fsm, cl->self)) {
-		cl->prune->left++;
-		if (cl_put_self(cl, prune_done) != 0)
-			rc = -EAGAIN;
+		p->left++;
+		if (cl_put_self(cl, prune_done) != 0) {
+			p->left--;
+			p->failed++;
+		}
 	}
 	n = fsm_member_count(cl->fsm);
-	for (i = n; rc == 0 && i-- > 0;) {
+	for (i = n; i-- > 0;) {
 		const struct fsm_member *m = fsm_member_at(cl->fsm, i);
 
 		if (in_conf(c, m->id)) {
-			rc = prune_undrain(cl, m, now);
+			prune_undrain(cl, m, now);
 			continue;
 		}
 		log_info("restore/recover: removing the record of old member "
 			 "%" PRIu64 " (%s)", m->id, m->name);
 		buf = NULL;
 		rc = fsm_cmd_member_del(m->id, now, &buf, &len);
-		rc = prune_one(cl, rc, buf, len);
+		prune_one(cl, rc, buf, len);
 	}
 	n = fsm_token_count(cl->fsm);
-	for (i = n; rc == 0 && i-- > 0;) {
+	for (i = n; i-- > 0;) {
 		buf = NULL;
 		rc = fsm_cmd_token_revoke(fsm_token_at(cl->fsm, i)->id, now,
 					  &buf, &len);
-		rc = prune_one(cl, rc, buf, len);
+		prune_one(cl, rc, buf, len);
 	}
-	if (rc < 0)
-		cl->prune->failed++;
 	prune_done(cl, NULL, 0, FSM_OK);    /* drops the hold */
+}
+
+static void prune_chores(struct cluster *cl)
+{
+	const struct raft_configuration *c = drv_conf(cl->drv);
+	struct cl_prune *p = cl->prune;
+	char how[96];
+
+	if (p->state == PRUNE_UNCHECKED) {
+		if (prune_flag(cl, &p->from) < 0) {
+			p->state = PRUNE_DONE;
+			return;
+		}
+		p->state = PRUNE_WAITING;
+	}
+	if (p->state != PRUNE_WAITING || cl_now(cl) < p->retry_at)
+		return;
+	/* Done already, by whichever member led first. */
+	if (recovered_at(cl) >= p->from) {
+		snprintf(how, sizeof(how), "already done by the first leader "
+			 "(%s %" PRIu64 "): flag cleared", CKEY_RECOVERED_AT,
+			 recovered_at(cl));
+		prune_finish(cl, how);
+		return;
+	}
+	/* The new configuration must be the committed one first: until
+	 * then drv_conf() still names the old members. */
+	if (!cl_is_leader(cl) || drv_applied(cl->drv) < p->from || !c ||
+	    !in_conf(c, cl->self))
+		return;
+	prune_run(cl);
 }
 
 static int prune_init(struct cluster *cl)

@@ -25,8 +25,7 @@
 
 #define MSG_MAX 512
 
-typedef void (*cmd_fn)(struct cluster *cl, struct cl_req *r, int argc,
-		       char **argv);
+typedef cl_cmd_fn cmd_fn;
 
 /* Who may run it and whether the leader answers it (a follower forwards
  * it): its row in node/ctl/ctlcmd.c. */
@@ -222,8 +221,10 @@ static void token_added(struct cluster *cl, struct cl_pend *p, int err,
 		cl_fail(p->req, CTL_ERR, "%s", cl_raft_err(err));
 	} else if (result != FSM_OK) {
 		cl_fail(p->req, CTL_ERR,
-			"the token was not stored (too many live "
-			"tokens? revoke some)");
+			"the token was not stored: the cluster keeps at most "
+			"256 tokens (live, used, and expired ones for a day "
+			"after their expiry): revoke some (ntpctl token "
+			"list)");
 	} else {
 		snprintf(text, sizeof(text), "%s\n", t->text);
 		snprintf(json, sizeof(json),
@@ -334,10 +335,12 @@ static void cmd_token_create(struct cluster *cl, struct cl_req *r, int argc,
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--ttl") == 0 && i + 1 < argc) {
 			ms = ckey_parse_duration_ms(argv[++i]);
-			if (ms < 1000 || ms > 30LL * 86400 * 1000) {
-				cl_fail(r, CTL_EUSAGE,
-					"--ttl: a duration from 1s to "
-					"30d, like 90s, 15m, 2h");
+			if (ms < CKEY_TOKEN_TTL_MIN_MS ||
+			    ms > CKEY_TOKEN_TTL_MAX_MS) {
+				cl_fail(r, CTL_EUSAGE, "--ttl: a duration "
+					"from " CKEY_TOKEN_TTL_RANGE ", like "
+					"90s, 15m, 2h (the token-ttl key's "
+					"range)");
 				return;
 			}
 			ttl_s = (uint64_t)ms / 1000;
@@ -597,7 +600,13 @@ static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
 
 	if (!r)
 		return;
-	if (!on_leader(cmd) || cl_is_leader(cl)) {
+	/* Reads of the replicated state answer from this member's own FSM,
+	 * once it has applied every write it acknowledged. */
+	if (!on_leader(cmd)) {
+		cl_read(cl, r, cmd->fn, argc, argv);
+		return;
+	}
+	if (cl_is_leader(cl)) {
 		cmd->fn(cl, r, argc, argv);
 		return;
 	}

@@ -148,6 +148,11 @@ int cl_config_check(struct cluster *cl, int argc, char **argv,
 	if (ckey_check(argv[0], argv[1], canon, CKEY_VALUE_MAX, err,
 		       errlen) < 0)
 		return -1;
+	if (strcmp(argv[0], CKEY_RECOVERED_AT) == 0) {
+		snprintf(err, errlen, "%s is written by the clean-up after "
+			 "ntpnode restore or recover", argv[0]);
+		return -1;
+	}
 	if (ckey_read_only(argv[0])) {
 		snprintf(err, errlen, "%s is fixed when the cluster is made "
 			 "(ntpnode init --overlay-subnet): members' overlay "

@@ -413,7 +413,10 @@ static void waiting_chores(struct cluster *cl)
 static void drains_chores(struct cluster *cl)
 {
 	waiting_chores(cl);
-	if (cl_is_leader(cl))
+	/* After restore/recover, the old cluster's drained flags are not the
+	 * operator's word until the clean-up has cleared those of the voters
+	 * named: the policy would demote them first. */
+	if (cl_is_leader(cl) && !cl_prune_pending(cl))
 		policy_run(cl);
 }
 

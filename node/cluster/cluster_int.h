@@ -174,6 +174,10 @@ struct cl_req {
 	 * owns r): a request that needs the leader's answer to go on. */
 	cl_relay_fn relay;
 	int relay_tries;
+	/* The raft index a successful answer acknowledges (a write applied
+	 * there), 0 for none: set when a proposal finishes, or from the
+	 * leader's answer to a forward. */
+	uint64_t index;
 };
 
 /* NULL (after answering call) when out of memory. */
@@ -222,9 +226,23 @@ int cl_propose_simple(struct cluster *cl, struct cl_req *r, void *buf,
 		      size_t len, const char *ok_text);
 /* Index of our own configuration change not committed yet, 0 none. */
 uint64_t cl_conf_busy(struct cluster *cl);
-/* The driver applied index (term, FSM result): the proposer's waiter. */
+/* The driver applied index (term, FSM result): the proposer's waiter,
+ * and the answers and reads that wait for this member's own apply. */
 void cl_reqs_applied(struct cluster *cl, uint64_t index, uint64_t term,
 		     int result);
+
+/*
+ * Read your own writes: a member answers a write (its own or forwarded to
+ * the leader) only once it has applied it itself, and a read of the
+ * replicated state (config get, token list) only once it has applied
+ * every write it acknowledged. cl_read runs fn(cl, r, argc, argv) at once
+ * when nothing is missing, else when it is (argv copied), or fails r
+ * after CL_FWD_DEADLINE_MS.
+ */
+typedef void (*cl_cmd_fn)(struct cluster *cl, struct cl_req *r, int argc,
+			  char **argv);
+void cl_read(struct cluster *cl, struct cl_req *r, cl_cmd_fn fn, int argc,
+	     char **argv);
 
 /* Follower: sends a command to the leader; r is answered with the
  * leader's answer, or locally (status: cl_status_local) or with an error
@@ -361,6 +379,9 @@ int cl_token_create(struct cluster *cl, struct cl_req *r, uint64_t ttl_s,
 
 /* ---- cluster_backup.c ---- */
 int cl_backup_register(struct cluster *cl, struct ctl *ctl);
+/* 1 while the restore/recover clean-up has not been done (or not yet
+ * checked): the role policy waits for it. */
+int cl_prune_pending(struct cluster *cl);
 /* 0 when it answered a forwarded command it owns, -1 otherwise. */
 int cl_backup_forwarded(struct cluster *cl, struct cl_req *r,
 			const char *command, int argc, char **argv);

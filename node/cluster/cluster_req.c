@@ -2,15 +2,19 @@
  * cluster_req: control requests and what they wait for. A request is
  * answered exactly once (cl_reply); a proposal waits for its entry to be
  * applied (or a configuration change to commit); a follower's forward
- * waits for the leader's answer. Each wait has a deadline, checked by the
- * module's chores.
+ * waits for the leader's answer, and then for its own apply of the write
+ * the leader acknowledged; a read waits for the apply of every write this
+ * member acknowledged (read your own writes). Each wait has a deadline,
+ * checked by the module's chores.
  */
 #include "node/cluster/cluster_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "node/base/log.h"
 #include "node/cluster/wg/wgjoin.h"
@@ -24,11 +28,33 @@ struct cl_fwd {
 	int status_fallback;       /* cluster status: answer locally on expiry */
 };
 
+/* An answer or a read held until this member has applied index. */
+struct cl_hold {
+	struct cl_hold *next;
+	struct cl_req *req;
+	uint64_t index;
+	uint64_t deadline;
+	/* an answer (fn NULL): what to say */
+	int status;
+	char *error, *text, *json;
+	/* a read: what to run */
+	cl_cmd_fn fn;
+	int argc;
+	char **argv;
+};
+
+static uint64_t applied_now(struct cluster *cl);
+static void check_holds(struct cluster *cl, uint64_t applied);
+static void note_acked(struct cluster *cl, uint64_t index);
+static int hears_log(struct cluster *cl);
+
 struct cl_reqs {
 	struct cl_pend *pend;
 	struct cl_fwd *fwd;
+	struct cl_hold *hold;
 	uint64_t next_req_id;
 	uint64_t conf_busy;        /* index of our uncommitted conf change */
+	uint64_t acked;            /* highest index acknowledged to ntpctl */
 };
 
 /* ---------------------------------------------------------------- */
@@ -120,6 +146,7 @@ static void reply_forwarded(struct cl_req *r, int status, const char *error,
 	fr.error = (char *)(error ? error : "");
 	fr.text = (char *)(text ? text : "");
 	fr.json = (char *)(json ? json : "");
+	fr.index = status == CTL_OK ? r->index : 0;
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_CTL_REPLY;
 	m.ctl_reply = &fr;
@@ -135,6 +162,8 @@ void cl_reply(struct cl_req *r, int status, const char *error,
 	}
 	switch (r->kind) {
 	case CL_REQ_LOCAL:
+		if (status == CTL_OK)
+			note_acked(r->cl, r->index);
 		ctl_reply(r->call, status, error, text, json);
 		break;
 	case CL_REQ_JOIN:
@@ -160,6 +189,8 @@ void cl_reply_data(struct cl_req *r, int status, const char *error,
 		cl_reply(r, status, error, text, json);
 		return;
 	}
+	if (status == CTL_OK)
+		note_acked(r->cl, r->index);
 	ctl_reply_data(r->call, status, error, text, json, data, len);
 	free(r);
 }
@@ -207,6 +238,8 @@ static void pend_finish(struct cluster *cl, struct cl_pend *p, int err,
 	pend_unlink(cl, p);
 	if (p->is_conf && cl->reqs->conf_busy == p->index)
 		cl->reqs->conf_busy = 0;
+	if (p->req && !err)
+		p->req->index = p->index;
 	if (p->done)
 		p->done(cl, p, err, result);
 	free(p->arg);
@@ -331,6 +364,10 @@ void cl_reqs_applied(struct cluster *cl, uint64_t index, uint64_t term,
 		pend_finish(cl, p, p->term == term ? 0 : RAFT_LEADERSHIPLOST,
 			    result);
 	}
+	/* The driver counts index as applied once this returns. */
+	if (cl->reqs->hold)
+		check_holds(cl, index > applied_now(cl) ? index :
+			    applied_now(cl));
 }
 
 static void check_pending(struct cluster *cl)
@@ -349,6 +386,148 @@ static void check_pending(struct cluster *cl)
 			pend_finish(cl, p, RAFT_LEADERSHIPLOST, 0);
 		else if (now >= p->deadline)
 			pend_finish(cl, p, RAFT_BUSY, 0);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* read your own writes: answers and reads held for this member's apply */
+
+static uint64_t applied_now(struct cluster *cl)
+{
+	return drv_applied(cl->drv);
+}
+
+/* A spare (a drained member) is sent no log: it could never apply what
+ * it acknowledges, so its answers and reads do not wait (its view is
+ * documented as possibly old). */
+static int hears_log(struct cluster *cl)
+{
+	return cl_conf_role(cl, cl->self) != RAFT_SPARE;
+}
+
+static void note_acked(struct cluster *cl, uint64_t index)
+{
+	if (index > cl->reqs->acked && hears_log(cl))
+		cl->reqs->acked = index;
+}
+
+static void hold_free(struct cl_hold *h)
+{
+	int i;
+
+	free(h->error);
+	free(h->text);
+	free(h->json);
+	for (i = 0; i < h->argc; i++)
+		free(h->argv[i]);
+	free(h->argv);
+	free(h);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void hold_add(struct cluster *cl, struct cl_hold *h, uint64_t index)
+{
+	h->index = index;
+	h->deadline = cl_now(cl) + CL_FWD_DEADLINE_MS;
+	h->next = cl->reqs->hold;
+	cl->reqs->hold = h;
+}
+
+/* The leader acknowledged r's write at index, which this member has not
+ * applied yet: the answer waits for it (or for the deadline: the write
+ * is committed, so it is acknowledged then anyway, and reads wait). */
+static void hold_answer(struct cluster *cl, struct cl_req *r, int status,
+			const char *error, const char *text,
+			const char *json)
+{
+	struct cl_hold *h = calloc(1, sizeof(*h));
+
+	if (h) {
+		h->req = r;
+		h->status = status;
+		h->error = dup_or_null(error);
+		h->text = dup_or_null(text);
+		h->json = dup_or_null(json);
+	}
+	if (!h || (error && !h->error) || (text && !h->text) ||
+	    (json && !h->json)) {
+		if (h) {
+			h->req = NULL;
+			hold_free(h);
+		}
+		cl_reply(r, status, error, text, json);
+		return;
+	}
+	hold_add(cl, h, r->index);
+}
+
+void cl_read(struct cluster *cl, struct cl_req *r, cl_cmd_fn fn, int argc,
+	     char **argv)
+{
+	struct cl_hold *h;
+	int i;
+
+	if (applied_now(cl) >= cl->reqs->acked || !hears_log(cl)) {
+		fn(cl, r, argc, argv);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h && argc)
+		h->argv = calloc((size_t)argc, sizeof(*h->argv));
+	if (!h || (argc && !h->argv)) {
+		free(h);
+		cl_fail(r, CTL_ERR, "out of memory");
+		return;
+	}
+	h->req = r;
+	h->fn = fn;
+	for (i = 0; i < argc; i++) {
+		h->argv[i] = strdup(argv[i]);
+		if (!h->argv[i]) {
+			h->req = NULL;
+			hold_free(h);
+			cl_fail(r, CTL_ERR, "out of memory");
+			return;
+		}
+		h->argc = i + 1;
+	}
+	hold_add(cl, h, cl->reqs->acked);
+}
+
+/* Releases what applied (at least) covers; on the deadline, answers hold
+ * anyway and reads fail. */
+static void check_holds(struct cluster *cl, uint64_t applied)
+{
+	struct cl_hold **pp = &cl->reqs->hold, *h;
+	uint64_t now = cl_now(cl);
+
+	while ((h = *pp)) {
+		int ready = applied >= h->index;
+
+		if (!ready && now < h->deadline) {
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
+		if (h->fn && ready)
+			h->fn(cl, h->req, h->argc, h->argv);
+		else if (h->fn)
+			cl_fail(h->req, CTL_ERR, "this member acknowledged a "
+				"write at index %" PRIu64 " but has applied "
+				"only up to %" PRIu64 " (cut off from the "
+				"leader?): retry, or ask another member",
+				h->index, applied);
+		else
+			cl_reply(h->req, h->status, h->error, h->text,
+				 h->json);
+		h->req = NULL;
+		hold_free(h);
+		/* an answer or a read may have added or released others */
+		pp = &cl->reqs->hold;
 	}
 }
 
@@ -467,10 +646,20 @@ void cl_forward_answered(struct cluster *cl, const Ntpmc__CtlForwardReply *fr)
 	if (!w)
 		return;
 	*pp = w->next;
-	cl_reply(w->req, fr->status,
-		 fr->error && *fr->error ? fr->error : NULL,
-		 fr->text && *fr->text ? fr->text : NULL,
-		 fr->json && *fr->json ? fr->json : NULL);
+	w->req->index = fr->status == CTL_OK ? fr->index : 0;
+	/* A write this member has not applied yet: a read right after the
+	 * answer must see it (a relay goes on to the leader's answer). */
+	if (w->req->kind == CL_REQ_LOCAL && !w->req->relay &&
+	    w->req->index > applied_now(cl) && hears_log(cl))
+		hold_answer(cl, w->req, fr->status,
+			    fr->error && *fr->error ? fr->error : NULL,
+			    fr->text && *fr->text ? fr->text : NULL,
+			    fr->json && *fr->json ? fr->json : NULL);
+	else
+		cl_reply(w->req, fr->status,
+			 fr->error && *fr->error ? fr->error : NULL,
+			 fr->text && *fr->text ? fr->text : NULL,
+			 fr->json && *fr->json ? fr->json : NULL);
 	free(w);
 }
 
@@ -507,11 +696,13 @@ static void reqs_chores(struct cluster *cl)
 {
 	check_pending(cl);
 	check_forwards(cl);
+	check_holds(cl, applied_now(cl));
 }
 
 static void reqs_stop(struct cluster *cl)
 {
 	struct cl_fwd *w;
+	struct cl_hold *h;
 
 	if (!cl->reqs)
 		return;
@@ -521,6 +712,12 @@ static void reqs_stop(struct cluster *cl)
 		cl->reqs->fwd = w->next;
 		cl_fail(w->req, CTL_ERR, "shutting down");
 		free(w);
+	}
+	while ((h = cl->reqs->hold)) {
+		cl->reqs->hold = h->next;
+		cl_fail(h->req, CTL_ERR, "shutting down");
+		h->req = NULL;
+		hold_free(h);
 	}
 	free(cl->reqs);
 	cl->reqs = NULL;

@@ -4,6 +4,13 @@
  * (bytes already read wait in a stash), so replies come back in order and a
  * slow command holds back only its own client. A connection that has not
  * sent a whole request within CTL_IDLE_MS is closed.
+ *
+ * Connections are limited per peer uid (SO_PEERCRED): a member of the
+ * socket's group may hold CTL_MAX_PER_UID of them, all such users together
+ * CTL_MAX_CONNS; root and the daemon's own user have a pool of their own
+ * (CTL_MAX_PRIV), so that no other user can lock them out by holding
+ * connections open. A refused connection gets an error reply saying why;
+ * refusals are logged at most once per CTL_REFUSE_LOG_MS.
  */
 #include "node/ctl/ctl.h"
 #include "node/ctl/ctlcmd.h"
@@ -22,10 +29,19 @@
 
 /* Overridable so that a unit test can include this file with small ones. */
 #ifndef CTL_MAX_CONNS
-#define CTL_MAX_CONNS 64
+#define CTL_MAX_CONNS 64        /* users other than root and ours, together */
+#endif
+#ifndef CTL_MAX_PER_UID
+#define CTL_MAX_PER_UID 16      /* one such user */
+#endif
+#ifndef CTL_MAX_PRIV
+#define CTL_MAX_PRIV 64         /* root and the daemon's user, apart */
 #endif
 #ifndef CTL_IDLE_MS
 #define CTL_IDLE_MS 30000
+#endif
+#ifndef CTL_REFUSE_LOG_MS
+#define CTL_REFUSE_LOG_MS 60000
 #endif
 #define CTL_BACKLOG 64
 
@@ -50,6 +66,8 @@ struct ctl {
 	int server_open;
 	int closing;
 	uid_t self;
+	uint64_t refuse_logged;   /* loop ms of the last refusal line, 0 none */
+	unsigned refused_quiet;   /* refusals since, not logged */
 };
 
 struct conn {
@@ -63,6 +81,7 @@ struct conn {
 	size_t stash_len;
 	uid_t uid;
 	int cred_ok;
+	int priv;               /* root or the daemon's user */
 	int reading;
 	int closing;
 	int close_after_write;
@@ -394,6 +413,69 @@ static void refuse_closed(uv_handle_t *h)
 	free(h);
 }
 
+/* One line per CTL_REFUSE_LOG_MS at most, naming the uid refused. */
+static void log_refusal(struct ctl *c, const struct conn *k, const char *why)
+{
+	uint64_t now = uv_now(c->loop);
+
+	if (c->refuse_logged && now - c->refuse_logged < CTL_REFUSE_LOG_MS) {
+		c->refused_quiet++;
+		return;
+	}
+	if (k->cred_ok)
+		log_warnx("control: refused a connection of uid %u: %s (and "
+			  "%u more refused since the last such line)",
+			  (unsigned)k->uid, why, c->refused_quiet);
+	else
+		log_warnx("control: refused a connection of an unknown uid: "
+			  "%s (and %u more refused since the last such line)",
+			  why, c->refused_quiet);
+	c->refuse_logged = now ? now : 1;
+	c->refused_quiet = 0;
+}
+
+/*
+ * Whether the new connection k (already in the list) exceeds its limits;
+ * why says which. Root and the daemon's user count only against their own
+ * pool; every other peer (an unknown uid too) against its uid's and the
+ * shared one.
+ */
+static int over_limit(struct ctl *c, const struct conn *k, char *why,
+		      size_t len)
+{
+	const struct conn *o;
+	int same = 0, others = 0, priv = 0;
+
+	for (o = c->conns; o; o = o->next) {
+		if (o->priv) {
+			priv++;
+			continue;
+		}
+		others++;
+		if (o->cred_ok == k->cred_ok && (!o->cred_ok ||
+						 o->uid == k->uid))
+			same++;
+	}
+	if (k->priv && priv > CTL_MAX_PRIV) {
+		snprintf(why, len, "root and the daemon's user already hold "
+			 "%d control connections", CTL_MAX_PRIV);
+		return 1;
+	}
+	if (!k->priv && same > CTL_MAX_PER_UID) {
+		snprintf(why, len, "this user already holds %d control "
+			 "connections (the limit per user): close some",
+			 CTL_MAX_PER_UID);
+		return 1;
+	}
+	if (!k->priv && others > CTL_MAX_CONNS) {
+		snprintf(why, len, "users other than root hold %d control "
+			 "connections (the limit for all of them): retry later",
+			 CTL_MAX_CONNS);
+		return 1;
+	}
+	return 0;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct ctl *c = server->data;
@@ -401,19 +483,19 @@ static void on_connection(uv_stream_t *server, int status)
 	socklen_t cl = sizeof(cred);
 	struct conn *k;
 	uv_os_fd_t fd;
+	char why[160];
 
 	if (status < 0 || c->closing)
 		return;
-	if (c->n_conns >= CTL_MAX_CONNS) {
+	/* A hard bound on descriptors, whoever asks: both pools full. */
+	if (c->n_conns >= CTL_MAX_CONNS + CTL_MAX_PRIV) {
 		uv_pipe_t *p = malloc(sizeof(*p));
 
 		if (!p || uv_pipe_init(c->loop, p, 0) < 0) {
 			free(p);
 			return;
 		}
-		if (uv_accept(server, (uv_stream_t *)p) == 0)
-			log_warnx("control: more than %d connections, "
-				  "refusing one", CTL_MAX_CONNS);
+		uv_accept(server, (uv_stream_t *)p);
 		uv_close((uv_handle_t *)p, refuse_closed);
 		return;
 	}
@@ -441,6 +523,12 @@ static void on_connection(uv_stream_t *server, int status)
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
 		k->uid = cred.uid;
 		k->cred_ok = 1;
+		k->priv = ctl_peer_may_mutate(k->uid, c->self);
+	}
+	if (over_limit(c, k, why, sizeof(why))) {
+		log_refusal(c, k, why);
+		reply_error(k, CTL_ERR, why, 1);
+		return;
 	}
 	uv_timer_start(&k->idle, on_idle, CTL_IDLE_MS, 0);
 	set_reading(k, 1);

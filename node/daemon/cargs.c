@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -49,15 +50,23 @@ static int read_token_file(struct cargs *a, const char *path, char *err,
 			   size_t errlen)
 {
 	char buf[CARGS_TOKEN_MAX + 64];
+	struct stat sb;
 	ssize_t n;
 	size_t len = 0;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO nobody writes to would wait forever;
+	 * only a regular file is read. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(err, errlen, "--token-file %s: %s", path,
 			 strerror(errno));
 		return -1;
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "--token-file %s: not a regular file "
+			 "(write the token into a file)", path);
+		goto out;
 	}
 	while (len < sizeof(buf)) {
 		n = read(fd, buf + len, sizeof(buf) - len);

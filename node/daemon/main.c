@@ -24,6 +24,7 @@
 #include "node/ntp/clk.h"
 #include "node/cluster/cluster.h"
 #include "node/crosscheck/crosscheck.h"
+#include "node/cluster/cstore.h"
 #include "node/daemon/conf.h"
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
@@ -158,8 +159,15 @@ static int lock_datadir(struct node *n)
 	ssize_t r;
 	int fd;
 
+	char msg[CSTORE_MSG_MAX];
+
 	if (mkdirs(n->conf.datadir, 0750) < 0) {
 		log_warn("cannot create datadir %s", n->conf.datadir);
+		return -1;
+	}
+	/* Before the lock file: a datadir open to others is left as it is. */
+	if (cstore_check_perms(n->conf.datadir, msg, sizeof(msg)) != 0) {
+		log_err("%s", msg);
 		return -1;
 	}
 	/* conf.c keeps datadir 64 bytes short of PATH_MAX for this. */
@@ -281,24 +289,30 @@ static int real_adjtimex(struct timex *tx)
 
 /* The node-local table: one LMDB environment per process, the
  * cluster's if there is one. Without it the node runs, keeping neither
- * its frequency estimate nor its metrics history. */
-static void open_store(struct node *n)
+ * its frequency estimate nor its metrics history; a damaged store or one
+ * others can read is refused instead (the message names the fix). */
+static int open_store(struct node *n)
 {
 	const struct conf *c = &n->conf;
+	char msg[CSTORE_MSG_MAX];
 	int rc;
 
 	if (n->cl) {
 		n->st = cluster_store(n->cl);
 		n->st_borrowed = 1;
-		return;
+		return 0;
 	}
-	rc = st_open(&n->st, c->datadir, 0);
+	rc = cstore_open(&n->st, c->datadir, 0, msg, sizeof(msg));
+	if (rc == -EUCLEAN || rc == -EACCES) {
+		log_err("%s", msg);
+		return -1;
+	}
 	if (rc < 0) {
-		log_warnx("datadir %s: cannot open the store (%s): the "
-			  "frequency estimate and the metrics history will "
-			  "not be kept", c->datadir, strerror(-rc));
+		log_warnx("%s: the frequency estimate and the metrics history "
+			  "will not be kept", msg);
 		n->st = NULL;
 	}
+	return 0;
 }
 
 /* The time engine, when upstream/pool lines are configured. */
@@ -455,8 +469,7 @@ static int start(struct node *n, const char *token)
 	/* Without a time source replies say unsynchronized (LI 3, stratum 0). */
 	if (c->time.local_stratum)
 		tstate_set_local(c->time.local_stratum);
-	open_store(n);
-	if (start_time(n) < 0)
+	if (open_store(n) < 0 || start_time(n) < 0)
 		return -1;
 	n->serve = serve_start(&c->serve);
 	if (!n->serve)

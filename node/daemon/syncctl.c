@@ -49,6 +49,43 @@ static const char *human(double s, char *out, size_t len)
 	return out;
 }
 
+/* ---------------------------------------------------------------- */
+/* a node without upstream or pool lines: it answers, saying so */
+
+#define NO_SOURCES "no upstream or pool lines are configured: this node " \
+	"syncs from nothing"
+
+/* What the node serves instead, from the published time state. */
+static const char *serves(const struct tstate *ts, char *out, size_t len)
+{
+	if (ts->local && ts->stratum)
+		snprintf(out, len, "it serves its own clock at stratum %d "
+			 "(local stratum)", ts->stratum);
+	else
+		snprintf(out, len, "its replies say unsynchronized (LI 3, "
+			 "stratum 0)");
+	return out;
+}
+
+static void sources_none(struct ctl_call *call)
+{
+	struct strbuf b = STRBUF_INIT;
+	struct tstate ts;
+	struct json *j;
+	char what[96];
+
+	tstate_read_claim(&ts);
+	strbuf_addf(&b, "%s; %s\n", NO_SOURCES, serves(&ts, what,
+		    sizeof(what)));
+	j = json_new();
+	json_obj_begin(j, NULL);
+	json_arr_begin(j, "sources");
+	json_arr_end(j);
+	json_str(j, "note", NO_SOURCES);
+	json_obj_end(j);
+	reply(call, j, &b);
+}
+
 static void on_sources(void *arg, struct ctl_call *call, int argc,
 		       char **argv)
 {
@@ -61,6 +98,10 @@ static void on_sources(void *arg, struct ctl_call *call, int argc,
 	if (argc) {
 		ctl_reply(call, CTL_EUSAGE, "sources takes no arguments", NULL,
 			  NULL);
+		return;
+	}
+	if (!sy) {
+		sources_none(call);
 		return;
 	}
 	j = json_new();
@@ -203,6 +244,7 @@ static void tracking_published(struct ctl_call *call)
 	struct json *j = json_new();
 	struct strbuf b = STRBUF_INIT;
 	struct tstate t;
+	char what[96];
 	int synced;
 
 	if (!j) {
@@ -213,15 +255,22 @@ static void tracking_published(struct ctl_call *call)
 	synced = t.leap != 3 && t.stratum != 0;
 	strbuf_addf(&b, "Sync state      : %s%s\n", t.local ?
 		    "synchronized (local clock)" : synced ? "synchronized" :
-		    "unsynchronized: no time source",
+		    "unsynchronized: " NO_SOURCES,
 		    t.withdrawn ? ", withdrawn by the cross-check: replies say "
 		    "unsynchronized (LI 3)" : "");
+	strbuf_addf(&b, "Serving         : %s\n", serves(&t, what,
+		    sizeof(what)));
 	strbuf_addf(&b, "Stratum         : %d\n", t.stratum);
+	strbuf_addf(&b, "Leap            : %d\n", t.leap);
+	strbuf_addf(&b, "Sources         : 0 configured\n");
 	json_obj_begin(j, NULL);
 	json_bool(j, "synchronized", synced && !t.withdrawn);
 	json_str(j, "state", t.local ? "local" : synced ? "synchronized" :
 		 "unsynchronized");
+	json_str(j, "reason", NO_SOURCES);
 	json_int(j, "stratum", t.stratum);
+	json_int(j, "leap", t.leap);
+	json_int(j, "configured", 0);
 	json_bool(j, "withdrawn", t.withdrawn);
 	crosscheck_out(&b, j);
 	json_obj_end(j);
@@ -340,9 +389,7 @@ int syncctl_register(struct ctl *ctl, struct sync *sy,
 {
 	src.sy = sy;
 	src.xc = xc;
-	if (!sy && !xc)
-		return 0;
-	if ((sy && ctl_register(ctl, "sources", on_sources, NULL) < 0) ||
+	if (ctl_register(ctl, "sources", on_sources, NULL) < 0 ||
 	    ctl_register(ctl, "tracking", on_tracking, NULL) < 0) {
 		log_err("sync: cannot register the control commands");
 		return -1;

@@ -7,10 +7,9 @@ struct ctl;
 struct sync;
 struct crosscheck;
 
-/* sy NULL: no engine (`local stratum`, or no source): tracking answers
- * from the published time state and sources is not registered. xc NULL:
- * no cross-check (a node outside a cluster). Nothing is registered when
- * both are NULL. */
+/* sy NULL (no upstream or pool lines, or `local stratum`): both commands
+ * still answer, tracking from the published time state, saying what the
+ * node serves. xc NULL: no cross-check (a node outside a cluster). */
 int syncctl_register(struct ctl *ctl, struct sync *sy,
 		     const struct crosscheck *xc);
 

@@ -258,6 +258,13 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" ||
 # in the table, but this node runs no cluster
 expect 1 "$ctl" -s "$sock" cluster status -o json
 has "$tmp/err" "'cluster status' is not available"
+# no upstream lines: sources and tracking still answer, saying so
+expect 0 "$ctl" -s "$sock" sources
+has "$tmp/out" "no upstream or pool lines are configured"
+has "$tmp/out" "stratum 10 (local stratum)"
+expect 0 "$ctl" -s "$sock" -o json tracking
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1])); assert t["configured"] == 0 and t["stratum"] == 10, t' "$tmp/out" ||
+	fail "tracking -o json: $(cat "$tmp/out")"
 
 # --- one daemon per datadir, port and socket ----------------------------
 writeconf b 0 "$data" "$tmp/b.sock"
@@ -282,6 +289,59 @@ if [ "$(id -u)" = 0 ]; then
 	has "$tmp/err" "permission denied"
 	expect 0 "$ctl" -s "$sock" loglevel debug
 	expect 0 "$ctl" -s "$sock" loglevel info
+
+	# Connections are limited per user: a group member holding 70 of them
+	# (each answered once, then kept open) gets 16; root is still served.
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	"${nobody[@]}" "$py" - "$sock" 70 >"$tmp/held" <<'EOF' &
+import socket, struct, sys, time
+path, n = sys.argv[1], int(sys.argv[2])
+cmd = b"serverstats"
+body = b"\x08\x02" + bytes([0x12, len(cmd)]) + cmd  # version 2, command
+frame = struct.pack(">I", len(body)) + body
+held, answered, refused = [], 0, 0
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(5)
+    try:
+        s.sendall(frame)
+    except OSError:
+        pass  # refused before it read the request: the reply says why
+    try:
+        r = s.recv(65536)
+    except OSError:
+        r = b""
+    if b"the limit per user" in r:
+        refused += 1
+    elif r:
+        answered += 1
+    held.append(s)
+print(answered, refused, flush=True)
+time.sleep(25)
+EOF
+	holder=$!
+	pids+=("$holder")
+	for _ in $(seq 1 100); do
+		[ -s "$tmp/held" ] && break
+		sleep 0.1
+	done
+	read -r answered refused <"$tmp/held" || fail "the holder did not report"
+	[ "$answered" = 16 ] && [ "$refused" = 54 ] ||
+		fail "uid 65534: $answered answered, $refused refused (want 16, 54)"
+	t0=$(date +%s%N)
+	expect 0 "$ctl" -s "$sock" serverstats
+	t1=$(date +%s%N)
+	expect 0 "$ctl" -s "$sock" loglevel info
+	echo "root's ntpctl serverstats answered in $(((t1 - t0) / 1000000)) ms" \
+		"while uid 65534 holds 16 connections and was refused 54 more"
+	expect 1 "${nobody[@]}" "$ctl" -s "$sock" serverstats
+	has "$tmp/err" "this user already holds 16 control connections (the limit per user)"
+	kill "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+	[ "$(grep -c "control: refused a connection of uid 65534" "$tmp/a.log")" = 1 ] ||
+		fail "refusals not logged once: $(grep -c refused "$tmp/a.log")"
 fi
 expect 1 "$ctl" -s "$sock" loglevel loud
 has "$tmp/err" "usage: loglevel"

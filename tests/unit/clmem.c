@@ -16,7 +16,7 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "clmem.h"
+#include "tests/unit/clmem.h"
 #include "node/base/log.h"
 #include "node/ntp/tstate.h"
 #include "proto/cluster_fsm.pb-c.h"
@@ -294,7 +294,7 @@ static void on_ready(void *arg, struct cluster *cl, int ok)
 		assert_int_equal(cluster_register(cl, &n->ctl), 0);
 }
 
-static void node_conf(int i)
+void node_conf(int i)
 {
 	struct node *n = &nodes[i];
 	struct sockaddr_in *sa = (struct sockaddr_in *)&n->conf.listen
@@ -371,7 +371,7 @@ int run_until(int (*cond)(void *), void *arg, int ms)
 	return cond(arg);
 }
 
-static int call_done(void *arg)
+int call_done(void *arg)
 {
 	return ((struct ctl_call *)arg)->done;
 }

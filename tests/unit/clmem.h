@@ -3,7 +3,9 @@
  * code, raft driver, FSM and LMDB stores over an in-memory transport that
  * follows raft/transport.h (raft messages through msgcodec, app messages,
  * joiners admitted only with a live token), and a stub control socket that
- * calls the registered handlers directly. Up to MAXN nodes, one loop.
+ * calls the registered handlers directly. Up to MAXN nodes, one loop
+ * (test_cluster_mem.c, test_cluster_wg.c, test_cluster_check.c,
+ * test_cluster_prune.c).
  */
 #ifndef NTPMC_TESTS_CLMEM_H
 #define NTPMC_TESTS_CLMEM_H
@@ -77,6 +79,8 @@ void node_wipe(int i);
 /* Stops and wipes every running node, then drains the loop. */
 void stop_all(void);
 
+/* Node i's config (a temp datadir kept across restarts until wiped). */
+void node_conf(int i);
 /* Runs the loop until cond(arg) or ms pass; returns cond(arg). */
 int run_until(int (*cond)(void *), void *arg, int ms);
 /* Runs ntpctl COMMAND on node i; the call is answered within 10 s. */
@@ -97,6 +101,7 @@ struct want {
 
 int roles_are(void *arg);        /* struct want * */
 int ready_set(void *arg);        /* struct node *: start finished */
+int call_done(void *arg);        /* struct ctl_call *: answered */
 int leader_index(void);          /* -1: none */
 int has_leader(void *arg);
 

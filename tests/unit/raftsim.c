@@ -2,8 +2,9 @@
  * raftsim: the simulation harness. Deterministic simulation of a raft cluster: several drivers (the real
  * raft/driver*.c, the real LMDB storage in temp dirs, the real FSM) in one
  * process on a simulated network and a virtual clock, under seeded faults:
- * partitions, drops, reordering delays, kills and restarts with storage
- * kept. Invariants checked:
+ * partitions, drops, duplicates, reordering delays, kills and restarts
+ * with storage kept, kills in the middle of a store write. Invariants
+ * checked:
  *  - at most one leader per term (after every event);
  *  - state machine safety: every member applies the same command at the
  *    same index (checked at every apply, across restarts);
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 #include <raft.h>
 #include <sodium.h>
 
@@ -123,26 +125,97 @@ static int sim_send(struct rtr *t, raft_id id, const char *address,
 	struct node *nd = (struct node *)((char *)t - offsetof(struct node, tr));
 	struct sim *s = nd->sim;
 	struct inflight *f;
+	int copies = 1, c;
 
 	assert_true(id >= 1 && id <= s->n);
 	assert_non_null(address);
 	check_durable(nd, id, msg);
 	if (s->group[nd->id - 1] != s->group[id - 1] ||
-	    rndn(s, 100) < s->drop_pct || s->n_msgs == MSG_MAX) {
+	    rndn(s, 100) < s->drop_pct) {
 		s->dropped++;
 		return 0;
 	}
-	f = &s->msgs[s->n_msgs];
-	if (rad_msg_copy(msg, &f->m) != 0)
-		return -ENOMEM;
-	s->n_msgs++;
-	f->m.server_id = nd->id;
-	f->m.server_address = nd->addr;
-	f->from = nd->id;
-	f->to = (unsigned)id;
-	f->at = s->now + 1 + rndn(s, s->delay_max);
-	f->seq = s->msg_seq++;
+	/* A duplicate (a retransmission, a replayed segment) with its own
+	 * delay: it may arrive before the original, or long after. */
+	if (s->dup_pct && rndn(s, 100) < s->dup_pct)
+		copies = 2;
+	for (c = 0; c < copies; c++) {
+		if (s->n_msgs == MSG_MAX) {
+			s->dropped++;
+			return 0;
+		}
+		f = &s->msgs[s->n_msgs];
+		if (rad_msg_copy(msg, &f->m) != 0)
+			return -ENOMEM;
+		s->n_msgs++;
+		f->m.server_id = nd->id;
+		f->m.server_address = nd->addr;
+		f->from = nd->id;
+		f->to = (unsigned)id;
+		f->at = s->now + 1 + rndn(s, s->delay_max);
+		f->seq = s->msg_seq++;
+		s->duplicated += c;
+	}
 	return 0;
+}
+
+/* ---- a crash in the middle of a write ---- */
+
+/* The simulation that armed a crash; one at a time per process. */
+static struct sim *crash_sim;
+
+int __real_mdb_txn_commit(MDB_txn *txn);
+int __wrap_mdb_txn_commit(MDB_txn *txn);
+
+/*
+ * LMDB commits a write transaction by writing its dirty pages, syncing,
+ * then writing the meta page (mdb.c mdb_txn_commit): a kill -9 anywhere
+ * before the meta page is on disk leaves the previous state, the torn
+ * pages unreachable. Aborting the transaction leaves exactly that state on
+ * disk; the node then dies (run_until stops it before anything else
+ * happens), as the process would have.
+ */
+int __wrap_mdb_txn_commit(MDB_txn *txn)
+{
+	struct sim *s = crash_sim;
+	const char *path = NULL;
+	struct node *nd;
+
+	if (!s || !s->crash_node || s->starting || s->crashed)
+		return __real_mdb_txn_commit(txn);
+	nd = &s->nodes[s->crash_node - 1];
+	if (mdb_env_get_path(mdb_txn_env(txn), &path) != 0 || !path ||
+	    strncmp(path, nd->dir, strlen(nd->dir)) != 0)
+		return __real_mdb_txn_commit(txn);
+	if (s->crash_after--)
+		return __real_mdb_txn_commit(txn);
+	mdb_txn_abort(txn);
+	s->crashed = s->crash_node;
+	s->crash_node = 0;
+	s->torn++;
+	return EIO;
+}
+
+void sim_crash_in_write(struct sim *s, unsigned k, unsigned after)
+{
+	crash_sim = s;
+	s->crash_node = k;
+	s->crash_after = after;
+}
+
+/* The node whose write was cut off dies now, before it could do anything
+ * else (its driver saw the failed commit and stopped). */
+static void reap_crashed(struct sim *s)
+{
+	struct node *nd;
+
+	if (!s->crashed)
+		return;
+	nd = &s->nodes[s->crashed - 1];
+	s->crashed = 0;
+	assert_true(drv_failed(nd->drv) != 0);
+	node_stop(nd);
+	s->kills++;
 }
 
 /* ---- apply hook: state machine safety and acknowledgements ---- */
@@ -182,6 +255,7 @@ void node_start(struct node *nd)
 {
 	struct drv_config c;
 
+	nd->sim->starting = 1;
 	assert_int_equal(st_open(&nd->st, nd->dir, nd->sim->mapsize), 0);
 	nd->fsm = fsm_new();
 	assert_non_null(nd->fsm);
@@ -201,9 +275,11 @@ void node_start(struct node *nd)
 	c.capacity_min_kib = nd->sim->capacity_min_kib;
 	c.on_apply = on_apply;
 	c.cb_data = nd;
+	c.log = nd->sim->log;
 	assert_int_equal(drv_open(&nd->drv, &c), 0);
 	nd->up = 1;
 	nd->last_tick = 0;
+	nd->sim->starting = 0;
 }
 
 void node_stop(struct node *nd)
@@ -239,8 +315,10 @@ void sim_init_n(struct sim *s, uint64_t seed, unsigned n_boot, unsigned n)
 	size_t mapsize = s->mapsize;
 	unsigned cap = s->capacity_min_kib, thr = s->snap_threshold;
 	unsigned trl = s->snap_trailing;
+	struct rlog log = s->log;
 
 	memset(s, 0, sizeof(*s));
+	s->log = log;
 	s->mapsize = mapsize;
 	s->capacity_min_kib = cap;
 	s->snap_threshold = thr;
@@ -301,6 +379,8 @@ void sim_free(struct sim *s)
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->nodes[i].dir);
 		assert_int_equal(system(cmd), 0);
 	}
+	if (crash_sim == s)
+		crash_sim = NULL;
 	free(s->msgs);
 	free(s->leader_of_term);
 	free(s->hist);
@@ -395,6 +475,7 @@ void run_until(struct sim *s, raft_time until)
 			s->nodes[who].last_tick = s->now;
 			drv_tick(s->nodes[who].drv);
 		}
+		reap_crashed(s);
 		check_leaders(s);
 	}
 }
@@ -424,6 +505,7 @@ int submit(struct sim *s, struct node *nd)
 	size_t len;
 	int rc;
 
+	assert_true(nd->up);
 	snprintf(key, sizeof(key), "k%u", s->cmd_seq % 40);
 	snprintf(val, sizeof(val), "v%u", s->cmd_seq);
 	s->cmd_seq++;
@@ -443,6 +525,15 @@ int submit(struct sim *s, struct node *nd)
 	crypto_generichash(p->hash, 32, buf, len, (const void *)&p->term,
 			   sizeof(p->term));
 	rc = drv_submit(nd->drv, buf, len, &index, &term);
+	if (s->crashed) {
+		/* Cut off while persisting it: never acknowledged (the
+		 * node's pending commands are dropped as it dies). */
+		if (rc != 0)
+			s->n_pend--;
+		reap_crashed(s);
+		free(buf);
+		return rc ? rc : RAFT_NOTLEADER;
+	}
 	if (rc == 0) {
 		p = &s->pend[s->n_pend - 1];
 		assert_true(p->index == index && p->term == term);
@@ -464,7 +555,9 @@ void heal_and_check(struct sim *s)
 
 	memset(s->group, 0, sizeof(s->group));
 	s->drop_pct = 0;
+	s->dup_pct = 0;
 	s->delay_max = 10;
+	s->crash_node = 0;
 	for (i = 0; i < s->n; i++)
 		if (!s->nodes[i].up)
 			node_start(&s->nodes[i]);

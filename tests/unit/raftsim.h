@@ -8,6 +8,7 @@
 
 #include "raft/driver.h"
 #include "raft/fsm.h"
+#include "raft/rlog.h"
 #include "storage/st.h"
 
 #define N_MAX 5
@@ -51,6 +52,7 @@ struct sim {
 	struct node nodes[N_MAX];
 	int group[N_MAX];	/* partition: same group = connected */
 	unsigned drop_pct;
+	unsigned dup_pct;	/* a message sent twice (each its own delay) */
 	unsigned delay_max;
 	struct inflight *msgs;
 	unsigned n_msgs;
@@ -64,9 +66,16 @@ struct sim {
 	/* counters */
 	unsigned long durability_checks, delivered, dropped, kills, acked;
 	unsigned long snap_taken, snap_installed, leaders;
+	unsigned long duplicated, torn;
+	/* A crash in the middle of a write: node crash_node's crash_after'th
+	 * store commit from now on is cut off (aborted, as a kill -9 before
+	 * LMDB writes its meta page leaves it) and the node dies there. */
+	unsigned crash_node, crash_after, crashed;
+	int starting;		/* node_start runs: no crash there */
 	/* Per-test knobs, read by node_start (0: the sim's defaults). */
 	size_t mapsize;
 	unsigned capacity_min_kib, snap_threshold, snap_trailing;
+	struct rlog log;	/* every driver's log sink (zeroed: none) */
 };
 
 
@@ -79,6 +88,9 @@ void sim_init(struct sim *s, uint64_t seed, unsigned n);
 void sim_free(struct sim *s);
 void node_start(struct node *nd);
 void node_stop(struct node *nd);
+/* Arms a crash in the middle of node k's (1..n) next-but-`after` store
+ * commit (the binary links with -Wl,--wrap=mdb_txn_commit). */
+void sim_crash_in_write(struct sim *s, unsigned k, unsigned after);
 void deliver(struct sim *s, unsigned k);
 void run_until(struct sim *s, raft_time until);
 struct node *find_leader(struct sim *s);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -285,6 +286,23 @@ static void join_token_sources(void **state)
 		ARGV(j, tf, path, c, f);
 		assert_int_equal(parse(&a, ac, av, err), -1);
 		assert_non_null(strstr(err, path));
+	}
+	/* A FIFO with no writer is refused at once (it used to hang), and so
+	 * is a directory. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	{
+		ARGV(j, tf, path, c, f);
+		alarm(5);
+		assert_int_equal(parse(&a, ac, av, err), -1);
+		alarm(0);
+		assert_non_null(strstr(err, "not a regular file"));
+	}
+	unlink(path);
+	{
+		char d[] = "/tmp";
+		ARGV(j, tf, d, c, f);
+		assert_int_equal(parse(&a, ac, av, err), -1);
+		assert_non_null(strstr(err, "not a regular file"));
 	}
 	setenv("NTPNODE_TOKEN", "ENVTOKEN", 1);
 	{

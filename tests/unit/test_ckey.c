@@ -29,6 +29,9 @@ static void good_values(void **state)
 	assert_string_equal(out, "86400s");
 	assert_int_equal(chk("token-ttl", "90500ms", out), 0);
 	assert_string_equal(out, "90500ms");
+	/* the range of token create --ttl */
+	assert_int_equal(chk("token-ttl", "1s", out), 0);
+	assert_int_equal(chk("token-ttl", "30d", out), 0);
 	assert_int_equal(chk("log-level", "debug", out), 0);
 	assert_string_equal(out, "debug");
 	assert_int_equal(chk("budget-usd", "12.5", out), 0);
@@ -62,7 +65,7 @@ static void bad_values(void **state)
 		{ "election-timeout", "500x" },
 		{ "election-timeout", "" },
 		{ "election-timeout", "99999999999999999999999" },
-		{ "token-ttl", "59s" },
+		{ "token-ttl", "999ms" },
 		{ "token-ttl", "31d" },
 		{ "token-ttl", "m" },
 		{ "token-ttl", "5w" },

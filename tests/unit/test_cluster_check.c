@@ -17,7 +17,7 @@
 
 #include <uv.h>
 
-#include "clmem.h"
+#include "tests/unit/clmem.h"
 
 static struct cluster_check verdict(int v, double off, const char *why)
 {

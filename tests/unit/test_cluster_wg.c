@@ -18,7 +18,7 @@
 
 #include <uv.h>
 
-#include "clmem.h"
+#include "tests/unit/clmem.h"
 
 /* Every member of the leader's status (n of them) reports one mesh hash;
  * it goes to out. */

@@ -1,11 +1,15 @@
 /*
  * The control socket's limits, with small values: ctl.c is included here
- * with CTL_IDLE_MS and CTL_MAX_CONNS redefined (chrony's unit-test style),
- * so the real code runs against a 600 ms idle limit and 3 connections
- * (long enough that a loaded machine does not stall past it).
+ * with its limits redefined (chrony's unit-test style), so the real code
+ * runs against a 600 ms idle limit (long enough that a loaded machine does
+ * not stall past it), 3 connections for root and the daemon's user, 2 per
+ * other user and 3 for all other users together. The per-uid test runs
+ * real clients as other users (root only; skipped otherwise).
  */
 #define CTL_IDLE_MS 600
 #define CTL_MAX_CONNS 3
+#define CTL_MAX_PER_UID 2
+#define CTL_MAX_PRIV 3
 #include "node/ctl/ctl.c"
 
 #include <stdarg.h>
@@ -14,8 +18,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -138,19 +144,48 @@ static void test_idle(void **state)
 	close(busy);
 }
 
+/* The reply frame on fd (after a request, or unasked), "" on EOF. */
+static void reply_of(struct fx *f, int fd, char *out, size_t len)
+{
+	uint64_t end = now_ms() + 2000;
+	size_t got = 0;
+
+	out[0] = 0;
+	while (now_ms() < end && got < len - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (poll(&p, 1, 5) <= 0)
+			continue;
+		n = recv(fd, out + got, len - 1 - got, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		out[got] = 0;
+	}
+	/* the protobuf's strings are plain bytes: make it searchable */
+	for (size_t i = 0; i < got; i++)
+		if (!out[i])
+			out[i] = ' ';
+}
+
+/* Root (this test) has its own pool; one more is refused, saying why. */
 static void test_max_conns(void **state)
 {
 	struct fx *f = *state;
-	int fd[CTL_MAX_CONNS + 1];
+	int fd[CTL_MAX_PRIV + 1];
+	char r[256];
 
-	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+	for (int i = 0; i < CTL_MAX_PRIV; i++) {
 		fd[i] = dial(f->path);
 		assert_int_equal(ask(f, fd[i]), 2);
 	}
-	/* One more is accepted and closed at once; the others still work. */
-	fd[CTL_MAX_CONNS] = dial(f->path);
-	assert_int_equal(watch(f, fd[CTL_MAX_CONNS], 1000), 1);
-	for (int i = 0; i < CTL_MAX_CONNS; i++)
+	fd[CTL_MAX_PRIV] = dial(f->path);
+	reply_of(f, fd[CTL_MAX_PRIV], r, sizeof(r));
+	assert_non_null(strstr(r, "already hold 3 control connections"));
+	assert_int_equal(watch(f, fd[CTL_MAX_PRIV], 1000), 1);
+	for (int i = 0; i < CTL_MAX_PRIV; i++)
 		assert_int_equal(ask(f, fd[i]), 2);
 	/* Once one leaves, a new client gets in. */
 	close(fd[0]);
@@ -158,8 +193,183 @@ static void test_max_conns(void **state)
 		uv_run(&f->loop, UV_RUN_NOWAIT);
 	fd[0] = dial(f->path);
 	assert_int_equal(ask(f, fd[0]), 2);
-	for (int i = 0; i <= CTL_MAX_CONNS; i++)
+	for (int i = 0; i <= CTL_MAX_PRIV; i++)
 		close(fd[i]);
+}
+
+/*
+ * A child running as uid opens n connections one after the other, asks on
+ * each and reports how many were answered and how many refused with the
+ * per-user or the all-users limit; it holds them until its pipe closes.
+ */
+struct holder {
+	pid_t pid;
+	int res, hold;
+};
+
+static void holder_main(const char *path, uid_t uid, int n, int res,
+			int hold)
+{
+	int answered = 0, per_uid = 0, all = 0, i;
+	char out[64];
+
+	if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+		_exit(2);
+	for (i = 0; i < n; i++) {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		size_t len;
+		uint8_t *q = ctlframe_pack_request("serverstats", 0, NULL, &len);
+		char buf[512];
+		ssize_t got = 0, m;
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		strcpy(sun.sun_path, path);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sun,
+				      sizeof(sun)) < 0)
+			_exit(3);
+		(void)send(fd, q, len, MSG_NOSIGNAL);
+		free(q);
+		while (got < (ssize_t)sizeof(buf) - 1) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (poll(&p, 1, 3000) <= 0)
+				break;
+			m = recv(fd, buf + got, sizeof(buf) - 1 - (size_t)got,
+				 0);
+			if (m <= 0)
+				break;
+			got += m;
+			if (got > 4)    /* one small frame is all we need */
+				break;
+		}
+		buf[got > 0 ? got : 0] = 0;
+		for (ssize_t k = 0; k < got; k++)
+			if (!buf[k])
+				buf[k] = ' ';
+		if (strstr(buf, "the limit per user"))
+			per_uid++;
+		else if (strstr(buf, "the limit for all of them"))
+			all++;
+		else if (got > 0)
+			answered++;
+	}
+	snprintf(out, sizeof(out), "%d %d %d\n", answered, per_uid, all);
+	if (write(res, out, strlen(out)) < 0)
+		_exit(4);
+	/* hold every connection until the parent is done */
+	(void)read(hold, out, 1);
+	_exit(0);
+}
+
+static struct holder holder_start(const char *path, uid_t uid, int n)
+{
+	struct holder h;
+	int r[2], k[2];
+
+	assert_int_equal(pipe(r), 0);
+	assert_int_equal(pipe(k), 0);
+	h.pid = fork();
+	assert_true(h.pid >= 0);
+	if (h.pid == 0) {
+		close(r[0]);
+		close(k[1]);
+		holder_main(path, uid, n, r[1], k[0]);
+	}
+	close(r[1]);
+	close(k[0]);
+	h.res = r[0];
+	h.hold = k[1];
+	return h;
+}
+
+/* Runs the loop until the holder reports. */
+static void holder_report(struct fx *f, struct holder *h, int *answered,
+			  int *per_uid, int *all)
+{
+	uint64_t end = now_ms() + 10000;
+	char buf[64];
+	ssize_t n = 0;
+
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = h->res, .events = POLLIN };
+
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		if (poll(&p, 1, 5) > 0) {
+			n = read(h->res, buf, sizeof(buf) - 1);
+			break;
+		}
+	}
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_int_equal(sscanf(buf, "%d %d %d", answered, per_uid, all), 3);
+}
+
+static void holder_stop(struct fx *f, struct holder *h)
+{
+	int st;
+
+	close(h->hold);
+	close(h->res);
+	while (waitpid(h->pid, &st, WNOHANG) == 0)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void test_uid_limits(void **state)
+{
+	struct fx *f = *state;
+	struct holder a, b;
+	int ok, per, all, fd, lines = 0, saved;
+	char logf[] = "/tmp/ntpmc-ctll-log-XXXXXX", line[512];
+	FILE *lf;
+
+	if (geteuid() != 0)
+		skip();
+	/* Other users may reach the socket (the group's members would). */
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	assert_int_equal(chmod(f->path, 0666), 0);
+	fd = mkstemp(logf);
+	assert_true(fd >= 0);
+	saved = dup(2);
+	assert_int_equal(dup2(fd, 2), 2);
+
+	/* One user: CTL_MAX_PER_UID answered, the rest refused. */
+	a = holder_start(f->path, 65534, CTL_MAX_PER_UID + 2);
+	holder_report(f, &a, &ok, &per, &all);
+	assert_int_equal(ok, CTL_MAX_PER_UID);
+	assert_int_equal(per, 2);
+	assert_int_equal(all, 0);
+	/* A second user: the room left for all other users together. */
+	b = holder_start(f->path, 65533, 2);
+	holder_report(f, &b, &ok, &per, &all);
+	assert_int_equal(ok, CTL_MAX_CONNS - CTL_MAX_PER_UID);
+	assert_int_equal(all, 2 - ok);
+	/* Root is still served, on connections of its own. */
+	for (int i = 0; i < CTL_MAX_PRIV; i++) {
+		int r = dial(f->path);
+
+		assert_int_equal(ask(f, r), 2);
+		close(r);
+	}
+	/* b's child inherited a's pipes: it goes first. */
+	holder_stop(f, &b);
+	holder_stop(f, &a);
+
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	lf = fdopen(fd, "r");
+	assert_non_null(lf);
+	rewind(lf);
+	/* Three refusals, one line: with the uid, inside one interval. */
+	while (fgets(line, sizeof(line), lf))
+		if (strstr(line, "control: refused a connection of uid")) {
+			lines++;
+			assert_non_null(strstr(line, "uid 65534"));
+		}
+	fclose(lf);
+	unlink(logf);
+	assert_int_equal(lines, 1);
 }
 
 int main(void)
@@ -167,9 +377,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_limits, setup,
+						teardown),
 	};
 
-	log_init("test_ctl_limits", LOG_LVL_ERR);
+	log_init("test_ctl_limits", LOG_LVL_WARN);
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

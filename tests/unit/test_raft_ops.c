@@ -174,15 +174,33 @@ static void test_grow_and_remove(void **state)
 	free(s);
 }
 
+/* The drivers' info lines (elections, step-downs), one string. */
+static char info_lines[16384];
+
+static void info_sink(void *arg, enum rlog_level level, const char *msg)
+{
+	size_t n = strlen(info_lines);
+
+	(void)arg;
+	if (level == RLOG_INFO)
+		snprintf(info_lines + n, sizeof(info_lines) - n, "%s\n", msg);
+}
+
 static void test_transfer(void **state)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	struct node *l, *n;
 	raft_id target;
+	char want[128];
 	int i;
 
+	info_lines[0] = 0;
+	s->log.fn = info_sink;
 	sim_init(s, 21, 3);
 	l = wait_leader(s);
+	/* The election is logged at info by the winner. */
+	snprintf(want, sizeof(want), "raft %u: elected leader for term", l->id);
+	assert_non_null(strstr(info_lines, want));
 	target = l->id % 3 + 1;
 	assert_int_equal(drv_transfer(l->drv, 42, 1000), RAFT_BADID);
 	assert_int_equal(drv_transfer(l->drv, target, 1000), 0);
@@ -198,6 +216,14 @@ static void test_transfer(void **state)
 	assert_non_null(n);
 	assert_int_equal(n->id, target);
 	assert_int_equal(drv_transfer_state(l->drv), 0);
+	/* The step-down says why; the old leader follows the new one. */
+	snprintf(want, sizeof(want), "raft %u: stepped down as leader of "
+		 "term", l->id);
+	assert_non_null(strstr(info_lines, want));
+	assert_non_null(strstr(info_lines, "(leadership transferred)"));
+	snprintf(want, sizeof(want), "raft %u: following leader %u", l->id,
+		 n->id);
+	assert_non_null(strstr(info_lines, want));
 	/* A transfer to a cut-off node runs into its deadline. */
 	l = n;
 	target = l->id % 3 + 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "node/cluster/cluster.h"
+#include "node/cluster/cstore.h"
 #include "node/cluster/offline/offline.h"
 #include "storage/st_raft.h"
 
@@ -274,7 +275,7 @@ int recover_run(const struct cluster_conf *c, const char *config,
 	uint64_t ids[RCV_MAX_VOTERS] = { 0 }, at_index = 0, at_term = 0, idx, term;
 	struct rcv_info info;
 	struct st *st = NULL;
-	char err[256], tail;
+	char err[256], tail, msg[CSTORE_MSG_MAX];
 	unsigned n = 0, i;
 	int rc, ret = 1, lock = -1, have_info = 0;
 
@@ -289,13 +290,17 @@ int recover_run(const struct cluster_conf *c, const char *config,
 			c->datadir);
 		goto out;
 	}
+	/* Before the lock file: a datadir open to others stays as it is. */
+	if (cstore_check_perms(c->datadir, msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "ntpnode recover: %s\n", msg);
+		goto out;
+	}
 	lock = off_lock("recover", c->datadir);
 	if (lock < 0)
 		goto out;
-	rc = st_open(&st, c->datadir, c->mapsize);
+	rc = cstore_open(&st, c->datadir, c->mapsize, msg, sizeof(msg));
 	if (rc < 0) {
-		fprintf(stderr, "ntpnode recover: cannot open the store in "
-			"%s: %s\n", c->datadir, strerror(-rc));
+		fprintf(stderr, "ntpnode recover: %s\n", msg);
 		goto out;
 	}
 	rc = rcv_inspect(st, &info);

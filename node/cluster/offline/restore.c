@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "node/cluster/cluster.h"
+#include "node/cluster/cstore.h"
 #include "node/cluster/offline/offline.h"
 #include "raft/driver.h"
 #include "raft/fsm.h"
@@ -135,7 +136,7 @@ int restore_run(const struct cluster_conf *c, const char *config,
 		const char *from)
 {
 	char address[TOKEN_ENDPOINT_MAX], h_backup[2 * FSM_HASH_LEN + 1];
-	char h_store[2 * FSM_HASH_LEN + 1] = "";
+	char h_store[2 * FSM_HASH_LEN + 1] = "", msg[CSTORE_MSG_MAX];
 	const char *why = "";
 	struct fsm *f = NULL;
 	struct st *st = NULL;
@@ -189,13 +190,17 @@ int restore_run(const struct cluster_conf *c, const char *config,
 			c->datadir, strerror(errno));
 		goto out;
 	}
+	/* Before the lock file: a datadir open to others stays as it is. */
+	if (cstore_check_perms(c->datadir, msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "ntpnode restore: %s\n", msg);
+		goto out;
+	}
 	lock = off_lock("restore", c->datadir);
 	if (lock < 0)
 		goto out;
-	rc = st_open(&st, c->datadir, c->mapsize);
+	rc = cstore_open(&st, c->datadir, c->mapsize, msg, sizeof(msg));
 	if (rc < 0) {
-		fprintf(stderr, "ntpnode restore: cannot open the store in "
-			"%s: %s\n", c->datadir, strerror(-rc));
+		fprintf(stderr, "ntpnode restore: %s\n", msg);
 		goto out;
 	}
 	if (holds_cluster(st)) {
