@@ -398,6 +398,7 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 	if (ok && rotation_start(&n->rot, &n->loop, cl,
 				 &n->conf.rotation) < 0)
 		ok = 0;
+	n->views.rot = n->rot;
 	if (!ok || start_crosscheck(n) < 0 || open_control(n) < 0) {
 		n->exit_code = 1;
 		uv_stop(&n->loop);
@@ -516,6 +517,7 @@ static void stop(struct node *n)
 	ctl_close(n->ctl);
 	n->views.xc = NULL;
 	crosscheck_stop(n->xc);
+	n->views.rot = NULL;
 	rotation_stop(n->rot);     /* before the cluster it stands on */
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
