@@ -1,13 +1,17 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154  # work, n, holder, inet, probe, ctlbin: the box's
 # An accelerated week of rotation in the cloud in a box, a scenario for
 # tools/cloud-in-a-box.sh -s (sourced: it uses the box's functions and
-# variables). Three VMs of the fake cloud (infra/providers/fake; a stop
-# kills that VM's ntpnode and wireguard-go, a start runs them again, the
-# datadir stays): vm1 is aws-a (mon-wed), vm2 aws-b (thu-sun), vm3 gcp-a
-# (always), min-serving 2. The scheduler's clock (test-only) starts on
-# wednesday 2025-01-08 12:00 UTC and runs ROT_SPEED times as fast (default
-# 5000: the week in about 120 s); the served time is the real one. While
-# the week runs, monitors record:
+# variables). The box's three VMs boot as always (vm1 and vm2 AWS, vm3
+# GCP); their hook for both providers is the image's box-provider, which
+# asks the box's cloud to run the fake cloud's hook (infra/providers/fake)
+# on that VM: a stop stops its ntpnode and wireguard-go, a start runs its
+# ntpnode service again, the datadir stays. The schedule is the fleet's
+# usual shape: vm1 is aws-a (mon-wed), vm2 aws-b (thu-sun), vm3 gcp-a
+# (always), min-serving 2. The scheduler's clock (test-only) reads
+# wednesday 2025-01-08 12:00 UTC about when the VMs are up and runs
+# ROT_SPEED times as fast (default 5000: the week in about 120 s); the
+# served time is the real one. While the week runs, monitors record:
 #   - NTP: every VM's public address probed from the internet every
 #     ~0.2 s (LI != 3 counts);
 #   - the leader, as vm3's status says, every ~20 ms;
@@ -22,69 +26,73 @@
 
 : "${ROT_SPEED:=5000}"
 : "${ROT_DAYS:=7}"
-rot_fake=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/infra/providers/fake
-rot_real0=$(date +%s)
-rot_sched0=1736337600      # wed 2025-01-08 12:00:00 UTC
-export CIB_PROVIDER=fake
+# the scheduler reads wed 2025-01-08 12:00:00 UTC 20 s from now (about
+# when the box's VMs serve); before, the days before it (no schedule yet:
+# every member always on)
+rot_real0=$(($(date +%s) + 20))
+rot_sched0=1736337600
 
-# VM I's config lines. The hook is a wrapper naming the fake cloud: the
-# daemons start before the scenario runs.
+# VM I's config lines (its user data's NTPMC_CONF)
 cib_conf_extra() {
-	# shellcheck disable=SC2154  # work: the box's
-	if [ ! -x "$work/fake-hook" ]; then
-		printf '#!/bin/sh\nNTPMC_FAKE_CLOUD=%s exec %s "$@"\n' \
-			"$work/cloud" "$rot_fake" >"$work/fake-hook"
-		chmod +x "$work/fake-hook"
-	fi
 	cat <<CONF
 test-mode yes
 rotation-test-clock $rot_real0 $rot_sched0 $ROT_SPEED
-instance-id vm$1
-provider-hook fake $work/fake-hook
+provider-hook aws /usr/local/sbin/box-provider
+provider-hook gcp /usr/local/sbin/box-provider
 CONF
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # real unix ms -> scheduler ms
 sched_of() { echo $((rot_sched0 * 1000 + ($1 - rot_real0 * 1000) * ROT_SPEED)); }
-
-rot_cleanup_cloud() {
-	local d p
-	for d in "$NTPMC_FAKE_CLOUD"/*/; do
-		[ -d "$d" ] || continue
-		while read -r p; do
-			kill "$p" 2>/dev/null || true
-		done < <(cat "$d/pid" "$d/pids" 2>/dev/null)
-	done
+# VM I's instance id, as its first boot wrote it into its config (GCP:
+# the instance name)
+iid() { awk '$1 == "instance-id" { print $2 }' "$(vmfile "$1" /etc/ntpnode/ntpnode.conf)"; }
+# the start of process PID in unix ms (/proc/uptime and the process's start
+# in clock ticks since boot: 10 ms steps)
+started_ms() {
+	awk -v now="$(now_ms)" -v hz="$(getconf CLK_TCK)" '
+		FILENAME == "/proc/uptime" { up = $1; next }
+		{ sub(/^.*\) /, ""); st = $20 }
+		END { printf "%.0f", now - (up - st / hz) * 1000 }' \
+		/proc/uptime "/proc/$1/stat"
 }
 
-# The VMs' start scripts: wireguard-go, then ntpnode run in the VM's
-# namespace, as the box starts them.
+# The VMs in the fake cloud ($work/cloud/ID): `start` starts the VM's
+# ntpnode service (which starts wireguard-go) and lives as long as that
+# ntpnode; both are its other processes, stopped with it. The VMs' first
+# incarnation is the box's: recorded as started when its ntpnode did.
 rot_cloud() {
-	local i ns
-	export NTPMC_FAKE_CLOUD=$work/cloud
+	local i d h p w t
 	for i in $(seq "$n"); do
-		ns=$(vm "$i")
-		mkdir -p "$NTPMC_FAKE_CLOUD/vm$i"
-		cat >"$NTPMC_FAKE_CLOUD/vm$i/start" <<START
+		d=$work/cloud/$(iid "$i")
+		h=${holder[i]}
+		mkdir -p "$d"
+		cat >"$d/start" <<START
 #!/bin/sh
-ip netns exec $ns wireguard-go -f wg${tag}$i >>$work/wg$i.log 2>&1 &
-echo \$! >>$NTPMC_FAKE_CLOUD/vm$i/pids
-for _ in \$(seq 50); do
-	ip -n $ns link show wg${tag}$i >/dev/null 2>&1 && break
+in_vm() { nsenter -t $h -m -u -n -r -w /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "\$@"; }
+in_vm systemctl start ntpnode.service || exit 1
+p=\$(cat /proc/$h/root/run/box/ntpnode.service.pid) || exit 1
+echo "\$p" >>$d/pids
+for _ in \$(seq 100); do
+	w=\$(cat /proc/$h/root/run/wireguard/wg-ntp.pid 2>/dev/null) &&
+		kill -0 "\$w" 2>/dev/null && { echo "\$w" >>$d/pids; break; }
 	sleep 0.1
 done
-exec ip netns exec $ns setpriv --bounding-set=-sys_time \\
-	--inh-caps=-sys_time $node run -c $work/node$i.conf \\
-	>>$work/node$i.out 2>>$work/node$i.log
+exec tail -s 0.2 --pid="\$p" -f /dev/null
 START
-		chmod +x "$NTPMC_FAKE_CLOUD/vm$i/start"
-		# the first incarnation is the box's: it started when its
-		# log's first line says
-		echo "${npid[i]}" >"$NTPMC_FAKE_CLOUD/vm$i/pid"
-		echo "${wgpid[i]}" >"$NTPMC_FAKE_CLOUD/vm$i/pids"
-		echo "start $(date -d "$(head -n 1 "$work/node$i.log" |
-			cut -d' ' -f1)" +%s%3N)" >"$NTPMC_FAKE_CLOUD/vm$i/events"
+		chmod +x "$d/start"
+		p=$(cat "$(vmfile "$i" /run/box/ntpnode.service.pid)")
+		w=$(cat "$(vmfile "$i" /run/wireguard/wg-ntp.pid)")
+		if ! kill -0 "$p" || ! kill -0 "$w"; then
+			fail "VM $i: its ntpnode or wireguard-go is not running"
+		fi
+		t=$(started_ms "$p")
+		tail -s 0.2 --pid="$p" -f /dev/null </dev/null >/dev/null 2>&1 &
+		pids+=($!)
+		echo "$!" >"$d/pid"
+		printf '%s\n' "$p" "$w" >"$d/pids"
+		echo "start $t" >"$d/events"
 	done
 }
 
@@ -106,7 +114,7 @@ mon_leader() {
 	local t j re='"leader_id":"([0-9]+)".*"view":"leader"'
 	while :; do
 		t=$(now_ms)
-		j=$("$ctlbin" -s "$work/ctl3.sock" -o json cluster status \
+		j=$("$ctlbin" -s "$rot_sock3" -o json cluster status \
 			2>/dev/null) || j=
 		if [[ $j =~ $re ]]; then
 			echo "$t leader ${BASH_REMATCH[1]}"
@@ -122,7 +130,7 @@ mon_writes() {
 	while [ ! -e "$work/stop-writes" ]; do
 		k=$((k + 1))
 		t0=$(now_ms)
-		if "$ctlbin" -s "$work/ctl3.sock" config set budget-usd "$k" \
+		if "$ctlbin" -s "$rot_sock3" config set budget-usd "$k" \
 			>/dev/null 2>&1; then
 			echo "$t0 $(now_ms) ok $k"
 		else
@@ -145,10 +153,23 @@ rot_figures() {
 	if [ -n "${ROT_REPORT:-}" ]; then echo "$*" >>"$ROT_REPORT"; fi
 }
 
+# The ms of the last swap (mon 00:00 or thu 00:00) at or before scheduler
+# ms T.
+last_swap() {
+	local d t=$(($1 / 1000)) mon
+	d=$(date -u -d "@$t" +%u)
+	mon=$(($(date -u -d "$(date -u -d "@$t" +%F)" +%s) - (d - 1) * 86400))
+	if [ "$d" -ge 4 ]; then
+		echo $(((mon + 3 * 86400) * 1000))
+	else
+		echo $((mon * 1000))
+	fi
+}
+
 cib_scenario() {
-	local m1 m2 m3 m4 week_end st
+	local m1 m2 m3 m4 week_end st s0 sw
+	rot_sock3=$(vmfile 3 /run/ntpnode/ctl.sock)
 	rot_cloud
-	trap 'rot_cleanup_cloud; cleanup' EXIT
 	ctl 3 rotation set vm1 mon-wed >&2 || fail "rotation set vm1"
 	ctl 3 rotation set vm2 thu-sun >&2 || fail "rotation set vm2"
 	if ctl 3 rotation set vm3 never 2>"$work/err"; then
@@ -164,8 +185,13 @@ cib_scenario() {
 	mon_log >"$work/audit.log" &
 	m4=$!
 	pids+=("$m1" "$m2" "$m3" "$m4")
-	week_end=$((rot_sched0 * 1000 + ROT_DAYS * 86400000))
-	log "the week: $ROT_DAYS days at ${ROT_SPEED}x, until the scheduler reads $(date -u -d @$((week_end / 1000)) '+%a %F %H:%M')"
+	# ROT_DAYS from now, ending at least 18 h after a swap (mon or thu
+	# 00:00) so that the swap is over when the end is checked
+	s0=$(sched_of "$(now_ms)")
+	week_end=$((s0 + ROT_DAYS * 86400000))
+	sw=$(last_swap "$week_end")
+	[ $((week_end - sw)) -ge 64800000 ] || week_end=$((sw + 64800000))
+	log "the week: from $(date -u -d @$((s0 / 1000)) '+%a %F %H:%M'), $ROT_DAYS days at ${ROT_SPEED}x, until the scheduler reads $(date -u -d @$((week_end / 1000)) '+%a %F %H:%M')"
 	while [ "$(sched_of "$(now_ms)")" -lt "$week_end" ]; do
 		sleep 5
 		st=$(ctl 3 -o json rotation status 2>/dev/null) || continue
@@ -232,7 +258,13 @@ rot_check() {
 		[ "$(ctl 3 -o json cluster status | jq -r --arg m "vm$i" \
 			'.members[] | select(.name == $m) | .role')" != spare ] ||
 			continue
-		lasts=$(ctl "$i" config get budget-usd | awk '{ print $2 }')
+		# (a member that did not acknowledge it applies it a moment
+		# later: committed is enough, within 2 s)
+		for _ in $(seq 20); do
+			lasts=$(ctl "$i" config get budget-usd | awk '{ print $2 }')
+			[ "$lasts" = "$acked.00" ] && break
+			sleep 0.1
+		done
 		[ "$lasts" = "$acked.00" ] ||
 			fail "vm$i has budget-usd $lasts, last acknowledged $acked"
 		h=$(ctl "$i" -o json backup --force "$work/b$i" | jq -r .state_hash)
@@ -253,7 +285,7 @@ rot_check() {
 			d=$(awk -v m="vm$i" -v t="$t" '$2 == m && $1 <= t { print $1 }' \
 				"$work/drained" | tail -n 1)
 			[ -n "$d" ] || fail "vm$i stopped at $t without being drained first"
-		done <"$NTPMC_FAKE_CLOUD/vm$i/events"
+		done <"$work/cloud/$(iid "$i")/events"
 	done
 	[ "$stops" -ge 3 ] || fail "only $stops planned stops in the week"
 	rot_figures "planned stops: $stops, each after its VM was out of every count"
@@ -271,17 +303,21 @@ rot_check() {
 					     if (e > on) sum += e - on; on = 0 }
 			END { if (on && to > on) sum += to - on
 			      printf "%.3f", sum / 3600000 }' \
-			"$NTPMC_FAKE_CLOUD/vm$i/events")
+			"$work/cloud/$(iid "$i")/events")
 		awk -v a="$led_h" -v b="$fake_h" 'BEGIN { d = a - b; if (d < 0) d = -d
 			exit !(b > 0 && d <= 0.01 * b) }' ||
 			fail "vm$i: ledger $led_h h, fake cloud $fake_h h: more than 1 % apart"
 		rot_figures "ledger vm$i: $led_h h, fake cloud $fake_h h"
 	done
 
-	# the week ended as scheduled: wednesday noon, aws-a (vm1) on
-	jq -e '[.members[] | select(.name == "vm1" and .state == "running")] | length == 1' \
-		<<<"$st" >/dev/null || fail "vm1 is not running on wednesday"
-	jq -e '[.members[] | select(.name == "vm2" and .state == "stopped")] | length == 1' \
-		<<<"$st" >/dev/null || fail "vm2 is not stopped on wednesday"
+	# the week ended as scheduled: aws-a (vm1) on from monday to
+	# wednesday, else aws-b (vm2)
+	local on=vm2 off=vm1 day
+	day=$(date -u -d "@$(($(sched_of "$(now_ms)") / 1000))" +%u)
+	[ "$day" -gt 3 ] || { on=vm1 off=vm2; }
+	jq -e --arg m "$on" '[.members[] | select(.name == $m and .state == "running")] | length == 1' \
+		<<<"$st" >/dev/null || fail "$on is not running on day $day of the week"
+	jq -e --arg m "$off" '[.members[] | select(.name == $m and .state == "stopped")] | length == 1' \
+		<<<"$st" >/dev/null || fail "$off is not stopped on day $day of the week"
 	log "rotation week: OK"
 }
