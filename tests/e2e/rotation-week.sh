@@ -9,7 +9,7 @@
 # ntpnode service again, the datadir stays. The schedule is the fleet's
 # usual shape: vm1 is aws-a (mon-wed), vm2 aws-b (thu-sun), vm3 gcp-a
 # (always), min-serving 2. The scheduler's clock (test-only) reads
-# wednesday 2025-01-08 12:00 UTC about when the VMs are up and runs
+# tuesday 2025-01-07 12:00 UTC about when the VMs are up and runs
 # ROT_SPEED times as fast (default 5000: the week in about 120 s); the
 # served time is the real one. While the week runs, monitors record:
 #   - NTP: every VM's public address probed from the internet every
@@ -26,11 +26,11 @@
 
 : "${ROT_SPEED:=5000}"
 : "${ROT_DAYS:=7}"
-# the scheduler reads wed 2025-01-08 12:00:00 UTC 20 s from now (about
+# the scheduler reads tue 2025-01-07 12:00:00 UTC 20 s from now (about
 # when the box's VMs serve); before, the days before it (no schedule yet:
 # every member always on)
 rot_real0=$(($(date +%s) + 20))
-rot_sched0=1736337600
+rot_sched0=1736251200
 
 # VM I's config lines (its user data's NTPMC_CONF)
 cib_conf_extra() {
@@ -167,7 +167,7 @@ last_swap() {
 }
 
 cib_scenario() {
-	local m1 m2 m3 m4 week_end st s0 sw
+	local m1 m2 m3 m4 week_end st s0 sw nx k
 	rot_sock3=$(vmfile 3 /run/ntpnode/ctl.sock)
 	rot_cloud
 	ctl 3 rotation set vm1 mon-wed >&2 || fail "rotation set vm1"
@@ -186,17 +186,29 @@ cib_scenario() {
 	m4=$!
 	pids+=("$m1" "$m2" "$m3" "$m4")
 	# ROT_DAYS from now, ending at least 18 h after a swap (mon or thu
-	# 00:00) so that the swap is over when the end is checked
+	# 00:00) and 18 h before the next, so that the end state is checked
+	# away from any swap
 	s0=$(sched_of "$(now_ms)")
 	week_end=$((s0 + ROT_DAYS * 86400000))
 	sw=$(last_swap "$week_end")
-	[ $((week_end - sw)) -ge 64800000 ] || week_end=$((sw + 64800000))
+	nx=$(last_swap $((week_end + 3 * 86400000)))
+	[ "$nx" != "$sw" ] || nx=$(last_swap $((week_end + 4 * 86400000)))
+	if [ $((week_end - sw)) -lt 64800000 ]; then
+		week_end=$((sw + 64800000))
+	elif [ $((nx - week_end)) -lt 64800000 ]; then
+		week_end=$((nx + 64800000))
+	fi
 	log "the week: from $(date -u -d @$((s0 / 1000)) '+%a %F %H:%M'), $ROT_DAYS days at ${ROT_SPEED}x, until the scheduler reads $(date -u -d @$((week_end / 1000)) '+%a %F %H:%M')"
+	k=0
 	while [ "$(sched_of "$(now_ms)")" -lt "$week_end" ]; do
-		sleep 5
+		sleep 1
+		k=$((k + 1))
+		[ $((k % 5)) = 0 ] || continue
 		st=$(ctl 3 -o json rotation status 2>/dev/null) || continue
 		log "$(jq -r '.time + " " + ([.members[] | .name + ":" + .state] | join(" "))' <<<"$st")"
 	done
+	# the state at the end of the week, checked last
+	rot_end=$(ctl 3 -o json rotation status) || fail "rotation status"
 	: >"$work/stop-writes"
 	wait "$m3" 2>/dev/null || true
 	kill "$m1" "$m2" "$m4" 2>/dev/null || true
@@ -313,11 +325,11 @@ rot_check() {
 	# the week ended as scheduled: aws-a (vm1) on from monday to
 	# wednesday, else aws-b (vm2)
 	local on=vm2 off=vm1 day
-	day=$(date -u -d "@$(($(sched_of "$(now_ms)") / 1000))" +%u)
+	day=$(date -u -d "$(jq -r .time <<<"$rot_end") UTC" +%u)
 	[ "$day" -gt 3 ] || { on=vm1 off=vm2; }
 	jq -e --arg m "$on" '[.members[] | select(.name == $m and .state == "running")] | length == 1' \
-		<<<"$st" >/dev/null || fail "$on is not running on day $day of the week"
+		<<<"$rot_end" >/dev/null || fail "$on is not running at $(jq -r .time <<<"$rot_end")"
 	jq -e --arg m "$off" '[.members[] | select(.name == $m and .state == "stopped")] | length == 1' \
-		<<<"$st" >/dev/null || fail "$off is not stopped on day $day of the week"
+		<<<"$rot_end" >/dev/null || fail "$off is not stopped at $(jq -r .time <<<"$rot_end")"
 	log "rotation week: OK"
 }
