@@ -10,6 +10,8 @@
  *   cluster_join.c    becoming a member: init and join
  *   cluster_app.c     application messages between members
  *   cluster_member.c  leader: joins, leader transfer, node remove
+ *   cluster_announce.c our record follows our config and build
+ *   cluster_ext.c     what the subsystems above may read and ask
  *   cluster_drain.c   leader: role policy, drain, handoff on exit
  *   cluster_config.c  replicated keys: config get|set, their runtime effect
  *   cluster_timing.c  the timing in force: profile keys, heartbeat pacing
@@ -72,6 +74,8 @@ struct cl_prune;
 struct cl_wg;
 struct cl_times;
 struct cl_place;
+struct cl_announce;
+struct cl_ext;
 struct cl_check;
 
 /* Runs after every applied entry, on every member. */
@@ -120,6 +124,8 @@ struct cluster {
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_times *times;
 	struct cl_place *place;
+	struct cl_announce *announce;
+	struct cl_ext *ext;
 	struct cl_check *check;
 };
 
@@ -330,7 +336,28 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		    const uint8_t *key, const uint8_t *token_id,
 		    const Ntpmc__JoinRequest *jr);
 
+/* ---- cluster_announce.c ----
+ * Leader: a member's forwarded re-announce of its record; 0 not ours. */
+int cl_announce_forwarded(struct cluster *cl, struct cl_req *r,
+			  const char *command, int argc, char **argv);
+
+/* ---- cluster_ext.c: the subsystems above (cluster.h) ---- */
+#define CL_EXT_STATUS_MAX 4        /* status parts a member sends */
+/* Leader: a forwarded command of a subsystem; 0 not one. */
+int cl_ext_forwarded(struct cluster *cl, struct cl_req *r,
+		     const char *command, int argc, char **argv);
+int cl_ext_config_check(struct cluster *cl, const char *key,
+			const char *value, char *err, size_t errlen);
+void cl_ext_on_msg(struct cluster *cl, uint64_t from, const Ntpmc__Ext *x);
+/* x and ptrs: CL_EXT_STATUS_MAX each, alive until s is sent */
+void cl_ext_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			Ntpmc__Ext *x, Ntpmc__Ext **ptrs);
+void cl_ext_status_seen(struct cluster *cl, uint64_t id,
+			const Ntpmc__MemberStatus *s);
+
 /* ---- cluster_drain.c ---- */
+/* The voter count the role policy aims at now. */
+int cl_voter_target(struct cluster *cl);
 void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
 		  char **argv);
 void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
@@ -444,7 +471,8 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_timing_module, cl_place_module, cl_check_module;
+	cl_timing_module, cl_place_module, cl_announce_module, cl_ext_module,
+	cl_check_module;
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

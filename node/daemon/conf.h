@@ -15,6 +15,7 @@
 #include "node/cluster/cluster.h"
 #include "node/metrics/metrics.h"
 #include "node/crosscheck/crosscheck.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -30,6 +31,7 @@ struct conf {
 	int test_hang_loop_s;       /* test-only `test-hang loop S`; 0 never */
 	struct metrics_conf metrics; /* metrics-listen */
 	struct crosscheck_conf crosscheck; /* crosscheck-interval */
+	struct rot_conf rotation;   /* provider-hook, provider-hook-timeout */
 };
 
 void conf_defaults(struct conf *c);

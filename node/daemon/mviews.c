@@ -2,6 +2,7 @@
 #include "node/cluster/cluster.h"
 #include "node/crosscheck/crosscheck.h"
 #include "node/ntp/tstate.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -147,6 +148,29 @@ static void crosscheck(void *arg, struct metrics_crosscheck *out)
 	free(v);
 }
 
+static void rot_member(void *arg, const char *member, int planned_on)
+{
+	struct metrics_rotation *out = arg;
+
+	if (out->n_member >= METRICS_ROT_MEMBERS)
+		return;
+	snprintf(out->member[out->n_member].name,
+		 sizeof(out->member[out->n_member].name), "%s", member);
+	out->member[out->n_member++].planned = planned_on != 0;
+}
+
+static void rotation(void *arg, struct metrics_rotation *out)
+{
+	struct mviews *mv = arg;
+
+	memset(out, 0, sizeof(*out));
+	if (!mv->rot)
+		return;
+	out->present = 1;
+	rotation_planned(mv->rot, rot_member, out);
+	out->alerts = rotation_alerts(mv->rot);
+}
+
 void mviews_init(struct mviews *mv)
 {
 	memset(&mv->v, 0, sizeof(mv->v));
@@ -156,4 +180,5 @@ void mviews_init(struct mviews *mv)
 	mv->v.source = source;
 	mv->v.serving = serving;
 	mv->v.crosscheck = crosscheck;
+	mv->v.rotation = rotation;
 }

@@ -1,6 +1,6 @@
 /*
- * The metrics endpoint's views of the serving threads, the time engine
- * and the cross-check (node/metrics/metrics.h): node/metrics may not reach
+ * The metrics endpoint's views of the serving threads, the time engine,
+ * the cross-check and the rotation (node/metrics/metrics.h): node/metrics may not reach
  * them, so the daemon reads them for it.
  */
 #ifndef NTPMC_MVIEWS_H
@@ -9,6 +9,7 @@
 #include "node/metrics/metrics.h"
 
 struct crosscheck;
+struct rotation;
 struct serve;
 struct sync;
 
@@ -17,6 +18,7 @@ struct mviews {
 	struct serve *serve;            /* NULL until serving */
 	struct sync *sync;              /* NULL without upstreams */
 	const struct crosscheck *xc;    /* NULL outside a cluster */
+	struct rotation *rot;           /* NULL outside a cluster */
 };
 
 /* Fills mv->v; serve and sync may be set (or changed) afterwards. */

@@ -64,6 +64,7 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 {
 	struct metrics_source *src = NULL;
 	struct metrics_crosscheck *xc = NULL;
+	struct metrics_rotation *rot = NULL;
 	struct metrics_tracking tr;
 	struct metrics_serving sv;
 	struct cluster_view cv;
@@ -92,6 +93,15 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 		}
 		m->v->crosscheck(m->v->arg, xc);
 	}
+	if (m->v->rotation) {
+		rot = calloc(1, sizeof(*rot));
+		if (!rot) {
+			free(src);
+			free(xc);
+			return -1;
+		}
+		m->v->rotation(m->v->arg, rot);
+	}
 	cluster_view(m->cl, &cv);
 	mhttp_stats(m->http, &hs);
 	in.version = m->version;
@@ -103,11 +113,13 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	in.cv = m->cl ? &cv : NULL;
 	in.http = &hs;
 	in.xc = xc;
+	in.rot = rot;
 	a->status = 200;
 	a->ctype = PROM_CTYPE;
 	a->body = mexp_render(&in, &a->len);
 	free(src);
 	free(xc);
+	free(rot);
 	return a->body ? 0 : -1;
 }
 

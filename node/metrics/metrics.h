@@ -95,6 +95,20 @@ struct metrics_crosscheck {
 	} peer[METRICS_XC_PEERS];
 };
 
+/* The rotation (node/rotation): each member planned on or off now, from
+ * this member's replicated state and clock, and the alerts the leader
+ * holds (0 on a follower). */
+#define METRICS_ROT_MEMBERS 64
+struct metrics_rotation {
+	int present;                    /* 0: no rotation runs here */
+	unsigned alerts;
+	int n_member;
+	struct {
+		char name[65];
+		int planned;            /* 1 on, 0 off */
+	} member[METRICS_ROT_MEMBERS];
+};
+
 struct metrics_views {
 	void *arg;
 	void (*tracking)(void *arg, struct metrics_tracking *out);
@@ -102,6 +116,7 @@ struct metrics_views {
 	void (*source)(void *arg, int i, struct metrics_source *out);
 	void (*serving)(void *arg, struct metrics_serving *out);
 	void (*crosscheck)(void *arg, struct metrics_crosscheck *out);
+	void (*rotation)(void *arg, struct metrics_rotation *out);
 };
 
 struct metrics;
