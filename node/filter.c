@@ -37,6 +37,7 @@ struct filter {
 	int fit_n;
 	double a, b, var_a, var_b, cov_ab, jitter;
 	int best; /* logical index of the sample with the smallest distance */
+	double path; /* smallest root distance of the samples, not aged */
 };
 
 static struct filter_sample *at(struct filter *f, int i)
@@ -174,10 +175,14 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 	}
 }
 
+static double sample_path(const struct filter_sample *s)
+{
+	return 0.5 * (s->root_delay + s->delay) + s->root_disp + s->disp;
+}
+
 static double sample_distance(const struct filter_sample *s, int64_t now)
 {
-	return 0.5 * (s->root_delay + s->delay) + s->root_disp + s->disp +
-	       FILTER_PHI * fabs((double)(now - s->t) * 1e-9);
+	return sample_path(s) + FILTER_PHI * fabs((double)(now - s->t) * 1e-9);
 }
 
 static void refit(struct filter *f)
@@ -210,6 +215,7 @@ static void refit(struct filter *f)
 	f->jitter = r.jitter;
 	memcpy(f->w, r.w, sizeof(double) * (size_t)f->n);
 	tl = at(f, f->n - 1)->t;
+	f->path = INFINITY;
 	for (i = 0; i < f->n; i++) {
 		double dist = sample_distance(at(f, i), tl);
 
@@ -217,6 +223,8 @@ static void refit(struct filter *f)
 			bd = dist;
 			f->best = i;
 		}
+		if (sample_path(at(f, i)) < f->path)
+			f->path = sample_path(at(f, i));
 	}
 }
 
@@ -293,6 +301,7 @@ void filter_estimate(const struct filter *f, int64_t now,
 	 * estimate, widened by its statistical uncertainty.
 	 */
 	o->root_dist = sample_distance(best, now);
+	o->path_dist = f->path;
 	o->distance = o->root_dist + 2.0 * o->offset_sd +
 		      fabs(o->offset - (best->offset + f->b * (double)(now -
 						best->t) * 1e-9));
