@@ -19,7 +19,6 @@ struct select_in {
 	double distance;   /* half-width of the correctness interval, s */
 	double weight_dist; /* root distance for combining (0: distance) */
 	double path_dist;  /* the path's bound, not aged (0: weight_dist) */
-	double jitter;     /* s; only shown */
 	double freq;       /* s/s */
 	double freq_sd;    /* s/s; >= 1e-4 means no usable frequency */
 	int leap;          /* LI; -1: no vote (a smearing source hides leaps) */

@@ -14,7 +14,7 @@ static struct select_in src(double off, double dist)
 {
 	struct select_in s = {
 		.usable = 1, .reachable = 1, .offset = off, .distance = dist,
-		.jitter = dist / 10, .freq = 0, .freq_sd = 1e-3, .stratum = 1,
+		.freq = 0, .freq_sd = 1e-3, .stratum = 1,
 	};
 	return s;
 }
@@ -194,18 +194,17 @@ static void test_combine_weights_and_limit(void **st)
 
 /*
  * Two short paths and two paths 2 ms longer one way (each reads 1 ms
- * high), as ntpctl showed them on the simulated internet (offsets and
- * jitters in ms; root distances 10.3 and 11.3 ms, path bounds 10.2 and
- * 11.2 ms). All four are combined, and the longer ones get much less
- * weight than their distances alone would give them. The RFC 5905
- * cluster step used to prune the first short one here (its selection
- * jitter, 1.40 ms, exceeds the smallest source jitter, 1.31 ms), giving
- * the long pair two thirds of the weight.
+ * high), as ntpctl showed them on the simulated internet (offsets in ms;
+ * jitters 1.31, 1.61, 1.44 and 1.90 ms; root distances 10.3 and 11.3 ms,
+ * path bounds 10.2 and 11.2 ms). All four are combined, and the longer
+ * ones get much less weight than their distances alone would give them.
+ * The RFC 5905 cluster step used to prune the first short one here (its
+ * selection jitter, 1.40 ms, exceeds the smallest source jitter, 1.31 ms),
+ * giving the long pair two thirds of the weight.
  */
 static void test_longer_paths_weigh_less(void **st)
 {
 	static const double off[4] = { -52.660, -51.914, -50.961, -51.112 };
-	static const double jit[4] = { 1.307, 1.613, 1.441, 1.900 };
 	static const double rd[4] = { 10.3, 10.3, 11.3, 11.3 };
 	struct select_in in[4];
 	enum select_state s[4];
@@ -217,7 +216,6 @@ static void test_longer_paths_weigh_less(void **st)
 		double m = model_weight(rd[i], rd[i] - 0.1, 10.2);
 
 		in[i] = src(off[i] * 1e-3, (rd[i] + 0.5) * 1e-3);
-		in[i].jitter = jit[i] * 1e-3;
 		in[i].weight_dist = rd[i] * 1e-3;
 		in[i].path_dist = (rd[i] - 0.1) * 1e-3;
 		w += m;
