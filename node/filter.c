@@ -27,6 +27,7 @@
  * simulated exponential jitter (10 ms base, 3 ms mean each way), 0.15-0.25
  * gave the smallest mean error for 8 to 64 samples. */
 #define FILTER_S0_MEDIAN 0.2
+#define FILTER_PATH_ERR 0.2     /* x median extra delay / sqrt(n) */
 
 struct filter {
 	struct filter_sample s[FILTER_MAX];
@@ -38,6 +39,7 @@ struct filter {
 	double a, b, var_a, var_b, cov_ab, jitter;
 	int best; /* logical index of the sample with the smallest distance */
 	double path; /* smallest root distance of the samples, not aged */
+	double path_err; /* how far above the path's floor that may still be */
 };
 
 static struct filter_sample *at(struct filter *f, int i)
@@ -78,7 +80,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 struct fit {
-	double a, b, var_a, var_b, cov_ab, jitter;
+	double a, b, var_a, var_b, cov_ab, jitter, med;
 	int runs_ok;
 	double w[FILTER_MAX];
 };
@@ -105,6 +107,7 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 	memcpy(w, d, sizeof(double) * (size_t)m);
 	qsort(w, (size_t)m, sizeof(double), cmp_double);
 	med = (m % 2) ? w[m / 2] : 0.5 * (w[m / 2 - 1] + w[m / 2]);
+	r->med = med;
 	s0 = FILTER_S0_MEDIAN * med / sqrt(12.0);
 	if (s0 < FILTER_PREC)
 		s0 = FILTER_PREC;
@@ -226,6 +229,16 @@ static void refit(struct filter *f)
 		if (sample_path(at(f, i)) < f->path)
 			f->path = sample_path(at(f, i));
 	}
+	/*
+	 * The fastest of n exchanges is still above the path's floor by
+	 * something that grows with the delay jitter and shrinks with n. With
+	 * exponential jitter of scale T each way the round trip's excess near
+	 * 0 has density x / T^2, so the fastest of n is above the floor by a
+	 * Rayleigh amount of scale T / sqrt(n) (mean 1.25, sd 0.66 of that);
+	 * the median extra delay is about 1.7 T. In path bound units (half
+	 * the round trip) one sd is about 0.2 x median / sqrt(n).
+	 */
+	f->path_err = FILTER_PATH_ERR * r.med / sqrt((double)f->n);
 }
 
 void filter_add(struct filter *f, const struct filter_sample *s)
@@ -302,6 +315,7 @@ void filter_estimate(const struct filter *f, int64_t now,
 	 */
 	o->root_dist = sample_distance(best, now);
 	o->path_dist = f->path;
+	o->path_err = f->path_err;
 	o->distance = o->root_dist + 2.0 * o->offset_sd +
 		      fabs(o->offset - (best->offset + f->b * (double)(now -
 						best->t) * 1e-9));

@@ -8,11 +8,11 @@
 /* The hidden asymmetry of a path as a share of its root distance (sd).
  * Simulated (the tools/ntpsim path model, 4 servers at 1 s polls, 2-3 ms
  * exponential jitter, 200 seeds, median error): with every path 20 ms
- * long and asymmetries of -0.8 to +1 ms, 0.03 to 1 gave 89-92 us, as
- * 1 / distance^2 does; with two of four paths 2 ms longer one way, 0.05
- * cut it from 457 us (1 / distance^2) to 284 us, 0.1 to 397 us. The
- * price when the shortest path is the asymmetric one (20 ms, +1 ms, among
- * symmetric 20-22 ms ones): 363 us instead of 279 us (1 / distance^2). */
+ * long and asymmetries of -0.8 to +1 ms, 0.03 to 1000 all gave 88-89 us;
+ * with two of four paths 2 ms longer one way, 0.05 cut it from 457 us
+ * (1000, i.e. 1 / distance^2) to 310 us, 0.03 to 200 us, 0.1 to 409 us.
+ * The price when the shortest path is the asymmetric one (20 ms, +1 ms,
+ * among symmetric 20-22 ms ones): 352 us instead of 279 us. */
 #define SELECT_ASYM_SHARE 0.05
 
 const char *select_result_str(enum select_result r)
@@ -115,6 +115,8 @@ double select_weight(const struct select_in *s, const struct select_out *out)
 	double h = SELECT_ASYM_SHARE * wdist(s), e = pdist(s) - out->best_path;
 	double var;
 
+	e -= sqrt(s->path_err * s->path_err +
+		  out->best_path_err * out->best_path_err);
 	if (e < 0)
 		e = 0;
 	var = h * h + e * e / 3.0;
@@ -215,8 +217,10 @@ void select_run(const struct select_in *in, int n,
 			bestd = wdist(&in[idx[i]]);
 			best_i = idx[i];
 		}
-		if (pdist(&in[idx[i]]) < out->best_path)
+		if (pdist(&in[idx[i]]) < out->best_path) {
 			out->best_path = pdist(&in[idx[i]]);
+			out->best_path_err = in[idx[i]].path_err;
+		}
 	}
 	out->best_dist = bestd;
 	/* Combine the survivors within combinelimit of the best (chrony's

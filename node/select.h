@@ -19,6 +19,7 @@ struct select_in {
 	double distance;   /* half-width of the correctness interval, s */
 	double weight_dist; /* root distance for combining (0: distance) */
 	double path_dist;  /* the path's bound, not aged (0: weight_dist) */
+	double path_err;   /* its uncertainty, s */
 	double freq;       /* s/s */
 	double freq_sd;    /* s/s; >= 1e-4 means no usable frequency */
 	int leap;          /* LI; -1: no vote (a smearing source hides leaps) */
@@ -61,6 +62,7 @@ struct select_out {
 	double best_dist;   /* smallest weighting distance of the survivors:
 			       the combine limit is combinelimit x this */
 	double best_path;   /* smallest path bound of the survivors */
+	double best_path_err; /* that one's uncertainty */
 	double lo, hi;      /* the intersection */
 	double offset;      /* combined offset, s */
 	double freq;        /* combined frequency, s/s */
@@ -76,10 +78,11 @@ struct select_out {
  *   as a standard deviation of SELECT_ASYM_SHARE x its root distance
  *   (weight_dist), so equally long paths weigh alike.
  * - What its delay shows: its path bound exceeds the shortest survivor's
- *   by e. Extra delay on a longer route (a detour, a slower link) usually
- *   lies in one direction and moves the offset by up to e: uniform in
- *   [-e, e], variance e^2 / 3. The higher delay is the only visible hint
- *   of that asymmetry.
+ *   by e, counted beyond what the two bounds may still be off by
+ *   (path_err: few samples, jittery paths). Extra delay on a longer route
+ *   (a detour, a slower link) usually lies in one direction and moves the
+ *   offset by up to e: uniform in [-e, e], variance e^2 / 3. The higher
+ *   delay is the only visible hint of that asymmetry.
  * chrony and RFC 5905 weight by 1 / root distance.
  */
 double select_weight(const struct select_in *s, const struct select_out *out);

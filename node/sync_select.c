@@ -115,6 +115,7 @@ static void slot_input(struct sync *sy, struct sync_slot *sl, int64_t osc,
 	in->distance = sl->est.distance;
 	in->weight_dist = sl->est.root_dist;
 	in->path_dist = sl->est.path_dist;
+	in->path_err = sl->est.path_err;
 	in->freq = sl->est.freq;
 	in->freq_sd = sl->est.freq_sd;
 	in->leap = sl->ent->cu->smearing ? -1 : sl->est.leap;

@@ -171,6 +171,8 @@ static void test_path_dist(void **st)
 	filter_estimate(f, 10 * S, &e);
 	/* (1 ms root delay + 18 ms) / 2 + 1 ms root disp + 1 us disp */
 	assert_true(fabs(e.path_dist - 10.501e-3) < 1e-12);
+	/* its uncertainty: 0.2 x the median extra delay (7 ms) / sqrt(10) */
+	assert_true(fabs(e.path_err - 0.2 * 7e-3 / sqrt(10.0)) < 1e-12);
 	filter_estimate(f, 1000 * S, &e);
 	assert_true(fabs(e.path_dist - 10.501e-3) < 1e-12);
 	assert_true(e.root_dist > e.path_dist + 14e-3);

@@ -241,6 +241,39 @@ static void test_longer_paths_weigh_less(void **st)
 }
 
 /*
+ * A path bound that exceeds the shortest one by less than the two bounds
+ * may still be off by (few samples, jittery paths) does not count as a
+ * longer path: e = 1 ms, uncertainties 0.8 ms each (1.13 together).
+ */
+static void test_path_uncertainty(void **st)
+{
+	struct select_in in[2] = { src(0.0, 0.011), src(0.001, 0.011) };
+	enum select_state s[2];
+	struct select_out o;
+
+	(void)st;
+	in[0].weight_dist = in[1].weight_dist = 0.0103;
+	in[0].path_dist = 0.0102;
+	in[1].path_dist = 0.0112;
+	in[0].path_err = in[1].path_err = 0.0008;
+	select_run(in, 2, &defp, &o, s);
+	assert_int_equal(o.ncombined, 2);
+	assert_true(fabs(o.best_path_err - 0.0008) < 1e-15);
+	assert_true(fabs(o.offset - 0.0005) < 1e-12);
+	/* known well, the same 1 ms counts */
+	in[0].path_err = in[1].path_err = 0.00005;
+	select_run(in, 2, &defp, &o, s);
+	{
+		double w0 = model_weight(10.3, 10.2, 10.2);
+		double e = 1.0 - sqrt(2) * 0.05;
+		double w1 = 1.0 / (0.515 * 0.515 + e * e / 3);
+
+		assert_true(fabs(o.offset - 0.001 * w1 / (w0 + w1)) < 1e-12);
+		assert_true(o.offset < 0.00035);
+	}
+}
+
+/*
  * A source the caller still holds out (it was beyond the combine limit
  * lately) is not combined even when within the limit now, unless it is
  * the best one.
@@ -380,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_first_claim_wait),
 		cmocka_unit_test(test_combine_weights_and_limit),
 		cmocka_unit_test(test_longer_paths_weigh_less),
+		cmocka_unit_test(test_path_uncertainty),
 		cmocka_unit_test(test_distant_hold),
 		cmocka_unit_test(test_wide_interval_cutting_in),
 		cmocka_unit_test(test_freq_and_leap_and_prefer),
