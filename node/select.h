@@ -33,7 +33,8 @@ enum select_state {
 	SELECT_UNUSABLE,   /* the caller's reason applies */
 	SELECT_FALSETICKER,
 	SELECT_CANDIDATE,  /* truechimer, not combined (estimate outside the
-			      intersection, or beyond the combine limit) */
+			      intervals of most truechimers, or beyond the
+			      combine limit now or lately) */
 	SELECT_COMBINED,   /* truechimer used in the combination */
 	SELECT_SELECTED,   /* the system peer (also combined) */
 };
@@ -75,8 +76,8 @@ struct select_out {
  * A survivor's combining weight: the inverse of the variance of the error
  * its path can put into its offset (out: the run's best_path).
  * - What its delay does not show: the asymmetry of its own path, taken
- *   as a standard deviation of SELECT_ASYM_SHARE x its root distance
- *   (weight_dist), so equally long paths weigh alike.
+ *   as a standard deviation of 5 % of its root distance (weight_dist),
+ *   so equally long paths weigh alike.
  * - What its delay shows: its path bound exceeds the shortest survivor's
  *   by e, counted beyond what the two bounds may still be off by
  *   (path_err: few samples, jittery paths). Extra delay on a longer route
