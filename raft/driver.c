@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/log.h"
 #include "raft/adapter.h"
 #include "storage/st_raft.h"
 
@@ -23,8 +22,9 @@ void drv_fail(struct drv *d, int rc, const char *what)
 {
 	if (d->failed == 0) {
 		d->failed = rc != 0 ? rc : -EIO;
-		log_err("raft %llu: %s failed (%d): stopping, no further "
-			"acknowledgement", d->cfg.id, what, rc);
+		rlog(&d->cfg.log, RLOG_ERR, "raft %llu: %s failed (%d%s%s): "
+		     "stopping, no further acknowledgement", d->cfg.id, what,
+		     rc, st_why(d->st)[0] ? ", store: " : "", st_why(d->st));
 	}
 }
 
@@ -166,7 +166,7 @@ static void on_receive(void *owner, struct raft_message *m)
 	if (rc == RAFT_SHUTDOWN)
 		drv_fail(d, -EIO, "receive: conflicting committed entry");
 	else if (rc != 0)
-		log_debug("raft %llu: receive from %llu: %s", d->cfg.id,
+		rlog(&d->cfg.log, RLOG_DEBUG, "raft %llu: receive from %llu: %s", d->cfg.id,
 			  m->server_id, raft_strerror(rc));
 }
 
@@ -258,7 +258,7 @@ int drv_tick(struct drv *d)
 	d->last_tick = drv_now(d);
 	rc = drv_run(d, &ev);
 	if (rc != 0)
-		log_debug("raft %llu: timeout: %s", d->cfg.id,
+		rlog(&d->cfg.log, RLOG_DEBUG, "raft %llu: timeout: %s", d->cfg.id,
 			  raft_strerror(rc));
 	return d->failed;
 }

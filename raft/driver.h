@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "raft/fsm.h"
+#include "raft/rlog.h"
 #include "raft/transport.h"
 #include "storage/st.h"
 
@@ -64,6 +65,7 @@ struct drv_config {
 	unsigned capacity_min_kib;	/* 0: default; UINT_MAX-ish disables */
 	drv_apply_fn on_apply;
 	void *cb_data;
+	struct rlog log;		/* where failures are told; may be zero */
 };
 
 /* Creates a new cluster in an empty store: term 1 and entry 1, a

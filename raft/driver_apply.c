@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/log.h"
 #include "raft/adapter.h"
 #include "storage/st_raft.h"
 
@@ -31,7 +30,7 @@ static int apply_fn(void *arg, uint64_t index, const struct st_entry *e)
 	case RAFT_COMMAND:
 		rc = fsm_apply(d->cfg.fsm, index, e->buf, e->len, &result);
 		if (rc != 0) {
-			log_err("raft %llu: committed command %llu cannot be "
+			rlog(&d->cfg.log, RLOG_ERR, "raft %llu: committed command %llu cannot be "
 				"applied by this build (FSM version %d): "
 				"halting", d->cfg.id,
 				(unsigned long long)index, FSM_CMD_VERSION);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "node/log.h"
 #include "storage/st_raft.h"
 
 /* The engine sets prev_log_index and n_entries; the entries come from the
@@ -60,13 +59,13 @@ void drv_send(struct drv *d, struct raft_message *m)
 	}
 	if (rc != 0) {
 		/* Raft tolerates a lost message; the engine will retry. */
-		log_warnx("raft %llu: cannot build message %d for %llu: %d",
+		rlog(&d->cfg.log, RLOG_WARN, "raft %llu: cannot build message %d for %llu: %d",
 			  d->cfg.id, m->type, m->server_id, rc);
 		return;
 	}
 	rc = d->cfg.tr->send(d->cfg.tr, m->server_id, m->server_address, m);
 	if (rc != 0)
-		log_debug("raft %llu: send to %llu: %d", d->cfg.id,
+		rlog(&d->cfg.log, RLOG_DEBUG, "raft %llu: send to %llu: %d", d->cfg.id,
 			  m->server_id, rc);
 	d->stats.sends++;
 	if (m->type == RAFT_APPEND_ENTRIES && m->append_entries.n_entries) {

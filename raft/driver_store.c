@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/log.h"
 #include "raft/adapter.h"
 #include "storage/st_raft.h"
 
@@ -161,7 +160,7 @@ int drv_load(struct drv *d)
 	if (rc != 0 && rc != -ENOENT)
 		return rc;
 	if ((have_snap || last != 0) && term == 0) {
-		log_warnx("raft %llu: store has a log but no term: refusing",
+		rlog(&d->cfg.log, RLOG_WARN, "raft %llu: store has a log but no term: refusing",
 			  d->cfg.id);
 		free(mem);
 		return -EIO;
@@ -210,7 +209,7 @@ int drv_load(struct drv *d)
 		raft_free(entries[0].batch);	/* success: still ours */
 	raft_free(entries);
 	if (rc != 0) {
-		log_warnx("raft %llu: start: %s", d->cfg.id,
+		rlog(&d->cfg.log, RLOG_WARN, "raft %llu: start: %s", d->cfg.id,
 			  raft_errmsg(&d->raft));
 		return -EIO;
 	}

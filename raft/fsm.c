@@ -22,11 +22,6 @@ void fsm_free(struct fsm *f)
 	free(f);
 }
 
-void fsm_reset(struct fsm *f)
-{
-	memset(f, 0, sizeof(*f));
-}
-
 int fsm_strset(char *dst, size_t cap, const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : 0;
@@ -191,6 +186,7 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 	n.role = (int)m->role;
 	n.cmd_version = m->cmd_version;
 	n.drained = m->drained;
+	n.ntp_port = m->ntp_port <= 65535 ? m->ntp_port : 0;
 	if (m->idkey.len == FSM_IDKEY_LEN)
 		memcpy(n.idkey, m->idkey.data, FSM_IDKEY_LEN);
 	if (m->wg_public.len == FSM_WGKEY_LEN)
@@ -201,6 +197,8 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 		memmove(&f->members[pos + 1], &f->members[pos],
 			(f->n_members - pos) * sizeof(f->members[0]));
 		f->n_members++;
+	} else {
+		n.suspect = f->members[pos].suspect;  /* fsm_cmd_check's */
 	}
 	f->members[pos] = n;
 	audit(f, t, "member %llu (%s) %s at %s%s", (unsigned long long)n.id,
@@ -220,6 +218,26 @@ static int apply_member_del(struct fsm *f, uint64_t id, uint64_t t)
 		(f->n_members - pos - 1) * sizeof(f->members[0]));
 	f->n_members--;
 	audit(f, t, "member %llu removed", (unsigned long long)id);
+	return FSM_OK;
+}
+
+static int apply_check(struct fsm *f, const Ntpmc__Fsm__FsmCheck *c,
+		       uint64_t t)
+{
+	struct fsm_member *m;
+	unsigned pos;
+
+	if (c->text == NULL || strlen(c->text) > FSM_CHECK_TEXT_MAX)
+		return FSM_EINVAL;
+	if (!member_find(f, c->id, &pos))
+		return FSM_ENOKEY;
+	m = &f->members[pos];
+	if (m->suspect == (int)c->suspect)
+		return FSM_OK;
+	m->suspect = c->suspect;
+	audit(f, t, "member %llu (%s) cross-check %s: %s",
+	      (unsigned long long)m->id, m->name,
+	      c->suspect ? "suspect" : "cleared", c->text);
 	return FSM_OK;
 }
 
@@ -254,13 +272,20 @@ static void tokens_purge(struct fsm *f, uint64_t t)
 	}
 }
 
+/* Version 1 added tokens of the older format (a MAC key in hash);
+ * version 2 adds key-pair tokens (the public key). Replayed logs apply
+ * both exactly as their proposers did. */
 static int apply_token_add(struct fsm *f, const Ntpmc__Fsm__FsmTokenAdd *a,
-			   uint64_t t)
+			   uint32_t version, uint64_t t)
 {
 	struct fsm_token *k;
+	int pk = version >= 2;
 	unsigned i;
 
-	if (a->id == 0 || a->hash.len != FSM_TOKEN_HASH_LEN || a->uses == 0)
+	if (a->id == 0 || a->uses == 0)
+		return FSM_EINVAL;
+	if (pk ? a->pubkey.len != FSM_TOKEN_PK_LEN || a->hash.len != 0
+	       : a->hash.len != FSM_TOKEN_HASH_LEN)
 		return FSM_EINVAL;
 	for (i = 0; i < f->n_tokens && f->tokens[i].id < a->id; i++)
 		;
@@ -274,7 +299,11 @@ static int apply_token_add(struct fsm *f, const Ntpmc__Fsm__FsmTokenAdd *a,
 	k = &f->tokens[i];
 	memset(k, 0, sizeof(*k));
 	k->id = a->id;
-	memcpy(k->hash, a->hash.data, FSM_TOKEN_HASH_LEN);
+	k->has_pubkey = pk;
+	if (pk)
+		memcpy(k->pubkey, a->pubkey.data, FSM_TOKEN_PK_LEN);
+	else
+		memcpy(k->hash, a->hash.data, FSM_TOKEN_HASH_LEN);
 	k->uses_left = a->uses;
 	k->expires_ms = a->expires_ms;
 	audit(f, t, "token %llu created, %u use(s)",
@@ -282,23 +311,48 @@ static int apply_token_add(struct fsm *f, const Ntpmc__Fsm__FsmTokenAdd *a,
 	return FSM_OK;
 }
 
+static struct fsm_token *token_by_key(struct fsm *f,
+				      const Ntpmc__Fsm__FsmTokenUse *u,
+				      int pk)
+{
+	unsigned i;
+
+	for (i = 0; i < f->n_tokens; i++) {
+		struct fsm_token *k = &f->tokens[i];
+
+		if (pk ? k->has_pubkey &&
+				 memcmp(k->pubkey, u->pubkey.data,
+					FSM_TOKEN_PK_LEN) == 0
+		       : !k->has_pubkey &&
+				 memcmp(k->hash, u->hash.data,
+					FSM_TOKEN_HASH_LEN) == 0)
+			return k;
+	}
+	return NULL;
+}
+
 /* A use is bound to the joiner's identity key, so that a retry by the
  * same joiner (lost reply) succeeds until the token expires. */
 static int apply_token_use(struct fsm *f, const Ntpmc__Fsm__FsmTokenUse *u,
-			   uint64_t t)
+			   uint32_t version, uint64_t t)
 {
-	struct fsm_token *k = NULL;
+	struct fsm_token *k;
+	int pk = version >= 2;
 	unsigned i;
 
-	if (u->hash.len != FSM_TOKEN_HASH_LEN || u->idkey.len != FSM_IDKEY_LEN)
+	if (u->idkey.len != FSM_IDKEY_LEN ||
+	    (pk ? u->pubkey.len != FSM_TOKEN_PK_LEN
+		: u->hash.len != FSM_TOKEN_HASH_LEN))
 		return FSM_EINVAL;
-	for (i = 0; i < f->n_tokens; i++)
-		if (memcmp(f->tokens[i].hash, u->hash.data,
-			   FSM_TOKEN_HASH_LEN) == 0)
-			k = &f->tokens[i];
+	k = token_by_key(f, u, pk);
 	if (k == NULL) {
 		audit(f, t, "token use refused: unknown token");
 		return FSM_ENOKEY;
+	}
+	if (k->revoked) {
+		audit(f, t, "token %llu use refused: revoked",
+		      (unsigned long long)k->id);
+		return FSM_EREVOKED;
 	}
 	if (t > k->expires_ms) {
 		audit(f, t, "token %llu use refused: expired",
@@ -320,17 +374,33 @@ static int apply_token_use(struct fsm *f, const Ntpmc__Fsm__FsmTokenUse *u,
 	return FSM_OK;
 }
 
-static int apply_token_revoke(struct fsm *f, uint64_t id, uint64_t t)
+/* Version 1 removes the token (a revoked one too: the restore clean-up
+ * empties the table); version 2 with keep marks a key-pair token revoked
+ * (a token of the older format goes all the same: its stored value must
+ * leave the state). */
+static int apply_token_revoke(struct fsm *f,
+			      const Ntpmc__Fsm__FsmTokenRevoke *r,
+			      uint32_t version, uint64_t t)
 {
 	unsigned i;
 
 	for (i = 0; i < f->n_tokens; i++) {
-		if (f->tokens[i].id == id) {
+		struct fsm_token *k = &f->tokens[i];
+
+		if (k->id != r->id)
+			continue;
+		if (version >= 2 && r->keep && k->has_pubkey) {
+			if (k->revoked)
+				return FSM_ENOKEY;
+			k->revoked = 1;
+			k->uses_left = 0;
+			k->n_bound = 0;
+			memset(k->bound, 0, sizeof(k->bound));
+		} else {
 			token_remove(f, i);
-			audit(f, t, "token %llu revoked",
-			      (unsigned long long)id);
-			return FSM_OK;
 		}
+		audit(f, t, "token %llu revoked", (unsigned long long)r->id);
+		return FSM_OK;
 	}
 	return FSM_ENOKEY;
 }
@@ -364,13 +434,16 @@ int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
 		r = apply_member_del(f, c->member_del->id, t);
 		break;
 	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD:
-		r = apply_token_add(f, c->token_add, t);
+		r = apply_token_add(f, c->token_add, c->version, t);
 		break;
 	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE:
-		r = apply_token_use(f, c->token_use, t);
+		r = apply_token_use(f, c->token_use, c->version, t);
 		break;
 	case NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE:
-		r = apply_token_revoke(f, c->token_revoke->id, t);
+		r = apply_token_revoke(f, c->token_revoke, c->version, t);
+		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_CHECK:
+		r = apply_check(f, c->check, t);
 		break;
 	default:
 		/* An operation this build does not know, sent as our own

@@ -3,10 +3,20 @@
  * committed raft entries (commands) and snapshotted through raft.
  *
  * Contents: replicated config (key -> canonical value; the closed key set
- * and value checks are node/ckey.h, applied BEFORE proposing, so apply
+ * and value checks are node/cluster/ckey.h, applied BEFORE proposing, so apply
  * itself never depends on a table that could differ between builds),
- * membership metadata, join tokens (hashed), an audit trail capped at
- * FSM_AUDIT_MAX events.
+ * membership metadata (with each member's cross-check verdict), join tokens
+ * (public values only, below), an audit trail capped at FSM_AUDIT_MAX
+ * events.
+ *
+ * What the state holds of a join token, and so what a reader of the raft
+ * log, a snapshot or a backup learns: its id, its Ed25519 public key
+ * (raft/transport/token.h), uses left, expiry, whether it was revoked and
+ * the identities that used it. None of it proves the token: a join needs a
+ * signature by the token's secret key, which only the token string holds.
+ * Tokens of the older format (version 1 commands) stored a MAC key that
+ * WAS enough to join; this release never accepts them (fsm_token.pubkey
+ * unset), and its leader revokes them.
  *
  * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
  * format version. This build applies versions 1..FSM_CMD_VERSION; a member
@@ -26,13 +36,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FSM_CMD_VERSION 1	/* highest command version this build applies */
+/* Highest command version this build applies. 2: key-pair join tokens
+ * (FsmTokenAdd/FsmTokenUse by public key, FsmTokenRevoke keeping a revoked
+ * token) and FsmCheck (a member's cross-check verdict). Each command
+ * carries the lowest version that knows it (fsm_cmd_*), so members of an
+ * older build apply the rest. */
+#define FSM_CMD_VERSION 2
+#define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
 #define FSM_HASH_LEN 32
 #define FSM_KEY_MAX 64
 #define FSM_VALUE_MAX 256
 #define FSM_NAME_MAX 64
-#define FSM_TOKEN_HASH_LEN 32
+#define FSM_TOKEN_HASH_LEN 32	/* older format: a MAC key */
+#define FSM_TOKEN_PK_LEN 32	/* Ed25519 public key */
 #define FSM_IDKEY_LEN 32	/* Ed25519 public key */
 #define FSM_WGKEY_LEN 32	/* WireGuard (Curve25519) public key */
 #define FSM_OVERLAY_MAX 45	/* an IP address in text */
@@ -45,6 +62,7 @@ enum fsm_result {
 	FSM_EEXPIRED,		/* token expired */
 	FSM_EUSED,		/* token has no use left */
 	FSM_EFULL,		/* too many members / tokens */
+	FSM_EREVOKED,		/* token revoked (kept, version 2) */
 };
 
 #define FSM_HALT (-1000)	/* fsm_apply: stop the apply loop */
@@ -60,17 +78,26 @@ struct fsm_member {
 	int role;			/* enum fsm_role */
 	uint32_t cmd_version;		/* highest FSM_CMD_VERSION it applies */
 	unsigned char idkey[FSM_IDKEY_LEN];	/* identity public key */
-	/* WireGuard mesh (node/wgmesh.h); all-zero / "" until known. A
+	/* WireGuard mesh (node/cluster/wg/wgmesh.h); all-zero / "" until known. A
 	 * member_put replaces the whole record: copy these along. */
 	unsigned char wg_public[FSM_WGKEY_LEN];
 	char overlay[FSM_OVERLAY_MAX + 1];	/* overlay address */
 	char endpoint[FSM_VALUE_MAX + 1];	/* public "IP:PORT" */
 	int drained;			/* ntpctl node drain: never promoted */
+	uint32_t ntp_port;		/* NTP port for members, 0 unknown */
+	/* Set only by a check command (fsm_cmd_check); a member_put keeps
+	 * the value it finds, whatever the record it carries says. */
+	int suspect;
 };
 
 struct fsm_token {
 	uint64_t id;
-	unsigned char hash[FSM_TOKEN_HASH_LEN];	/* BLAKE2b of the secret */
+	/* Key-pair tokens: has_pubkey and the public key, hash all-zero.
+	 * The older format: the MAC key in hash, never accepted. */
+	int has_pubkey;
+	unsigned char pubkey[FSM_TOKEN_PK_LEN];
+	unsigned char hash[FSM_TOKEN_HASH_LEN];
+	int revoked;			/* kept until purged, refuses uses */
 	uint32_t uses_left;
 	uint64_t expires_ms;		/* unix ms */
 	unsigned n_bound;		/* identities that consumed it */
@@ -119,13 +146,26 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 		       void **buf, size_t *len);
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
 		       size_t *len);
-int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
+/* Version 2 (propose only when fsm_version_ok(f, 2)): a key-pair token,
+ * and a use of it bound to idkey. */
+int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
 		      uint32_t uses, uint64_t expires_ms, uint64_t time_ms,
 		      void **buf, size_t *len);
-int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
+int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
 		      const unsigned char idkey[FSM_IDKEY_LEN],
 		      uint64_t time_ms, void **buf, size_t *len);
+/* Version 1: removes the token. */
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
 			 size_t *len);
+/* Member id's cross-check verdict: suspect or cleared, with the audit's
+ * text (at most FSM_CHECK_TEXT_MAX bytes). Version 2: propose it only
+ * when fsm_version_ok(f, 2). Applied, it records the flag and one audit
+ * event; a command that changes nothing is FSM_OK and records nothing. */
+int fsm_cmd_check(uint64_t id, int suspect, const char *text,
+		  uint64_t time_ms, void **buf, size_t *len);
+/* Version 2: keeps a key-pair token, revoked, until it is purged (a
+ * token of the older format is removed all the same). */
+int fsm_cmd_token_revoke_keep(uint64_t id, uint64_t time_ms, void **buf,
+			      size_t *len);
 
 #endif

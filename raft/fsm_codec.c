@@ -36,6 +36,8 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 	p->overlay = (char *)m->overlay;
 	p->endpoint = (char *)m->endpoint;
 	p->drained = m->drained != 0;	/* false is not encoded: old bytes */
+	p->ntp_port = m->ntp_port;	/* 0 is not encoded either */
+	p->suspect = m->suspect != 0;
 }
 
 int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
@@ -85,8 +87,14 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 
 		ntpmc__fsm__fsm_token__init(&tk[i]);
 		tk[i].id = t->id;
-		tk[i].hash.data = (uint8_t *)t->hash;
-		tk[i].hash.len = FSM_TOKEN_HASH_LEN;
+		if (t->has_pubkey) {
+			tk[i].pubkey.data = (uint8_t *)t->pubkey;
+			tk[i].pubkey.len = FSM_TOKEN_PK_LEN;
+		} else {
+			tk[i].hash.data = (uint8_t *)t->hash;
+			tk[i].hash.len = FSM_TOKEN_HASH_LEN;
+		}
+		tk[i].revoked = t->revoked != 0;
 		tk[i].uses_left = t->uses_left;
 		tk[i].expires_ms = t->expires_ms;
 		tk[i].bound = &bound[nb];
@@ -173,6 +181,10 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		m->role = (int)p->role;
 		m->cmd_version = p->cmd_version;
 		m->drained = p->drained;
+		if (p->ntp_port > 65535)
+			return -EINVAL;
+		m->ntp_port = p->ntp_port;
+		m->suspect = p->suspect;
 		if (p->idkey.len == FSM_IDKEY_LEN)
 			memcpy(m->idkey, p->idkey.data, FSM_IDKEY_LEN);
 		if (p->wg_public.len == FSM_WGKEY_LEN)
@@ -183,12 +195,22 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		const Ntpmc__Fsm__FsmToken *p = st->tokens[i];
 		struct fsm_token *t = &f->tokens[i];
 
-		if (p->hash.len != FSM_TOKEN_HASH_LEN ||
+		/* Exactly one of the two formats. */
+		if ((p->pubkey.len == 0
+			     ? p->hash.len != FSM_TOKEN_HASH_LEN || p->revoked
+			     : p->pubkey.len != FSM_TOKEN_PK_LEN ||
+				       p->hash.len != 0) ||
 		    p->n_bound > FSM_BOUND_MAX ||
 		    (i > 0 && f->tokens[i - 1].id >= p->id))
 			return -EINVAL;
+		memset(t, 0, sizeof(*t));
 		t->id = p->id;
-		memcpy(t->hash, p->hash.data, FSM_TOKEN_HASH_LEN);
+		t->has_pubkey = p->pubkey.len != 0;
+		if (t->has_pubkey)
+			memcpy(t->pubkey, p->pubkey.data, FSM_TOKEN_PK_LEN);
+		else
+			memcpy(t->hash, p->hash.data, FSM_TOKEN_HASH_LEN);
+		t->revoked = p->revoked;
 		t->uses_left = p->uses_left;
 		t->expires_ms = p->expires_ms;
 		t->n_bound = (unsigned)p->n_bound;
@@ -252,10 +274,12 @@ int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN])
 
 /* ---- command builders ---- */
 
-static int pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint64_t time_ms, void **buf,
-		    size_t *len)
+/* Each command carries the lowest version that knows it: a member of an
+ * older build can still apply everything but the newer operations. */
+static int pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint32_t version,
+		    uint64_t time_ms, void **buf, size_t *len)
 {
-	c->version = FSM_CMD_VERSION;
+	c->version = version;
 	c->time_ms = time_ms;
 	*len = ntpmc__fsm__fsm_command__get_packed_size(c);
 	*buf = malloc(*len + 1);
@@ -278,7 +302,7 @@ int fsm_cmd_config_set(const char *key, const char *value, uint64_t time_ms,
 	s.value = (char *)value;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CONFIG_SET;
 	c.config_set = &s;
-	return pack_cmd(&c, time_ms, buf, len);
+	return pack_cmd(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
@@ -290,7 +314,7 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 	member_to_pb(m, &p);
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_PUT;
 	c.member_put = &p;
-	return pack_cmd(&c, time_ms, buf, len);
+	return pack_cmd(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
@@ -302,10 +326,10 @@ int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
 	d.id = id;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_DEL;
 	c.member_del = &d;
-	return pack_cmd(&c, time_ms, buf, len);
+	return pack_cmd(&c, 1, time_ms, buf, len);
 }
 
-int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
+int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
 		      uint32_t uses, uint64_t expires_ms, uint64_t time_ms,
 		      void **buf, size_t *len)
 {
@@ -313,39 +337,68 @@ int fsm_cmd_token_add(uint64_t id, const unsigned char hash[FSM_TOKEN_HASH_LEN],
 	Ntpmc__Fsm__FsmTokenAdd a = NTPMC__FSM__FSM_TOKEN_ADD__INIT;
 
 	a.id = id;
-	a.hash.data = (uint8_t *)hash;
-	a.hash.len = FSM_TOKEN_HASH_LEN;
+	a.pubkey.data = (uint8_t *)pk;
+	a.pubkey.len = FSM_TOKEN_PK_LEN;
 	a.uses = uses;
 	a.expires_ms = expires_ms;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
 	c.token_add = &a;
-	return pack_cmd(&c, time_ms, buf, len);
+	return pack_cmd(&c, 2, time_ms, buf, len);
 }
 
-int fsm_cmd_token_use(const unsigned char hash[FSM_TOKEN_HASH_LEN],
+int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
 		      const unsigned char idkey[FSM_IDKEY_LEN],
 		      uint64_t time_ms, void **buf, size_t *len)
 {
 	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
 	Ntpmc__Fsm__FsmTokenUse u = NTPMC__FSM__FSM_TOKEN_USE__INIT;
 
-	u.hash.data = (uint8_t *)hash;
-	u.hash.len = FSM_TOKEN_HASH_LEN;
+	u.pubkey.data = (uint8_t *)pk;
+	u.pubkey.len = FSM_TOKEN_PK_LEN;
 	u.idkey.data = (uint8_t *)idkey;
 	u.idkey.len = FSM_IDKEY_LEN;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE;
 	c.token_use = &u;
-	return pack_cmd(&c, time_ms, buf, len);
+	return pack_cmd(&c, 2, time_ms, buf, len);
 }
 
-int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
-			 size_t *len)
+static int token_revoke(uint64_t id, int keep, uint64_t time_ms, void **buf,
+			size_t *len)
 {
 	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
 	Ntpmc__Fsm__FsmTokenRevoke r = NTPMC__FSM__FSM_TOKEN_REVOKE__INIT;
 
 	r.id = id;
+	r.keep = keep != 0;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE;
 	c.token_revoke = &r;
-	return pack_cmd(&c, time_ms, buf, len);
+	return pack_cmd(&c, keep ? 2 : 1, time_ms, buf, len);
+}
+
+int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
+			 size_t *len)
+{
+	return token_revoke(id, 0, time_ms, buf, len);
+}
+
+int fsm_cmd_token_revoke_keep(uint64_t id, uint64_t time_ms, void **buf,
+			      size_t *len)
+{
+	return token_revoke(id, 1, time_ms, buf, len);
+}
+
+int fsm_cmd_check(uint64_t id, int suspect, const char *text,
+		  uint64_t time_ms, void **buf, size_t *len)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmCheck k = NTPMC__FSM__FSM_CHECK__INIT;
+
+	if (text == NULL || strlen(text) > FSM_CHECK_TEXT_MAX)
+		return -EINVAL;
+	k.id = id;
+	k.suspect = suspect != 0;
+	k.text = (char *)text;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CHECK;
+	c.check = &k;
+	return pack_cmd(&c, 2, time_ms, buf, len);
 }

@@ -7,7 +7,7 @@
 #define FSM_CONFIG_MAX 128
 #define FSM_MEMBERS_MAX 64
 #define FSM_TOKENS_MAX 256
-#define FSM_AUDIT_TEXT 160
+#define FSM_AUDIT_TEXT 256	/* room for a cross-check verdict's why */
 #define FSM_BOUND_MAX 8
 
 struct fsm_kv {
@@ -33,7 +33,6 @@ struct fsm {
 	uint64_t audit_seq;
 };
 
-void fsm_reset(struct fsm *f);
 /* Copies s into a fixed field; -1 if it does not fit. */
 int fsm_strset(char *dst, size_t cap, const char *s);
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "proto/raftmsg.pb-c.h"
 
 /*
@@ -43,6 +45,8 @@ static void budget_free(void *data, void *ptr)
 		return;
 	h = (struct budget_hdr *)ptr - 1;
 	b->left += h->size;
+	/* What unpack copied out of a record is plaintext: wiped. */
+	sodium_memzero(ptr, h->size);
 	free(h);
 }
 
@@ -336,6 +340,7 @@ int msgcodec_decode(const uint8_t *buf, size_t len, struct raft_message *msg)
 
 	rc = msgcodec_decode_frame(buf, len, msg, &app, &app_len);
 	if (rc == 0 && app != NULL) {
+		sodium_memzero(app, app_len);
 		free(app);
 		memset(msg, 0, sizeof(*msg));
 		rc = -EINVAL;

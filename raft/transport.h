@@ -41,14 +41,14 @@ struct rtr;
 typedef void (*rtr_recv_fn)(void *owner, struct raft_message *msg);
 
 /*
- * Application messages (optional, added for node/cluster.c): opaque bytes
+ * Application messages (optional, added for node/cluster/cluster.c): opaque bytes
  * (proto/cluster_app.proto) carried over the same authenticated,
  * encrypted connections as raft messages, best effort, in order per peer,
  * at most RTR_APP_MAX bytes. They carry what raft does not: join requests
  * and their answers, control requests a follower forwards to the leader,
  * and members' NTP status for `ntpctl cluster status`.
  *
- * Joiners: a connection authenticated with a join token (raft/hs.h,
+ * Joiners: a connection authenticated with a join token (raft/transport/hs.h,
  * hs_peer.join) belongs to a node that is not a member yet. Its raft
  * messages are dropped, but its app messages are delivered with
  * from->joiner set, and send_app to its id reaches it on that connection
@@ -82,8 +82,8 @@ struct rtr {
 		    const struct raft_message *msg);
 	/*
 	 * Optional (may be NULL): the committed raft configuration changed;
-	 * connections to servers not in conf must be closed (issue 4:
-	 * "connections close when a peer is removed"). conf is only valid
+	 * connections to servers not in conf must be closed ("connections
+	 * close when a peer is removed"). conf is only valid
 	 * during the call.
 	 */
 	void (*members)(struct rtr *t, const struct raft_configuration *conf);
@@ -98,9 +98,29 @@ struct rtr {
 	 */
 	int (*send_app)(struct rtr *t, raft_id id, const char *address,
 			const void *buf, size_t len);
-	/* Set by node/cluster.c; NULL: app messages are dropped. */
+	/* Set by node/cluster/cluster.c; NULL: app messages are dropped. */
 	rtr_app_fn app_recv;
 	void *app_owner;
+
+	/*
+	 * Joining node (all optional, may be NULL):
+	 * join_done: the join committed; the transport stops using the
+	 * token it was given (the caller frees it right after) and closes
+	 * the connection it dialed with it.
+	 * join_refused (set by node/cluster, called with app_owner): a
+	 * member refused the token's handshake; reason is a negative
+	 * raft/transport/hs.h error (-HS_ERR_TOKEN_USED, ...).
+	 */
+	void (*join_done)(struct rtr *t);
+	void (*join_refused)(void *owner, int reason);
+
+	/*
+	 * Optional: from now on members are accepted only on a listener
+	 * bound to address ("OVERLAY:PORT", the WireGuard overlay), and the
+	 * first listener takes joins only. 0, or a negative errno (the
+	 * first listener then keeps taking both).
+	 */
+	int (*member_listen)(struct rtr *t, const char *address);
 };
 
 #endif

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include "node/log.h"
 
 /* Flags that let LMDB acknowledge a commit before it is on disk. */
 #define ST_ASYNC_FLAGS (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC | MDB_WRITEMAP)
@@ -44,7 +43,8 @@ int st_wbegin(struct st *st, MDB_txn **txn)
 		return -EIO;
 	rc = mdb_txn_begin(st->env, NULL, 0, txn);
 	if (rc != 0) {
-		log_warnx("store: begin: %s", mdb_strerror(rc));
+		snprintf(st->why, sizeof(st->why), "begin: %s",
+			 mdb_strerror(rc));
 		return st_err(rc);
 	}
 	return 0;
@@ -60,17 +60,24 @@ int st_wcommit(struct st *st, MDB_txn *txn)
 	 * is intact. Anything else (EIO from fsync/write) leaves us unable to
 	 * know what is durable, so the store refuses all further writes. */
 	if (rc == MDB_MAP_FULL || rc == ENOSPC) {
-		log_warnx("store: commit: %s", mdb_strerror(rc));
+		snprintf(st->why, sizeof(st->why), "commit: %s",
+			 mdb_strerror(rc));
 		return -ENOSPC;
 	}
 	st->poisoned = 1;
-	log_err("store: commit failed, store poisoned: %s", mdb_strerror(rc));
+	snprintf(st->why, sizeof(st->why), "commit failed, store poisoned: %s",
+		 mdb_strerror(rc));
 	return -EIO;
 }
 
 int st_poisoned(const struct st *st)
 {
 	return st->poisoned;
+}
+
+const char *st_why(const struct st *st)
+{
+	return st->why;
 }
 
 static int open_dbis(struct st *st)
@@ -86,7 +93,6 @@ static int open_dbis(struct st *st)
 	    (rc = mdb_dbi_open(txn, "log", MDB_CREATE, &st->log)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "snap", MDB_CREATE, &st->snap)) != 0) {
 		mdb_txn_abort(txn);
-		log_warnx("store: open tables: %s", mdb_strerror(rc));
 		return st_err(rc);
 	}
 	return st_wcommit(st, txn);
@@ -100,10 +106,8 @@ int st_open_flags(struct st **out, const char *datadir, size_t mapsize,
 	int rc;
 
 	*out = NULL;
-	if (datadir == NULL || (mdb_flags & (ST_ASYNC_FLAGS | MDB_RDONLY))) {
-		log_warnx("store: asynchronous or read-only flags refused");
+	if (datadir == NULL || (mdb_flags & (ST_ASYNC_FLAGS | MDB_RDONLY)))
 		return -EINVAL;
-	}
 	if (mapsize == 0)
 		mapsize = ST_MAPSIZE_DEFAULT;
 	st = calloc(1, sizeof(*st));
@@ -118,21 +122,18 @@ int st_open_flags(struct st **out, const char *datadir, size_t mapsize,
 	snprintf(st->dir, n, "%s/store", datadir);
 	if (mkdir(st->dir, 0700) != 0 && errno != EEXIST) {
 		rc = -errno;
-		log_warn("store: mkdir %s", st->dir);
 		goto err;
 	}
 	st->mapsize = mapsize;
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, mapsize)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, 8)) != 0) {
-		log_warnx("store: env: %s", mdb_strerror(rc));
 		rc = st_err(rc);
 		goto err;
 	}
 	/* MDB_NOTLS: the env may be used from a thread other than the opener. */
 	rc = mdb_env_open(st->env, st->dir, mdb_flags | MDB_NOTLS, 0600);
 	if (rc != 0) {
-		log_warnx("store: open %s: %s", st->dir, mdb_strerror(rc));
 		rc = st_err(rc);
 		goto err;
 	}

@@ -17,6 +17,9 @@
  *            a failed fsync is unknown)
  *   -EINVAL, -ENOMEM, -EEXIST as usual.
  *
+ * The store never logs: it returns codes, and st_why() says what the last
+ * failed write was, for the caller to log.
+ *
  * Not thread-safe: one owner (the control-plane loop).
  */
 #ifndef NTPMC_ST_H
@@ -41,6 +44,9 @@ void st_close(struct st *st);
 
 /* Non-zero once a commit failed (see -EIO above). */
 int st_poisoned(const struct st *st);
+/* The last failed begin or commit in words ("" if none): the store never
+ * logs, its caller does. */
+const char *st_why(const struct st *st);
 /* Bytes still writable: the smaller of the unused part of the map and the
  * free space of the file system holding it. */
 uint64_t st_free_bytes(struct st *st);

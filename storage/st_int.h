@@ -15,6 +15,7 @@ struct st {
 	size_t mapsize;
 	int poisoned;
 	char *dir;
+	char why[160];	/* the last failure, for the caller to log */
 };
 
 /* Maps an LMDB return code to our negative errno. */

@@ -1,4 +1,4 @@
-/* bkfile: take a backup out of a reply, write it to disk (bkfile.h). */
+/* bkfile: write a backup to disk (bkfile.h). */
 #include "tools/bkfile.h"
 
 #include <errno.h>
@@ -9,38 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <sodium.h>
-
-int bkfile_extract(const char *json, void **out, size_t *len)
-{
-	static const char key[] = "\"backup\":\"";
-	const char *p = json ? strstr(json, key) : NULL, *end;
-	size_t n, cap;
-	void *buf;
-
-	*out = NULL;
-	*len = 0;
-	if (!p)
-		return -EINVAL;
-	p += sizeof(key) - 1;
-	end = strchr(p, '"');
-	if (!end)
-		return -EINVAL;
-	n = (size_t)(end - p);
-	cap = n / 4 * 3 + 3;
-	buf = malloc(cap ? cap : 1);
-	if (!buf)
-		return -ENOMEM;
-	if (sodium_init() < 0 ||
-	    sodium_base642bin(buf, cap, p, n, NULL, len, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0) {
-		free(buf);
-		return -EINVAL;
-	}
-	*out = buf;
-	return 0;
-}
 
 static int write_all(int fd, const unsigned char *b, size_t len)
 {

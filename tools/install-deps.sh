@@ -11,8 +11,12 @@ want_test=0
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev
 	libprotobuf-c-dev protobuf-c-compiler liblmdb-dev libcmocka-dev)
-test_pkgs=(clang libclang-rt-14-dev iproute2 util-linux procps python3
-	wireguard-tools wireguard-go)
+test_pkgs=(clang libclang-rt-14-dev iproute2 util-linux procps python3 jq
+	wireguard-tools wireguard-go
+	lintian man-db systemd python3-yaml strace  # the package test (tests/integration/package.sh)
+	gnupg curl ansible-core                     # the cloud in a box, its Ansible run
+	python3-requests python3-configobj python3-jsonpatch python3-jsonschema
+	python3-jinja2 python3-netifaces python3-serial)  # what `cloud-init schema` imports (infra_static)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: run as root (it calls apt-get)" >&2
@@ -86,6 +90,7 @@ need=$(missing "${pkgs[@]}")
 if [ -n "$need" ] || ! raft_ok; then
 	enable_backports
 	apt-get update -q
+	# shellcheck disable=SC2086 # one package name per word
 	[ -n "$need" ] && apt-get install -y -q --no-install-recommends $need
 	raft_ok || apt-get install -y -q -t bookworm-backports libraft-dev
 fi

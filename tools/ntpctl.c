@@ -15,108 +15,112 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/backup.h"
-#include "node/conf.h"
-#include "node/ctlframe.h"
+#include "node/base/version.h"
+#include "node/ctl/backup.h"
+#include "node/ctl/ctlcmd.h"
+#include "node/ctl/ctlframe.h"
 #include "tools/bkfile.h"
+#include "tools/ntpctl_args.h"
 
 #define NTPCTL_TIMEOUT_MS 10000
-#define NTPCTL_MAX_WORDS 64
 
-/*
- * Known commands: a command may be several words ("cluster status"); the
- * longest match wins. Adding a command is one row; the daemon registers the
- * same name with ctl_register().
- */
-static const struct command {
-	const char *name;
-	int min_args, max_args;
-	const char *args;
-	const char *help;
-} commands[] = {
-	{ "serverstats", 0, 0, "", "NTP server counters and request rate" },
-	{ "loglevel", 1, 1, "debug|info|warn|error",
-	  "set the daemon's log level (root or the daemon's user)" },
-	{ "sources", 0, 0, "", "upstream sources: state, reach, offset, delay, "
-	  "jitter, and why a source is not used" },
-	{ "tracking", 0, 0, "", "the time engine: reference, stratum, "
-	  "correction, frequency, root delay/dispersion, sync state" },
-	/* cluster (node/cluster_cmd.c, docs/cluster.md) */
-	{ "cluster status", 0, 0, "", "members, roles, leader, reachability, "
-	  "log lag and NTP state (asks the leader)" },
-	{ "token create", 0, 4, "[--ttl DURATION] [--uses N]",
-	  "a join token, alone on stdout" },
-	{ "token list", 0, 0, "", "join tokens: id, uses left, expiry" },
-	{ "token revoke", 1, 1, "ID", "revoke a join token" },
-	{ "leader transfer", 0, 1, "[NODE]",
-	  "move leadership (to NODE: a node-name or raft id)" },
-	{ "node remove", 1, 1, "NODE", "remove a member from the cluster" },
-	{ "node drain", 1, 1, "NODE", "move leadership and vote away from "
-	  "NODE; it stays spare (never promoted) until undrained" },
-	{ "node undrain", 1, 1, "NODE", "let the role policy promote NODE "
-	  "again" },
-	{ "config get", 0, 1, "[KEY]",
-	  "replicated keys: value and where it comes from" },
-	{ "config set", 2, 2, "KEY VALUE", "set a replicated key everywhere" },
-	/* backup (node/cluster_backup.c, docs/operations.md) */
-	{ "backup", 1, 2, "[--force] FILE", "write a backup of the "
-	  "replicated state to FILE (0600; --force replaces it)" },
-};
 
-#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+/* "[mutating, leader]" from a command's flags, "" for neither. */
+static const char *tags(const struct ctlcmd *c)
+{
+	switch (c->flags & (CTLCMD_MUTATING | CTLCMD_LEADER)) {
+	case CTLCMD_MUTATING:
+		return " [mutating]";
+	case CTLCMD_LEADER:
+		return " [leader]";
+	case CTLCMD_MUTATING | CTLCMD_LEADER:
+		return " [mutating, leader]";
+	}
+	return "";
+}
+
+/* text from column col on, wrapped before column 80. */
+static void wrap(FILE *f, int col, const char *text)
+{
+	int at = col;
+
+	while (*text) {
+		int len = (int)strcspn(text, " ");
+
+		if (at > col && at + 1 + len > 79) {
+			fprintf(f, "\n%*s", col, "");
+			at = col;
+		} else if (at > col) {
+			fputc(' ', f);
+			at++;
+		}
+		fprintf(f, "%.*s", len, text);
+		at += len;
+		text += len;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
+
+static void usage_line(FILE *f)
+{
+	fprintf(f, "usage: ntpctl [-s SOCKET] [-o text|json] COMMAND "
+		   "[OPTIONS] [ARGS]\n");
+}
 
 static void usage(FILE *f)
 {
+	char head[128], help[256];
 	size_t i;
 
-	fprintf(f, "usage: ntpctl [-s SOCKET] [-o text|json] COMMAND [ARGS]\n"
-		   "  -s, --socket PATH   control socket (default $NTPCTL_SOCKET "
-		   "or %s)\n"
+	usage_line(f);
+	fprintf(f, "  -s, --socket PATH   control socket (default "
+		   "$NTPCTL_SOCKET or\n"
+		   "                      %s)\n"
 		   "  -o, --output FMT    text (default) or json\n"
-		   "  -h, --help          this text\n"
-		   "commands:\n", CONF_DEFAULT_CONTROL);
-	for (i = 0; i < N_COMMANDS; i++) {
-		char head[64];
+		   "  -h, --help          this text; after a command, that "
+		   "command's\n"
+		   "  -V, --version       print the version\n"
+		   "These may come anywhere, before or after the command; "
+		   "-- ends them.\n"
+		   "Commands ([mutating]: root or the daemon's user only; "
+		   "[leader]: answered\nby the cluster's leader):\n",
+		CTL_DEFAULT_SOCKET);
+	for (i = 0; i < ctlcmd_count(); i++) {
+		const struct ctlcmd *c = ctlcmd_at(i);
 
-		snprintf(head, sizeof(head), "%s %s", commands[i].name,
-			 commands[i].args);
-		fprintf(f, "  %-32s %s\n", head, commands[i].help);
+		ctlcmd_usage(c, head, sizeof(head));
+		snprintf(help, sizeof(help), "%s%s", c->help, tags(c));
+		if (strlen(head) > 32)
+			fprintf(f, "  %s\n%35s", head, "");
+		else
+			fprintf(f, "  %-32s ", head);
+		wrap(f, 35, help);
 	}
 }
 
-/* How many words of argv name commands[i], or 0. */
-static int match_words(const char *name, int argc, char **argv)
+/* ntpctl COMMAND --help */
+static void usage_cmd(FILE *f, const struct ctlcmd *c)
 {
-	int n = 0;
+	char head[128];
+	int k;
 
-	while (*name) {
-		size_t len = strcspn(name, " ");
-
-		if (n == argc || strlen(argv[n]) != len ||
-		    strncmp(argv[n], name, len) != 0)
-			return 0;
-		n++;
-		name += len;
-		name += *name == ' ';
+	ctlcmd_usage(c, head, sizeof(head));
+	fprintf(f, "usage: ntpctl %s\n", head);
+	wrap(f, 0, c->help);
+	for (k = 0; k < CTLCMD_MAX_OPTS && c->opts[k].name; k++) {
+		snprintf(head, sizeof(head), "%s%s%s", c->opts[k].name,
+			 c->opts[k].value ? " " : "",
+			 c->opts[k].value ? c->opts[k].value : "");
+		fprintf(f, "  %-18s ", head);
+		wrap(f, 21, c->opts[k].help);
 	}
-	return n;
-}
-
-static const struct command *find_command(int argc, char **argv, int *words)
-{
-	const struct command *best = NULL;
-	size_t i;
-	int n;
-
-	*words = 0;
-	for (i = 0; i < N_COMMANDS; i++) {
-		n = match_words(commands[i].name, argc, argv);
-		if (n > *words) {
-			*words = n;
-			best = &commands[i];
-		}
-	}
-	return best;
+	if (c->flags & CTLCMD_MUTATING)
+		fprintf(f, "It changes the daemon: root or the daemon's user "
+			   "only.\n");
+	if (c->flags & CTLCMD_LEADER)
+		fprintf(f, "The cluster's leader answers it (a follower "
+			   "forwards it).\n");
 }
 
 static long remaining_ms(const struct timespec *deadline)
@@ -218,6 +222,23 @@ out:
 	return rsp;
 }
 
+/* 1 for a successful reply; else says why on stderr. */
+static int reply_ok(const Ntpmc__CtlResponse *rsp, const char *command)
+{
+	if (rsp->version != CTL_VERSION) {
+		fprintf(stderr, "ntpctl: ntpnode speaks control protocol "
+			"version %u, this ntpctl %d: use the ntpctl of "
+			"ntpnode's release\n", rsp->version, CTL_VERSION);
+		return 0;
+	}
+	if (rsp->status != 0) {
+		fprintf(stderr, "ntpctl: %s: %s\n", command,
+			rsp->error[0] ? rsp->error : "failed");
+		return 0;
+	}
+	return 1;
+}
+
 static void print_body(const char *s)
 {
 	size_t n = strlen(s);
@@ -228,32 +249,21 @@ static void print_body(const char *s)
 }
 
 /*
- * backup [--force] FILE: the daemon's reply carries the file base64 in
- * its JSON; it is checked (node/backup.h) before it is written, so FILE
- * is either a whole valid backup or not there.
+ * backup [--force] FILE: the daemon's reply carries the file in its binary
+ * body; it is checked (node/ctl/backup.h) before it is written, so FILE is
+ * either a whole valid backup or not there.
  */
-static int run_backup(const char *path, int argc, char **argv, int json)
+static int run_backup(const char *path, const struct ntpctl_args *a)
 {
-	const char *file = NULL, *why = "";
+	const char *file = a->args.argv[0], *why = "";
+	int force = ctlcmd_get(a->cmd, &a->args, "--force") != NULL;
+	int i, json = a->json, rc = 1;
 	Ntpmc__CtlResponse *rsp;
 	const void *state;
+	const char *end;
 	struct bk_meta m;
-	void *buf = NULL;
-	size_t len = 0, slen;
-	int i, force = 0, rc = 1;
+	size_t slen;
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--force") == 0)
-			force = 1;
-		else if (!file && argv[i][0] != '-')
-			file = argv[i];
-		else
-			file = NULL, i = argc + 1;
-	}
-	if (!file || i > argc) {
-		fprintf(stderr, "ntpctl: usage: ntpctl backup [--force] FILE\n");
-		return 2;
-	}
 	if (!force && access(file, F_OK) == 0) {
 		fprintf(stderr, "ntpctl: backup: %s exists: not overwritten "
 			"(use --force)\n", file);
@@ -262,20 +272,16 @@ static int run_backup(const char *path, int argc, char **argv, int json)
 	rsp = exchange(path, "backup", 0, NULL);
 	if (!rsp)
 		return 1;
-	if (rsp->version != CTL_VERSION || rsp->status != 0) {
-		fprintf(stderr, "ntpctl: backup: %s\n",
-			rsp->version != CTL_VERSION ? "control protocol "
-			"version mismatch" : rsp->error[0] ? rsp->error :
-			"failed");
+	if (!reply_ok(rsp, "backup"))
 		goto out;
-	}
-	if (bkfile_extract(rsp->json, &buf, &len) < 0 ||
-	    bk_decode(buf, len, &m, &state, &slen, &why) < 0) {
+	end = strrchr(rsp->json, '}');
+	if (!end || bk_decode(rsp->data.data, rsp->data.len, &m, &state,
+			      &slen, &why) < 0) {
 		fprintf(stderr, "ntpctl: backup: the daemon's reply does not "
 			"hold a valid backup (%s): nothing written\n", why);
 		goto out;
 	}
-	i = bkfile_write(file, buf, len, force);
+	i = bkfile_write(file, rsp->data.data, rsp->data.len, force);
 	if (i < 0) {
 		fprintf(stderr, "ntpctl: backup: writing %s: %s\n", file,
 			i == -EEXIST ? "it exists (use --force)" :
@@ -283,12 +289,14 @@ static int run_backup(const char *path, int argc, char **argv, int json)
 		goto out;
 	}
 	if (json) {
-		/* the daemon's JSON without the file itself, plus its path */
-		const char *cut = strstr(rsp->json, ",\"backup\":");
+		/* the daemon's JSON object, plus the file's path */
+		const char *last = end;
 
-		printf("%.*s,\"file\":\"", (int)(cut ? cut - rsp->json :
-					       (ptrdiff_t)strlen(rsp->json) - 1),
-		       rsp->json);
+		while (last > rsp->json && (last[-1] == ' ' ||
+					    last[-1] == '\n'))
+			last--;
+		printf("%.*s%s\"file\":\"", (int)(end - rsp->json), rsp->json,
+		       last > rsp->json && last[-1] == '{' ? "" : ",");
 		for (; *file; file++)
 			if ((unsigned char)*file < 0x20)
 				printf("\\u%04x", (unsigned char)*file);
@@ -302,7 +310,6 @@ static int run_backup(const char *path, int argc, char **argv, int json)
 	}
 	rc = 0;
 out:
-	free(buf);
 	ntpmc__ctl_response__free_unpacked(rsp, NULL);
 	return rc;
 }
@@ -310,108 +317,54 @@ out:
 int main(int argc, char **argv)
 {
 	const char *path = getenv("NTPCTL_SOCKET");
-	const struct command *cmd;
+	char *words[CTL_MAX_ARGS + 2 * CTLCMD_MAX_OPTS + 1];
+	char err[256], head[128];
+	struct ntpctl_args a;
 	Ntpmc__CtlResponse *rsp;
-	int json = 0, o, words, nargs, rc, i, npos = 0;
-	char *pos[NTPCTL_MAX_WORDS];
+	int n, rc;
 
+	rc = ntpctl_args_parse(&a, argc, argv, err, sizeof(err));
+	if (a.version) {
+		printf("ntpctl %s\n", NTPMC_VERSION);
+		return 0;
+	}
+	if (a.help) {
+		if (a.cmd)
+			usage_cmd(stdout, a.cmd);
+		else
+			usage(stdout);
+		return 0;
+	}
+	if (rc == NTPCTL_ARGS_ECMD) {
+		ctlcmd_usage(a.cmd, head, sizeof(head));
+		fprintf(stderr, "ntpctl: %s\nusage: ntpctl %s\n", err, head);
+		return 2;
+	}
+	if (rc != NTPCTL_ARGS_OK) {
+		fprintf(stderr, "ntpctl: %s\n", err);
+		usage_line(stderr);
+		fprintf(stderr, "(ntpctl --help lists the commands)\n");
+		return 2;
+	}
+	if (a.socket)
+		path = a.socket;
 	if (!path || !*path)
-		path = CONF_DEFAULT_CONTROL;
-	if (argc > NTPCTL_MAX_WORDS) {
+		path = CTL_DEFAULT_SOCKET;
+	if (strcmp(a.cmd->name, "backup") == 0)
+		return run_backup(path, &a);
+	n = ctlcmd_words(a.cmd, &a.args, 1, words,
+			 (int)(sizeof(words) / sizeof(words[0])));
+	if (n < 0) {
 		fprintf(stderr, "ntpctl: too many arguments\n");
 		return 2;
 	}
-	/*
-	 * Our options may come anywhere; every other word is the command and
-	 * its arguments, passed on as they are, even when they start with
-	 * '-' (token create --ttl 1h). getopt would take those for ours.
-	 */
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = NULL;
-
-		if (strcmp(a, "--") == 0) {
-			while (++i < argc)
-				pos[npos++] = argv[i];
-			break;
-		}
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		o = 0;
-		if (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0)
-			o = 's';
-		else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)
-			o = 'o';
-		else if (strncmp(a, "--socket=", 9) == 0)
-			o = 's', val = a + 9;
-		else if (strncmp(a, "--output=", 9) == 0)
-			o = 'o', val = a + 9;
-		else if (strncmp(a, "-s", 2) == 0 && a[2])
-			o = 's', val = a + 2;
-		else if (strncmp(a, "-o", 2) == 0 && a[2])
-			o = 'o', val = a + 2;
-		if (!o) {
-			pos[npos++] = argv[i];
-			continue;
-		}
-		if (!val) {
-			if (i + 1 == argc) {
-				fprintf(stderr, "ntpctl: %s needs a value\n", a);
-				usage(stderr);
-				return 2;
-			}
-			val = argv[++i];
-		}
-		if (o == 's') {
-			path = val;
-		} else if (strcmp(val, "json") == 0) {
-			json = 1;
-		} else if (strcmp(val, "text") == 0) {
-			json = 0;
-		} else {
-			fprintf(stderr, "ntpctl: -o takes text or json, not "
-				"'%s'\n", val);
-			usage(stderr);
-			return 2;
-		}
-	}
-	argc = npos;
-	argv = pos;
-	if (argc == 0) {
-		fprintf(stderr, "ntpctl: no command given\n");
-		usage(stderr);
-		return 2;
-	}
-	cmd = find_command(argc, argv, &words);
-	if (!cmd) {
-		fprintf(stderr, "ntpctl: unknown command '%s'\n", argv[0]);
-		usage(stderr);
-		return 2;
-	}
-	nargs = argc - words;
-	if (nargs < cmd->min_args || nargs > cmd->max_args) {
-		fprintf(stderr, "ntpctl: usage: ntpctl %s%s%s\n", cmd->name,
-			cmd->args[0] ? " " : "", cmd->args);
-		return 2;
-	}
-	if (strcmp(cmd->name, "backup") == 0)
-		return run_backup(path, nargs, argv + words, json);
-	rsp = exchange(path, cmd->name, nargs, argv + words);
+	rsp = exchange(path, a.cmd->name, n, words);
 	if (!rsp)
 		return 1;
-	rc = 0;
-	if (rsp->version != CTL_VERSION) {
-		fprintf(stderr, "ntpctl: ntpnode speaks control protocol "
-			"version %u, this ntpctl %d\n", rsp->version,
-			CTL_VERSION);
-		rc = 1;
-	} else if (rsp->status != 0) {
-		fprintf(stderr, "ntpctl: %s: %s\n", cmd->name,
-			rsp->error[0] ? rsp->error : "failed");
-		rc = 1;
-	} else {
-		print_body(json ? rsp->json : rsp->text);
+	rc = 1;
+	if (reply_ok(rsp, a.cmd->name)) {
+		print_body(a.json ? rsp->json : rsp->text);
+		rc = 0;
 	}
 	ntpmc__ctl_response__free_unpacked(rsp, NULL);
 	return rc;

@@ -6,7 +6,7 @@
  * microseconds, so the NTP offset formula (RFC 5905 8) gives served - truth.
  */
 #include "tools/sim.h"
-#include "node/ntp.h"
+#include "node/ntp/ntp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

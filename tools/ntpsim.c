@@ -7,7 +7,8 @@
  * processing time, never as path error. See docs/ntpsim.md.
  */
 #include "tools/sim.h"
-#include "node/ntp.h"
+#include "tools/simrelay.h"
+#include "node/ntp/ntp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,11 +41,16 @@ struct counters {
 	uint64_t requests, bad, down, req_lost, reply_lost, answered, overflow;
 };
 
+#define MAX_POLL (SIM_MAX_SERVERS + SIM_MAX_RELAYS * 33)
+
 struct sim {
 	struct sim_scenario sc;
 	struct sim_rng rng[SIM_MAX_SERVERS];
 	struct counters cnt[SIM_MAX_SERVERS];
-	struct pollfd pfd[SIM_MAX_SERVERS];
+	struct pollfd pfd[MAX_POLL];
+	struct sim_relay_spec relay[SIM_MAX_RELAYS];
+	int n_relays;
+	struct relays *relays;
 	struct pending *heap;
 	int n_heap;
 	int verbose;
@@ -61,13 +67,16 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: ntpsim [-f SCENARIO] [-s SERVER]... [--seed N]\n"
+		"usage: ntpsim [-f SCENARIO] [-s SERVER]... [-r RELAY]... "
+		"[--seed N]\n"
 		"              [--truth-offset D] [--truth-drift PPM] "
 		"[--status FILE] [-v]\n"
 		"       ntpsim truth STATUSFILE\n"
 		"SERVER is ADDR[,key=value]...; keys: port offset drift step=T:S\n"
 		"  down=T1:T2 stratum li precision refid rootdelay rootdisp kod\n"
 		"  delay fwd ret jitter fwdjitter retjitter loss fwdloss retloss\n"
+		"RELAY is ADDR,port=P,to=IP:PORT[,path keys]: a UDP delay relay\n"
+		"  (delay fwd ret jitter fwdjitter retjitter loss fwdloss retloss)\n"
 		"Durations take s, ms, us or ns (default s). See docs/ntpsim.md.\n");
 }
 
@@ -310,14 +319,19 @@ static int open_server(struct sim_server *sv)
 
 static void run(struct sim *s)
 {
+	int ns = s->sc.n_servers, nr;
 	sigset_t empty;
 
 	sigemptyset(&empty);
 	while (!stop_flag) {
 		struct timespec to, *top = NULL;
+		int64_t due = s->n_heap > 0 ? s->heap[0].due_ns : 0;
+		int64_t rdue = s->relays ? relays_next_due(s->relays) : 0;
 
-		if (s->n_heap > 0) {
-			int64_t wait = s->heap[0].due_ns - sim_now_ns();
+		if (rdue && (!due || rdue < due))
+			due = rdue;
+		if (due) {
+			int64_t wait = due - sim_now_ns();
 
 			if (wait < 0)
 				wait = 0;
@@ -325,15 +339,22 @@ static void run(struct sim *s)
 			to.tv_nsec = wait % 1000000000;
 			top = &to;
 		}
+		/* relays open a socket per client as clients come */
+		nr = s->relays ? relays_pollfds(s->relays, s->pfd + ns,
+						MAX_POLL - ns) : 0;
 		/* Signals are blocked except inside ppoll: no lost wakeup. */
-		if (ppoll(s->pfd, (nfds_t)s->sc.n_servers, top, &empty) < 0 &&
+		if (ppoll(s->pfd, (nfds_t)(ns + nr), top, &empty) < 0 &&
 		    errno != EINTR) {
 			fprintf(stderr, "ntpsim: ppoll: %s\n", strerror(errno));
 			return;
 		}
-		for (int i = 0; i < s->sc.n_servers; i++)
+		for (int i = 0; i < ns; i++)
 			if (s->pfd[i].revents & POLLIN)
 				drain_socket(s, i);
+		if (s->relays) {
+			relays_readable(s->relays, s->pfd + ns, nr);
+			relays_send_due(s->relays);
+		}
 		send_due(s);
 	}
 }
@@ -375,6 +396,7 @@ static int parse_args(struct sim *s, int argc, char **argv,
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 'f' },
 		{ "server", required_argument, NULL, 's' },
+		{ "relay", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "truth-offset", required_argument, NULL, 'O' },
 		{ "truth-drift", required_argument, NULL, 'D' },
@@ -386,7 +408,7 @@ static int parse_args(struct sim *s, int argc, char **argv,
 	struct sim_scenario *sc = &s->sc;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "f:s:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:s:r:vh", opts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -401,6 +423,15 @@ static int parse_args(struct sim *s, int argc, char **argv,
 			}
 			if (sim_parse_server(&sc->servers[sc->n_servers++],
 					     optarg, "--server") != 0)
+				return -1;
+			break;
+		case 'r':
+			if (s->n_relays >= SIM_MAX_RELAYS) {
+				fprintf(stderr, "ntpsim: too many relays\n");
+				return -1;
+			}
+			if (sim_parse_relay(&s->relay[s->n_relays++], optarg,
+					    "--relay") != 0)
 				return -1;
 			break;
 		case 'S':
@@ -437,7 +468,7 @@ static int parse_args(struct sim *s, int argc, char **argv,
 			return -1;
 		}
 	}
-	if (optind != argc || sc->n_servers == 0) {
+	if (optind != argc || (sc->n_servers == 0 && s->n_relays == 0)) {
 		usage(stderr);
 		return -1;
 	}
@@ -486,6 +517,11 @@ int main(int argc, char **argv)
 		}
 		sim_rng_seed(&s.rng[opened], s.sc.seed, (uint64_t)opened);
 	}
+	if (s.n_relays) {
+		s.relays = relays_open(s.relay, s.n_relays, s.sc.seed);
+		if (!s.relays)
+			goto out;
+	}
 	if (status && sim_write_status(&s.sc, status) != 0) {
 		fprintf(stderr, "ntpsim: cannot write %s: %s\n", status,
 			strerror(errno));
@@ -494,12 +530,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < s.sc.n_servers; i++)
 		printf("server %s %u\n", s.sc.servers[i].addr,
 		       s.sc.servers[i].port);
+	for (int i = 0; i < s.n_relays; i++)
+		printf("relay %s %u %s\n", s.relay[i].path.addr,
+		       s.relay[i].path.port, s.relay[i].to);
 	printf("ready\n");
 	fflush(stdout);
 	run(&s);
 	print_counters(&s);
+	if (s.relays)
+		relays_print(s.relays, stderr);
 	rc = 0;
 out:
+	relays_close(s.relays);
 	for (int i = 0; i < opened; i++)
 		close(s.pfd[i].fd);
 	free(s.heap);

@@ -11,6 +11,9 @@ jobs=$(nproc)
 
 tools/install-deps.sh --test
 
+echo "== Layer map (tools/check-includes.sh)"
+tools/check-includes.sh
+
 echo "== Release build (gcc, -O2, -Werror)"
 CC=gcc cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$jobs"
@@ -21,6 +24,8 @@ CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug \
 cmake --build build/asan -j"$jobs"
 
 tests/fetch-peers.sh "$top/build/peers"
+tests/fetch-prometheus.sh "$top/build/prometheus"
+tests/fetch-infra-tools.sh "$top/build/infra-tools"
 
 echo "== ctest"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -1,12 +1,14 @@
 /*
  * wirebench: costs of the cluster transport on this machine (not a test).
  *   wirebench [N]
- * Prints: full handshakes per second (both sides in one process), record
+ * Prints: full handshakes per second (both sides in one process; a
+ * member's, then a joiner's with a token), record
  * seal+open throughput, RaftMsg encode+decode cost, and over loopback TCP
  * the time to first delivery (connect + handshake) and AppendEntries
  * messages per second between two in-process transports.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +19,15 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "raft/chan.h"
-#include "raft/hs.h"
+#include "node/base/hostport.h"
+#include "raft/transport/chan.h"
+#include "raft/transport/hs.h"
 #include "raft/msgcodec.h"
-#include "raft/tcp.h"
+#include "raft/transport/tcp.h"
 
-static struct ident *ids[3];
+static struct ident *ids[4]; /* 1, 2: members; 3: a joiner */
 static uint8_t cluster[HS_CLUSTER_ID_LEN];
+static struct token *tok;
 
 static double now_s(void)
 {
@@ -42,6 +46,19 @@ static int member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 	return 0;
 }
 
+static enum hs_token_state token_state(void *ctx,
+				       const uint8_t id[TOKEN_ID_LEN],
+				       const uint8_t joiner[IDENT_PK_LEN],
+				       uint8_t pk[TOKEN_PK_LEN])
+{
+	(void)ctx;
+	(void)joiner;
+	if (memcmp(id, tok->id, TOKEN_ID_LEN) != 0)
+		return HS_TOKEN_UNKNOWN;
+	memcpy(pk, tok->pk, TOKEN_PK_LEN);
+	return HS_TOKEN_LIVE;
+}
+
 static struct hs_config cfg(uint64_t id)
 {
 	struct hs_config c;
@@ -51,18 +68,23 @@ static struct hs_config cfg(uint64_t id)
 	c.self_id = id;
 	c.ident = ids[id];
 	c.trust.member_key = member_key;
+	c.trust.token = token_state;
 	return c;
 }
 
-static int one_handshake(void)
+/* Member 1 to member 2, or (join) joiner 3 with the token. */
+static int one_handshake(bool join)
 {
-	struct hs_config c1 = cfg(1), c2 = cfg(2);
+	struct hs_config c1 = cfg(join ? 3 : 1), c2 = cfg(2);
 	uint8_t a[HS_MSG_MAX], b[HS_MSG_MAX];
 	struct hs *c, *s;
 	size_t n, m;
 	int rc;
 
-	hs_client_new(&c1, 2, &c);
+	if (join)
+		hs_client_new_join(&c1, tok, &c);
+	else
+		hs_client_new(&c1, 2, &c);
 	hs_server_new(&c2, &s);
 	rc = hs_start(c, a, sizeof(a), &n);
 	rc |= hs_recv(s, a, n, b, sizeof(b), &m);
@@ -75,18 +97,18 @@ static int one_handshake(void)
 	return rc;
 }
 
-static void bench_hs(int n)
+static void bench_hs(int n, bool join)
 {
 	double t0 = now_s(), dt;
 	int i;
 
 	for (i = 0; i < n; i++)
-		if (one_handshake() != 0)
+		if (one_handshake(join) != 0)
 			abort();
 	dt = now_s() - t0;
-	printf("handshake (both sides, in process): %d in %.3f s, %.0f/s, "
-	       "%.1f us each\n",
-	       n, dt, n / dt, dt / n * 1e6);
+	printf("%s handshake (both sides, in process): %d in %.3f s, "
+	       "%.0f/s, %.1f us each\n",
+	       join ? "join" : "member", n, dt, n / dt, dt / n * 1e6);
 }
 
 static void bench_chan(int n)
@@ -179,12 +201,15 @@ static void bench_tcp(int n)
 	uv_loop_t loop;
 	uv_timer_t tm;
 	double t0, t1;
+	struct sockaddr_in any;
 	int i, sent = 0;
 
 	uv_loop_init(&loop);
+	uv_ip4_addr("127.0.0.1", 0, &any);
 	memset(&c, 0, sizeof(c));
 	c.loop = &loop;
-	c.listen = "127.0.0.1:0";
+	c.listen = (const struct sockaddr *)&any;
+	c.parse_addr = hostport_to_sa;
 	memcpy(c.cluster_id, cluster, sizeof(cluster));
 	c.trust.member_key = member_key;
 	c.self_id = 1;
@@ -240,13 +265,24 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0 || n <= 0)
 		return 1;
 	randombytes_buf(cluster, sizeof(cluster));
-	if (ident_generate(&ids[1]) != 0 || ident_generate(&ids[2]) != 0)
+	if (ident_generate(&ids[1]) != 0 || ident_generate(&ids[2]) != 0 ||
+	    ident_generate(&ids[3]) != 0)
 		return 1;
-	bench_hs(n);
+	{
+		struct token_member tm = { .id = 2, .endpoint = "127.0.0.1:1" };
+
+		ident_fingerprint(ident_public(ids[2]), tm.fp);
+		if (token_create(cluster, &tm, 1, 0, 600, &tok) != 0)
+			return 1;
+	}
+	bench_hs(n, false);
+	bench_hs(n, true);
 	bench_chan(n * 100);
 	bench_codec(n * 50);
 	bench_tcp(n * 50);
 	ident_free(ids[1]);
 	ident_free(ids[2]);
+	ident_free(ids[3]);
+	token_free(tok);
 	return 0;
 }

@@ -5,7 +5,7 @@ For each scenario and seed: start ntpsim (tools/ntpsim), then ntpnode
 (discipline virtual) and chronyd (-x), both without CAP_SYS_TIME, with the
 same sources and poll interval, and probe each daemon's *served* time
 against ntpsim's truth once a second (tools/ntpprobe). Prints per-run and
-per-scenario figures and checks the targets. See
+per-scenario figures and checks the accuracy targets. See
 docs/benchmarks.md ("Accuracy") for the scenarios and how to read them.
 
 Not a ctest: run tests/bench/accuracy.sh.

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Cluster benchmark (issue 4, item 8). Not a ctest: it takes minutes.
+# Cluster benchmark. Not a ctest: it takes minutes.
 #   tests/bench/cluster-bench.sh [all|failover|transfer|join|rss|disk|rolling|backup]
 # Env: BUILD (default build/release), TRIALS (default 20), IDLE (seconds of
 # idle before reading VmRSS, default 60), WRITES (default 10000).
-# Prints one line per figure; targets (issue 4): new leader p50 <= 1 s,
+# Prints one line per figure; targets: new leader p50 <= 1 s,
 # p95 <= 2 s; transfer write pause <= 200 ms; join -> voter serving <= 5 s;
 # VmRSS <= 10 MB per member; datadir <= 8 MB after 10,000 writes.
-# rolling (issue 5): TRIALS rounds of SIGTERM + restart of every member;
+# rolling: TRIALS rounds of SIGTERM + restart of every member;
 # targets: leaderless <= one election timeout, writes refused <= 200 ms
 # per planned handoff.
-# backup (issue 5): BK_WRITES (default 1000) config writes, then TRIALS
+# backup: BK_WRITES (default 1000) config writes, then TRIALS
 # `ntpctl backup` on the leader and on a follower (which asks the leader for
 # its commit index first), and TRIALS `ntpnode restore` into an empty
 # datadir, each checked for the backup's state hash. No target: figures.

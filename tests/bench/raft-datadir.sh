@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Datadir size after N replicated config writes on a real disk (issue 4
+# Datadir size after N replicated config writes on a real disk (the
 # target: <= 8 MB after 10,000). Runs the compaction test of test_raft_ops
 # with N writes in a temp dir under TMPDIR (default /var/tmp: not tmpfs).
 #   tests/bench/raft-datadir.sh [BUILD_DIR] [WRITES]

@@ -3,7 +3,7 @@
 # IDLE seconds without traffic, then its peak (VmHWM) while CLIENTS distinct
 # source addresses in 127.0.0.0/8 each send two requests (ntpbench
 # --clients), next to the configured rate-limit table it should be bounded by.
-# Targets (issue 2): idle VmRSS <= 8 MB; VmHWM - idle <= table + 2 MB.
+# Targets: idle VmRSS <= 8 MB; VmHWM - idle <= table + 2 MB.
 #
 #   tests/bench/rss-bench.sh [-b BUILD] [-i IDLE_S] [-c CLIENTS] [-e ENTRIES]
 # BUILD defaults to build/release; IDLE_S to 60; CLIENTS to 1000000;
@@ -104,9 +104,9 @@ if n is None:
         p *= 2
     n = p
 if table_bytes is None:
-    # Not reported: node/rl.c's entry is 32 bytes (a _Static_assert there).
+    # Not reported: node/serve/rl.c's entry is 32 bytes (a _Static_assert there).
     table_bytes = n * 32
-    source = "entries x 32 B, node/rl.c's entry size"
+    source = "entries x 32 B, node/serve/rl.c's entry size"
 print("rate-limit table: %d entries, %d kB (%s)" % (n, table_bytes // 1024, source))
 print("\ntargets:")
 print("  idle VmRSS <= 8 MB (8192 kB): %d kB  %s" %

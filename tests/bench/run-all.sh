@@ -28,6 +28,7 @@ step() {
 }
 step tests/bench/serve-bench.sh
 step tests/bench/rss-bench.sh
+step tests/bench/metrics-bench.sh
 [ -x tests/bench/accuracy.sh ] && step tests/bench/accuracy.sh
 if [ "$cluster" = 1 ] && [ -x tests/bench/cluster-bench.sh ]; then
 	step tests/bench/cluster-bench.sh

@@ -3,7 +3,7 @@
 # chronyd and the trivial echo responder side by side on loopback, each
 # server pinned to CPU 1 and ntpbench to CPU 0; interleaved closed-loop runs,
 # then paced runs at 20k req/s for the server-side T3-T2 comparison.
-# Not a test: it prints figures and the targets of issue 2 next to them.
+# Not a test: it prints figures and the serving targets next to them.
 #
 #   tests/bench/serve-bench.sh [-b BUILD] [-n RUNS] [-d SECONDS]
 #                              [-s "ntpnode chronyd echo"] [-o OUTDIR]

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/conf.h"
+#include "node/daemon/conf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,8 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	conf_load_text(&c, "fuzz.conf", text);
-	if (c.n_listen < 0 || c.n_listen > CONF_MAX_LISTEN ||
-	    c.n_acl < 0 || c.n_acl > CONF_MAX_ACL)
+	if (c.serve.n_listen < 0 || c.serve.n_listen > SERVE_MAX_LISTEN ||
+	    c.serve.n_acl < 0 || c.serve.n_acl > SERVE_MAX_ACL)
 		abort();
 	free(text);
 	return 0;

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "node/ctlframe.h"
+#include "node/ctl/ctlframe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

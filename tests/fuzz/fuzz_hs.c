@@ -1,5 +1,5 @@
 /*
- * The handshake (raft/hs.c), the one parser a stranger reaches: the input
+ * The handshake (raft/transport/hs.c), the one parser a stranger reaches: the input
  * is split into messages fed to a server (hello, then proof) and to a
  * client (reply, then done), with a member and a live token known.
  */
@@ -8,12 +8,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "raft/hs.h"
+#include "raft/transport/hs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct ident *me, *peer;
-static uint8_t secret[TOKEN_SECRET_LEN] = { 7 };
+static uint8_t token_pk[TOKEN_PK_LEN] = { 7 };
 
 static int member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 {
@@ -24,17 +24,19 @@ static int member_key(void *ctx, uint64_t id, uint8_t pk[IDENT_PK_LEN])
 	return 0;
 }
 
-static int token_key_cb(void *ctx, const uint8_t id[TOKEN_ID_LEN],
-			uint8_t key[TOKEN_KEY_LEN])
+static enum hs_token_state token_cb(void *ctx, const uint8_t id[TOKEN_ID_LEN],
+				    const uint8_t joiner[IDENT_PK_LEN],
+				    uint8_t pk[TOKEN_PK_LEN])
 {
 	uint8_t want[TOKEN_ID_LEN];
 
 	(void)ctx;
-	token_id(secret, want);
+	(void)joiner;
+	token_id_of(token_pk, want);
 	if (memcmp(id, want, TOKEN_ID_LEN) != 0)
-		return -ENOENT;
-	token_key(secret, key);
-	return 0;
+		return HS_TOKEN_UNKNOWN;
+	memcpy(pk, token_pk, TOKEN_PK_LEN);
+	return HS_TOKEN_LIVE;
 }
 
 /* Two-byte length, then that many bytes (or what is left). */
@@ -70,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.self_id = 2;
 	c.ident = me;
 	c.trust.member_key = member_key;
-	c.trust.token_key = token_key_cb;
+	c.trust.token = token_cb;
 	if (size < 1)
 		return 0;
 	if (data[0] & 1) {

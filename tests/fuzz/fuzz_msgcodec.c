@@ -9,7 +9,7 @@
 
 #include <raft.h>
 
-#include "raft/chan.h"
+#include "raft/transport/chan.h"
 #include "raft/msgcodec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ntp.h"
+#include "node/ntp/ntp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

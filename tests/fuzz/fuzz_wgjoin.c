@@ -1,5 +1,5 @@
 /*
- * The WireGuard mesh a joiner receives (node/wgjoin.c): any bytes as a
+ * The WireGuard mesh a joiner receives (node/cluster/wg/wgjoin.c): any bytes as a
  * JoinReply, decoded and checked (refused, never trusted half-way); and any
  * bytes as the node-local mesh record, which when accepted re-packs to the
  * very same bytes.
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/wgjoin.h"
+#include "node/cluster/wg/wgjoin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * The established receive path (raft/wire.c): frame splitting, record
+ * The established receive path (raft/transport/wire.c): frame splitting, record
  * authentication and the RaftMsg decoder, driven two ways by the input: as
  * plaintexts sealed with the right key (reaching the decoder and the sender
  * checks), and as raw bytes injected into the stream (the splitter and
@@ -12,9 +12,9 @@
 
 #include <raft.h>
 
-#include "raft/chan.h"
+#include "raft/transport/chan.h"
 #include "raft/msgcodec.h"
-#include "raft/wire.h"
+#include "raft/transport/wire.h"
 
 static void on_raft(void *ctx, struct raft_message *m)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backup, restore and quorum-loss recovery on loopback (issue 5 item 4):
+# Backup, restore and quorum-loss recovery on loopback:
 # (a) 3 voters, config written, `ntpctl backup` (on a follower: read index
 #     through the leader; on the leader), restore into a fresh datadir: same
 #     state hash as the backup, config values there, old members and tokens

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A full disk (issue 4, item 6): a single-member cluster whose datadir is a
+# A full disk: a single-member cluster whose datadir is a
 # small tmpfs in a private mount namespace. Writes must be refused with a
 # clear "no space" error once the store is nearly full, the member must keep
 # answering and keep its state, and nothing may be corrupted: after a

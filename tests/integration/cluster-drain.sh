@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Graceful handoff (issue 5 item 3) on loopback: 3 voters and a 4th member
+# Graceful handoff on loopback: 3 voters and a 4th member
 # (standby). Drain the leader through a follower -> leadership moves, the
 # standby is promoted, the drained member ends spare and stays there;
 # errors (unknown node, already drained, a drain that would lose quorum);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quorum-loss recovery onto a drained member (issue 5 item 4 with item 3):
+# Quorum-loss recovery onto a drained member:
 # 3 voters, drain n3 (spare now), kill -9 n1 and n2: the only datadir left
 # is the drained spare's. `recover --voters n3` makes it the sole voter;
 # its first leadership clears its drained flag (the operator chose it to

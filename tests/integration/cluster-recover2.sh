@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quorum-loss recovery with two survivors (issue 5 item 4): 5 voters, kill -9
+# Quorum-loss recovery with two survivors: 5 voters, kill -9
 # three, stop the other two; `recover --check` on both shows the same last
 # index:term (offline-consistent); a wrong --at is refused and changes
 # nothing; `recover --voters a,b --at I:T` on both; they elect a leader

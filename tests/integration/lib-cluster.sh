@@ -86,7 +86,9 @@ lc_sock() { echo "$LC_DIR/n$1/ctl.sock"; }
 lc_cport() { cat "$LC_DIR/n$1/cport"; }
 lc_nport() { cat "$LC_DIR/n$1/nport"; }
 
-# lc_conf I [EXTRA DIRECTIVE LINES...]
+# lc_conf I [EXTRA DIRECTIVE LINES...]: a member serving its own clock at
+# `local stratum 10`, unless an extra line names an upstream or pool, or
+# LC_NO_LOCAL=1 (a member with no time source at all).
 lc_conf() {
 	local i=$1 d cport nport
 	shift
@@ -104,7 +106,10 @@ lc_conf() {
 		echo "listen 127.0.0.1 port $nport"
 		echo "serve-threads 1"
 		echo "discipline virtual"
-		echo "local stratum 10"
+		case " $* " in
+		*" upstream "* | *" pool "*) ;;
+		*) [ "${LC_NO_LOCAL:-0}" = 1 ] || echo "local stratum 10" ;;
+		esac
 		echo "cluster-listen 127.0.0.1 port $cport"
 		echo "provider other"
 		echo "region loopback"

@@ -128,9 +128,27 @@ has "$tmp/err" "ntpnode: unknown option '--no-such-option'"
 expect 2 "$node" check -c
 has "$tmp/err" "ntpnode: -c needs a value"
 expect 2 "$node" check -c a b
+has "$tmp/err" "ntpnode: unexpected argument 'b'"
+expect 2 "$node" run -c x --from y
+has "$tmp/err" "ntpnode: --from is not an option of run"
+expect 2 "$node" restore -c x
+has "$tmp/err" "ntpnode: restore needs --from BACKUP"
 expect 0 "$node" --version
 has "$tmp/out" "ntpnode "
+nodever=$(cat "$tmp/out")
+expect 0 "$node" run --version
+[ "$(cat "$tmp/out")" = "$nodever" ] || fail "run --version: $(cat "$tmp/out")"
+# NAME VERSION, the release CMake builds (NTPMC_VERSION from ctest), with
+# no config file anywhere
+expect 0 "$node" --version
+[ "$(cat "$tmp/out")" = "ntpnode ${NTPMC_VERSION:?}" ] ||
+	fail "ntpnode --version said: $(cat "$tmp/out")"
+expect 0 "$ctl" --version
+[ "$(cat "$tmp/out")" = "ntpctl $NTPMC_VERSION" ] ||
+	fail "ntpctl --version said: $(cat "$tmp/out")"
 expect 0 "$node" --help
+has "$tmp/out" "usage: ntpnode"
+expect 0 "$node" frobnicate --bogus -h          # -h wins wherever it is
 has "$tmp/out" "usage: ntpnode"
 
 # --- ntpnode check ---------------------------------------------------------
@@ -139,6 +157,8 @@ expect 0 "$node" check -c "$tmp/good.conf"
 [ "$(cat "$tmp/out")" = "$tmp/good.conf: ok" ] || fail "check said: $(cat "$tmp/out")"
 expect 0 "$node" -c "$tmp/good.conf" check       # options in any order
 expect 0 "$node" --config="$tmp/good.conf" check
+expect 2 "$node" -c "$tmp/good.conf" -- check --config="$tmp/good.conf"
+has "$tmp/err" "unexpected argument '--config=$tmp/good.conf'"
 expect 0 "$node" check -c /dev/null               # all defaults
 printf 'local stratum 3\nbogus 1\nlisten nowhere\n' >"$tmp/bad.conf"
 expect 1 "$node" check -c "$tmp/bad.conf"
@@ -156,10 +176,49 @@ has "$tmp/err" "unknown command 'frobnicate'"
 has "$tmp/err" "usage: ntpctl"
 expect 2 "$ctl"
 expect 2 "$ctl" -o yaml serverstats
+has "$tmp/err" "-o takes text or json, not 'yaml'"
+expect 2 "$ctl" -s "$tmp/none.sock" serverstats --bogus
+has "$tmp/err" "ntpctl: unknown option '--bogus'"
+has "$tmp/err" "usage: ntpctl serverstats"
+expect 2 "$ctl" -s "$tmp/none.sock" token create --ttl
+has "$tmp/err" "ntpctl: --ttl needs a value"
+expect 0 "$ctl" --version
+# one version for both programs (CMake's project version)
+[ "$(cat "$tmp/out")" = "ntpctl ${nodever#ntpnode }" ] ||
+	fail "ntpctl --version: $(cat "$tmp/out"), ntpnode: $nodever"
+expect 0 "$ctl" serverstats --version
+has "$tmp/out" "ntpctl "
+expect 0 "$ctl" --help
+has "$tmp/out" "usage: ntpctl"
+has "$tmp/out" "token create [--ttl DURATION] [--uses N]"
+expect 0 "$ctl" backup --help
+has "$tmp/out" "usage: ntpctl backup [--force] FILE"
 expect 1 "$ctl" -s "$tmp/none.sock" serverstats
 has "$tmp/err" "ntpctl: cannot reach ntpnode at $tmp/none.sock: is it running?"
 NTPCTL_SOCKET="$tmp/none2.sock" expect 1 "$ctl" serverstats
 has "$tmp/err" "$tmp/none2.sock"
+
+# --- an ntpnode of another control protocol version ------------------------
+# A fake daemon answering as version 1 did (CtlResponse{version: 1}).
+python3 - "$tmp/v1.sock" <<'EOF' &
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+s.settimeout(10)
+c, _ = s.accept()
+n = struct.unpack("!I", c.recv(4))[0]
+while n > 0:
+    n -= len(c.recv(n))
+c.sendall(struct.pack("!I", 2) + b"\x08\x01")
+c.close()
+EOF
+v1pid=$!
+pids+=("$v1pid")
+for _ in $(seq 100); do [ -S "$tmp/v1.sock" ] && break; sleep 0.05; done
+expect 1 "$ctl" -s "$tmp/v1.sock" serverstats
+has "$tmp/err" "ntpnode speaks control protocol version 1, this ntpctl 2"
+wait "$v1pid" || fail "the fake version 1 daemon failed"
 
 # --- a running node ----------------------------------------------------------
 data=$tmp/data
@@ -193,6 +252,12 @@ assert r["kod_sent"] == 0 and r["rate_limited"] == 0, r
 assert isinstance(r["rate_rps"], (int, float)), r
 EOF
 expect 2 "$ctl" -s "$sock" serverstats extra
+expect 0 "$ctl" serverstats -s "$sock" -o json   # -o json after the command
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" ||
+	fail "serverstats -o json: $(cat "$tmp/out")"
+# in the table, but this node runs no cluster
+expect 1 "$ctl" -s "$sock" cluster status -o json
+has "$tmp/err" "'cluster status' is not available"
 
 # --- one daemon per datadir, port and socket ----------------------------
 writeconf b 0 "$data" "$tmp/b.sock"

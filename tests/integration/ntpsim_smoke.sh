@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # ntpsim smoke: servers on random 127.x addresses (ephemeral ports) answer
 # with the configured clock offset, step, delay and loss, as seen by
-# ntpprobe against the truth in ntpsim's status file.
+# ntpprobe against the truth in ntpsim's status file; a second ntpsim's
+# UDP delay relay in front of one of them adds its asymmetric path.
 #   ntpsim_smoke.sh NTPSIM NTPPROBE
 set -euo pipefail
 sim=${1:?ntpsim binary}
 probe=${2:?ntpprobe binary}
 dir=$(mktemp -d)
 pid=
+rpid=
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
+	for p in "$pid" "$rpid"; do
+		[ -n "$p" ] || continue
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -80,6 +83,30 @@ awk '$2 != "lost" { n++; if ($2 < 0.494 || $2 > 0.496) bad++ }
 	2>"$dir/k.sum"
 [ "$(grep -c ' kod RATE$' "$dir/k.out")" = 2 ] ||
 	fail "server k: $(cat "$dir/k.out")"
+
+# A relay in front of a: 30 ms there, 10 ms back (plus 0.2 ms of jitter
+# on average each way): 40 ms round trip, a seen (30-10)/2 = 10 ms later.
+# The relay cannot hide its own lateness (a busy machine, ctest -j): the
+# bounds leave it a few ms, but the offset must show the asymmetry.
+"$sim" -r "$net.15,to=$a:$(port "$a"),fwd=30ms,ret=10ms,jitter=0.2ms" \
+	>"$dir/relay.out" 2>"$dir/relay.err" &
+rpid=$!
+for _ in $(seq 50); do
+	grep -q '^ready' "$dir/relay.out" 2>/dev/null && break
+	sleep 0.1
+done
+rport=$(awk '$1 == "relay" { print $3 }' "$dir/relay.out")
+[ -n "$rport" ] || fail "the relay did not start: $(cat "$dir/relay.err")"
+"$probe" -a "$net.15" -p "$rport" --status "$dir/status" --count 5 \
+	--interval 0.05 >"$dir/r.out" 2>"$dir/r.sum"
+awk '$2 != "lost" { n++; if ($5 < 0.040 || $5 > 0.070 || $2 < 0.255 ||
+	$2 > 0.266) bad++ } END { exit !(n == 5 && bad == 0) }' "$dir/r.out" ||
+	fail "relay: $(cat "$dir/r.out")"
+kill "$rpid"
+wait "$rpid" || fail "the relay exited with $?"
+rpid=
+grep -q "^ntpsim: relay $net.15:$rport -> $a:.* in 10 out 10 " \
+	"$dir/relay.err" || fail "relay counters: $(cat "$dir/relay.err")"
 
 # Clean stop on SIGTERM, with per-server counters.
 kill "$pid"

@@ -26,7 +26,7 @@ $NET.12 pool.test
 $NET.13 pool.test
 HOSTS
 t0=$(date +%s.%N)
-start_node n1 "hostsfile $TMP/hosts" \
+start_node n1 "test-mode yes" "hostsfile $TMP/hosts" \
 	"upstream good.test port $pp minpoll -1 maxpoll -1 iburst" \
 	"pool pool.test port $pp minpoll -1 maxpoll -1 maxsources 2" \
 	"upstream missing.test minpoll -1 maxpoll -1" \

@@ -1,7 +1,7 @@
 /*
  * Shared by the config tests: load a text as "t.conf" and capture what the
  * parser printed, so each test asserts on the exact FILE:LINE messages.
- * Include after <cmocka.h> and node/conf.h.
+ * Include after <cmocka.h> and node/daemon/conf.h.
  */
 #ifndef NTPMC_TEST_CONF_FIXTURE_H
 #define NTPMC_TEST_CONF_FIXTURE_H

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/clk.h"
-#include "node/ntp.h"
+#include "node/ntp/clk.h"
+#include "node/ntp/ntp.h"
 
 static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
 {
@@ -38,7 +38,7 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
 	uv_buf_t out;
 
 	(void)flags;
-	if (n < 48 || !from)
+	if (n < 48 || !from || f->silent)
 		return;
 	ntp_decode((const uint8_t *)b->base, &q);
 	memset(&r, 0, sizeof(r));

@@ -29,7 +29,6 @@
 #include <raft.h>
 #include <sodium.h>
 
-#include "node/log.h"
 #include "raft/adapter.h"
 #include "raft/driver.h"
 #include "raft/fsm.h"

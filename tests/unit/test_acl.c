@@ -9,11 +9,11 @@
 
 #include <cmocka.h>
 
-#include "node/acl.h"
+#include "node/serve/acl.h"
 
-static struct conf_subnet sub(const char *addr, int prefix, int allow)
+static struct acl_rule sub(const char *addr, int prefix, int allow)
 {
-	struct conf_subnet s;
+	struct acl_rule s;
 
 	memset(&s, 0, sizeof(s));
 	s.family = strchr(addr, ':') ? AF_INET6 : AF_INET;
@@ -54,7 +54,7 @@ static void test_empty(void **state)
 
 static void test_deny_only(void **state)
 {
-	struct conf_subnet r[] = { sub("192.0.2.0", 24, 0),
+	struct acl_rule r[] = { sub("192.0.2.0", 24, 0),
 				   sub("2001:db8::", 32, 0) };
 	struct acl *a = acl_new(r, 2);
 
@@ -69,7 +69,7 @@ static void test_deny_only(void **state)
 
 static void test_longest_and_ties(void **state)
 {
-	struct conf_subnet r[] = {
+	struct acl_rule r[] = {
 		sub("10.0.0.0", 8, 1),
 		sub("10.1.0.0", 16, 0),
 		sub("10.1.2.0", 23, 1),   /* odd prefix: 10.1.2.0 - 10.1.3.255 */
@@ -100,8 +100,8 @@ static void test_longest_and_ties(void **state)
 
 static void test_all_and_bad(void **state)
 {
-	struct conf_subnet r[] = { sub("0.0.0.0", 0, 1), sub("::", 0, 0) };
-	struct conf_subnet bad = sub("10.0.0.0", 33, 1);
+	struct acl_rule r[] = { sub("0.0.0.0", 0, 1), sub("::", 0, 0) };
+	struct acl_rule bad = sub("10.0.0.0", 33, 1);
 	struct acl *a = acl_new(r, 2);
 
 	assert_non_null(a);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "node/backup.h"
+#include "node/ctl/backup.h"
 #include "raft/fsm.h"
 
 static struct fsm *sample_fsm(void)

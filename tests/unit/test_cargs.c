@@ -1,4 +1,8 @@
-/* init/join command lines: any order, token sources, argv scrubbed. */
+/*
+ * ntpnode's command lines (node/daemon/cargs.c): options before or after
+ * the command, per-command options, token sources, argv scrubbed, -h/-V
+ * anywhere.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,14 +13,141 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "node/cargs.h"
+#include "node/daemon/cargs.h"
 
 #define ARGV(...) char *av[] = { __VA_ARGS__ }; \
 	int ac = (int)(sizeof(av) / sizeof(av[0]))
 
+/* ntpnode + av (whose words stay the caller's: wiping shows in them). */
 static int parse(struct cargs *a, int ac, char **av, char *err)
 {
-	return cargs_parse(a, ac, av, err, 256);
+	char *argv[32];
+	int i;
+
+	assert_true(ac < 31);
+	argv[0] = "ntpnode";
+	for (i = 0; i < ac; i++)
+		argv[i + 1] = av[i];
+	return cargs_parse(a, ac + 1, argv, err, 256);
+}
+
+/* Parses "ntpnode " + s, split at spaces (s is copied). */
+static int parse_line(struct cargs *a, const char *s, char *err)
+{
+	static char buf[512];
+	char *av[31];
+	int ac = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *t = strtok(buf, " "); t; t = strtok(NULL, " "))
+		av[ac++] = t;
+	return parse(a, ac, av, err);
+}
+
+static void commands_and_config(void **state)
+{
+	struct cargs a;
+	char err[256];
+	static const struct {
+		const char *line;
+		enum cargs_cmd cmd;
+	} ok[] = {
+		{ "run -c F", CARGS_RUN },
+		{ "-c F run", CARGS_RUN },
+		{ "--config=F check", CARGS_CHECK },
+		{ "check --config F", CARGS_CHECK },
+		{ "-cF check", CARGS_CHECK },
+		{ "restore --from B -c F", CARGS_RESTORE },
+		{ "-c F recover --check", CARGS_RECOVER },
+		{ "recover -c F --dry-run", CARGS_RECOVER },
+		{ "recover --voters n1,n2 --at 7:2 -c F", CARGS_RECOVER },
+		{ "-c F -- run", CARGS_RUN },
+		{ "--conf F run", CARGS_RUN },      /* getopt's abbreviations */
+	};
+	size_t i;
+
+	(void)state;
+	unsetenv("NTPNODE_TOKEN");
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (parse_line(&a, ok[i].line, err) != 0)
+			fail_msg("'%s': %s", ok[i].line, err);
+		assert_int_equal(a.cmd, ok[i].cmd);
+		assert_string_equal(a.conf, "F");
+		assert_false(a.help || a.version);
+	}
+	assert_int_equal(parse_line(&a, "restore -c F --from /b.bak", err), 0);
+	assert_string_equal(a.from, "/b.bak");
+	assert_int_equal(parse_line(&a, "recover -c F --voters n1 --at=7:2",
+				    err), 0);
+	assert_string_equal(a.voters, "n1");
+	assert_string_equal(a.at, "7:2");
+	assert_false(a.check);
+	assert_int_equal(parse_line(&a, "recover -c F --check", err), 0);
+	assert_true(a.check);
+	assert_null(a.voters);
+}
+
+static void usage_errors(void **state)
+{
+	struct cargs a;
+	char err[256];
+	static const struct {
+		const char *line, *why;
+	} bad[] = {
+		{ "", "no command given" },
+		{ "-c F", "no command given" },
+		{ "frobnicate -c F", "unknown command 'frobnicate'" },
+		{ "run", "run needs -c FILE" },
+		{ "check -c", "-c needs a value" },
+		{ "check -c a b", "unexpected argument 'b'" },
+		{ "--no-such-option run -c x", "unknown option "
+		  "'--no-such-option'" },
+		{ "run -c F -x", "unknown option '-x'" },
+		{ "run -c F --from B", "--from is not an option of run" },
+		{ "check -c F --check", "--check is not an option of check" },
+		{ "restore -c F", "restore needs --from BACKUP" },
+		{ "restore -c F --from", "--from needs a value" },
+		{ "recover -c F", "recover needs --check or --voters" },
+		{ "recover -c F --at 1:1", "recover needs --check or --voters" },
+		{ "init -c F --voters n1", "--voters is not an option of init" },
+		{ "run run -c F", "unexpected argument 'run'" },
+		{ "-c F -- run -x", "unexpected argument '-x'" },
+	};
+	size_t i;
+
+	(void)state;
+	unsetenv("NTPNODE_TOKEN");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse_line(&a, bad[i].line, err) != -1 ||
+		    !strstr(err, bad[i].why))
+			fail_msg("'%s': '%s', wanted '%s'", bad[i].line, err,
+				 bad[i].why);
+	}
+}
+
+static void help_and_version_anywhere(void **state)
+{
+	struct cargs a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_line(&a, "--help", err), 0);
+	assert_true(a.help);
+	assert_int_equal(a.cmd, CARGS_NONE);
+	assert_int_equal(parse_line(&a, "-V", err), 0);
+	assert_true(a.version);
+	assert_int_equal(parse_line(&a, "run -c F --version", err), 0);
+	assert_true(a.version);
+	assert_false(a.help);
+	/* whatever else is wrong on the line; the first of the two wins */
+	assert_int_equal(parse_line(&a, "frobnicate --bogus -h -V", err), 0);
+	assert_true(a.help);
+	assert_false(a.version);
+	assert_int_equal(parse_line(&a, "join -h", err), 0);
+	assert_true(a.help);
+	/* after --, a word like any other */
+	assert_int_equal(parse_line(&a, "-c F run -- --help", err), -1);
+	assert_non_null(strstr(err, "unexpected argument '--help'"));
 }
 
 static void init_any_order(void **state)
@@ -48,6 +179,22 @@ static void init_any_order(void **state)
 		ARGV(i, c1, f, tok, v);   /* init takes no token */
 		assert_int_equal(parse(&a, ac, av, err), -1);
 	}
+	{
+		char nr[] = "--no-run";
+		ARGV(i, nr, c1, f);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_int_equal(a.no_run, 1);
+	}
+	{
+		ARGV(i, c1, f);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_int_equal(a.no_run, 0);
+	}
+	{
+		char nr[] = "--no-run=yes";
+		ARGV(i, c1, f, nr);       /* a flag, no value */
+		assert_int_equal(parse(&a, ac, av, err), -1);
+	}
 }
 
 static void join_token_scrubbed(void **state)
@@ -74,6 +221,38 @@ static void join_token_scrubbed(void **state)
 		assert_int_equal(parse(&a, ac, av, err), 0);
 		assert_string_equal(a.token, "OTHERSECRET");
 		assert_string_equal(teq, "--token=");
+	}
+	{
+		/* the token goes from argv even when the line is refused */
+		char s2[] = "S2", x[] = "--bogus";
+		ARGV(j, x, tok, s2, c, f);
+		assert_int_equal(parse(&a, ac, av, err), -1);
+		assert_int_equal(s2[0], 0);
+		assert_int_equal(a.token[0], 0);
+	}
+	{
+		char s3[] = "S3", r[] = "run";
+		ARGV(r, c, f, tok, s3);    /* run takes no token */
+		assert_int_equal(parse(&a, ac, av, err), -1);
+		assert_non_null(strstr(err, "--token is not an option of run"));
+		assert_int_equal(s3[0], 0);
+	}
+	{
+		/* an ambiguous abbreviation getopt refuses is wiped too */
+		char ab[] = "--tok=S4", ab2[] = "--toke", s5[] = "S5";
+		ARGV(j, c, f, ab, ab2, s5);
+		assert_int_equal(parse(&a, ac, av, err), -1);
+		assert_string_equal(ab, "--tok=");
+		assert_int_equal(s5[0], 0);
+		assert_string_equal(f, "/x.conf");
+	}
+	{
+		/* the command word may come after the token */
+		char s6[] = "S6";
+		ARGV(tok, s6, c, f, j);
+		assert_int_equal(parse(&a, ac, av, err), 0);
+		assert_string_equal(a.token, "S6");
+		assert_int_equal(s6[0], 0);
 	}
 }
 
@@ -185,6 +364,9 @@ static void init_overlay_subnet(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(commands_and_config),
+		cmocka_unit_test(usage_errors),
+		cmocka_unit_test(help_and_version_anywhere),
 		cmocka_unit_test(init_any_order),
 		cmocka_unit_test(init_overlay_subnet),
 		cmocka_unit_test(join_token_scrubbed),

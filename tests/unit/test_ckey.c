@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/ckey.h"
+#include "node/cluster/ckey.h"
 
 static int chk(const char *k, const char *v, char *out)
 {
@@ -37,6 +37,9 @@ static void good_values(void **state)
 	assert_string_equal(out, "7.00");
 	assert_int_equal(chk("overlay-subnet", "10.99.0.0/16", out), 0);
 	assert_string_equal(out, "10.99.0.0/16");
+	assert_int_equal(chk("crosscheck-interval", "1", out), 0);
+	assert_int_equal(chk("crosscheck-interval", "1024", out), 0);
+	assert_string_equal(out, "1024");
 	assert_int_equal(ckey_read_only("overlay-subnet"), 1);
 	assert_int_equal(ckey_read_only("log-level"), 0);
 }
@@ -66,6 +69,9 @@ static void bad_values(void **state)
 		{ "overlay-subnet", "10.0.0.0/8" },
 		{ "overlay-subnet", "10.0.0.0/31" },
 		{ "overlay-subnet", "10.0.0.0/024x" },
+		{ "crosscheck-interval", "0" },
+		{ "crosscheck-interval", "1025" },
+		{ "crosscheck-interval", "16s" },
 	};
 	size_t i;
 
@@ -80,6 +86,11 @@ static void bad_values(void **state)
 	assert_int_equal(ckey_check("nope", "1", out, sizeof(out), err,
 				    sizeof(err)), -1);
 	assert_non_null(strstr(err, "unknown key"));
+	/* the range is in the message */
+	assert_int_equal(ckey_check("crosscheck-interval", "0", out,
+				    sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "crosscheck-interval: '0' is not an integer "
+			    "in 1..1024");
 	assert_int_equal(ckey_check(NULL, NULL, out, sizeof(out), err,
 				    sizeof(err)), -1);
 }

@@ -1,16 +1,9 @@
 /*
- * The cluster glue in one process: real node/cluster*.c, raft driver, FSM
- * and LMDB stores, over an in-memory transport that follows
- * raft/transport.h (raft messages through msgcodec, app messages, joiners
- * admitted only with a live token), and a stub control socket that calls
- * the registered handlers directly. Covers init, join to 3 voters,
- * forwarded writes and status, refused values, a reused token, removal
- * with the key refused afterwards, and a leadership transfer. wg_mesh: the
- * same with `wireguard-interface` (node/cluster_wg.c) and a recorder in
- * place of wgm_apply: overlay allocation at init and join, raft addresses
- * OVERLAY:PORT, one mesh hash on every member, a full subnet refusing a
- * join, overlay-subnet read-only, the saved mesh applied at restart and
- * the endpoint re-announce.
+ * The cluster glue in one process, on the in-memory cluster (clmem.h).
+ * cluster_life: init, join to 3 voters, forwarded writes and status,
+ * refused values, a reused token, removal with the key refused
+ * afterwards, and a leadership transfer. old_token_revoked: a token of
+ * the older format in the state is revoked by the leader, audited.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,492 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
 #include <cmocka.h>
 
-#include <sodium.h>
 #include <uv.h>
 
-#include "node/cluster.h"
-#include "node/cluster_int.h"
-#include "node/ctl.h"
-#include "node/log.h"
-#include "node/tstate.h"
-#include "node/wgmesh.h"
-#include "raft/msgcodec.h"
-
-#define MAXN 5
-
-/* ---- stub control socket and time state (not linked here) ---- */
-
-struct ctl_call {
-	int done, status;
-	char err[512];
-	char *text, *json;
-};
-
-struct ctl {
-	struct {
-		char name[32];
-		ctl_handler fn;
-		void *arg;
-	} b[16];
-	int n;
-};
-
-int ctl_register(struct ctl *c, const char *command, int mutating,
-		 ctl_handler fn, void *arg)
-{
-	(void)mutating;
-	assert_true(c->n < 16);
-	snprintf(c->b[c->n].name, sizeof(c->b[0].name), "%s", command);
-	c->b[c->n].fn = fn;
-	c->b[c->n].arg = arg;
-	c->n++;
-	return 0;
-}
-
-void ctl_reply(struct ctl_call *call, int status, const char *error,
-	       const char *text, const char *json)
-{
-	assert_false(call->done);   /* exactly once */
-	call->done = 1;
-	call->status = status;
-	snprintf(call->err, sizeof(call->err), "%s", error ? error : "");
-	call->text = text ? strdup(text) : NULL;
-	call->json = json ? strdup(json) : NULL;
-}
-
-void tstate_read(struct tstate *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->stratum = 10;
-}
-
-/* ---- in-memory transport ---- */
-
-struct mtr {
-	struct rtr base;
-	int idx;
-	struct hs_config hs;
-	const struct token *join;
-	char address[64];
-};
-
-struct qmsg {
-	struct qmsg *next;
-	int to, app;
-	struct mtr *from;
-	uint8_t *buf;
-	size_t len;
-};
-
-static uv_loop_t loop;
-static struct mtr *trs[MAXN];
-static struct qmsg *qhead, **qtail = &qhead;
-static uv_timer_t flush_timer;
-static int opening_idx;
-
-static struct mtr *by_id(uint64_t id)
-{
-	int i;
-
-	for (i = 0; i < MAXN; i++)
-		if (trs[i] && trs[i]->hs.self_id == id)
-			return trs[i];
-	return NULL;
-}
-
-static int trusts(struct mtr *r, uint64_t id)
-{
-	uint8_t pk[32];
-
-	return r->hs.trust.member_key(r->hs.trust.ctx, id, pk) == 0;
-}
-
-static void flush(uv_timer_t *t)
-{
-	struct qmsg *q;
-
-	(void)t;
-	while ((q = qhead)) {
-		struct mtr *r = q->to >= 0 ? trs[q->to] : NULL;
-
-		qhead = q->next;
-		if (!qhead)
-			qtail = &qhead;
-		/* Sender or receiver gone meanwhile: lost, as on a network. */
-		if (r && trs[q->from->idx] == q->from) {
-			if (!q->app) {
-				struct raft_message m;
-
-				/* Members only, by key: a joiner knows the
-				 * members' keys from its JoinReply. */
-				if (trusts(r, q->from->hs.self_id) &&
-				    msgcodec_decode(q->buf, q->len, &m) == 0) {
-					m.server_address = q->from->address;
-					r->base.recv(r->base.owner, &m);
-				}
-			} else if (r->base.app_recv) {
-				struct rtr_from f;
-				uint8_t key[TOKEN_KEY_LEN];
-
-				memset(&f, 0, sizeof(f));
-				f.id = q->from->hs.self_id;
-				memcpy(f.key, ident_public(q->from->hs.ident),
-				       32);
-				if (trusts(r, f.id)) {
-					/* a member */
-				} else if (r->join && !q->from->join) {
-					/* a joiner hears the member it
-					 * reached with its token */
-				} else {
-					/* Not a member: only with a live
-					 * token (the handshake's MAC). */
-					f.joiner = 1;
-					if (!q->from->join)
-						goto drop;
-					token_id(q->from->join->secret,
-						 f.token_id);
-					if (r->hs.trust.token_key(
-						    r->hs.trust.ctx, f.token_id,
-						    key) < 0)
-						goto drop;
-				}
-				r->base.app_recv(r->base.app_owner, &f, q->buf,
-						 q->len);
-			}
-		}
-drop:
-		free(q->buf);
-		free(q);
-	}
-}
-
-static void enqueue(struct mtr *from, int to, int app, uint8_t *buf,
-		    size_t len)
-{
-	struct qmsg *q = calloc(1, sizeof(*q));
-
-	assert_non_null(q);
-	q->from = from;
-	q->to = to;
-	q->app = app;
-	q->buf = buf;
-	q->len = len;
-	*qtail = q;
-	qtail = &q->next;
-	uv_timer_start(&flush_timer, flush, 0, 0);
-}
-
-static int m_send(struct rtr *t, raft_id id, const char *address,
-		  const struct raft_message *msg)
-{
-	struct mtr *s = (struct mtr *)t, *r = by_id(id);
-	uint8_t *buf;
-	size_t len;
-
-	(void)address;
-	if (getenv("TEST_DEBUG"))
-		fprintf(stderr, "send %d -> %d type %d\n", s->idx,
-			r ? r->idx : -1, msg->type);
-	if (!r)
-		return 0;
-	if (msgcodec_encode(msg, s->hs.self_id, 8 << 20, &buf, &len) < 0)
-		return -EINVAL;
-	enqueue(s, r->idx, 0, buf, len);
-	return 0;
-}
-
-static int m_send_app(struct rtr *t, raft_id id, const char *address,
-		      const void *b, size_t len)
-{
-	struct mtr *s = (struct mtr *)t, *r = NULL;
-	uint8_t *buf;
-	unsigned k;
-	int i;
-
-	(void)address;
-	if (id) {
-		r = by_id(id);
-	} else if (s->join) {
-		/* The joiner dials the token's endpoints in turn. */
-		for (k = 0; k < s->join->n_members && !r; k++)
-			for (i = 0; i < MAXN; i++)
-				if (trs[i] && strcmp(trs[i]->address,
-					s->join->members[k].endpoint) == 0)
-					r = trs[i];
-	}
-	if (!r)
-		return 0;
-	buf = malloc(len);
-	assert_non_null(buf);
-	memcpy(buf, b, len);
-	enqueue(s, r->idx, 1, buf, len);
-	return 0;
-}
-
-int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
-		      const struct token *join, struct rtr **out)
-{
-	struct mtr *t = calloc(1, sizeof(*t));
-
-	(void)cl;
-	assert_non_null(t);
-	t->base.send = m_send;
-	t->base.send_app = m_send_app;
-	t->idx = opening_idx;
-	t->hs = *hs;
-	t->join = join;
-	snprintf(t->address, sizeof(t->address), "127.0.0.1:%d",
-		 20000 + opening_idx);
-	trs[opening_idx] = t;
-	*out = &t->base;
-	return 0;
-}
-
-void cl_transport_debug(struct cluster *cl)
-{
-	(void)cl;
-}
-
-void cl_transport_close(struct cluster *cl)
-{
-	struct mtr *m = (struct mtr *)cl->tr;
-
-	trs[m->idx] = NULL;
-	free(m);
-}
-
-/* ---- nodes ---- */
-
-struct node {
-	struct conf conf;
-	struct cluster *cl;
-	struct ctl ctl;
-	int ready;   /* 0 waiting, 1 ok, -1 failed */
-	char dir[64];
-};
-
-static struct node nodes[MAXN];
-
-/* wg_mesh: WireGuard on, and what each node's apply was given */
-static int wg_mode;
-static char wg_ep[MAXN][64];
-static struct {
-	int calls, peers;
-	char overlay[WGM_ADDR_MAX];
-} wgrec[MAXN];
-
-static int count(const char *hay, const char *needle);
-
-static int stub_apply(const char *ifname, const char *conf, size_t len,
-		      const char *overlay, const struct wgm_subnet *sn)
-{
-	int i = ifname[3] - '0';
-
-	(void)sn;
-	assert_true(i >= 0 && i < MAXN);
-	assert_int_equal(strlen(conf), len);
-	assert_non_null(strstr(conf, "[Interface]\nPrivateKey = "));
-	wgrec[i].calls++;
-	wgrec[i].peers = count(conf, "[Peer]");
-	snprintf(wgrec[i].overlay, sizeof(wgrec[i].overlay), "%s", overlay);
-	return 0;
-}
-
-static void on_ready(void *arg, struct cluster *cl, int ok)
-{
-	struct node *n = arg;
-
-	n->ready = ok ? 1 : -1;
-	if (ok)
-		assert_int_equal(cluster_register(cl, &n->ctl), 0);
-}
-
-static void node_conf(int i)
-{
-	struct node *n = &nodes[i];
-	struct sockaddr_in *sa = (struct sockaddr_in *)&n->conf.cluster_listen
-					     .addr;
-
-	memset(&n->conf, 0, sizeof(n->conf));
-	if (!n->dir[0]) {
-		snprintf(n->dir, sizeof(n->dir), "/tmp/test_cluster.XXXXXX");
-		assert_non_null(mkdtemp(n->dir));
-	}
-	memcpy(n->conf.datadir, n->dir, sizeof(n->dir));
-	snprintf(n->conf.node_name, sizeof(n->conf.node_name), "n%d", i + 1);
-	snprintf(n->conf.provider, sizeof(n->conf.provider), "other");
-	snprintf(n->conf.region, sizeof(n->conf.region), "mem");
-	n->conf.cluster_listen_set = 1;
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)(20000 + i));
-	sa->sin_addr.s_addr = htonl(0x7f000001);
-	n->conf.cluster_listen.len = sizeof(*sa);
-	n->conf.election_timeout_ms = 150;
-	n->conf.heartbeat_timeout_ms = 30;
-	if (wg_mode) {
-		snprintf(n->conf.wg_interface, sizeof(n->conf.wg_interface),
-			 "wgt%d", i);
-		n->conf.wg_port = 51820;
-		snprintf(n->conf.wg_endpoint, sizeof(n->conf.wg_endpoint),
-			 "%s", wg_ep[i]);
-	}
-}
-
-static int node_start(int i, enum cluster_mode mode, const char *token)
-{
-	struct node *n = &nodes[i];
-
-	node_conf(i);
-	memset(&n->ctl, 0, sizeof(n->ctl));
-	n->ready = 0;
-	opening_idx = i;
-	return cluster_start(&n->cl, &loop, &n->conf, mode, token, on_ready,
-			     n);
-}
-
-static void node_stop(int i)
-{
-	cluster_stop(nodes[i].cl);
-	nodes[i].cl = NULL;
-	uv_run(&loop, UV_RUN_NOWAIT);
-}
-
-static void node_wipe(int i)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nodes[i].dir);
-	assert_int_equal(system(cmd), 0);
-	nodes[i].dir[0] = 0;
-}
-
-/* Runs the loop until cond() or ms pass; returns cond(). */
-static int run_until(int (*cond)(void *), void *arg, int ms)
-{
-	uint64_t end = uv_now(&loop) + (uint64_t)ms;
-
-	while (!cond(arg) && uv_now(&loop) < end)
-		uv_run(&loop, UV_RUN_ONCE);
-	return cond(arg);
-}
-
-static int call_done(void *arg)
-{
-	return ((struct ctl_call *)arg)->done;
-}
-
-/* Runs ntpctl COMMAND on node i; the call is answered within 10 s. */
-static struct ctl_call *cmd(int i, const char *command, int argc,
-			    const char **argv)
-{
-	struct ctl_call *c = calloc(1, sizeof(*c));
-	char *av[8];
-	int k;
-
-	assert_non_null(c);
-	for (k = 0; k < argc; k++)
-		av[k] = strdup(argv[k]);
-	for (k = 0; k < nodes[i].ctl.n; k++)
-		if (strcmp(nodes[i].ctl.b[k].name, command) == 0)
-			break;
-	assert_true(k < nodes[i].ctl.n);
-	nodes[i].ctl.b[k].fn(nodes[i].ctl.b[k].arg, c, argc, av);
-	for (k = 0; k < argc; k++)
-		free(av[k]);
-	assert_true(run_until(call_done, c, 10000));
-	return c;
-}
-
-static void call_free(struct ctl_call *c)
-{
-	free(c->text);
-	free(c->json);
-	free(c);
-}
-
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	while (hay && (hay = strstr(hay, needle))) {
-		n++;
-		hay++;
-	}
-	return n;
-}
-
-struct want {
-	int node, voters, members;
-};
-
-/* Node w->node sees itself as leader (or a leader) and the roles. */
-static int roles_are(void *arg)
-{
-	struct want *w = arg;
-	struct ctl_call *c;
-	int ok;
-
-	if (nodes[w->node].ready != 1)
-		return 0;
-	c = cmd(w->node, "cluster status", 0, NULL);
-	ok = c->status == 0 && count(c->json, "\"role\":\"voter\"") ==
-		w->voters && count(c->json, "\"id\":") == w->members &&
-	     strstr(c->json, "\"view\":\"leader\"");
-	if (!ok && getenv("TEST_DEBUG")) {
-		int k;
-
-		fprintf(stderr, "status n%d: %s", w->node + 1, c->json);
-		for (k = 0; k < MAXN; k++)
-			if (nodes[k].cl)
-				fprintf(stderr, "  n%d state %d leader %llu "
-					"term %llu\n", k + 1,
-					raft_state(drv_raft(nodes[k].cl->drv)),
-					(unsigned long long)cl_leader_id(
-						nodes[k].cl),
-					(unsigned long long)raft_current_term(
-						drv_raft(nodes[k].cl->drv)));
-	}
-	call_free(c);
-	return ok;
-}
-
-static int ready_set(void *arg)
-{
-	return ((struct node *)arg)->ready != 0;
-}
-
-static char *new_token(int i)
-{
-	struct ctl_call *c = cmd(i, "token create", 0, NULL);
-	char *t;
-
-	assert_int_equal(c->status, 0);
-	t = strdup(c->text);
-	t[strcspn(t, "\n")] = 0;
-	call_free(c);
-	return t;
-}
-
-static int leader_index(void)
-{
-	int i;
-
-	for (i = 0; i < MAXN; i++)
-		if (nodes[i].cl && nodes[i].ready == 1 &&
-		    cl_is_leader(nodes[i].cl))
-			return i;
-	return -1;
-}
-
-static int has_leader(void *arg)
-{
-	(void)arg;
-	return leader_index() >= 0;
-}
+#include "clmem.h"
+#include "proto/cluster_fsm.pb-c.h"
 
 static void cluster_life(void **state)
 {
@@ -527,6 +40,10 @@ static void cluster_life(void **state)
 		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
 		assert_true(run_until(ready_set, &nodes[i], 10000));
 		assert_int_equal(nodes[i].ready, 1);
+		/* Joined: the token is wiped and freed, the transport let
+		 * it go. */
+		assert_null(nodes[i].cl->join_tok);
+		assert_null(trs[i]->join);
 		if (i == 1)
 			used = tok;
 		else
@@ -597,169 +114,70 @@ static void cluster_life(void **state)
 	assert_true(run_until(roles_are, &w, 5000));
 	assert_false(trusts(trs[l], trs[f]->hs.self_id));
 
-	for (i = 0; i < MAXN; i++)
-		if (nodes[i].cl) {
-			node_stop(i);
-			node_wipe(i);
-		}
-	uv_run(&loop, UV_RUN_DEFAULT);
+	stop_all();
 }
 
-/* Every member of the leader's status (n of them) reports one mesh hash;
- * it goes to out. */
-static int mesh_equal(int node, int n, char out[17])
-{
-	struct ctl_call *c = cmd(node, "cluster status", 0, NULL);
-	const char *p = c->json;
-	char first[17] = "";
-	int k = 0, ok = c->status == 0;
 
-	while (ok && p && (p = strstr(p, "\"mesh\":\""))) {
-		p += 8;
-		if (!k)
-			snprintf(first, sizeof(first), "%.16s", p);
-		else if (strncmp(first, p, 16) != 0)
-			ok = 0;
-		k++;
-	}
-	call_free(c);
-	if (ok && k == n && out)
-		memcpy(out, first, 17);
-	return ok && k == n;
+
+static int no_old_token(void *arg)
+{
+	const struct fsm *f = nodes[0].cl->fsm;
+	unsigned i;
+
+	(void)arg;
+	for (i = 0; i < fsm_token_count(f); i++)
+		if (!fsm_token_at(f, i)->has_pubkey)
+			return 0;
+	return 1;
 }
 
-struct mesh_want {
-	int node, n;
-	char not[17];
-};
-
-static int mesh_settled(void *arg)
+/* A token of the older format in the state (an upgraded cluster's): the
+ * leader revokes it, audited. */
+static void old_token_revoked(void **state)
 {
-	struct mesh_want *m = arg;
-	char h[17];
-
-	return mesh_equal(m->node, m->n, h) && strcmp(h, m->not) != 0;
-}
-
-static int endpoint_is(void *arg)
-{
-	const struct fsm_member *m =
-		fsm_member_find(nodes[0].cl->fsm, nodes[1].cl->self);
-
-	return m && strcmp(m->endpoint, arg) == 0;
-}
-
-static void wg_mesh(void **state)
-{
-	struct mesh_want mw = { 0, 2, "" };
-	struct ctl_call *c;
-	struct want w;
-	char *tok, h1[17];
-	int i;
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmTokenAdd a = NTPMC__FSM__FSM_TOKEN_ADD__INIT;
+	uint8_t mac[32];
+	void *buf;
+	size_t len;
+	unsigned i;
+	int seen = 0;
 
 	(void)state;
-	wg_mode = 1;
-	cl_wg_apply = stub_apply;
-	memset(wgrec, 0, sizeof(wgrec));
-	memset(wg_ep, 0, sizeof(wg_ep));
-	/* a /30: room for two members */
-	assert_int_equal(node_start(0, CLUSTER_INIT, "10.77.0.0/30"), 0);
+	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
 	assert_true(run_until(ready_set, &nodes[0], 5000));
-	assert_int_equal(nodes[0].ready, 1);
-	assert_string_equal(wgrec[0].overlay, "10.77.0.1");
-	assert_int_equal(wgrec[0].peers, 0);
-	c = cmd(0, "cluster status", 0, NULL);
-	assert_non_null(strstr(c->json, "\"address\":\"10.77.0.1:20000\""));
-	call_free(c);
-	c = cmd(0, "config get", 1, (const char *[]){ "overlay-subnet" });
-	assert_non_null(strstr(c->text, "10.77.0.0/30"));
-	call_free(c);
-	c = cmd(0, "config set", 2,
-		(const char *[]){ "overlay-subnet", "10.78.0.0/16" });
-	assert_int_equal(c->status, 2);
-	assert_non_null(strstr(c->err, "fixed when the cluster is made"));
-	call_free(c);
-
-	/* the joiner gets 10.77.0.2 and applies the mesh from the reply */
-	tok = new_token(0);
-	assert_int_equal(node_start(1, CLUSTER_JOIN, tok), 0);
-	free(tok);
-	assert_true(run_until(ready_set, &nodes[1], 10000));
-	assert_int_equal(nodes[1].ready, 1);
-	assert_string_equal(wgrec[1].overlay, "10.77.0.2");
-	assert_int_equal(wgrec[1].peers, 1);
-	w = (struct want){ 0, 2, 2 };
-	assert_true(run_until(roles_are, &w, 10000));
-	assert_true(run_until(mesh_settled, &mw, 5000));
-	assert_true(mesh_equal(0, 2, h1));
-	assert_int_equal(wgrec[0].peers, 1);
-	c = cmd(0, "cluster status", 0, NULL);
-	assert_non_null(strstr(c->json, "\"address\":\"10.77.0.2:20001\""));
-	call_free(c);
-
-	/* the subnet is full: a third member is refused, its token kept */
-	tok = new_token(0);
-	assert_int_equal(node_start(2, CLUSTER_JOIN, tok), 0);
-	free(tok);
-	assert_true(run_until(ready_set, &nodes[2], 35000));
-	assert_int_equal(nodes[2].ready, -1);
-	node_stop(2);
-	node_wipe(2);
-
-	/* n2 restarts with a new endpoint: its saved mesh is applied at
-	 * once, then it re-announces and every member re-applies */
-	node_stop(1);
-	wgrec[1].calls = 0;
-	snprintf(wg_ep[1], sizeof(wg_ep[1]), "127.0.0.9:6000");
-	assert_int_equal(node_start(1, CLUSTER_RUN, NULL), 0);
-	assert_int_equal(wgrec[1].calls, 1);
-	assert_string_equal(wgrec[1].overlay, "10.77.0.2");
-	assert_true(run_until(endpoint_is, "127.0.0.9:6000", 10000));
-	memcpy(mw.not, h1, sizeof(h1));
-	assert_true(run_until(mesh_settled, &mw, 5000));
-
-	for (i = 0; i < MAXN; i++)
-		if (nodes[i].cl) {
-			node_stop(i);
-			node_wipe(i);
-		}
+	memset(mac, 9, sizeof(mac));
+	a.id = 77;
+	a.hash.data = mac;
+	a.hash.len = sizeof(mac);
+	a.uses = 1;
+	a.expires_ms = cl_wall_ms() + 600000;
+	c.version = 1;
+	c.time_ms = cl_wall_ms();
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
+	c.token_add = &a;
+	len = ntpmc__fsm__fsm_command__get_packed_size(&c);
+	buf = malloc(len);
+	assert_non_null(buf);
+	ntpmc__fsm__fsm_command__pack(&c, buf);
+	assert_int_equal(cl_propose(nodes[0].cl, buf, len, NULL, NULL, NULL),
+			 0);
+	assert_true(run_until(no_old_token, NULL, 3000));
+	for (i = 0; i < fsm_audit_count(nodes[0].cl->fsm); i++)
+		seen |= strstr(fsm_audit_at(nodes[0].cl->fsm, i, NULL),
+			       "token 77 revoked") != NULL;
+	assert_true(seen);
+	node_stop(0);
+	node_wipe(0);
 	uv_run(&loop, UV_RUN_DEFAULT);
-	wg_mode = 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	assert_int_equal(sodium_init() >= 0, 1);
-	if (getenv("TEST_DEBUG"))
-		log_set_level(LOG_LVL_DEBUG);
-	uv_loop_init(&loop);
-	uv_timer_init(&loop, &flush_timer);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	int i;
-
-	(void)state;
-	for (i = 0; i < MAXN; i++)
-		if (nodes[i].cl) {
-			node_stop(i);
-			node_wipe(i);
-		}
-	uv_close((uv_handle_t *)&flush_timer, NULL);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	uv_loop_close(&loop);
-	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cluster_life),
-		cmocka_unit_test(wg_mesh),
+		cmocka_unit_test(old_token_revoked),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, clmem_setup, clmem_teardown);
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "node/conf.h"
+#include "node/daemon/conf.h"
 
 #include "tests/unit/conf_fixture.h"
 
@@ -20,19 +20,19 @@ static void test_defaults(void **state)
 	struct conf c;
 
 	ok(&c, "");
-	assert_int_equal(c.n_listen, 0);
-	assert_int_equal(c.wildcard_port, 123);
-	assert_int_equal(c.local_stratum, 0);
-	assert_int_equal(c.serve_threads, 0);
-	assert_int_equal(c.ratelimit.enabled, 1);
-	assert_int_equal(c.ratelimit.interval, 3);
-	assert_int_equal(c.ratelimit.burst, 8);
-	assert_int_equal(c.ratelimit.leak, 2);
-	assert_int_equal(c.ratelimit.entries, CONF_DEFAULT_RL_ENTRIES);
-	assert_int_equal(c.n_acl, 0);
+	assert_int_equal(c.serve.n_listen, 0);
+	assert_int_equal(c.serve.wildcard_port, 123);
+	assert_int_equal(c.time.local_stratum, 0);
+	assert_int_equal(c.serve.threads, 0);
+	assert_int_equal(c.serve.ratelimit.enabled, 1);
+	assert_int_equal(c.serve.ratelimit.interval, 3);
+	assert_int_equal(c.serve.ratelimit.burst, 8);
+	assert_int_equal(c.serve.ratelimit.leak, 2);
+	assert_int_equal(c.serve.ratelimit.entries, RL_DEFAULT_ENTRIES);
+	assert_int_equal(c.serve.n_acl, 0);
 	assert_string_equal(c.control, "/run/ntpnode/ctl.sock");
 	assert_string_equal(c.datadir, "/var/lib/ntpnode");
-	assert_int_equal(c.discipline, CONF_DISCIPLINE_VIRTUAL);
+	assert_int_equal(c.time.discipline, DISC_VIRTUAL);
 	assert_string_equal(c.path, "t.conf");
 }
 
@@ -41,10 +41,10 @@ static void test_comments_blank(void **state)
 	struct conf c;
 
 	ok(&c, "# a comment\n\n   \t\n  # indented\r\nlocal stratum 3 # tail\r\n");
-	assert_int_equal(c.local_stratum, 3);
+	assert_int_equal(c.time.local_stratum, 3);
 	/* Directive names are case-insensitive, as chrony's. */
 	ok(&c, "LOCAL Stratum 4");
-	assert_int_equal(c.local_stratum, 4);
+	assert_int_equal(c.time.local_stratum, 4);
 }
 
 static void test_listen(void **state)
@@ -56,33 +56,33 @@ static void test_listen(void **state)
 
 	ok(&c, "listen 127.0.0.1\nlisten ::1 port 1123\n"
 	       "listen 192.0.2.1 port 5000\n");
-	assert_int_equal(c.n_listen, 3);
-	sin = (struct sockaddr_in *)&c.listen[0].addr;
+	assert_int_equal(c.serve.n_listen, 3);
+	sin = (struct sockaddr_in *)&c.serve.listen[0].addr;
 	assert_int_equal(sin->sin_family, AF_INET);
 	assert_int_equal(ntohs(sin->sin_port), 123);
 	assert_int_equal(sin->sin_addr.s_addr, htonl(0x7f000001));
-	assert_int_equal(c.listen[0].len, sizeof(*sin));
-	sin6 = (struct sockaddr_in6 *)&c.listen[1].addr;
+	assert_int_equal(c.serve.listen[0].len, sizeof(*sin));
+	sin6 = (struct sockaddr_in6 *)&c.serve.listen[1].addr;
 	assert_int_equal(sin6->sin6_family, AF_INET6);
 	assert_int_equal(ntohs(sin6->sin6_port), 1123);
 	inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
 	assert_string_equal(buf, "::1");
-	assert_int_equal(c.listen[1].len, sizeof(*sin6));
-	sin = (struct sockaddr_in *)&c.listen[2].addr;
+	assert_int_equal(c.serve.listen[1].len, sizeof(*sin6));
+	sin = (struct sockaddr_in *)&c.serve.listen[2].addr;
 	assert_int_equal(ntohs(sin->sin_port), 5000);
 
 	/* `port` sets the port of lines without one, wherever it appears. */
 	ok(&c, "listen 127.0.0.1\nlisten ::1 port 9\nport 4123\n");
-	sin = (struct sockaddr_in *)&c.listen[0].addr;
+	sin = (struct sockaddr_in *)&c.serve.listen[0].addr;
 	assert_int_equal(ntohs(sin->sin_port), 4123);
-	sin6 = (struct sockaddr_in6 *)&c.listen[1].addr;
+	sin6 = (struct sockaddr_in6 *)&c.serve.listen[1].addr;
 	assert_int_equal(ntohs(sin6->sin6_port), 9);
 	ok(&c, "port 5123");
-	assert_int_equal(c.n_listen, 0);
-	assert_int_equal(c.wildcard_port, 5123);
+	assert_int_equal(c.serve.n_listen, 0);
+	assert_int_equal(c.serve.wildcard_port, 5123);
 	/* Port 0: an ephemeral port (tests). */
 	ok(&c, "listen 127.0.0.1 port 0");
-	sin = (struct sockaddr_in *)&c.listen[0].addr;
+	sin = (struct sockaddr_in *)&c.serve.listen[0].addr;
 	assert_int_equal(sin->sin_port, 0);
 	/* The same address on two ports is fine. */
 	ok(&c, "listen 127.0.0.1 port 1\nlisten 127.0.0.1 port 2\n");
@@ -108,7 +108,7 @@ static void test_listen_errors(void **state)
 	bad("port 1\nport 2", "t.conf:2: 'port' already set at line 1");
 
 	char text[2048] = "";
-	for (int i = 0; i <= CONF_MAX_LISTEN; i++)
+	for (int i = 0; i <= SERVE_MAX_LISTEN; i++)
 		sprintf(text + strlen(text), "listen 10.0.0.%d\n", i + 1);
 	bad(text, "t.conf:17: listen: at most 16 listen lines");
 }
@@ -118,11 +118,11 @@ static void test_local(void **state)
 	struct conf c;
 
 	ok(&c, "local stratum 1");
-	assert_int_equal(c.local_stratum, 1);
+	assert_int_equal(c.time.local_stratum, 1);
 	ok(&c, "local stratum 15");
-	assert_int_equal(c.local_stratum, 15);
+	assert_int_equal(c.time.local_stratum, 15);
 	ok(&c, "local");
-	assert_int_equal(c.local_stratum, 10);
+	assert_int_equal(c.time.local_stratum, 10);
 	bad("local stratum 0", "t.conf:1: local stratum must be between 1 and "
 	    "15, got '0'");
 	bad("local stratum 16", "between 1 and 15, got '16'");
@@ -137,7 +137,7 @@ static void test_serve_threads(void **state)
 	struct conf c;
 
 	ok(&c, "serve-threads 4");
-	assert_int_equal(c.serve_threads, 4);
+	assert_int_equal(c.serve.threads, 4);
 	bad("serve-threads 0", "t.conf:1: serve-threads must be between 1 and "
 	    "256, got '0'");
 	bad("serve-threads 257", "between 1 and 256");
@@ -153,19 +153,19 @@ static void test_ratelimit(void **state)
 	struct conf c;
 
 	ok(&c, "ratelimit off");
-	assert_int_equal(c.ratelimit.enabled, 0);
+	assert_int_equal(c.serve.ratelimit.enabled, 0);
 	ok(&c, "ratelimit interval -2 burst 16 leak 3 entries 4096");
-	assert_int_equal(c.ratelimit.enabled, 1);
-	assert_int_equal(c.ratelimit.interval, -2);
-	assert_int_equal(c.ratelimit.burst, 16);
-	assert_int_equal(c.ratelimit.leak, 3);
-	assert_int_equal(c.ratelimit.entries, 4096);
+	assert_int_equal(c.serve.ratelimit.enabled, 1);
+	assert_int_equal(c.serve.ratelimit.interval, -2);
+	assert_int_equal(c.serve.ratelimit.burst, 16);
+	assert_int_equal(c.serve.ratelimit.leak, 3);
+	assert_int_equal(c.serve.ratelimit.entries, 4096);
 	ok(&c, "ratelimit burst 4");
-	assert_int_equal(c.ratelimit.interval, 3);
-	assert_int_equal(c.ratelimit.burst, 4);
-	assert_int_equal(c.ratelimit.leak, 2);
+	assert_int_equal(c.serve.ratelimit.interval, 3);
+	assert_int_equal(c.serve.ratelimit.burst, 4);
+	assert_int_equal(c.serve.ratelimit.leak, 2);
 	ok(&c, "ratelimit");
-	assert_int_equal(c.ratelimit.enabled, 1);
+	assert_int_equal(c.serve.ratelimit.enabled, 1);
 
 	bad("ratelimit interval 13", "t.conf:1: interval must be between -19 "
 	    "and 12, got '13'");
@@ -193,27 +193,27 @@ static void test_acl(void **state)
 
 	ok(&c, "deny all\nallow 192.0.2.0/24\nallow 2001:db8::/32\n"
 	       "deny 192.0.2.7\nallow ::1\n");
-	assert_int_equal(c.n_acl, 6);
-	assert_int_equal(c.acl[0].family, AF_INET);
-	assert_int_equal(c.acl[0].prefix, 0);
-	assert_int_equal(c.acl[0].allow, 0);
-	assert_int_equal(c.acl[1].family, AF_INET6);
-	assert_int_equal(c.acl[1].prefix, 0);
-	assert_int_equal(c.acl[1].allow, 0);
-	assert_int_equal(c.acl[2].family, AF_INET);
-	assert_int_equal(c.acl[2].prefix, 24);
-	assert_int_equal(c.acl[2].allow, 1);
-	assert_memory_equal(c.acl[2].addr, "\xc0\x00\x02\x00", 4);
-	assert_int_equal(c.acl[3].family, AF_INET6);
-	assert_int_equal(c.acl[3].prefix, 32);
-	assert_memory_equal(c.acl[3].addr, "\x20\x01\x0d\xb8\0\0", 6);
-	assert_int_equal(c.acl[4].prefix, 32);
-	assert_int_equal(c.acl[4].allow, 0);
-	assert_int_equal(c.acl[5].prefix, 128);
-	assert_int_equal(c.acl[5].addr[15], 1);
+	assert_int_equal(c.serve.n_acl, 6);
+	assert_int_equal(c.serve.acl[0].family, AF_INET);
+	assert_int_equal(c.serve.acl[0].prefix, 0);
+	assert_int_equal(c.serve.acl[0].allow, 0);
+	assert_int_equal(c.serve.acl[1].family, AF_INET6);
+	assert_int_equal(c.serve.acl[1].prefix, 0);
+	assert_int_equal(c.serve.acl[1].allow, 0);
+	assert_int_equal(c.serve.acl[2].family, AF_INET);
+	assert_int_equal(c.serve.acl[2].prefix, 24);
+	assert_int_equal(c.serve.acl[2].allow, 1);
+	assert_memory_equal(c.serve.acl[2].addr, "\xc0\x00\x02\x00", 4);
+	assert_int_equal(c.serve.acl[3].family, AF_INET6);
+	assert_int_equal(c.serve.acl[3].prefix, 32);
+	assert_memory_equal(c.serve.acl[3].addr, "\x20\x01\x0d\xb8\0\0", 6);
+	assert_int_equal(c.serve.acl[4].prefix, 32);
+	assert_int_equal(c.serve.acl[4].allow, 0);
+	assert_int_equal(c.serve.acl[5].prefix, 128);
+	assert_int_equal(c.serve.acl[5].addr[15], 1);
 	ok(&c, "allow ALL");
-	assert_int_equal(c.n_acl, 2);
-	assert_int_equal(c.acl[0].allow, 1);
+	assert_int_equal(c.serve.n_acl, 2);
+	assert_int_equal(c.serve.acl[0].allow, 1);
 
 	bad("allow 192.0.2.1/24", "t.conf:1: allow: 192.0.2.1/24 has bits set "
 	    "past the /24 prefix");
@@ -226,9 +226,9 @@ static void test_acl(void **state)
 	bad("allow", "t.conf:1: usage: allow SUBNET|all");
 	bad("deny 1.2.3.4 5.6.7.8", "t.conf:1: usage: deny SUBNET|all");
 
-	char *text = malloc(20 * (CONF_MAX_ACL + 2));
+	char *text = malloc(20 * (SERVE_MAX_ACL + 2));
 	text[0] = '\0';
-	for (int i = 0; i <= CONF_MAX_ACL; i++)
+	for (int i = 0; i <= SERVE_MAX_ACL; i++)
 		sprintf(text + strlen(text), "deny 10.%d.%d.0/24\n", i / 256,
 			i % 256);
 	bad(text, "t.conf:257: at most 256 allow/deny subnets");
@@ -257,9 +257,9 @@ static void test_discipline(void **state)
 	struct conf c;
 
 	ok(&c, "discipline kernel");
-	assert_int_equal(c.discipline, CONF_DISCIPLINE_KERNEL);
+	assert_int_equal(c.time.discipline, DISC_KERNEL);
 	ok(&c, "discipline virtual");
-	assert_int_equal(c.discipline, CONF_DISCIPLINE_VIRTUAL);
+	assert_int_equal(c.time.discipline, DISC_VIRTUAL);
 	bad("discipline fast", "t.conf:1: discipline: 'fast' is neither "
 	    "'virtual' nor 'kernel'");
 	bad("discipline", "t.conf:1: usage: discipline virtual|kernel");
@@ -292,7 +292,7 @@ static void test_load_file(void **state)
 	assert_int_equal(write(fd, "local stratum 5\n", 16), 16);
 	rc = conf_load(&c, path);
 	assert_int_equal(rc, 0);
-	assert_int_equal(c.local_stratum, 5);
+	assert_int_equal(c.time.local_stratum, 5);
 	assert_string_equal(c.path, path);
 	/* A NUL byte is named with its line, not silently cut. */
 	assert_int_equal(write(fd, "\nloc\0al", 7), 7);
@@ -319,7 +319,7 @@ static void test_load_file(void **state)
 	assert_non_null(strstr(errs, "/tmp: is a directory"));
 	/* Not a regular file, but a fine empty config. */
 	assert_int_equal(conf_load(&c, "/dev/null"), 0);
-	assert_int_equal(c.local_stratum, 0);
+	assert_int_equal(c.time.local_stratum, 0);
 
 	/* The size cap. */
 	{
@@ -381,9 +381,41 @@ static void test_random_lines(void **state)
 		text[len] = '\0';
 		load(&c, text, &rc);
 		assert_true(rc == 0 || rc == -1);
-		assert_true(c.n_listen >= 0 && c.n_listen <= CONF_MAX_LISTEN);
-		assert_true(c.n_acl >= 0 && c.n_acl <= CONF_MAX_ACL);
+		assert_true(c.serve.n_listen >= 0 && c.serve.n_listen <= SERVE_MAX_LISTEN);
+		assert_true(c.serve.n_acl >= 0 && c.serve.n_acl <= SERVE_MAX_ACL);
 	}
+}
+
+/* Test-only directives need `test-mode yes` somewhere in the same file. */
+static void test_test_mode(void **state)
+{
+	struct conf c;
+
+	bad("clock-error offset 0.02 drift 0\n",
+	    "t.conf:1: clock-error is test-only: add 'test-mode yes'\n");
+	bad("port 123\nhostsfile /tmp/h\ntest-mode no\n",
+	    "t.conf:2: hostsfile is test-only: add 'test-mode yes'\n");
+	bad("test-mode maybe\n",
+	    "t.conf:1: test-mode: 'maybe' is neither 'yes' nor 'no'\n");
+	/* before or after the directive */
+	ok(&c, "clock-error offset 0.02 drift 0\ntest-mode yes\n");
+	assert_int_equal(c.time.clock_error_set, 1);
+	ok(&c, "test-mode yes\nhostsfile /tmp/h\n");
+	assert_string_equal(c.time.hostsfile, "/tmp/h");
+	ok(&c, "test-mode no\nport 123\n");
+	/* the watchdog's injected hangs */
+	bad("test-hang loop 5\n",
+	    "t.conf:1: test-hang is test-only: add 'test-mode yes'\n");
+	bad("test-mode yes\ntest-hang disk 5\n",
+	    "t.conf:2: test-hang: 'disk' is neither 'loop' nor 'serve'\n");
+	bad("test-mode yes\ntest-hang loop 0\n",
+	    "t.conf:2: test-hang seconds must be between 1 and 86400, got '0'\n");
+	ok(&c, "test-mode yes\ntest-hang loop 5\ntest-hang serve 7\n");
+	assert_int_equal(c.test_hang_loop_s, 5);
+	assert_int_equal(c.serve.test_stall_s, 7);
+	ok(&c, "port 123\n");
+	assert_int_equal(c.test_hang_loop_s, 0);
+	assert_int_equal(c.serve.test_stall_s, 0);
 }
 
 int main(void)
@@ -402,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_general_errors),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_random_lines),
+		cmocka_unit_test(test_test_mode),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

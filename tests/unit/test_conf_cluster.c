@@ -1,4 +1,4 @@
-/* The cluster directives (node/conf_cluster.c) through conf_load_text. */
+/* The cluster directives (node/daemon/conf_cluster.c) through conf_load_text. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/conf.h"
-#include "node/conf_cluster.h"
+#include "node/daemon/conf.h"
+#include "node/cluster/cluster.h"
 
 static struct conf c;
 static char errs[4096];
@@ -28,7 +28,7 @@ static int load(const char *text)
 	return rc;
 }
 
-static int port_of(const struct conf_listen *l)
+static int port_of(const struct netaddr *l)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&l->addr;
 
@@ -45,27 +45,27 @@ static void good(void **state)
 			      "provider AWS\nregion eu-west-1\n"
 			      "election-timeout 800\nheartbeat-timeout 80\n"
 			      "mapsize 16m\n"), 0);
-	assert_string_equal(c.node_name, "ntp-aws-1");
-	assert_int_equal(c.cluster_listen_set, 1);
-	assert_int_equal(port_of(&c.cluster_listen), CONF_CLUSTER_PORT);
-	assert_string_equal(c.provider, "aws");
-	assert_string_equal(c.region, "eu-west-1");
-	assert_int_equal(c.election_timeout_ms, 800);
-	assert_int_equal(c.heartbeat_timeout_ms, 80);
-	assert_int_equal(c.mapsize, 16 << 20);
+	assert_string_equal(c.cluster.node_name, "ntp-aws-1");
+	assert_int_equal(c.cluster.listen_set, 1);
+	assert_int_equal(port_of(&c.cluster.listen), CLUSTER_DEFAULT_PORT);
+	assert_string_equal(c.cluster.provider, "aws");
+	assert_string_equal(c.cluster.region, "eu-west-1");
+	assert_int_equal(c.cluster.election_timeout_ms, 800);
+	assert_int_equal(c.cluster.heartbeat_timeout_ms, 80);
+	assert_int_equal(c.cluster.mapsize, 16 << 20);
 
 	assert_int_equal(load("cluster-listen :: port 5000\n"
 			      "cluster-advertise 2001:db8::1\n"), 0);
-	assert_int_equal(port_of(&c.cluster_listen), 5000);
-	assert_string_equal(c.cluster_advertise, "[2001:db8::1]");
+	assert_int_equal(port_of(&c.cluster.listen), 5000);
+	assert_string_equal(c.cluster.advertise, "[2001:db8::1]");
 	assert_int_equal(load("cluster-listen 0.0.0.0\n"
 			      "cluster-advertise ntp1.example.net port 4461\n"),
 			 0);
-	assert_string_equal(c.cluster_advertise, "ntp1.example.net:4461");
+	assert_string_equal(c.cluster.advertise, "ntp1.example.net:4461");
 	/* standalone: nothing cluster-related required */
 	assert_int_equal(load("local stratum 10\n"), 0);
-	assert_int_equal(c.cluster_listen_set, 0);
-	assert_true(strlen(c.node_name) > 0);   /* the host name */
+	assert_int_equal(c.cluster.listen_set, 0);
+	assert_true(strlen(c.cluster.node_name) > 0);   /* the host name */
 }
 
 static void bad(void **state)
@@ -104,11 +104,42 @@ static void bad(void **state)
 	}
 }
 
+/* crosscheck-interval (the range in the message) and the test-only
+ * crosscheck-port (node/daemon/conf_crosscheck.c). */
+static void crosscheck(void **state)
+{
+	(void)state;
+	assert_int_equal(load("cluster-listen 127.0.0.1\n"), 0);
+	assert_int_equal(c.crosscheck.interval_s, 0);
+	assert_int_equal(c.crosscheck.port, 0);
+	assert_int_equal(load("crosscheck-interval 1\n"), 0);
+	assert_int_equal(c.crosscheck.interval_s, 1);
+	assert_int_equal(load("crosscheck-interval 1024\n"
+			      "test-mode yes\ncrosscheck-port 4000\n"), 0);
+	assert_int_equal(c.crosscheck.interval_s, 1024);
+	assert_int_equal(c.crosscheck.port, 4000);
+	assert_int_equal(load("crosscheck-interval 0\n"), -1);
+	assert_non_null(strstr(errs, "t.conf:1: crosscheck-interval (seconds) "
+			       "must be between 1 and 1024, got '0'"));
+	assert_int_equal(load("crosscheck-interval 1025\n"), -1);
+	assert_non_null(strstr(errs, "between 1 and 1024, got '1025'"));
+	assert_int_equal(load("crosscheck-interval 16s\n"), -1);
+	assert_non_null(strstr(errs, "must be a whole number, got '16s'"));
+	assert_int_equal(load("crosscheck-interval 2\ncrosscheck-interval 3\n"),
+			 -1);
+	assert_non_null(strstr(errs, "already set at line 1"));
+	assert_int_equal(load("crosscheck-port 4000\n"), -1);
+	assert_non_null(strstr(errs, "t.conf:1: crosscheck-port is test-only: "
+			       "add 'test-mode yes'"));
+	assert_int_equal(load("test-mode yes\ncrosscheck-port 0\n"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good),
 		cmocka_unit_test(bad),
+		cmocka_unit_test(crosscheck),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* conf: the wireguard-interface directive (conf_wg.c). */
+/* conf: the wireguard-interface directive (node/daemon/conf_cluster.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "node/conf.h"
-#include "node/conf_wg.h"
+#include "node/daemon/conf.h"
+#include "node/cluster/cluster.h"
 
 #include "tests/unit/conf_fixture.h"
 
@@ -22,14 +22,14 @@ static void test_wg(void **state)
 
 	(void)state;
 	ok(&c, "datadir /tmp\n");
-	assert_string_equal(c.wg_interface, "");
-	assert_int_equal(c.wg_port, 0);
+	assert_string_equal(c.cluster.wg_interface, "");
+	assert_int_equal(c.cluster.wg_port, 0);
 	ok(&c, "wireguard-interface wg-ntp\n");
-	assert_string_equal(c.wg_interface, "wg-ntp");
-	assert_int_equal(c.wg_port, CONF_WG_PORT);
+	assert_string_equal(c.cluster.wg_interface, "wg-ntp");
+	assert_int_equal(c.cluster.wg_port, CLUSTER_WG_PORT);
 	ok(&c, "wireguard-interface ntpmc0 port 51999\n");
-	assert_string_equal(c.wg_interface, "ntpmc0");
-	assert_int_equal(c.wg_port, 51999);
+	assert_string_equal(c.cluster.wg_interface, "ntpmc0");
+	assert_int_equal(c.cluster.wg_port, 51999);
 	bad("wireguard-interface", "t.conf:1: usage: wireguard-interface NAME "
 	    "[port N]");
 	bad("wireguard-interface -wg", "t.conf:1: wireguard-interface: '-wg' "
@@ -50,13 +50,13 @@ static void test_endpoint(void **state)
 
 	(void)state;
 	ok(&c, "datadir /tmp\n");
-	assert_string_equal(c.wg_endpoint, "");
+	assert_string_equal(c.cluster.wg_endpoint, "");
 	ok(&c, "wireguard-endpoint 203.0.113.7\n");
-	assert_string_equal(c.wg_endpoint, "203.0.113.7");
+	assert_string_equal(c.cluster.wg_endpoint, "203.0.113.7");
 	ok(&c, "wireguard-endpoint 203.0.113.7:51999\n");
-	assert_string_equal(c.wg_endpoint, "203.0.113.7:51999");
+	assert_string_equal(c.cluster.wg_endpoint, "203.0.113.7:51999");
 	ok(&c, "wireguard-endpoint [2001:db8::7]:51820\n");
-	assert_string_equal(c.wg_endpoint, "[2001:db8::7]:51820");
+	assert_string_equal(c.cluster.wg_endpoint, "[2001:db8::7]:51820");
 	ok(&c, "wireguard-endpoint 2001:db8::7\n");
 	bad("wireguard-endpoint vm1.example.net", "is not IP, IP:PORT");
 	bad("wireguard-endpoint vm1.example.net:51820", "no host names");

@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "node/conf.h"
+#include "node/daemon/conf.h"
 
 static char errbuf[8192];
 
@@ -56,7 +56,7 @@ static void test_good(void **st)
 		"upstream 2001:db8::1 minpoll 12\n"
 		"minsources 2\nmaxdistance 1.5\nmaxslewrate 800\n"
 		"makestep 0.1 -1\nholdover 600\n"
-		"hostsfile /tmp/h\n"
+		"test-mode yes\nhostsfile /tmp/h\n"
 		"clock-error offset -0.25 drift 12.5\n"), 0);
 	assert_int_equal(c.time.n_up, 4);
 	assert_string_equal(c.time.up[0].host, "192.0.2.1");

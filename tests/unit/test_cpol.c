@@ -1,11 +1,11 @@
-/* Role policy (issue 4 item 2): every growth and shrink step. */
+/* Role policy: every growth and shrink step. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "node/cpol.h"
+#include "node/cluster/cpol.h"
 
 #define V CPOL_VOTER
 #define S CPOL_STANDBY
@@ -13,7 +13,7 @@
 
 static struct cpol_member mem(uint64_t id, int role, int cu)
 {
-	struct cpol_member m = { id, role, 1, cu, 0, 0 };
+	struct cpol_member m = { id, role, 1, cu, 0, 0, 0, 0 };
 
 	return m;
 }
@@ -315,6 +315,34 @@ static void single_and_empty(void **state)
 	assert_int_equal(cpol_next(NULL, 0, 1).kind, CPOL_NONE);
 }
 
+/* A suspect leader hands over to a reachable voter whose verdict is ok:
+ * never to an unknown or suspect one; nothing to do without one. */
+static void suspect_leader_transfers(void **state)
+{
+	struct cpol_member m[3] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0) };
+	struct cpol_action a;
+
+	(void)state;
+	m[0].suspect = 1;
+	a = cpol_next(m, 3, 1);
+	assert_int_equal(a.kind, CPOL_NONE);     /* nobody known ok */
+	m[1].check_ok = 1;
+	m[1].reachable = 0;
+	m[2].suspect = 1;
+	a = cpol_next(m, 3, 1);
+	assert_int_equal(a.kind, CPOL_NONE);     /* the ok one is away */
+	m[1].reachable = 1;
+	m[1].match = 5;
+	a = cpol_next(m, 3, 1);
+	assert_int_equal(a.kind, CPOL_TRANSFER);
+	assert_int_equal(a.id, 2);
+	/* a follower's suspicion moves nothing */
+	m[0].suspect = 0;
+	a = cpol_next(m, 3, 1);
+	assert_int_equal(a.kind, CPOL_NONE);
+	assert_null(cpol_check_successor(m, 1, 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +361,7 @@ int main(void)
 		cmocka_unit_test(drain_waits_for_catch_up),
 		cmocka_unit_test(drain_keeps_quorum),
 		cmocka_unit_test(drain_check),
+		cmocka_unit_test(suspect_leader_transfers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

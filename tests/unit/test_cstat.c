@@ -1,4 +1,4 @@
-/* `cluster status` rendering: the JSON contract of issue 4 item 4. */
+/* `cluster status` rendering: its JSON contract. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/cstat.h"
+#include "node/cluster/cstat.h"
 
 static struct cstat_member mk(uint64_t id, const char *name, int role,
 			      int leader, int reach)
@@ -26,6 +26,7 @@ static struct cstat_member mk(uint64_t id, const char *name, int role,
 	m.sync = CSTAT_SYNC_UNKNOWN;
 	m.stratum = -1;
 	m.offset = NAN;
+	m.check_offset = NAN;
 	return m;
 }
 
@@ -36,7 +37,7 @@ static void json_fields(void **state)
 		mk(2, "we\"ird\\\n", 1, 0, 0),
 		mk(3, "n3", 2, 0, 1),
 	};
-	struct cstat s = { "c0ffee", 7, 18446744073709551615ULL, 0, 3, m };
+	struct cstat s = { "c0ffee", 7, 18446744073709551615ULL, 0, 3, m, 0 };
 	char *j;
 
 	(void)state;
@@ -50,12 +51,16 @@ static void json_fields(void **state)
 	assert_non_null(strstr(j, "{\"cluster_id\":\"c0ffee\",\"term\":7,"
 			       "\"leader_id\":\"18446744073709551615\","
 			       "\"fault_tolerance\":0,\"view\":\"leader\","
+			       "\"serving\":0,\"min_serving\":null,"
 			       "\"members\":[{\"id\":\"18446744073709551615\","
 			       "\"name\":\"n1\",\"role\":\"voter\","
 			       "\"is_leader\":true,\"reachable\":true,"));
 	assert_non_null(strstr(j, "\"last_contact_ms\":0,\"log_lag\":0,"
 			       "\"sync\":\"synced\",\"stratum\":2,"
-			       "\"offset\":0.000125000,\"mesh\":null}"));
+			       "\"offset\":0.000125000,\"mesh\":null,"
+			       "\"crosscheck\":{\"verdict\":\"unknown\","
+			       "\"offset_ms\":null,\"peers\":0},"
+			       "\"serving\":false}"));
 	assert_non_null(strstr(j, "\"name\":\"we\\\"ird\\\\\\u000a\""));
 	assert_non_null(strstr(j, "\"role\":\"spare\""));
 	assert_non_null(strstr(j, "\"stratum\":null,\"offset\":null"));
@@ -83,7 +88,7 @@ static void json_fields(void **state)
 	/* WireGuard clusters: each member's mesh hash prefix */
 	strcpy(m[2].mesh, "dcbe227b1eee4851");
 	j = cstat_json(&s);
-	assert_non_null(strstr(j, "\"mesh\":\"dcbe227b1eee4851\"}"));
+	assert_non_null(strstr(j, "\"mesh\":\"dcbe227b1eee4851\","));
 	free(j);
 
 	s.leader_id = 0;
@@ -94,10 +99,56 @@ static void json_fields(void **state)
 	free(j);
 }
 
+/* The cross-check: a verdict, the offset from the others' median in ms
+ * and the peers behind it, always present; serving members counted. */
+static void crosscheck_fields(void **state)
+{
+	struct cstat_member m[3] = {
+		mk(1, "n1", 1, 1, 1), mk(2, "n2", 1, 0, 1), mk(3, "n3", 1, 0, 1),
+	};
+	struct cstat s = { "c", 2, 1, 0, 3, m, 2 };
+	char *j, *t;
+
+	(void)state;
+	m[0].check = CSTAT_CHECK_OK;
+	m[0].check_peers = 2;
+	m[0].check_offset = 0.000214;
+	m[0].serving = 1;
+	m[1].check = CSTAT_CHECK_SUSPECT;
+	m[1].check_peers = 2;
+	m[1].check_offset = -0.0200126;
+	m[2].check = CSTAT_CHECK_OK;
+	m[2].check_peers = 2;
+	m[2].check_offset = 0;
+	m[2].serving = 1;
+	j = cstat_json(&s);
+	assert_non_null(strstr(j, "\"serving\":2,\"min_serving\":2,"));
+	assert_non_null(strstr(j, "\"name\":\"n1\""));
+	assert_non_null(strstr(j, "\"crosscheck\":{\"verdict\":\"ok\","
+			       "\"offset_ms\":0.214,\"peers\":2},"
+			       "\"serving\":true}"));
+	assert_non_null(strstr(j, "\"crosscheck\":{\"verdict\":\"suspect\","
+			       "\"offset_ms\":-20.013,\"peers\":2},"
+			       "\"serving\":false}"));
+	assert_non_null(strstr(j, "\"offset_ms\":0.000,"));
+	free(j);
+	t = cstat_text(&s);
+	assert_non_null(strstr(t, "serving 2 (min-serving 2)"));
+	assert_non_null(strstr(t, " CHECK\n"));
+	assert_non_null(strstr(t, " ok +0.214ms\n"));
+	assert_non_null(strstr(t, " suspect -20.013ms\n"));
+	free(t);
+	m[1].check = CSTAT_CHECK_UNKNOWN;
+	m[1].check_offset = NAN;
+	t = cstat_text(&s);
+	assert_non_null(strstr(t, " unknown\n"));
+	free(t);
+}
+
 static void fault_tolerance(void **state)
 {
 	struct cstat_member m[5];
-	struct cstat s = { "x", 1, 1, 0, 0, m };
+	struct cstat s = { "x", 1, 1, 0, 0, m, 0 };
 	int i;
 
 	(void)state;
@@ -128,7 +179,7 @@ static void text_table(void **state)
 {
 	struct cstat_member m[2] = { mk(1, "a\x1b[2J", 1, 1, 1),
 				     mk(2, "b", 0, 0, 1) };
-	struct cstat s = { "abc", 3, 1, 1, 2, m };
+	struct cstat s = { "abc", 3, 1, 1, 2, m, 0 };
 	char *t;
 
 	(void)state;
@@ -164,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(json_fields),
 		cmocka_unit_test(fault_tolerance),
+		cmocka_unit_test(crosscheck_fields),
 		cmocka_unit_test(text_table),
 	};
 

@@ -1,7 +1,8 @@
 /*
  * Control socket on a real libuv loop in this process: commands, errors,
- * bad frames, asynchronous replies (also after the client or the socket
- * went away), the socket's mode, stale and live sockets, SO_PEERCRED.
+ * the command table's checks (names, options, arguments), bad frames,
+ * asynchronous replies (also after the client or the socket went away),
+ * the socket's mode, stale and live sockets, SO_PEERCRED.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/ctl.h"
-#include "node/ctlframe.h"
-#include "node/log.h"
+#include "node/ctl/ctl.h"
+#include "node/ctl/ctlframe.h"
+#include "node/base/log.h"
 
 struct fx {
 	uv_loop_t loop;
@@ -74,10 +75,16 @@ static int setup(void **state)
 	f->ctl = ctl_open(&f->loop, f->path);
 	if (!f->ctl)
 		return -1;
-	ctl_register(f->ctl, "echo", 0, on_echo, f);
-	ctl_register(f->ctl, "later", 0, on_later, f);
-	ctl_register(f->ctl, "cluster status", 0, on_echo, f);
-	ctl_register(f->ctl, "mutate", 1, on_mutate, f);
+	/* Names from the table (node/ctl/ctlcmd.c), which says what each
+	 * takes and who may run it; "sources" stays unanswered. */
+	if (ctl_register(f->ctl, "config get", on_echo, f) < 0 ||
+	    ctl_register(f->ctl, "config set", on_echo, f) < 0 ||
+	    ctl_register(f->ctl, "token create", on_echo, f) < 0 ||
+	    ctl_register(f->ctl, "backup", on_echo, f) < 0 ||
+	    ctl_register(f->ctl, "tracking", on_later, f) < 0 ||
+	    ctl_register(f->ctl, "cluster status", on_echo, f) < 0 ||
+	    ctl_register(f->ctl, "loglevel", on_mutate, f) < 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -184,17 +191,17 @@ static Ntpmc__CtlResponse *call(struct fx *f, int fd, const char *cmd,
 static void test_commands(void **state)
 {
 	struct fx *f = *state;
-	char *args[] = { "a", "b" };
+	char *args[] = { "a" }, *lvl[] = { "debug" };
 	Ntpmc__CtlResponse *r;
 	int fd = connect_to(f->path);
 
-	r = call(f, fd, "echo", 2, args);
+	r = call(f, fd, "config get", 1, args);
 	assert_non_null(r);
 	assert_int_equal(r->version, CTL_VERSION);
 	assert_int_equal(r->status, CTL_OK);
-	assert_string_equal(r->text, "echo a b");
+	assert_string_equal(r->text, "echo a");
 	/* A handler without JSON still gives -o json something valid. */
-	assert_string_equal(r->json, "{\"text\":\"echo a b\"}");
+	assert_string_equal(r->json, "{\"text\":\"echo a\"}");
 	ntpmc__ctl_response__free_unpacked(r, NULL);
 
 	/* Several requests on one connection, multi-word names. */
@@ -209,13 +216,81 @@ static void test_commands(void **state)
 	assert_string_equal(r->error, "unknown command 'nosuch'");
 	ntpmc__ctl_response__free_unpacked(r, NULL);
 
+	/* In the table, but nothing here registered it. */
+	r = call(f, fd, "sources", 0, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->status, CTL_EUNKNOWN);
+	assert_non_null(strstr(r->error, "'sources' is not available"));
+	ntpmc__ctl_response__free_unpacked(r, NULL);
+
 	/* Our own uid may run a mutating command. */
-	r = call(f, fd, "mutate", 0, NULL);
+	r = call(f, fd, "loglevel", 1, lvl);
 	assert_non_null(r);
 	assert_int_equal(r->status, geteuid() == getuid() ? CTL_OK : CTL_EPERM);
 	assert_string_equal(r->json, "{\"done\":true}");
 	ntpmc__ctl_response__free_unpacked(r, NULL);
 	close(fd);
+}
+
+/* The table stands between a request and its handler. */
+static void test_table(void **state)
+{
+	struct fx *f = *state;
+	Ntpmc__CtlResponse *r;
+	int fd = connect_to(f->path);
+	struct {
+		const char *cmd;
+		int argc;
+		char *argv[4];
+		int status;
+		const char *want;   /* the text, or a piece of the error */
+	} cases[] = {
+		/* options in canonical form, in table order */
+		{ "token create", 3, { "--uses", "3", "--ttl=1h" }, CTL_OK,
+		  "echo --ttl 1h --uses 3" },
+		{ "token create", 1, { "--ttl" }, CTL_EUSAGE,
+		  "--ttl needs a value (DURATION) (usage: token create "
+		  "[--ttl DURATION] [--uses N])" },
+		{ "token create", 1, { "--now" }, CTL_EUSAGE,
+		  "unknown option '--now'" },
+		{ "token create", 1, { "extra" }, CTL_EUSAGE,
+		  "token create takes no arguments" },
+		{ "token create", 4, { "--ttl", "1h", "--ttl", "2h" },
+		  CTL_EUSAGE, "--ttl given twice" },
+		{ "config get", 2, { "a", "b" }, CTL_EUSAGE,
+		  "config get takes 0 to 1 arguments (usage: config get "
+		  "[KEY])" },
+		{ "config get", 1, { "-a" }, CTL_EUSAGE,
+		  "unknown option '-a'" },
+		/* `--` ends the options; config set takes '-' values */
+		{ "config get", 2, { "--", "-a" }, CTL_OK, "echo -a" },
+		{ "config set", 2, { "k", "-5" }, CTL_OK, "echo k -5" },
+		{ "config set", 3, { "--", "-k", "-5" }, CTL_OK,
+		  "echo -k -5" },
+		/* backup's FILE and --force never reach the daemon */
+		{ "backup", 0, { NULL }, CTL_OK, "echo" },
+		{ "backup", 1, { "f" }, CTL_EUSAGE,
+		  "backup takes no arguments" },
+		{ "backup", 1, { "--force" }, CTL_EUSAGE,
+		  "unknown option '--force'" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = call(f, fd, cases[i].cmd, cases[i].argc, cases[i].argv);
+		assert_non_null(r);
+		if (r->status != cases[i].status ||
+		    !strstr(r->status ? r->error : r->text, cases[i].want))
+			fail_msg("%s #%zu: status %d '%s%s', wanted %d '%s'",
+				 cases[i].cmd, i, r->status, r->error, r->text,
+				 cases[i].status, cases[i].want);
+		ntpmc__ctl_response__free_unpacked(r, NULL);
+	}
+	close(fd);
+
+	/* Only names from the table, each once. */
+	assert_int_equal(ctl_register(f->ctl, "echo", on_echo, f), -1);
+	assert_int_equal(ctl_register(f->ctl, "config get", on_echo, f), -1);
 }
 
 static void test_bad_frames(void **state)
@@ -229,7 +304,7 @@ static void test_bad_frames(void **state)
 
 	/* A version this daemon does not speak. */
 	req.version = 7;
-	req.command = "echo";
+	req.command = "config get";
 	n = ntpmc__ctl_request__pack(&req, buf + 4);
 	buf[0] = buf[1] = buf[2] = 0;
 	buf[3] = (uint8_t)n;
@@ -238,7 +313,8 @@ static void test_bad_frames(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->status, CTL_EPROTO);
 	assert_string_equal(r->error, "unsupported control protocol version 7 "
-			    "(this ntpnode speaks 1)");
+			    "(this ntpnode speaks 2): use the ntpctl of the "
+			    "same release");
 	ntpmc__ctl_response__free_unpacked(r, NULL);
 
 	/* Garbage inside a well-formed frame: an error, the stream goes on. */
@@ -248,7 +324,7 @@ static void test_bad_frames(void **state)
 	assert_int_equal(r->status, CTL_EPROTO);
 	assert_string_equal(r->error, "malformed request");
 	ntpmc__ctl_response__free_unpacked(r, NULL);
-	r = call(f, fd, "echo", 0, NULL);
+	r = call(f, fd, "config get", 0, NULL);
 	assert_non_null(r);
 	assert_int_equal(r->status, CTL_OK);
 	ntpmc__ctl_response__free_unpacked(r, NULL);
@@ -281,8 +357,8 @@ static void test_async(void **state)
 	int fd = connect_to(f->path), eof;
 
 	/* The handler keeps the call; a second request waits behind it. */
-	send_request(fd, "later", 0, NULL);
-	send_request(fd, "echo", 0, NULL);
+	send_request(fd, "tracking", 0, NULL);
+	send_request(fd, "config get", 0, NULL);
 	r = wait_reply(f, fd, 200, &eof);
 	assert_null(r);
 	assert_false(eof);
@@ -301,7 +377,7 @@ static void test_async(void **state)
 	ntpmc__ctl_response__free_unpacked(r, NULL);
 
 	/* The client leaves before the answer: answering is still safe. */
-	send_request(fd, "later", 0, NULL);
+	send_request(fd, "tracking", 0, NULL);
 	r = wait_reply(f, fd, 100, &eof);
 	assert_null(r);
 	assert_non_null(f->held);
@@ -313,7 +389,7 @@ static void test_async(void **state)
 
 	/* And after ctl_close too (teardown answers the held call). */
 	fd = connect_to(f->path);
-	send_request(fd, "later", 0, NULL);
+	send_request(fd, "tracking", 0, NULL);
 	r = wait_reply(f, fd, 100, &eof);
 	assert_null(r);
 	assert_non_null(f->held);
@@ -401,7 +477,7 @@ static void test_peercred_other_uid(void **state)
 		    setuid(65534) < 0)
 			_exit(10);
 		fd = connect_to(f->path);
-		send_request(fd, "mutate", 0, NULL);
+		send_request(fd, "loglevel", 1, (char *[]){ "debug" });
 		/* The parent runs the loop; here we only wait. */
 		{
 			struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -419,7 +495,7 @@ static void test_peercred_other_uid(void **state)
 				_exit(12);
 			r = ctlframe_unpack_response(rd.body, rd.len);
 			ok = r && r->status == CTL_EPERM &&
-			     strstr(r->error, "permission denied: 'mutate'");
+			     strstr(r->error, "permission denied: 'loglevel'");
 			_exit(ok ? 0 : 13);
 		}
 	}
@@ -442,6 +518,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),

@@ -6,7 +6,7 @@
  */
 #define CTL_IDLE_MS 600
 #define CTL_MAX_CONNS 3
-#include "node/ctl.c"
+#include "node/ctl/ctl.c"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,7 +43,8 @@ static int setup(void **state)
 	f->ctl = ctl_open(&f->loop, f->path);
 	if (!f->ctl)
 		return -1;
-	ctl_register(f->ctl, "echo", 0, on_echo, NULL);
+	if (ctl_register(f->ctl, "serverstats", on_echo, NULL) < 0)
+		return -1;
 	*state = f;
 	return 0;
 }
@@ -108,7 +109,7 @@ static int watch(struct fx *f, int fd, int ms)
 static int ask(struct fx *f, int fd)
 {
 	size_t len;
-	uint8_t *buf = ctlframe_pack_request("echo", 0, NULL, &len);
+	uint8_t *buf = ctlframe_pack_request("serverstats", 0, NULL, &len);
 
 	assert_int_equal(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
 	free(buf);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/ctlframe.h"
+#include "node/ctl/ctlframe.h"
 
 static void test_request_round_trip(void **state)
 {
@@ -51,8 +51,8 @@ static void test_two_frames_one_read(void **state)
 	struct ctlframe_rd rd;
 	Ntpmc__CtlResponse *rsp;
 
-	a = ctlframe_pack_response(0, NULL, "hello", "{}", &la);
-	b = ctlframe_pack_response(3, "denied", NULL, NULL, &lb);
+	a = ctlframe_pack_response(0, NULL, "hello", "{}", "\0bin", 4, &la);
+	b = ctlframe_pack_response(3, "denied", NULL, NULL, NULL, 0, &lb);
 	assert_true(la + lb <= sizeof(both));
 	memcpy(both, a, la);
 	memcpy(both + la, b, lb);
@@ -66,6 +66,9 @@ static void test_two_frames_one_read(void **state)
 	assert_int_equal(rsp->status, 0);
 	assert_string_equal(rsp->text, "hello");
 	assert_string_equal(rsp->json, "{}");
+	/* the binary body (a backup file) arrives byte for byte */
+	assert_int_equal(rsp->data.len, 4);
+	assert_memory_equal(rsp->data.data, "\0bin", 4);
 	ntpmc__ctl_response__free_unpacked(rsp, NULL);
 	assert_int_equal(ctlframe_rd_feed(&rd, both + la, lb, &used),
 			 CTLFRAME_DONE);
@@ -75,6 +78,7 @@ static void test_two_frames_one_read(void **state)
 	assert_int_equal(rsp->status, 3);
 	assert_string_equal(rsp->error, "denied");
 	assert_string_equal(rsp->text, "");
+	assert_int_equal(rsp->data.len, 0);
 	ntpmc__ctl_response__free_unpacked(rsp, NULL);
 	ctlframe_rd_free(&rd);
 	free(a);

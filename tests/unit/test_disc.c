@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/disc.h"
+#include "node/time/disc.h"
 
 #define S 1000000000LL
 #define MS 1000000LL
@@ -122,6 +122,7 @@ static void test_freq_kept_when_unknown_and_clamped(void **st)
 static struct {
 	long freq;      /* scaled ppm */
 	int status;
+	long maxerror, esterror; /* us */
 	long last_ss;   /* last singleshot, us */
 	int64_t stepped_ns;
 	int calls, fail;
@@ -135,6 +136,8 @@ static int fake_adjtimex(struct timex *tx)
 	if (tx->modes == 0) {
 		tx->freq = kern.freq;
 		tx->status = kern.status;
+		tx->maxerror = kern.maxerror;
+		tx->esterror = kern.esterror;
 		return 0;
 	}
 	if (tx->modes == ADJ_OFFSET_SINGLESHOT) {
@@ -151,7 +154,87 @@ static int fake_adjtimex(struct timex *tx)
 		kern.freq = tx->freq;
 	if (tx->modes & ADJ_STATUS)
 		kern.status = tx->status;
+	if (tx->modes & ADJ_MAXERROR)
+		kern.maxerror = tx->maxerror;
+	if (tx->modes & ADJ_ESTERROR)
+		kern.esterror = tx->esterror;
 	return 0;
+}
+
+/*
+ * What the rest of the system reads from the kernel (the fake's state):
+ * timedatectl's "System clock synchronized" (systemd's ntp_synced()) and
+ * node_exporter's node_timex_sync_status are !(status & STA_UNSYNC);
+ * `adjtimex -p` prints status, maxerror and esterror (us); node_exporter's
+ * node_timex_maxerror_seconds / node_timex_estimated_error_seconds are
+ * those / 1e6, and the usual NodeClockNotSynchronising alert fires on
+ * sync_status 0 with maxerror >= 16 s.
+ */
+static int seen_synced(void)
+{
+	return !(kern.status & STA_UNSYNC);
+}
+
+static void test_kernel_sync_status(void **st)
+{
+	struct disc_params p = vparams;
+	struct disc *d;
+
+	(void)st;
+	memset(&kern, 0, sizeof(kern));
+	kern.status = 0;        /* an earlier run left it "synchronized" */
+	p.mode = DISC_KERNEL;
+	p.adjtimex = fake_adjtimex;
+	d = disc_new(&p, 0);
+	assert_non_null(d);
+	/* not synchronized until the engine says so */
+	assert_false(seen_synced());
+	assert_int_equal(kern.maxerror, 16000000);
+	assert_int_equal(kern.esterror, 16000000);
+
+	/* synchronized: root distance 25 ms, jitter 1 ms */
+	assert_int_equal(disc_kernel_sync(d, 1, 0.025, 0.001), 0);
+	assert_true(seen_synced());
+	assert_int_equal(kern.maxerror, 25000);
+	assert_int_equal(kern.esterror, 1000);
+
+	/* a leap bit set meanwhile survives; holdover past its limit */
+	kern.status |= STA_INS;
+	assert_int_equal(disc_kernel_sync(d, 0, 0.025, 0.001), 0);
+	assert_false(seen_synced());
+	assert_true(kern.status & STA_INS);
+	assert_int_equal(kern.maxerror, 16000000);
+	assert_int_equal(kern.esterror, 16000000);
+
+	/* again; the leap bit still there */
+	assert_int_equal(disc_kernel_sync(d, 1, 0.5, 0.002), 0);
+	assert_true(seen_synced());
+	assert_true(kern.status & STA_INS);
+	assert_int_equal(kern.maxerror, 500000);
+
+	/* a distance the kernel would call unsynchronized, or nonsense */
+	assert_int_equal(disc_kernel_sync(d, 1, 16.0, 0.001), 0);
+	assert_false(seen_synced());
+	assert_int_equal(disc_kernel_sync(d, 1, 0.01, 0.001), 0);
+	assert_int_equal(disc_kernel_sync(d, 1, NAN, 0.001), 0);
+	assert_false(seen_synced());
+	assert_int_equal(kern.maxerror, 16000000);
+	assert_int_equal(disc_kernel_sync(d, 1, 0.01, INFINITY), 0);
+	assert_true(seen_synced());
+	assert_int_equal(kern.esterror, 16000000);
+
+	/* a failing adjtimex is an error, not a crash */
+	kern.fail = 1;
+	assert_int_equal(disc_kernel_sync(d, 0, 0, 0), -1);
+	disc_free(d);
+
+	/* virtual: the kernel is never touched */
+	memset(&kern, 0, sizeof(kern));
+	d = disc_new(&vparams, 0);
+	assert_int_equal(disc_kernel_sync(d, 1, 0.01, 0.001), 0);
+	assert_int_equal(disc_kernel_sync(d, 0, 0, 0), 0);
+	assert_int_equal(kern.calls, 0);
+	disc_free(d);
 }
 
 static void test_kernel_maths(void **st)
@@ -214,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_makestep),
 		cmocka_unit_test(test_freq_kept_when_unknown_and_clamped),
 		cmocka_unit_test(test_kernel_maths),
+		cmocka_unit_test(test_kernel_sync_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* raft/driver: a command proposed from the apply callback (as node/cluster*.c
+/* raft/driver: a command proposed from the apply callback (as the cluster glue
  * does: a join's member record after its token use) is applied once, and
  * the entry being applied is not applied again (regression: the leader's
  * FSM then differed from the followers' at the same index). */

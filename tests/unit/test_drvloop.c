@@ -13,7 +13,6 @@
 #include <raft.h>
 #include <uv.h>
 
-#include "node/log.h"
 #include "raft/driver.h"
 #include "raft/drvloop.h"
 #include "raft/fsm.h"
@@ -136,6 +135,5 @@ int main(void)
 		cmocka_unit_test(test_loop),
 	};
 
-	log_init("drl", LOG_LVL_ERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/filter.h"
+#include "node/time/filter.h"
 
 #define S 1000000000LL
 

@@ -51,30 +51,32 @@ static void test_config(void **state)
 static void test_tokens(void **state)
 {
 	struct fsm *f = fsm_new();
-	unsigned char h[FSM_TOKEN_HASH_LEN], other[FSM_TOKEN_HASH_LEN];
+	unsigned char pk[FSM_TOKEN_PK_LEN], other[FSM_TOKEN_PK_LEN];
 	unsigned char k1[FSM_IDKEY_LEN], k2[FSM_IDKEY_LEN];
 	void *b;
 	size_t n;
 
-	memset(h, 1, sizeof(h));
+	memset(pk, 1, sizeof(pk));
 	memset(other, 2, sizeof(other));
 	memset(k1, 3, sizeof(k1));
 	memset(k2, 4, sizeof(k2));
-	assert_int_equal(fsm_cmd_token_add(5, h, 1, 1000, 10, &b, &n), 0);
+	assert_int_equal(fsm_cmd_token_add(5, pk, 1, 1000, 10, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
-	assert_int_equal(fsm_cmd_token_add(5, h, 1, 1000, 10, &b, &n), 0);
+	assert_true(fsm_token_at(f, 0)->has_pubkey);
+	assert_memory_equal(fsm_token_at(f, 0)->pubkey, pk, sizeof(pk));
+	assert_int_equal(fsm_cmd_token_add(5, pk, 1, 1000, 10, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_EINVAL);	/* dup id */
 	assert_int_equal(fsm_cmd_token_use(other, k1, 20, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
-	assert_int_equal(fsm_cmd_token_use(h, k1, 20, &b, &n), 0);
+	assert_int_equal(fsm_cmd_token_use(pk, k1, 20, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
 	/* Same joiner retrying: still fine; another identity: used up. */
-	assert_int_equal(fsm_cmd_token_use(h, k1, 30, &b, &n), 0);
+	assert_int_equal(fsm_cmd_token_use(pk, k1, 30, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
-	assert_int_equal(fsm_cmd_token_use(h, k2, 30, &b, &n), 0);
+	assert_int_equal(fsm_cmd_token_use(pk, k2, 30, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_EUSED);
 	/* Expired, even for the bound identity. */
-	assert_int_equal(fsm_cmd_token_use(h, k1, 1001, &b, &n), 0);
+	assert_int_equal(fsm_cmd_token_use(pk, k1, 1001, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_EEXPIRED);
 	assert_int_equal(fsm_token_count(f), 1);
 	assert_int_equal(fsm_token_at(f, 0)->uses_left, 0);
@@ -84,6 +86,120 @@ static void test_tokens(void **state)
 	assert_int_equal(fsm_cmd_token_revoke(5, 40, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
 	fsm_free(f);
+}
+
+/* Version 2 revoke keeps the token, marked revoked: its uses are refused
+ * as revoked (so its holder is told), it survives snapshots, a second
+ * revoke finds nothing, and the version-1 revoke still removes it. */
+static void test_token_revoke_keep(void **state)
+{
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	unsigned char pk[FSM_TOKEN_PK_LEN], k1[FSM_IDKEY_LEN];
+	unsigned char ha[FSM_HASH_LEN], hb[FSM_HASH_LEN];
+	void *b;
+	size_t n;
+
+	memset(pk, 7, sizeof(pk));
+	memset(k1, 3, sizeof(k1));
+	assert_int_equal(fsm_cmd_token_add(9, pk, 2, 1000, 10, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_cmd_token_use(pk, k1, 20, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_cmd_token_revoke_keep(9, 30, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_token_count(f), 1);
+	assert_true(fsm_token_at(f, 0)->revoked);
+	assert_int_equal(fsm_token_at(f, 0)->uses_left, 0);
+	assert_int_equal(fsm_token_at(f, 0)->n_bound, 0);
+	/* Even the identity it was bound to. */
+	assert_int_equal(fsm_cmd_token_use(pk, k1, 31, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_EREVOKED);
+	assert_int_equal(fsm_cmd_token_revoke_keep(9, 32, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	assert_int_equal(fsm_snapshot(f, &b, &n), 0);
+	assert_int_equal(fsm_restore(g, 50, b, n), 0);
+	free(b);
+	assert_true(fsm_token_at(g, 0)->revoked);
+	assert_int_equal(fsm_hash(f, ha), 0);
+	assert_int_equal(fsm_hash(g, hb), 0);
+	assert_memory_equal(ha, hb, FSM_HASH_LEN);
+	assert_int_equal(fsm_cmd_token_revoke(9, 33, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_token_count(f), 0);
+	fsm_free(f);
+	fsm_free(g);
+}
+
+/* A version-1 command as an older release proposed it. */
+static void *old_cmd(Ntpmc__Fsm__FsmCommand *c, size_t *n)
+{
+	void *b;
+
+	c->version = 1;
+	c->time_ms = 10;
+	*n = ntpmc__fsm__fsm_command__get_packed_size(c);
+	b = malloc(*n + 1);
+	assert_non_null(b);
+	ntpmc__fsm__fsm_command__pack(c, b);
+	return b;
+}
+
+/* Tokens of the older format replay as they applied (a log or snapshot
+ * of an older release), stay apart from key-pair tokens, survive
+ * snapshots, and any revoke removes them (their MAC key must go). */
+static void test_tokens_old_format(void **state)
+{
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmTokenAdd a = NTPMC__FSM__FSM_TOKEN_ADD__INIT;
+	Ntpmc__Fsm__FsmTokenUse u = NTPMC__FSM__FSM_TOKEN_USE__INIT;
+	unsigned char mac[FSM_TOKEN_HASH_LEN], k1[FSM_IDKEY_LEN];
+	void *b;
+	size_t n;
+
+	memset(mac, 5, sizeof(mac));
+	memset(k1, 3, sizeof(k1));
+	a.id = 4;
+	a.hash.data = mac;
+	a.hash.len = sizeof(mac);
+	a.uses = 1;
+	a.expires_ms = 1000;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
+	c.token_add = &a;
+	b = old_cmd(&c, &n);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_false(fsm_token_at(f, 0)->has_pubkey);
+	assert_memory_equal(fsm_token_at(f, 0)->hash, mac, sizeof(mac));
+	/* A version-1 add with a public key is not a key-pair token. */
+	a.id = 6;
+	a.hash.len = 0;
+	a.pubkey.data = mac;
+	a.pubkey.len = sizeof(mac);
+	b = old_cmd(&c, &n);
+	assert_int_equal(apply_buf(f, b, n), FSM_EINVAL);
+	/* The old use, by MAC key. */
+	u.hash.data = mac;
+	u.hash.len = sizeof(mac);
+	u.idkey.data = k1;
+	u.idkey.len = sizeof(k1);
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE;
+	c.token_use = &u;
+	b = old_cmd(&c, &n);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	/* A key-pair use with those bytes finds nothing. */
+	assert_int_equal(fsm_cmd_token_use(mac, k1, 20, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	assert_int_equal(fsm_snapshot(f, &b, &n), 0);
+	assert_int_equal(fsm_restore(g, 50, b, n), 0);
+	free(b);
+	assert_false(fsm_token_at(g, 0)->has_pubkey);
+	assert_memory_equal(fsm_token_at(g, 0)->hash, mac, sizeof(mac));
+	/* Revoked with keep: removed all the same. */
+	assert_int_equal(fsm_cmd_token_revoke_keep(4, 30, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_token_count(f), 0);
+	fsm_free(f);
+	fsm_free(g);
 }
 
 static void test_members_versions(void **state)
@@ -115,6 +231,122 @@ static void test_members_versions(void **state)
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
 	assert_null(fsm_member_find(f, 9));
 	fsm_free(f);
+	/* Each command carries the lowest version that knows it: a member
+	 * of version 1 applies all but the key-pair token commands. */
+	{
+		static const unsigned char k[32];
+		static const uint32_t want[] = { 1, 1, 2, 2, 2 };
+		size_t i;
+
+		for (i = 0; i < 5; i++) {
+			Ntpmc__Fsm__FsmCommand *cmd;
+			void *buf = NULL;
+			size_t len = 0;
+			int rc;
+
+			switch (i) {
+			case 0:
+				rc = fsm_cmd_config_set("a", "b", 1, &buf, &len);
+				break;
+			case 1:
+				rc = fsm_cmd_token_revoke(5, 1, &buf, &len);
+				break;
+			case 2:
+				rc = fsm_cmd_token_revoke_keep(5, 1, &buf, &len);
+				break;
+			case 3:
+				rc = fsm_cmd_token_add(5, k, 1, 9, 1, &buf, &len);
+				break;
+			default:
+				rc = fsm_cmd_token_use(k, k, 1, &buf, &len);
+				break;
+			}
+			assert_int_equal(rc, 0);
+			cmd = ntpmc__fsm__fsm_command__unpack(NULL, len, buf);
+			assert_non_null(cmd);
+			assert_int_equal(cmd->version, want[i]);
+			ntpmc__fsm__fsm_command__free_unpacked(cmd, NULL);
+			free(buf);
+		}
+	}
+}
+
+/* The cross-check verdict: recorded by a check command (version 2) with
+ * one audit event per change, kept by member_put, carried by snapshots;
+ * the NTP port travels with the record. */
+static void test_member_check(void **state)
+{
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	struct fsm_member m;
+	unsigned audits;
+	char big[FSM_CHECK_TEXT_MAX + 2];
+	void *b;
+	size_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.id = 3;
+	strcpy(m.name, "n3");
+	strcpy(m.address, "127.0.0.1:4000");
+	m.cmd_version = FSM_CMD_VERSION;
+	m.ntp_port = 12345;
+	assert_int_equal(fsm_cmd_member_put(&m, 1, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->ntp_port, 12345);
+	assert_true(fsm_version_ok(f, 2));
+	assert_int_equal(fsm_cmd_check(4, 1, "x", 2, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	audits = fsm_audit_count(f);
+	assert_int_equal(fsm_cmd_check(3, 1, "+20.0 ms from n1, n2", 3, &b,
+				       &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->suspect, 1);
+	assert_int_equal(fsm_audit_count(f), audits + 1);
+	assert_string_equal(fsm_audit_at(f, audits, NULL),
+			    "member 3 (n3) cross-check suspect: +20.0 ms "
+			    "from n1, n2");
+	/* the same verdict again: nothing recorded */
+	assert_int_equal(fsm_cmd_check(3, 1, "again", 4, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_audit_count(f), audits + 1);
+	/* a record put by anyone keeps the verdict */
+	m.suspect = 0;
+	m.ntp_port = 123;
+	assert_int_equal(fsm_cmd_member_put(&m, 5, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->suspect, 1);
+	assert_int_equal(fsm_member_find(f, 3)->ntp_port, 123);
+	assert_int_equal(fsm_snapshot(f, &b, &n), 0);
+	assert_int_equal(fsm_restore(g, 9, b, n), 0);
+	free(b);
+	assert_int_equal(fsm_member_find(g, 3)->suspect, 1);
+	assert_int_equal(fsm_member_find(g, 3)->ntp_port, 123);
+	assert_int_equal(fsm_cmd_check(3, 0, "3 ok checks", 6, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_member_find(f, 3)->suspect, 0);
+	assert_string_equal(fsm_audit_at(f, fsm_audit_count(f) - 1, NULL),
+			    "member 3 (n3) cross-check cleared: 3 ok checks");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(fsm_cmd_check(3, 1, big, 7, &b, &n), -EINVAL);
+	/* the check command needs version 2; the others stay at 1 */
+	{
+		Ntpmc__Fsm__FsmCommand *c;
+
+		assert_int_equal(fsm_cmd_check(3, 1, "v", 8, &b, &n), 0);
+		c = ntpmc__fsm__fsm_command__unpack(NULL, n, b);
+		assert_non_null(c);
+		assert_int_equal(c->version, 2);
+		ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+		free(b);
+		assert_int_equal(fsm_cmd_member_del(3, 8, &b, &n), 0);
+		c = ntpmc__fsm__fsm_command__unpack(NULL, n, b);
+		assert_non_null(c);
+		assert_int_equal(c->version, 1);
+		ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+		free(b);
+	}
+	fsm_free(f);
+	fsm_free(g);
 }
 
 static void test_halt(void **state)
@@ -238,7 +470,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_token_revoke_keep),
+		cmocka_unit_test(test_tokens_old_format),
 		cmocka_unit_test(test_members_versions),
+		cmocka_unit_test(test_member_check),
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_snapshot_hash),
 		cmocka_unit_test(test_member_drained),

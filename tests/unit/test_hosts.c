@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "node/hosts.h"
+#include "node/time/hosts.h"
 
 static void test_lookup(void **st)
 {

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "raft/ident.h"
-#include "raft/token.h"
+#include "raft/transport/ident.h"
+#include "raft/transport/token.h"
 #include "storage/st.h"
 
 /* An in-memory node-local table with st_local_get/put's contract. */
@@ -191,102 +191,172 @@ static void fingerprint_stable(void **state)
 	ident_free(a);
 }
 
-static void make_token(struct token *t, uint64_t now, uint64_t ttl)
+/* Both sides of a pair derive the same key; a third node, another label,
+ * our own key and a non-point are refused or give another key. */
+static void pair_key(void **state)
+{
+	struct ident *a, *b, *c;
+	uint8_t ab[32], ba[32], ac[32], other[32], bad[IDENT_PK_LEN];
+
+	(void)state;
+	assert_int_equal(ident_generate(&a), 0);
+	assert_int_equal(ident_generate(&b), 0);
+	assert_int_equal(ident_generate(&c), 0);
+	assert_int_equal(ident_pair_key(a, ident_public(b), "x", ab), 0);
+	assert_int_equal(ident_pair_key(b, ident_public(a), "x", ba), 0);
+	assert_memory_equal(ab, ba, 32);
+	assert_int_equal(ident_pair_key(a, ident_public(c), "x", ac), 0);
+	assert_memory_not_equal(ab, ac, 32);
+	assert_int_equal(ident_pair_key(a, ident_public(b), "y", other), 0);
+	assert_memory_not_equal(ab, other, 32);
+	assert_int_equal(ident_pair_key(a, ident_public(a), "x", other),
+			 -EINVAL);
+	memset(bad, 0, sizeof(bad));   /* a low-order point */
+	assert_int_equal(ident_pair_key(a, bad, "x", other), -EINVAL);
+	ident_free(a);
+	ident_free(b);
+	ident_free(c);
+}
+
+static struct token *make_token(uint64_t now, uint64_t ttl)
 {
 	struct token_member mem[2];
+	struct token *t = NULL;
 	uint8_t cid[16];
 
 	memset(mem, 0, sizeof(mem));
 	memset(cid, 0xc1, sizeof(cid));
+	mem[0].id = 11;
 	strcpy(mem[0].endpoint, "10.0.0.1:7400");
 	memset(mem[0].fp, 0xa1, 32);
+	mem[1].id = 22;
 	strcpy(mem[1].endpoint, "[2001:db8::2]:7400");
 	memset(mem[1].fp, 0xa2, 32);
-	assert_int_equal(token_create(t, cid, mem, 2, now, ttl), 0);
+	assert_int_equal(token_create(cid, mem, 2, now, ttl, &t), 0);
+	return t;
 }
 
 static void token_round_trip(void **state)
 {
-	struct token t, u;
+	struct token *t, *u;
 	char *text;
 	uint8_t fp[32];
+	uint64_t id = 0;
 
-	make_token(&t, 1000, 0);
-	assert_int_equal(t.expires_at, 1000 + TOKEN_TTL_DEFAULT);
-	assert_int_equal(token_encode(&t, &text), 0);
+	t = make_token(1000, 0);
+	assert_int_equal(t->expires_at, 1000 + TOKEN_TTL_DEFAULT);
+	assert_int_equal(token_encode(t, &text), 0);
 	/* Shell-safe alphabet only. */
 	assert_int_equal(strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklm"
 				      "nopqrstuvwxyz0123456789-_"),
 			 strlen(text));
 	assert_int_equal(token_parse(text, &u), 0);
-	assert_memory_equal(t.cluster_id, u.cluster_id, 16);
-	assert_memory_equal(t.secret, u.secret, 32);
-	assert_int_equal(t.expires_at, u.expires_at);
-	assert_int_equal(u.n_members, 2);
-	assert_string_equal(u.members[1].endpoint, "[2001:db8::2]:7400");
+	assert_memory_equal(t->cluster_id, u->cluster_id, 16);
+	assert_memory_equal(t->sk, u->sk, TOKEN_SK_LEN);
+	assert_memory_equal(t->pk, u->pk, TOKEN_PK_LEN);
+	assert_memory_equal(t->id, u->id, TOKEN_ID_LEN);
+	assert_int_equal(t->expires_at, u->expires_at);
+	assert_int_equal(u->n_members, 2);
+	assert_string_equal(u->members[1].endpoint, "[2001:db8::2]:7400");
+	/* (id, fingerprint) pairs survive. */
 	memset(fp, 0xa2, 32);
-	assert_int_equal(token_has_fingerprint(&u, fp), 0);
+	assert_int_equal(token_member_of(u, fp, &id), 0);
+	assert_int_equal(id, 22);
+	memset(fp, 0xa1, 32);
+	assert_int_equal(token_member_of(u, fp, &id), 0);
+	assert_int_equal(id, 11);
 	memset(fp, 0xa3, 32);
-	assert_int_equal(token_has_fingerprint(&u, fp), -ENOENT);
-	token_wipe(&u);
+	assert_int_equal(token_member_of(u, fp, &id), -ENOENT);
+	token_free(u);
 	/* A token file's trailing newline is fine. */
 	{
 		char buf[TOKEN_TEXT_MAX + 4];
 
 		snprintf(buf, sizeof(buf), "  %s\n", text);
 		assert_int_equal(token_parse(buf, &u), 0);
+		token_free(u);
 	}
 	token_text_free(text);
-	token_wipe(&t);
+	token_free(t);
 }
 
 static void token_expiry(void **state)
 {
-	struct token t;
+	struct token *t = make_token(1000, 60);
 
-	make_token(&t, 1000, 60);
-	assert_int_equal(token_check_expiry(&t, 1059), 0);
-	assert_int_equal(token_check_expiry(&t, 1060), -EKEYEXPIRED);
-	assert_int_equal(token_check_expiry(&t, 999999), -EKEYEXPIRED);
+	assert_int_equal(token_check_expiry(t, 1059), 0);
+	assert_int_equal(token_check_expiry(t, 1060), -EKEYEXPIRED);
+	assert_int_equal(token_check_expiry(t, 999999), -EKEYEXPIRED);
+	token_free(t);
 }
 
-static void token_mac_and_ids(void **state)
+static void token_keys_and_ids(void **state)
 {
-	struct token t, t2;
-	uint8_t k[TOKEN_KEY_LEN], k2[TOKEN_KEY_LEN], id[TOKEN_ID_LEN];
-	uint8_t mac[TOKEN_MAC_LEN];
+	struct token *t = make_token(1, 0), *t2 = make_token(1, 0);
+	uint8_t id[TOKEN_ID_LEN], sig[TOKEN_SIG_LEN];
 	static const uint8_t th[32] = { 1, 2, 3 };
 	uint8_t other[32] = { 1, 2, 4 };
 
-	make_token(&t, 1, 0);
-	make_token(&t2, 1, 0);
-	assert_memory_not_equal(t.secret, t2.secret, 32);
-	token_key(t.secret, k);
-	token_key(t2.secret, k2);
-	token_id(t.secret, id);
+	assert_memory_not_equal(t->sk, t2->sk, TOKEN_SEED_LEN);
+	/* The id is a function of the public key alone: a member (or a
+	 * backup) holding the public key can name the token. */
+	token_id_of(t->pk, id);
+	assert_memory_equal(id, t->id, TOKEN_ID_LEN);
 	{
 		char hex[TOKEN_ID_HEX_LEN], hex2[TOKEN_ID_HEX_LEN + 8];
 
 		token_id_hex(id, hex);
 		snprintf(hex2, sizeof(hex2), "%016llx",
-			 (unsigned long long)token_id_u64(t.secret));
+			 (unsigned long long)token_id_u64(id));
 		assert_string_equal(hex, hex2);
 	}
-	/* The stored values reveal nothing of the secret directly. */
-	assert_memory_not_equal(k, t.secret, 32);
-	assert_memory_not_equal(id, k, TOKEN_ID_LEN);
-	token_mac(k, th, sizeof(th), mac);
-	assert_int_equal(token_verify(k, th, sizeof(th), mac), 0);
+	/* The public key is not the seed. */
+	assert_memory_not_equal(t->pk, t->sk, TOKEN_PK_LEN);
+	assert_int_equal(token_sign(t, th, sizeof(th), sig), 0);
+	assert_int_equal(token_verify(t->pk, th, sizeof(th), sig), 0);
 	/* Forged: another token's key, another transcript, a flipped bit. */
-	assert_int_equal(token_verify(k2, th, sizeof(th), mac), -EBADMSG);
-	assert_int_equal(token_verify(k, other, sizeof(other), mac), -EBADMSG);
-	mac[0] ^= 0x80;
-	assert_int_equal(token_verify(k, th, sizeof(th), mac), -EBADMSG);
+	assert_int_equal(token_verify(t2->pk, th, sizeof(th), sig), -EBADMSG);
+	assert_int_equal(token_verify(t->pk, other, sizeof(other), sig),
+			 -EBADMSG);
+	sig[0] ^= 0x80;
+	assert_int_equal(token_verify(t->pk, th, sizeof(th), sig), -EBADMSG);
+	token_free(t);
+	token_free(t2);
+}
+
+/* base64url (no padding) of a JoinTokenPb of the older format: version
+ * 1, a 32-byte MAC secret, no member ids. */
+static char *old_format_token(void)
+{
+	uint8_t pb[128], *p = pb;
+	size_t n, tlen;
+	char *text;
+	int i;
+
+	*p++ = 0x08; *p++ = 1;                          /* version 1 */
+	*p++ = 0x12; *p++ = 16;                         /* cluster id */
+	memset(p, 0xc1, 16); p += 16;
+	*p++ = 0x1a; *p++ = 13;                         /* endpoint */
+	memcpy(p, "10.0.0.1:7400", 13); p += 13;
+	*p++ = 0x22; *p++ = 32;                         /* fingerprint */
+	memset(p, 0xa1, 32); p += 32;
+	*p++ = 0x2a; *p++ = 32;                         /* secret */
+	for (i = 0; i < 32; i++)
+		*p++ = (uint8_t)i;
+	*p++ = 0x30; *p++ = 0x7f;                       /* expires_at */
+	n = (size_t)(p - pb);
+	tlen = sodium_base64_ENCODED_LEN(n,
+					 sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	text = malloc(tlen);
+	assert_non_null(text);
+	sodium_bin2base64(text, tlen, pb, n,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return text;
 }
 
 static void token_malformed(void **state)
 {
-	struct token t, u;
+	struct token *t, *u = NULL;
 	char *text, *p;
 	char big[TOKEN_TEXT_MAX + 10];
 
@@ -294,30 +364,43 @@ static void token_malformed(void **state)
 	assert_int_equal(token_parse("not base64 !!", &u), -EINVAL);
 	assert_int_equal(token_parse("AAAA", &u), -EINVAL);
 	assert_int_equal(token_parse(NULL, &u), -EINVAL);
+	assert_null(u);
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	assert_int_equal(token_parse(big, &u), -E2BIG);
-	make_token(&t, 1, 0);
-	assert_int_equal(token_encode(&t, &text), 0);
+	/* A token of the older format is named as such. */
+	p = old_format_token();
+	assert_int_equal(token_parse(p, &u), -EPROTO);
+	assert_null(u);
+	free(p);
+	t = make_token(1, 0);
+	assert_int_equal(token_encode(t, &text), 0);
 	/* Truncated. */
 	p = strdup(text);
 	p[strlen(p) / 2] = 0;
 	assert_int_not_equal(token_parse(p, &u), 0);
 	free(p);
-	/* Every single-character change either fails to parse or changes
-	 * what was parsed (no silent acceptance of a damaged secret is
-	 * possible to check here, the MAC handshake catches that). */
+	/* A single-character change either fails to parse or changes what
+	 * was parsed (a damaged seed gives another key pair, which the
+	 * handshake refuses). */
 	p = strdup(text);
 	p[10] = p[10] == 'A' ? 'B' : 'A';
-	if (token_parse(p, &u) == 0)
-		assert_true(memcmp(&u, &t, sizeof(u)) != 0);
+	if (token_parse(p, &u) == 0) {
+		assert_true(memcmp(u, t, sizeof(*u)) != 0);
+		token_free(u);
+	}
 	free(p);
 	token_text_free(text);
-	/* No members at all. */
+	token_free(t);
+	/* No members at all, or a member without its raft id. */
 	{
 		uint8_t cid[16] = { 0 };
+		struct token_member m;
 
-		assert_int_equal(token_create(&u, cid, NULL, 0, 1, 0), -EINVAL);
+		assert_int_equal(token_create(cid, NULL, 0, 1, 0, &u), -EINVAL);
+		memset(&m, 0, sizeof(m));
+		strcpy(m.endpoint, "10.0.0.1:1");
+		assert_int_equal(token_create(cid, &m, 1, 1, 0, &u), -EINVAL);
 	}
 }
 
@@ -330,9 +413,10 @@ int main(void)
 		cmocka_unit_test(wg_key_format),
 		cmocka_unit_test(wg_pubkey_vector),
 		cmocka_unit_test(fingerprint_stable),
+		cmocka_unit_test(pair_key),
 		cmocka_unit_test(token_round_trip),
 		cmocka_unit_test(token_expiry),
-		cmocka_unit_test(token_mac_and_ids),
+		cmocka_unit_test(token_keys_and_ids),
 		cmocka_unit_test(token_malformed),
 	};
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/json.h"
+#include "node/base/json.h"
 
 static void test_document(void **state)
 {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "node/leap.h"
+#include "node/time/leap.h"
 
 #define NTP_UNIX 2208988800LL
 

@@ -16,11 +16,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/disc.h"
-#include "node/filter.h"
-#include "node/leapsec.h"
-#include "node/ntp.h"
-#include "node/source.h"
+#include "node/time/disc.h"
+#include "node/time/filter.h"
+#include "node/time/leapsec.h"
+#include "node/ntp/ntp.h"
+#include "node/time/source.h"
 
 #define S 1000000000LL
 #define MS 1000000LL

@@ -9,8 +9,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "node/md5.h"
-#include "node/refid.h"
+#include "node/ntp/md5.h"
+#include "node/ntp/refid.h"
 
 static void hex(const uint8_t d[16], char out[33])
 {

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "proto/raftmsg.pb-c.h"
-#include "raft/chan.h"
+#include "raft/transport/chan.h"
 #include "raft/msgcodec.h"
 
 static void round_trip(const struct raft_message *in, struct raft_message *out)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "node/ntp.h"
+#include "node/ntp/ntp.h"
 
 #define NS 1000000000LL
 /* 2036-02-07T06:28:16Z: NTP era 0 ends. */

@@ -19,7 +19,6 @@
 #include <raft.h>
 #include <sodium.h>
 
-#include "node/log.h"
 #include "raft/adapter.h"
 #include "raft/driver.h"
 #include "storage/st_raft.h"
@@ -118,7 +117,7 @@ static void test_grow_and_remove(void **state)
 	for (i = 0; i < 30; i++)
 		submit(s, l);
 	run_until(s, s->now + 200);
-	/* Join: spare, caught up, then voter (issue 4 item 1). */
+	/* Join: spare, caught up, then voter. */
 	for (id = 4; id <= 5; id++) {
 		change_role(s, l, id, RAFT_SPARE, 1);
 		assert_int_equal(drv_catch_up(l->drv, 99), RAFT_BADID);
@@ -313,7 +312,6 @@ int main(void)
 		cmocka_unit_test(test_log_compaction),
 	};
 
-	log_init("ops", LOG_LVL_ERR);
 	if (sodium_init() < 0)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);

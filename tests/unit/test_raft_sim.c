@@ -29,7 +29,6 @@
 #include <raft.h>
 #include <sodium.h>
 
-#include "node/log.h"
 #include "raft/adapter.h"
 #include "raft/driver.h"
 #include "raft/fsm.h"
@@ -183,7 +182,6 @@ int main(void)
 		cmocka_unit_test(test_undecodable_halts),
 	};
 
-	log_init("sim", LOG_LVL_ERR);
 	if (sodium_init() < 0)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,26 +13,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sodium.h>
 
-#include "node/cluster_int.h"
-#include "node/offline.h"
-#include "node/recover.h"
-#include "node/restore.h"
+#include "node/cluster/cluster.h"
+#include "node/cluster/offline/offline.h"
+#include "node/cluster/offline/recover.h"
+#include "node/cluster/offline/restore.h"
 #include "raft/driver.h"
 #include "storage/st_raft.h"
 #include "tools/bkfile.h"
-
-/* restore.c uses cl_advertise() from cluster.c, which brings the daemon's
- * transport hooks along (node/cluster_tr.c, not linked here). */
-int cl_transport_open(struct cluster *cl, const struct hs_config *hs,
-		      const struct token *join, struct rtr **out)
-{
-	(void)cl, (void)hs, (void)join, (void)out;
-	return -1;
-}
-void cl_transport_close(struct cluster *cl) { (void)cl; }
-void cl_transport_debug(struct cluster *cl) { (void)cl; }
 
 struct fx {
 	char dir[64];
@@ -100,7 +88,7 @@ static void three(struct st *st)
 					    &len), 0);
 	append_cmd(st, 5, 3, buf, len);
 	assert_int_equal(st_term_vote_put(st, 4, 1), 0);
-	assert_int_equal(off_put_u64(st, CL_K_SELF, 2), 0);
+	assert_int_equal(off_put_u64(st, CLUSTER_K_SELF, 2), 0);
 }
 
 static void test_inspect(void **state)
@@ -192,7 +180,7 @@ static void test_write_and_start(void **state)
 		    in.conf.servers[0].role == RAFT_VOTER);
 	assert_string_equal(in.conf.servers[0].address, "h2:1");
 	rcv_info_close(&in);
-	assert_int_equal(off_get_u64(f->st, CL_K_PRUNE, &v), 0);
+	assert_int_equal(off_get_u64(f->st, CLUSTER_K_PRUNE, &v), 0);
 	assert_true(v == 6);
 
 	memset(&tr, 0, sizeof(tr));
@@ -248,7 +236,7 @@ static void test_restore_seed(void **state)
 	assert_int_equal(rst_seed(f->st, &m, st8, l8, 42, "h:1"), -EEXIST);
 	assert_int_equal(st_term_vote_get(f->st, &t, &v), 0);
 	assert_true(t == 1 && v == 0);
-	assert_int_equal(off_get_u64(f->st, CL_K_SELF, &self), 0);
+	assert_int_equal(off_get_u64(f->st, CLUSTER_K_SELF, &self), 0);
 	assert_true(self == 42);
 	assert_int_equal(st_snap_get(f->st, &s, &mem), 0);
 	assert_true(s.index == 7 && s.term == 1 && s.conf_index == 7);
@@ -265,9 +253,7 @@ static void test_restore_seed(void **state)
 static void test_bkfile(void **state)
 {
 	struct fx *f = *state;
-	char path[128], json[256], b64[64];
-	void *out;
-	size_t len;
+	char path[128];
 	struct stat sb;
 	FILE *fp;
 
@@ -284,19 +270,6 @@ static void test_bkfile(void **state)
 	assert_non_null(fp);
 	assert_int_equal(fgetc(fp), '0');
 	pclose(fp);
-	assert_true(sodium_init() >= 0);
-	sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)"abc\0d",
-			  5, sodium_base64_VARIANT_ORIGINAL);
-	snprintf(json, sizeof(json), "{\"size\":5,\"backup\":\"%s\"}", b64);
-	assert_int_equal(bkfile_extract(json, &out, &len), 0);
-	assert_true(len == 5 && memcmp(out, "abc\0d", 5) == 0);
-	free(out);
-	assert_int_equal(bkfile_extract("{\"backup\":\"!!\"}", &out, &len),
-			 -EINVAL);
-	assert_int_equal(bkfile_extract("{\"backup\":\"YWJj", &out, &len),
-			 -EINVAL);
-	assert_int_equal(bkfile_extract("{}", &out, &len), -EINVAL);
-	assert_int_equal(bkfile_extract(NULL, &out, &len), -EINVAL);
 }
 
 int main(void)

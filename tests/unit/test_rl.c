@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "node/rl.h"
+#include "node/serve/rl.h"
 
 struct naive_client {
 	int used;
@@ -87,7 +87,7 @@ static uint64_t rnd64(void)
 static void run_random(int interval, int burst, int leak, uint32_t entries,
 		       int nclients, unsigned seed)
 {
-	struct conf_ratelimit c = { 1, interval, burst, leak, entries };
+	struct rl_conf c = { 1, interval, burst, leak, entries };
 	struct rl *r = rl_new(&c);
 	struct naive nv;
 	struct rl_key *keys;
@@ -154,7 +154,7 @@ static void test_vs_naive(void **state)
 
 static void test_shares(void **state)
 {
-	struct conf_ratelimit c = { 1, 0, 4, 2, 0 };  /* 1/s, burst 4 */
+	struct rl_conf c = { 1, 0, 4, 2, 0 };  /* 1/s, burst 4 */
 	struct rl *r = rl_new(&c);
 	struct rl_key k = { 0x0a000001, 0 };
 	long counts[4] = { 0 };
@@ -186,7 +186,7 @@ static void test_keys_and_config(void **state)
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 }, b6 = a6;
 	struct sockaddr_in a4 = { .sin_family = AF_INET };
 	struct sockaddr sa = { .sa_family = AF_UNIX };
-	struct conf_ratelimit bad[] = {
+	struct rl_conf bad[] = {
 		{ 1, 13, 8, 2, 0 }, { 1, -20, 8, 2, 0 }, { 1, 3, 0, 2, 0 },
 		{ 1, 3, 256, 2, 0 }, { 1, 3, 8, 0, 0 }, { 1, 3, 8, 5, 0 },
 	};
@@ -231,7 +231,7 @@ static void *hammer(void *arg)
 
 static void test_threads(void **state)
 {
-	struct conf_ratelimit c = { 1, -3, 4, 2, 1024 };
+	struct rl_conf c = { 1, -3, 4, 2, 1024 };
 	pthread_t th[3];
 	void *ret;
 	int i;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/select.h"
+#include "node/time/select.h"
 
 static struct select_in src(double off, double dist)
 {

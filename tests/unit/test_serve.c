@@ -17,18 +17,21 @@
 
 #include <cmocka.h>
 
-#include "node/clk.h"
-#include "node/log.h"
-#include "node/ntp.h"
-#include "node/serve.h"
-#include "node/tstate.h"
+#include "node/ntp/clk.h"
+#include "node/base/log.h"
+#include "node/ntp/ntp.h"
+#include "node/ntp/pkeys.h"
+#include "node/ntp/pmac.h"
+#include "node/daemon/conf.h"
+#include "node/serve/serve.h"
+#include "node/ntp/tstate.h"
 
-static struct conf cf;
+static struct serve_conf cf;
 
 static void conf_for(const char *addr, uint16_t port, int threads)
 {
 	memset(&cf, 0, sizeof(cf));
-	cf.serve_threads = threads;
+	cf.threads = threads;
 	cf.ratelimit.interval = 3;
 	cf.ratelimit.burst = 8;
 	cf.ratelimit.leak = 2;
@@ -452,6 +455,7 @@ static void test_ipv6_wildcard(void **state)
 /* The daemon's path: conf_load_text over conf_defaults, then serve. */
 static void test_from_config_text(void **state)
 {
+	static struct conf c;
 	static const char text[] =
 		"listen 127.0.0.1 port 0\n"
 		"serve-threads 2\n"
@@ -465,8 +469,8 @@ static void test_from_config_text(void **state)
 	int fd = client(AF_INET), i, normal = 0, kod = 0;
 
 	tstate_set_local(10);
-	assert_int_equal(conf_load_text(&cf, "test.conf", text), 0);
-	s = serve_start(&cf);
+	assert_int_equal(conf_load_text(&c, "test.conf", text), 0);
+	s = serve_start(&c.serve);
 	assert_non_null(s);
 	/* Burst 1, leak 1: pass, then over-limit leak, KoD, leak, KoD. */
 	for (i = 0; i < 5; i++) {
@@ -512,6 +516,129 @@ static void test_hist(void **state)
 	assert_true(serve_hist_quantile_ns(&st, 0.99) > 50000);
 }
 
+/*
+ * The watchdog's evidence, with two idle threads of which the test-only
+ * `test-hang serve` stalls one after 1 s: the other still wakes every
+ * SERVE_WAKE_MS, on one socket (recvmmsg timeout) and on two (poll
+ * timeout); the stalled one is counted; stop still joins it.
+ */
+static void wake_check(int two_sockets)
+{
+	struct serve *s;
+	int64_t limit = 3LL * SERVE_WAKE_MS * 1000000;
+
+	conf_for("127.0.0.1", 0, 2);
+	if (two_sockets) {
+		cf.listen[1] = cf.listen[0];
+		((struct sockaddr_in *)&cf.listen[1].addr)->sin_addr.s_addr =
+			htonl(0x7f000002);
+		cf.n_listen = 2;
+	}
+	cf.test_stall_s = 1;
+	s = serve_start(&cf);
+	assert_non_null(s);
+	assert_int_equal(serve_stalled(s, limit), 0);
+	/* idle for longer than the limit */
+	sleep(5);
+	assert_int_equal(serve_stalled(s, limit), 1);
+	serve_stop(s);
+}
+
+static void test_idle_wake_and_stall(void **state)
+{
+	(void)state;
+	wake_check(0);
+	wake_check(1);
+}
+
+/*
+ * Members' authenticated requests (the cross-check): answered past a rate
+ * limiter that drops everything else from the address, with the engine's
+ * claim even while it is withdrawn (public clients then get LI 3), signed
+ * with our key id, and out of the server counters. A bad tag, an unknown
+ * key id or a reply-mode packet is public traffic: drop_auth.
+ */
+static void test_member_requests(void **state)
+{
+	struct pkeys_entry e = { .key_id = 0x11111111 };
+	uint8_t req[128], rep[256], key[PMAC_KEY_LEN], bad[128];
+	struct sockaddr_storage from;
+	struct serve_stats st;
+	struct serve *s;
+	struct ntp_hdr h;
+	uint16_t port;
+	uint32_t self;
+	ssize_t n;
+	int fd, i;
+
+	(void)state;
+	memset(e.key, 0x5a, sizeof(e.key));
+	assert_int_equal(pkeys_set(0x22222222, &e, 1), 0);
+	assert_int_equal(pkeys_find(0x11111111, key, &self), 0);
+	assert_int_equal(self, 0x22222222);
+	assert_int_equal(pkeys_find(0x33333333, key, &self), -1);
+	tstate_set_local(7);
+	tstate_withdraw(1);
+	conf_for("127.0.0.1", 0, 2);
+	cf.ratelimit.enabled = 1;
+	cf.ratelimit.interval = 10;
+	cf.ratelimit.burst = 1;
+	cf.ratelimit.leak = 4;
+	cf.ratelimit.entries = 1024;
+	s = serve_start(&cf);
+	assert_non_null(s);
+	port = port_of(s, 0);
+	fd = client(AF_INET);
+	/* a public request uses the address's one token: LI 3 (withdrawn) */
+	make_req(req, 4, 3, 99);
+	send_to(fd, "127.0.0.1", port, req, 48);
+	n = recv_reply(fd, rep, sizeof(rep), 1000, &from);
+	assert_int_equal(n, 48);
+	ntp_decode(rep, &h);
+	assert_int_equal(h.leap, 3);
+	assert_int_equal(h.stratum, 0);
+	/* members: every one answered, with the claim, signed */
+	for (i = 0; i < 5; i++) {
+		make_req(req, 4, 3, 1000 + (uint64_t)i);
+		pmac_sign(req, e.key_id, e.key);
+		send_to(fd, "127.0.0.1", port, req, PMAC_LEN);
+		n = recv_reply(fd, rep, sizeof(rep), 1000, &from);
+		assert_int_equal(n, PMAC_LEN);
+		assert_int_equal(pmac_peek_id(rep, (size_t)n), 0x22222222);
+		assert_int_equal(pmac_verify(rep, (size_t)n, e.key), 0);
+		ntp_decode(rep, &h);
+		assert_int_equal(h.mode, 4);
+		assert_int_equal(h.leap, 0);
+		assert_int_equal(h.stratum, 7);
+		assert_true(h.org == 1000 + (uint64_t)i);
+	}
+	/* a flipped tag bit, an unknown key id, a signed reply-mode packet:
+	 * public packets with an authenticator we cannot verify */
+	make_req(req, 4, 3, 7);
+	pmac_sign(req, e.key_id, e.key);
+	memcpy(bad, req, PMAC_LEN);
+	bad[PMAC_LEN - 1] ^= 1;
+	send_to(fd, "127.0.0.1", port, bad, PMAC_LEN);
+	pmac_sign(bad, 0x33333333, e.key);
+	send_to(fd, "127.0.0.1", port, bad, PMAC_LEN);
+	make_req(bad, 4, 4, 7);
+	pmac_sign(bad, e.key_id, e.key);
+	send_to(fd, "127.0.0.1", port, bad, PMAC_LEN);
+	wait_received(s, 4, &st);
+	assert_int_equal(recv_reply(fd, rep, sizeof(rep), 200, &from), -1);
+	serve_get_stats(s, &st);
+	assert_int_equal(st.received, 4);
+	assert_int_equal(st.replied, 1);
+	assert_int_equal(st.drop_auth, 2);
+	assert_int_equal(st.drop_mode, 1);
+	assert_int_equal(st.peer_replied, 5);
+	close(fd);
+	serve_stop(s);
+	tstate_withdraw(0);
+	pkeys_clear();
+	assert_int_equal(pkeys_find(0x11111111, key, &self), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +650,8 @@ int main(void)
 		cmocka_unit_test(test_ipv6_wildcard),
 		cmocka_unit_test(test_from_config_text),
 		cmocka_unit_test(test_unanswerable_sources),
+		cmocka_unit_test(test_idle_wake_and_stall),
+		cmocka_unit_test(test_member_requests),
 	};
 
 	log_init("test_serve", LOG_LVL_WARN);

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/filter.h"
-#include "node/ntp.h"
-#include "node/source.h"
+#include "node/time/filter.h"
+#include "node/ntp/ntp.h"
+#include "node/time/source.h"
 
 #define S 1000000000LL
 #define T0 (1800000000LL * S) /* 2027 */

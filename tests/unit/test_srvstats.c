@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/srvstats.h"
+#include "node/daemon/srvstats.h"
 
 static void test_format(void **state)
 {

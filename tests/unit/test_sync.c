@@ -23,11 +23,10 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "node/clk.h"
-#include "node/conf.h"
-#include "node/ntp.h"
-#include "node/sync.h"
-#include "node/tstate.h"
+#include "node/ntp/clk.h"
+#include "node/ntp/ntp.h"
+#include "node/time/sync.h"
+#include "node/ntp/tstate.h"
 #include "fakentp.h"
 
 #define NSRV 4
@@ -63,7 +62,7 @@ static void test_engine(void **st)
 {
 	uv_loop_t loop;
 	uv_timer_t stop;
-	struct conf c;
+	struct sync_conf c;
 	struct sync *sy;
 	struct tstate ts;
 	struct sync_tracking_view tv;
@@ -73,23 +72,23 @@ static void test_engine(void **st)
 	(void)st;
 	assert_int_equal(uv_loop_init(&loop), 0);
 	memset(&c, 0, sizeof(c));
-	c.discipline = CONF_DISCIPLINE_VIRTUAL;
-	c.time.minsources = 1;
-	c.time.maxdistance = 3;
-	c.time.maxslewrate = 500;
-	c.time.makestep = 1;
-	c.time.makestep_limit = 3;
-	c.time.holdover = 3600;
+	c.discipline = DISC_VIRTUAL;
+	c.minsources = 1;
+	c.maxdistance = 3;
+	c.maxslewrate = 500;
+	c.makestep = 1;
+	c.makestep_limit = 3;
+	c.holdover = 3600;
 	for (i = 0; i <= NSRV; i++) {
 		srv[i].offset = i == 3 ? 0.5 : 0.2;
 		srv[i].spoof = i == NSRV;
-		strcpy(c.time.up[i].host, "127.0.0.1");
-		c.time.up[i].port = fakentp_start(&srv[i], &loop);
-		c.time.up[i].minpoll = -3;
-		c.time.up[i].maxpoll = -3;
-		c.time.up[i].iburst = 1;
+		strcpy(c.up[i].host, "127.0.0.1");
+		c.up[i].port = fakentp_start(&srv[i], &loop);
+		c.up[i].minpoll = -3;
+		c.up[i].maxpoll = -3;
+		c.up[i].iburst = 1;
 	}
-	c.time.n_up = NSRV + 1;
+	c.n_up = NSRV + 1;
 	sy = sync_start(&loop, &c, &persist, NULL);
 	assert_non_null(sy);
 	assert_int_equal(loads, 1);
@@ -194,7 +193,7 @@ static void test_name_moves(void **st)
 {
 	uv_loop_t loop;
 	uv_timer_t tick;
-	struct conf c;
+	struct sync_conf c;
 	struct watch w;
 	struct tstate ts;
 	int fd;
@@ -213,19 +212,19 @@ static void test_name_moves(void **st)
 	write_hosts("127.0.0.2");
 
 	memset(&c, 0, sizeof(c));
-	c.discipline = CONF_DISCIPLINE_VIRTUAL;
-	c.time.minsources = 1;
-	c.time.maxdistance = 3;
-	c.time.maxslewrate = 500;
-	c.time.makestep = 1;
-	c.time.makestep_limit = 3;
-	c.time.holdover = 3600;
-	snprintf(c.time.hostsfile, sizeof(c.time.hostsfile), "%s", hosts_path);
-	strcpy(c.time.up[0].host, "moving.test");
-	c.time.up[0].port = (uint16_t)moved_port;
-	c.time.up[0].minpoll = -3;
-	c.time.up[0].maxpoll = -3;
-	c.time.n_up = 1;
+	c.discipline = DISC_VIRTUAL;
+	c.minsources = 1;
+	c.maxdistance = 3;
+	c.maxslewrate = 500;
+	c.makestep = 1;
+	c.makestep_limit = 3;
+	c.holdover = 3600;
+	snprintf(c.hostsfile, sizeof(c.hostsfile), "%s", hosts_path);
+	strcpy(c.up[0].host, "moving.test");
+	c.up[0].port = (uint16_t)moved_port;
+	c.up[0].minpoll = -3;
+	c.up[0].maxpoll = -3;
+	c.n_up = 1;
 	memset(&w, 0, sizeof(w));
 	w.sy = sync_start(&loop, &c, NULL, NULL);
 	assert_non_null(w.sy);
@@ -296,31 +295,31 @@ static void test_distant_held(void **st)
 {
 	uv_loop_t loop;
 	uv_timer_t tick;
-	struct conf c;
+	struct sync_conf c;
 	struct hold_watch w;
 	int i;
 
 	(void)st;
 	assert_int_equal(uv_loop_init(&loop), 0);
 	memset(&c, 0, sizeof(c));
-	c.discipline = CONF_DISCIPLINE_VIRTUAL;
-	c.time.minsources = 1;
-	c.time.maxdistance = 3;
-	c.time.maxslewrate = 500;
-	c.time.makestep = 1;
-	c.time.makestep_limit = 3;
-	c.time.holdover = 3600;
+	c.discipline = DISC_VIRTUAL;
+	c.minsources = 1;
+	c.maxdistance = 3;
+	c.maxslewrate = 500;
+	c.makestep = 1;
+	c.makestep_limit = 3;
+	c.holdover = 3600;
 	for (i = 0; i < 3; i++) {
 		memset(&srv[i], 0, sizeof(srv[i]));
 		srv[i].offset = 0.2;
 		srv[i].root_delay = i == 2 ? 0.1 : 0.002;
-		strcpy(c.time.up[i].host, "127.0.0.1");
-		c.time.up[i].port = fakentp_start(&srv[i], &loop);
-		c.time.up[i].minpoll = -3;
-		c.time.up[i].maxpoll = -3;
-		c.time.up[i].iburst = 1;
+		strcpy(c.up[i].host, "127.0.0.1");
+		c.up[i].port = fakentp_start(&srv[i], &loop);
+		c.up[i].minpoll = -3;
+		c.up[i].maxpoll = -3;
+		c.up[i].iburst = 1;
 	}
-	c.time.n_up = 3;
+	c.n_up = 3;
 	memset(&w, 0, sizeof(w));
 	w.sy = sync_start(&loop, &c, NULL, NULL);
 	assert_non_null(w.sy);

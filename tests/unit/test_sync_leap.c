@@ -25,11 +25,10 @@
 #include <cmocka.h>
 #include <uv.h>
 
-#include "node/clk.h"
-#include "node/conf.h"
-#include "node/ntp.h"
-#include "node/sync.h"
-#include "node/tstate.h"
+#include "node/ntp/clk.h"
+#include "node/ntp/ntp.h"
+#include "node/time/sync.h"
+#include "node/ntp/tstate.h"
 #include "fakentp.h"
 
 #define NSRV 3
@@ -80,30 +79,30 @@ static void clock_before_m(int64_t before)
 	clk_set_error((double)(M - before - sys) * 1e-9, 0);
 }
 
-static void base_conf(struct conf *c, uv_loop_t *loop, int n, double off)
+static void base_conf(struct sync_conf *c, uv_loop_t *loop, int n, double off)
 {
 	int i;
 
 	memset(c, 0, sizeof(*c));
-	c->discipline = CONF_DISCIPLINE_VIRTUAL;
-	c->time.minsources = 1;
-	c->time.maxdistance = 3;
-	c->time.maxslewrate = 500;
-	c->time.makestep = 1;
-	c->time.makestep_limit = 3;
-	c->time.holdover = 3600;
-	snprintf(c->time.leapfile, sizeof(c->time.leapfile), "%s", leap_path);
+	c->discipline = DISC_VIRTUAL;
+	c->minsources = 1;
+	c->maxdistance = 3;
+	c->maxslewrate = 500;
+	c->makestep = 1;
+	c->makestep_limit = 3;
+	c->holdover = 3600;
+	snprintf(c->leapfile, sizeof(c->leapfile), "%s", leap_path);
 	for (i = 0; i < n; i++) {
 		memset(&srv[i], 0, sizeof(srv[i]));
 		srv[i].offset = off;
 		srv[i].leap_at = M; /* inserts the leap itself */
-		strcpy(c->time.up[i].host, "127.0.0.1");
-		c->time.up[i].port = fakentp_start(&srv[i], loop);
-		c->time.up[i].minpoll = -3;
-		c->time.up[i].maxpoll = -3;
-		c->time.up[i].iburst = 1;
+		strcpy(c->up[i].host, "127.0.0.1");
+		c->up[i].port = fakentp_start(&srv[i], loop);
+		c->up[i].minpoll = -3;
+		c->up[i].maxpoll = -3;
+		c->up[i].iburst = 1;
 	}
-	c->time.n_up = n;
+	c->n_up = n;
 }
 
 static void finish(uv_loop_t *loop, struct sync *sy, uv_timer_t *t, int n)
@@ -180,7 +179,7 @@ static void run_virtual(int li)
 {
 	uv_loop_t loop;
 	uv_timer_t tick;
-	struct conf c;
+	struct sync_conf c;
 	struct watch w;
 	struct sync_tracking_view tv;
 	int i;
@@ -261,7 +260,7 @@ static void test_kernel_insert(void **st)
 {
 	uv_loop_t loop;
 	uv_timer_t tick;
-	struct conf c;
+	struct sync_conf c;
 	struct watch w;
 	struct sync_tracking_view tv;
 
@@ -270,7 +269,7 @@ static void test_kernel_insert(void **st)
 	memset(&kern, 0, sizeof(kern));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	base_conf(&c, &loop, NSRV, 0.0);
-	c.discipline = CONF_DISCIPLINE_KERNEL;
+	c.discipline = DISC_KERNEL;
 	clock_before_m(2 * S);
 	memset(&w, 0, sizeof(w));
 	w.sy = sync_start(&loop, &c, NULL, fake_adjtimex);
@@ -308,7 +307,7 @@ static void run_smearing(int64_t before, int leapfile, int want_used)
 {
 	uv_loop_t loop;
 	uv_timer_t stop;
-	struct conf c;
+	struct sync_conf c;
 	struct sync *sy;
 	struct sync_source_view v;
 	struct sync_tracking_view tv;
@@ -317,10 +316,10 @@ static void run_smearing(int64_t before, int leapfile, int want_used)
 	write_leapfile();
 	assert_int_equal(uv_loop_init(&loop), 0);
 	base_conf(&c, &loop, NSRV + 1, 0.2);
-	c.time.up[NSRV].smearing = 1;
+	c.up[NSRV].smearing = 1;
 	srv[NSRV].leap_at = 0; /* hides the leap, as smearing servers do */
 	if (!leapfile)
-		c.time.leapfile[0] = '\0';
+		c.leapfile[0] = '\0';
 	clock_before_m(before);
 	sy = sync_start(&loop, &c, NULL, NULL);
 	assert_non_null(sy);

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "node/clk.h"
-#include "node/tstate.h"
+#include "node/ntp/clk.h"
+#include "node/ntp/tstate.h"
 
 #define NS 1000000000LL
 
@@ -31,6 +31,64 @@ static void test_default_and_local(void **state)
 	assert_int_equal(s.stratum, 10);
 	assert_true(s.refid == TSTATE_REFID_LOCAL);
 	assert_int_equal(s.local, 1);
+}
+
+/* A withdrawn claim: readers see an unsynchronized node with the
+ * correction kept; the claim stays readable; later publishes stay
+ * withdrawn until it is given back. */
+static void test_withdraw(void **state)
+{
+	struct tstate s, r, c;
+	int synced;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.leap = 1;
+	s.stratum = 3;
+	s.precision = -20;
+	s.refid = 0x0a000001;
+	s.root_delay = 0.01;
+	s.root_disp = 0.002;
+	s.ref_ns = 1000;
+	s.corr_offset = 0.5;
+	s.corr_freq = 1e-6;
+	s.corr_base_ns = 7;
+	tstate_publish(&s);
+	tstate_withdraw(1);
+	tstate_read(&r);
+	assert_int_equal(r.leap, 3);
+	assert_int_equal(r.stratum, 0);
+	assert_int_equal(r.refid, 0);
+	assert_true(r.root_delay == 0 && r.root_disp == 0 && r.ref_ns == 0);
+	assert_true(r.corr_offset == 0.5 && r.corr_freq == 1e-6 &&
+		    r.corr_base_ns == 7);
+	assert_int_equal(r.withdrawn, 1);
+	tstate_now_ns(&synced);
+	assert_int_equal(synced, 0);
+	tstate_read_claim(&c);
+	assert_int_equal(c.leap, 1);
+	assert_int_equal(c.stratum, 3);
+	assert_true(c.root_delay == 0.01);
+	s.stratum = 4;
+	tstate_publish(&s);
+	tstate_read(&r);
+	assert_int_equal(r.stratum, 0);
+	tstate_withdraw(0);
+	tstate_read(&r);
+	assert_int_equal(r.stratum, 4);
+	assert_int_equal(r.leap, 1);
+	assert_int_equal(r.withdrawn, 0);
+	tstate_now_ns(&synced);
+	assert_int_equal(synced, 1);
+	tstate_set_local(10);
+	tstate_withdraw(1);
+	tstate_read(&r);
+	assert_int_equal(r.local, 0);
+	assert_int_equal(r.leap, 3);
+	tstate_withdraw(0);
+	tstate_read(&r);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(r.stratum, 10);
 }
 
 static void test_maths(void **state)
@@ -135,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_and_local),
 		cmocka_unit_test(test_maths),
+		cmocka_unit_test(test_withdraw),
 		cmocka_unit_test(test_clk),
 		cmocka_unit_test(test_concurrency),
 	};

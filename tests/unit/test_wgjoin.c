@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "node/wgjoin.h"
+#include "node/cluster/wg/wgjoin.h"
 #include "raft/fsm.h"
 
 static const char *const KEY_B64 =
@@ -49,8 +49,7 @@ static void member(struct fsm_member *m, uint64_t id, const char *ov,
 
 static void test_endpoint(void **state)
 {
-	char out[WGM_ENDPOINT_MAX], host[WGJ_HOSTPORT_MAX];
-	unsigned port;
+	char out[WGM_ENDPOINT_MAX];
 
 	(void)state;
 	/* default: cluster-advertise's host with the WireGuard port */
@@ -74,14 +73,7 @@ static void test_endpoint(void **state)
 			 -EINVAL);
 	assert_int_equal(wgj_endpoint("", NULL, 1, out), -EINVAL);
 	assert_int_equal(wgj_endpoint("", "10.0.0.1", 1, out), -EINVAL);
-	/* split */
-	assert_int_equal(wgj_split("[::1]:80", host, &port), 0);
-	assert_string_equal(host, "::1");
-	assert_int_equal(port, 80);
-	assert_int_equal(wgj_split("a:99999", host, &port), -EINVAL);
-	assert_int_equal(wgj_split("a:", host, &port), -EINVAL);
-	assert_int_equal(wgj_split(":5", host, &port), -EINVAL);
-	assert_int_equal(wgj_split("[]:5", host, &port), -EINVAL);
+	/* splitting host:port: tests/unit/test_hostport.c */
 }
 
 static void test_dial_address(void **state)

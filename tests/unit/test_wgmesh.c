@@ -12,9 +12,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "node/wgmesh.h"
+#include "node/cluster/wg/wgmesh.h"
 #include "raft/fsm.h"
-#include "raft/ident.h"
+#include "raft/transport/ident.h"
 
 #define N_NODES 3
 
@@ -244,7 +244,7 @@ static void test_identical(void **state)
 		struct wgm_peer *p;
 		size_t n, len, clen;
 		char priv[IDENT_WG_B64_LEN], pub[IDENT_WG_B64_LEN], *conf;
-		char *canon, line[128];
+		char *canon, line[512];
 
 		assert_int_equal(wgm_peers_from_fsm(f[i], &p, &n), 0);
 		assert_int_equal(n, N_NODES);

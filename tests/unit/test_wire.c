@@ -11,9 +11,9 @@
 #include <raft.h>
 #include <sodium.h>
 
-#include "raft/chan.h"
+#include "raft/transport/chan.h"
 #include "raft/msgcodec.h"
-#include "raft/wire.h"
+#include "raft/transport/wire.h"
 
 struct sink {
 	int n;
