@@ -111,9 +111,11 @@ void cluster_peer_view(struct cluster *cl, uint64_t id,
 
 		tstate_read(&ts);
 		v->has_status = 1;
+		v->status_ms = uv_now(cl->loop);
 		v->synced = ts.leap != 3 && ts.stratum != 0;
 	} else if (p && p->has_status) {
 		v->has_status = 1;
+		v->status_ms = p->status_ms;
 		v->synced = p->sync == 1;
 	}
 	if (!cl_is_leader(cl))
