@@ -6,8 +6,10 @@
 
 #define SELECT_FREQ_UNUSABLE 1e-4
 /* The hidden asymmetry of a path as a share of its root distance (sd).
- * Simulated (the tools/ntpsim path model, 4 servers at 1 s polls, 2-3 ms
- * exponential jitter, 200 seeds, median error): with every path 20 ms
+ * Chosen on a replay outside the repository (not reproducible from this
+ * tree; tests/bench/accuracy.sh measures the daemon): the tools/ntpsim
+ * path model, 4 servers at 1 s polls, 2-3 ms exponential jitter, 200
+ * seeds, median error. With every path 20 ms
  * long and asymmetries of -0.8 to +1 ms, 0.03 to 1000 all gave 88-89 us;
  * with two of four paths 2 ms longer one way, 0.05 cut it from 457 us
  * (1000, i.e. 1 / distance^2) to 310 us, 0.03 to 200 us, 0.1 to 409 us.
