@@ -38,8 +38,7 @@ uint64_t fsm_applied(const struct fsm *f)
 	return f->applied;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
+void fsm_audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
 {
 	struct fsm_audit *a;
 	va_list ap;
@@ -105,7 +104,7 @@ static int apply_config(struct fsm *f, const Ntpmc__Fsm__FsmConfigSet *c,
 				(f->n_config - pos - 1) * sizeof(f->config[0]));
 			f->n_config--;
 		}
-		audit(f, t, "config unset %s", c->key);
+		fsm_audit(f, t, "config unset %s", c->key);
 		return FSM_OK;
 	}
 	if (!found) {
@@ -119,7 +118,7 @@ static int apply_config(struct fsm *f, const Ntpmc__Fsm__FsmConfigSet *c,
 	}
 	fsm_strset(f->config[pos].value, sizeof(f->config[pos].value),
 		   c->value);
-	audit(f, t, "config set %s=%s", c->key, c->value);
+	fsm_audit(f, t, "config set %s=%s", c->key, c->value);
 	return FSM_OK;
 }
 
@@ -158,9 +157,10 @@ int fsm_version_ok(const struct fsm *f, uint32_t version)
 
 	if (version == 0 || version > FSM_CMD_VERSION)
 		return 0;
+	/* Every member, not only the voters: spares apply every command
+	 * too (the record's role is the one at join, not raft's). */
 	for (i = 0; i < f->n_members; i++)
-		if (f->members[i].role == FSM_ROLE_VOTER &&
-		    f->members[i].cmd_version < version)
+		if (f->members[i].cmd_version < version)
 			return 0;
 	return 1;
 }
@@ -180,7 +180,9 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 	    fsm_strset(n.address, sizeof(n.address), m->address) != 0 ||
 	    (m->wg_public.len != 0 && m->wg_public.len != FSM_WGKEY_LEN) ||
 	    fsm_strset(n.overlay, sizeof(n.overlay), m->overlay) != 0 ||
-	    fsm_strset(n.endpoint, sizeof(n.endpoint), m->endpoint) != 0)
+	    fsm_strset(n.endpoint, sizeof(n.endpoint), m->endpoint) != 0 ||
+	    fsm_strset(n.instance_id, sizeof(n.instance_id),
+		       m->instance_id) != 0)
 		return FSM_EINVAL;
 	n.id = m->id;
 	n.role = (int)m->role;
@@ -201,7 +203,7 @@ static int apply_member_put(struct fsm *f, const Ntpmc__Fsm__FsmMember *m,
 		n.suspect = f->members[pos].suspect;  /* fsm_cmd_check's */
 	}
 	f->members[pos] = n;
-	audit(f, t, "member %llu (%s) %s at %s%s", (unsigned long long)n.id,
+	fsm_audit(f, t, "member %llu (%s) %s at %s%s", (unsigned long long)n.id,
 	      n.name, n.role == FSM_ROLE_VOTER ? "voter" :
 	      n.role == FSM_ROLE_STANDBY ? "standby" : "spare", n.address,
 	      n.drained ? " (drained)" : "");
@@ -217,7 +219,8 @@ static int apply_member_del(struct fsm *f, uint64_t id, uint64_t t)
 	memmove(&f->members[pos], &f->members[pos + 1],
 		(f->n_members - pos - 1) * sizeof(f->members[0]));
 	f->n_members--;
-	audit(f, t, "member %llu removed", (unsigned long long)id);
+	fsm_rot_member_gone(f, id);
+	fsm_audit(f, t, "member %llu removed", (unsigned long long)id);
 	return FSM_OK;
 }
 
@@ -235,7 +238,7 @@ static int apply_check(struct fsm *f, const Ntpmc__Fsm__FsmCheck *c,
 	if (m->suspect == (int)c->suspect)
 		return FSM_OK;
 	m->suspect = c->suspect;
-	audit(f, t, "member %llu (%s) cross-check %s: %s",
+	fsm_audit(f, t, "member %llu (%s) cross-check %s: %s",
 	      (unsigned long long)m->id, m->name,
 	      c->suspect ? "suspect" : "cleared", c->text);
 	return FSM_OK;
@@ -306,7 +309,7 @@ static int apply_token_add(struct fsm *f, const Ntpmc__Fsm__FsmTokenAdd *a,
 		memcpy(k->hash, a->hash.data, FSM_TOKEN_HASH_LEN);
 	k->uses_left = a->uses;
 	k->expires_ms = a->expires_ms;
-	audit(f, t, "token %llu created, %u use(s)",
+	fsm_audit(f, t, "token %llu created, %u use(s)",
 	      (unsigned long long)a->id, a->uses);
 	return FSM_OK;
 }
@@ -346,16 +349,16 @@ static int apply_token_use(struct fsm *f, const Ntpmc__Fsm__FsmTokenUse *u,
 		return FSM_EINVAL;
 	k = token_by_key(f, u, pk);
 	if (k == NULL) {
-		audit(f, t, "token use refused: unknown token");
+		fsm_audit(f, t, "token use refused: unknown token");
 		return FSM_ENOKEY;
 	}
 	if (k->revoked) {
-		audit(f, t, "token %llu use refused: revoked",
+		fsm_audit(f, t, "token %llu use refused: revoked",
 		      (unsigned long long)k->id);
 		return FSM_EREVOKED;
 	}
 	if (t > k->expires_ms) {
-		audit(f, t, "token %llu use refused: expired",
+		fsm_audit(f, t, "token %llu use refused: expired",
 		      (unsigned long long)k->id);
 		return FSM_EEXPIRED;
 	}
@@ -363,13 +366,13 @@ static int apply_token_use(struct fsm *f, const Ntpmc__Fsm__FsmTokenUse *u,
 		if (memcmp(k->bound[i], u->idkey.data, FSM_IDKEY_LEN) == 0)
 			return FSM_OK;
 	if (k->uses_left == 0 || k->n_bound == FSM_BOUND_MAX) {
-		audit(f, t, "token %llu use refused: no use left",
+		fsm_audit(f, t, "token %llu use refused: no use left",
 		      (unsigned long long)k->id);
 		return FSM_EUSED;
 	}
 	k->uses_left--;
 	memcpy(k->bound[k->n_bound++], u->idkey.data, FSM_IDKEY_LEN);
-	audit(f, t, "token %llu used, %u left", (unsigned long long)k->id,
+	fsm_audit(f, t, "token %llu used, %u left", (unsigned long long)k->id,
 	      k->uses_left);
 	return FSM_OK;
 }
@@ -399,7 +402,7 @@ static int apply_token_revoke(struct fsm *f,
 		} else {
 			token_remove(f, i);
 		}
-		audit(f, t, "token %llu revoked", (unsigned long long)r->id);
+		fsm_audit(f, t, "token %llu revoked", (unsigned long long)r->id);
 		return FSM_OK;
 	}
 	return FSM_ENOKEY;
@@ -445,9 +448,17 @@ int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
 	case NTPMC__FSM__FSM_COMMAND__OP_CHECK:
 		r = apply_check(f, c->check, t);
 		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_SCHED_SET:
+	case NTPMC__FSM__FSM_COMMAND__OP_ROT_SET:
+	case NTPMC__FSM__FSM_COMMAND__OP_HOURS_ADD:
+	case NTPMC__FSM__FSM_COMMAND__OP_NOTE:
+		/* a version 3 operation in a command that says less is
+		 * refused, the same way on every member */
+		r = c->version < 3 ? FSM_EINVAL : fsm_rot_apply(f, c, t);
+		break;
 	case NTPMC__FSM__FSM_COMMAND__OP_LEDGER:
-		/* a version 2 proposer never sends one */
-		r = c->version >= 3 ? fsm_ledger_apply(f, c->ledger) :
+		/* a version 3 proposer never sends one */
+		r = c->version >= 4 ? fsm_ledger_apply(f, c->ledger) :
 				      FSM_EINVAL;
 		break;
 	default:

@@ -21,7 +21,7 @@
  * Commands are proto/cluster_fsm.proto FsmCommand messages carrying a
  * format version. This build applies versions 1..FSM_CMD_VERSION; a member
  * advertises that number in its membership record, and the leader proposes
- * a version only if every voter advertises at least it
+ * a version only if every member advertises at least it
  * (fsm_version_ok()). A committed command this member cannot decode, or of
  * a newer version, makes fsm_apply() return FSM_HALT: the caller must
  * stop applying (and exit non-zero) instead of skipping it, or members
@@ -29,6 +29,14 @@
  *
  * Apply is deterministic: no clock, no randomness, no iteration over hash
  * order; time comes inside the command (the proposer's clock).
+ *
+ * Version 2 adds key-pair join tokens and the cross-check's verdict
+ * (FsmCheck); version 3 a member's instance id and the rotation's state (node/rotation): the
+ * schedule, a rotation record per member the reconciler touched (its
+ * state, the step it is at, whether the role policy must keep it out of
+ * the voter target) and the hours ledger. A command is encoded with the
+ * lowest version that carries it: a member_put without an instance id
+ * stays version 1.
  */
 #ifndef NTPMC_RAFT_FSM_H
 #define NTPMC_RAFT_FSM_H
@@ -38,10 +46,11 @@
 
 /* Highest command version this build applies. 2: key-pair join tokens
  * (FsmTokenAdd/FsmTokenUse by public key, FsmTokenRevoke keeping a revoked
- * token) and FsmCheck (a member's cross-check verdict). Each command
- * carries the lowest version that knows it (fsm_cmd_*), so members of an
- * older build apply the rest. 3: FsmLedger (a member's monthly egress). */
-#define FSM_CMD_VERSION 3
+ * token) and FsmCheck (a member's cross-check verdict). 3: a member's
+ * instance id and the rotation's state. Each command carries the lowest
+ * version that knows it (fsm_cmd_*), so members of an older build apply
+ * the rest. 4: FsmLedger (a member's monthly egress). */
+#define FSM_CMD_VERSION 4
 #define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
 #define FSM_HASH_LEN 32
@@ -53,6 +62,14 @@
 #define FSM_IDKEY_LEN 32	/* Ed25519 public key */
 #define FSM_WGKEY_LEN 32	/* WireGuard (Curve25519) public key */
 #define FSM_OVERLAY_MAX 45	/* an IP address in text */
+#define FSM_INSTANCE_MAX 64	/* a cloud's instance id */
+#define FSM_TARGET_MAX 80	/* "member:NAME" | "provider:NAME" */
+#define FSM_WINDOWS_MAX 256
+#define FSM_REASON_MAX 120
+#define FSM_SCHED_MAX 64
+#define FSM_HOURS_MAX 128
+#define FSM_HOURS_ITEMS_MAX 128	/* per hours_add command */
+#define FSM_ROT_PHASE_MAX 15
 
 /* Results of a command (deterministic, same on every member). */
 enum fsm_result {
@@ -88,6 +105,48 @@ struct fsm_member {
 	/* Set only by a check command (fsm_cmd_check); a member_put keeps
 	 * the value it finds, whatever the record it carries says. */
 	int suspect;
+	char instance_id[FSM_INSTANCE_MAX + 1];	/* version 3; "" unknown */
+};
+
+/* ---- version 3: the rotation's state (node/rotation) ---- */
+
+/* A schedule entry (sorted by target). */
+struct fsm_sched {
+	char target[FSM_TARGET_MAX + 1];
+	char windows[FSM_WINDOWS_MAX + 1];
+	int conflict;			/* stored with --force */
+};
+
+enum fsm_rot_state {
+	FSM_ROT_RUNNING, FSM_ROT_STARTING, FSM_ROT_STOPPING, FSM_ROT_STOPPED,
+};
+
+/* A member's rotation record; a member without one is running as far as
+ * the rotation knows. Removed with the member. */
+struct fsm_rot {
+	uint64_t id;
+	int state;			/* enum fsm_rot_state */
+	int phase;			/* 0..FSM_ROT_PHASE_MAX, the reconciler's */
+	int parked;			/* the role policy keeps it out: never
+					 * promoted, vote and leadership moved
+					 * away (not the operator's `drained`) */
+	uint64_t since_ms;		/* command time the state was entered */
+	uint64_t sched_ms;		/* scheduler's clock at the last step */
+	char reason[FSM_REASON_MAX + 1];
+};
+
+/* A member's running time in the latest two UTC months it was counted in. */
+struct fsm_hours {
+	uint64_t id;
+	uint32_t month, prev_month;	/* YYYYMM; 0 none */
+	uint64_t ms, prev_ms;
+	uint64_t counted_to;		/* scheduler ms counted up to */
+};
+
+struct fsm_hours_item {
+	uint64_t id;
+	uint32_t month;
+	uint64_t add_ms, counted_to;
 };
 
 struct fsm_token {
@@ -156,8 +215,21 @@ unsigned fsm_ledger_count(const struct fsm *f);
 const struct fsm_ledger *fsm_ledger_at(const struct fsm *f, unsigned i);
 const struct fsm_ledger *fsm_ledger_find(const struct fsm *f,
 					 const char *month, uint64_t id);
-/* 1 when every voter in the membership advertises at least version. */
+/* 1 when every member advertises at least version (spares apply every
+ * command too). */
 int fsm_version_ok(const struct fsm *f, uint32_t version);
+unsigned fsm_sched_count(const struct fsm *f);
+const struct fsm_sched *fsm_sched_at(const struct fsm *f, unsigned i);
+const struct fsm_sched *fsm_sched_find(const struct fsm *f,
+				       const char *target);
+unsigned fsm_rot_count(const struct fsm *f);
+const struct fsm_rot *fsm_rot_at(const struct fsm *f, unsigned i);
+const struct fsm_rot *fsm_rot_find(const struct fsm *f, uint64_t id);
+unsigned fsm_hours_count(const struct fsm *f);
+const struct fsm_hours *fsm_hours_at(const struct fsm *f, unsigned i);
+const struct fsm_hours *fsm_hours_find(const struct fsm *f, uint64_t id);
+/* "running", "starting", "stopping", "stopped" */
+const char *fsm_rot_state_name(int state);
 
 /* Command builders (protobuf-encoded, malloc()ed, version FSM_CMD_VERSION).
  * Each returns 0 or -ENOMEM / -EINVAL (oversized field). */
@@ -192,5 +264,15 @@ int fsm_cmd_ledger(const struct fsm_ledger *e, uint64_t time_ms, void **buf,
  * token of the older format is removed all the same). */
 int fsm_cmd_token_revoke_keep(uint64_t id, uint64_t time_ms, void **buf,
 			      size_t *len);
+/* Version 3 (propose only when fsm_version_ok(f, 3)). windows "": remove. */
+int fsm_cmd_sched_set(const char *target, const char *windows, int conflict,
+		      uint64_t time_ms, void **buf, size_t *len);
+/* r's id, state, phase, parked, sched_ms and reason. */
+int fsm_cmd_rot_set(const struct fsm_rot *r, uint64_t time_ms, void **buf,
+		    size_t *len);
+int fsm_cmd_hours_add(const struct fsm_hours_item *it, size_t n,
+		      uint64_t time_ms, void **buf, size_t *len);
+int fsm_cmd_note(const char *text, uint64_t time_ms, void **buf,
+		 size_t *len);
 
 #endif

@@ -38,6 +38,7 @@ static void member_to_pb(const struct fsm_member *m, Ntpmc__Fsm__FsmMember *p)
 	p->drained = m->drained != 0;	/* false is not encoded: old bytes */
 	p->ntp_port = m->ntp_port;	/* 0 is not encoded either */
 	p->suspect = m->suspect != 0;
+	p->instance_id = (char *)m->instance_id;  /* "" is not encoded */
 }
 
 int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
@@ -119,7 +120,7 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	st.n_audit = f->audit_len;
 	st.audit = aup;
 	st.audit_seq = f->audit_seq;
-	if (fsm_ledger_to_pb(f, &st) < 0)
+	if (fsm_rot_to_pb(f, &st) < 0 || fsm_ledger_to_pb(f, &st) < 0)
 		goto out;
 	*len = ntpmc__fsm__fsm_state__get_packed_size(&st);
 	*buf = malloc(*len + 1);
@@ -130,6 +131,7 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	ntpmc__fsm__fsm_state__pack(&st, *buf);
 	rc = 0;
 out:
+	fsm_rot_pb_free(&st);
 	fsm_ledger_pb_free(&st);
 	free(kv);
 	free(kvp);
@@ -176,7 +178,9 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		     p->wg_public.len != FSM_WGKEY_LEN) ||
 		    fsm_strset(m->overlay, sizeof(m->overlay), p->overlay) != 0 ||
 		    fsm_strset(m->endpoint, sizeof(m->endpoint),
-			       p->endpoint) != 0)
+			       p->endpoint) != 0 ||
+		    fsm_strset(m->instance_id, sizeof(m->instance_id),
+			       p->instance_id) != 0)
 			return -EINVAL;
 		if (i > 0 && f->members[i - 1].id >= p->id)
 			return -EINVAL;
@@ -233,6 +237,8 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 	f->audit_head = 0;
 	f->audit_len = (unsigned)st->n_audit;
 	f->audit_seq = st->audit_seq;
+	if (fsm_rot_from_pb(f, st) < 0)
+		return -EINVAL;
 	return fsm_ledger_restore(f, st);
 }
 
@@ -277,10 +283,11 @@ int fsm_hash(const struct fsm *f, unsigned char out[FSM_HASH_LEN])
 
 /* ---- command builders ---- */
 
-/* Each command carries the lowest version that knows it: a member of an
- * older build can still apply everything but the newer operations. */
-int fsm_pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint32_t version,
-		 uint64_t time_ms, void **buf, size_t *len)
+/* Each command carries the lowest version that knows it (the caller says
+ * which): a member of an older build can still apply everything but the
+ * newer operations. */
+int fsm_pack(Ntpmc__Fsm__FsmCommand *c, uint32_t version, uint64_t time_ms,
+	     void **buf, size_t *len)
 {
 	c->version = version;
 	c->time_ms = time_ms;
@@ -305,7 +312,7 @@ int fsm_cmd_config_set(const char *key, const char *value, uint64_t time_ms,
 	s.value = (char *)value;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CONFIG_SET;
 	c.config_set = &s;
-	return fsm_pack_cmd(&c, 1, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
@@ -317,7 +324,8 @@ int fsm_cmd_member_put(const struct fsm_member *m, uint64_t time_ms,
 	member_to_pb(m, &p);
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_PUT;
 	c.member_put = &p;
-	return fsm_pack_cmd(&c, 1, time_ms, buf, len);
+	/* older members could not keep the instance id: 3 only then */
+	return fsm_pack(&c, m->instance_id[0] ? 3 : 1, time_ms, buf, len);
 }
 
 int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
@@ -329,7 +337,7 @@ int fsm_cmd_member_del(uint64_t id, uint64_t time_ms, void **buf,
 	d.id = id;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_MEMBER_DEL;
 	c.member_del = &d;
-	return fsm_pack_cmd(&c, 1, time_ms, buf, len);
+	return fsm_pack(&c, 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
@@ -346,7 +354,7 @@ int fsm_cmd_token_add(uint64_t id, const unsigned char pk[FSM_TOKEN_PK_LEN],
 	a.expires_ms = expires_ms;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_ADD;
 	c.token_add = &a;
-	return fsm_pack_cmd(&c, 2, time_ms, buf, len);
+	return fsm_pack(&c, 2, time_ms, buf, len);
 }
 
 int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
@@ -362,7 +370,7 @@ int fsm_cmd_token_use(const unsigned char pk[FSM_TOKEN_PK_LEN],
 	u.idkey.len = FSM_IDKEY_LEN;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_USE;
 	c.token_use = &u;
-	return fsm_pack_cmd(&c, 2, time_ms, buf, len);
+	return fsm_pack(&c, 2, time_ms, buf, len);
 }
 
 static int token_revoke(uint64_t id, int keep, uint64_t time_ms, void **buf,
@@ -375,7 +383,7 @@ static int token_revoke(uint64_t id, int keep, uint64_t time_ms, void **buf,
 	r.keep = keep != 0;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_TOKEN_REVOKE;
 	c.token_revoke = &r;
-	return fsm_pack_cmd(&c, keep ? 2 : 1, time_ms, buf, len);
+	return fsm_pack(&c, keep ? 2 : 1, time_ms, buf, len);
 }
 
 int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
@@ -403,7 +411,7 @@ int fsm_cmd_check(uint64_t id, int suspect, const char *text,
 	k.text = (char *)text;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CHECK;
 	c.check = &k;
-	return fsm_pack_cmd(&c, 2, time_ms, buf, len);
+	return fsm_pack(&c, 2, time_ms, buf, len);
 }
 
 int fsm_cmd_ledger(const struct fsm_ledger *e, uint64_t time_ms, void **buf,
@@ -430,5 +438,5 @@ int fsm_cmd_ledger(const struct fsm_ledger *e, uint64_t time_ms, void **buf,
 	l.day_bytes = e->day_bytes;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_LEDGER;
 	c.ledger = &l;
-	return fsm_pack_cmd(&c, 3, time_ms, buf, len);
+	return fsm_pack(&c, 4, time_ms, buf, len);
 }

@@ -2,9 +2,8 @@
 #ifndef NTPMC_RAFT_FSM_INT_H
 #define NTPMC_RAFT_FSM_INT_H
 
-#include "raft/fsm.h"
-
 #include "proto/cluster_fsm.pb-c.h"
+#include "raft/fsm.h"
 
 #define FSM_CONFIG_MAX 128
 #define FSM_MEMBERS_MAX 64
@@ -33,19 +32,39 @@ struct fsm {
 	struct fsm_audit audit[FSM_AUDIT_MAX];		/* ring */
 	unsigned audit_head, audit_len;
 	uint64_t audit_seq;
+	/* version 3: the rotation (fsm_rot.c) */
+	unsigned n_sched;
+	struct fsm_sched sched[FSM_SCHED_MAX];		/* sorted by target */
+	unsigned n_rot;
+	struct fsm_rot rot[FSM_MEMBERS_MAX];		/* sorted by id */
+	unsigned n_hours;
+	struct fsm_hours hours[FSM_HOURS_MAX];		/* sorted by id */
+	/* version 4: the egress ledger (fsm_ledger.c) */
 	unsigned n_ledger;
 	struct fsm_ledger ledger[FSM_LEDGER_MAX];	/* by month, id */
 };
 
 /* Copies s into a fixed field; -1 if it does not fit. */
 int fsm_strset(char *dst, size_t cap, const char *s);
+void fsm_audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Packs c as version `version` with the proposer's time (malloc()ed). */
+int fsm_pack(Ntpmc__Fsm__FsmCommand *c, uint32_t version, uint64_t time_ms,
+	     void **buf, size_t *len);
+
+/* fsm_rot.c: apply of the version 3 operations, and their part of the
+ * snapshot (to_pb fills st from f with arrays it allocates; free them with
+ * fsm_rot_pb_free; from_pb checks and copies, -EINVAL on bad input). */
+int fsm_rot_apply(struct fsm *f, const Ntpmc__Fsm__FsmCommand *c,
+		  uint64_t t);
+void fsm_rot_member_gone(struct fsm *f, uint64_t id);
+int fsm_rot_to_pb(const struct fsm *f, Ntpmc__Fsm__FsmState *st);
+void fsm_rot_pb_free(Ntpmc__Fsm__FsmState *st);
+int fsm_rot_from_pb(struct fsm *f, const Ntpmc__Fsm__FsmState *st);
 
 /* fsm_ledger.c: apply, and the snapshot's part (the entries are pointed
  * into f, valid while f is unchanged; *out freed with
  * fsm_ledger_pb_free). */
-/* fsm_codec.c: packs a command of the given version (malloc()ed). */
-int fsm_pack_cmd(Ntpmc__Fsm__FsmCommand *c, uint32_t version,
-		 uint64_t time_ms, void **buf, size_t *len);
 int fsm_ledger_apply(struct fsm *f, const Ntpmc__Fsm__FsmLedger *l);
 int fsm_ledger_to_pb(const struct fsm *f, Ntpmc__Fsm__FsmState *st);
 void fsm_ledger_pb_free(Ntpmc__Fsm__FsmState *st);

@@ -9,7 +9,7 @@
 # which runs infra/cloud-init/ntpmc-firstboot.sh in the VM's own root;
 # real WireGuard (wireguard-go); ntpnode builds the mesh and serves NTP.
 #
-#   tools/cloud-in-a-box.sh [-n N] [-b BUILD_DIR] [-p DEB] [-a] [-k]
+#   tools/cloud-in-a-box.sh [-n N] [-b BUILD_DIR] [-p DEB] [-a] [-k] [-s FILE]
 #     -n N      VMs (default 3, at most 9)
 #     -a        the VMs boot with no user data; infra/ansible/playbook.yml
 #               (Debian's ansible-core, on this machine) installs, inits
@@ -19,6 +19,14 @@
 #               (default build/release)
 #     -p DEB    the ntpmc package (default: the one in build/deb/)
 #     -k        keep the work dir (logs, consoles) after the run
+#     -s FILE   a scenario (tests/e2e/rotation-week.sh), sourced at the
+#               start: cib_conf_extra I prints more config lines for VM I
+#               (its user data's NTPMC_CONF), cib_scenario runs once the
+#               VMs serve NTP over the mesh, instead of the leader kill
+#               and re-address checks. The box's cloud starts and stops
+#               VMs for their hook /usr/local/sbin/box-provider
+#               (infra/providers/fake on the box's side, the VMs' fake
+#               cloud in WORK/cloud: tests/e2e/cib/box-provider)
 #
 # Layout (everything exists only inside the namespaces made here):
 #   internet ns: 10.250.0.1-3 on lo (ntpsim upstreams, port 123);
@@ -59,14 +67,16 @@ build=build/release
 deb=""
 keep=0
 ansible=0
-while getopts "n:b:p:ak" o; do
+scenario=
+while getopts "n:b:p:aks:" o; do
 	case $o in
 	n) n=$OPTARG ;;
 	b) build=$OPTARG ;;
 	p) deb=$OPTARG ;;
 	a) ansible=1 ;;
 	k) keep=1 ;;
-	*) sed -n '12,21p' "$0" >&2; exit 2 ;;
+	s) scenario=$OPTARG ;;
+	*) sed -n '12,29p' "$0" >&2; exit 2 ;;
 	esac
 done
 case $n in [2-9]) ;; *) echo "cloud-in-a-box: -n takes 2..9" >&2; exit 2 ;; esac
@@ -82,6 +92,10 @@ for b in "$sim" "$probe" "$ctlbin"; do
 	[ -x "$b" ] || { echo "cloud-in-a-box: $b not built" >&2; exit 1; }
 done
 skip() { echo "cloud-in-a-box: SKIP: $*" >&2; exit 77; }
+if [ -n "$scenario" ]; then
+	# shellcheck disable=SC1090
+	. "$scenario"
+fi
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 for t in ip wg wireguard-go setpriv jq unshare nsenter gpg curl dpkg-query; do
 	command -v "$t" >/dev/null || skip "$t is not installed"
@@ -258,6 +272,7 @@ vm_state() {
 		--argjson put "$put" --argjson take "$take" '
 		{($i): {provider: $p, public_ipv4: $ip, role: ("ntpmc-box-vm" + $i),
 		 project: "box-project", may_put: $put, may_take: $take,
+		 name: ("ntpmc-box-vm" + $i),
 		 instance_id: (if $p == "aws" then "i-0b0x00000000000" + $i else "424242424242" + $i end),
 		 region: (if $p == "aws" then "eu-north-1" else "us-central1" end),
 		 zone: (if $p == "aws" then "eu-north-1a" else "us-central1-c" end)}}'
@@ -278,8 +293,11 @@ for i in $(seq "$n"); do
 done
 write_state
 jq -e . "$work/cloud.json" >/dev/null || fail "the box's cloud state is not JSON"
-ip netns exec "$inet" python3 "$cib/fakecloud.py" "$work/cloud.json" "$mirror" \
-	>"$work/cloud.out" 2>"$work/cloud.log" &
+# (the VMs' start/stop API: the fake cloud's hook on the VMs in $work/cloud)
+mkdir -p "$work/cloud"
+ip netns exec "$inet" env BOX_FAKE_HOOK="$src/infra/providers/fake" \
+	NTPMC_FAKE_CLOUD="$work/cloud" python3 "$cib/fakecloud.py" \
+	"$work/cloud.json" "$mirror" >"$work/cloud.out" 2>"$work/cloud.log" &
 pids+=($!)
 for _ in $(seq 50); do
 	grep -q '^ready' "$work/cloud.out" && break
@@ -305,16 +323,21 @@ for i in $(seq "$n"); do
 			if [ "$(provider_of "$j")" = aws ]; then slot_of "$j"; fi
 		done | jq -R . | jq -s -c .)
 	fi
+	extra="[]"
+	if declare -F cib_conf_extra >/dev/null; then
+		extra=$(cib_conf_extra "$i" | jq -R . | jq -s -c .)
+	fi
 	jq -n --arg role "$([ "$i" = 1 ] && echo init || echo join)" \
 		--arg name "vm$i" --arg p "$p" --arg sha "$sha" \
-		--arg slot "$([ "$i" = 1 ] || slot_of "$i")" --argjson publish "$publish" '
+		--arg slot "$([ "$i" = 1 ] || slot_of "$i")" --argjson publish "$publish" \
+		--argjson extra "$extra" '
 		{NTPMC_ROLE: $role, NTPMC_NODE_NAME: $name, NTPMC_PROVIDER: $p,
 		 NTPMC_PACKAGE_URL: "http://10.250.0.1:8080/ntpmc.deb",
 		 NTPMC_PACKAGE_SHA256: $sha,
 		 NTPMC_UPSTREAM: ["10.250.0.1", "10.250.0.2", "10.250.0.3"],
 		 NTPMC_DISCIPLINE: "virtual", NTPMC_WG_INTERFACE: "wg-ntp",
-		 NTPMC_CONF: ["serve-threads 1", "ratelimit off",
-			      "crosscheck-interval 1"],
+		 NTPMC_CONF: (["serve-threads 1", "ratelimit off",
+			       "crosscheck-interval 1"] + $extra),
 		 NTPMC_SSM_ENDPOINT: "http://10.250.0.1:8081",
 		 NTPMC_SECRETS_ENDPOINT: "http://10.250.0.1:8081"}
 		+ (if $role == "init" then {NTPMC_PUBLISH: $publish}
@@ -578,6 +601,11 @@ fi
 echo "$out" | grep -q "fixed when the cluster is made" ||
 	fail "config set overlay-subnet: unexpected answer: $out"
 ctl 1 cluster status >&2 || true
+
+if declare -F cib_scenario >/dev/null; then
+	cib_scenario
+	exit 0
+fi
 
 # --- leader kill -> a new leader over the mesh -----------------------------
 leader_of() { status "$1" | jq -r '.leader_id // empty' 2>/dev/null; }

@@ -170,6 +170,9 @@ if [ "$PROVIDER" = aws ]; then
 	INSTANCE_ID=$(mdget instance-id) || die "AWS metadata: no instance-id"
 	REGION=$(mdget placement/region) || die "AWS metadata: no placement/region"
 	ZONE=$(mdget placement/availability-zone) || ZONE=""
+	# the provider hook (infra/providers/aws): the instance id, the region
+	HOOK_ID=$INSTANCE_ID
+	HOOK_REGION=$REGION
 	# the Elastic IP is on the interface before boot (terraform); by hand
 	# it may come a little later
 	PUBLIC_IP=""
@@ -186,12 +189,17 @@ else
 	ZONE=${ZONE##*/}
 	REGION=${ZONE%-*}
 	PROJECT=$(mdget project/project-id) || die "GCP metadata: no project/project-id"
+	# the provider hook (infra/providers/gcp, gcloud): the instance's
+	# name and its zone
+	HOOK_ID=$(mdget instance/name) || die "GCP metadata: no instance/name"
+	HOOK_REGION=$ZONE
 	PUBLIC_IP=$(mdget instance/network-interfaces/0/access-configs/0/external-ip) ||
 		die "GCP metadata: no external IP (the instance needs its static address)"
 	SMEARING=metadata.google.internal
 fi
 case $PUBLIC_IP in *[!0-9.]* | "") die "the metadata service gave no IPv4 address ('$PUBLIC_IP')" ;; esac
 case $INSTANCE_ID in '' | *[!A-Za-z0-9-]*) die "the metadata service gave a bad instance id" ;; esac
+case $HOOK_ID in '' | *[!A-Za-z0-9-]*) die "the metadata service gave a bad instance name" ;; esac
 say "$NODE_NAME ($ROLE): $PROVIDER $REGION${ZONE:+ ($ZONE)}, instance $INSTANCE_ID, public $PUBLIC_IP"
 mkdir -p "$state_dir"
 {
@@ -199,6 +207,7 @@ mkdir -p "$state_dir"
 	echo "region=$REGION"
 	echo "zone=$ZONE"
 	echo "instance_id=$INSTANCE_ID"
+	[ "$PROVIDER" != gcp ] || echo "instance_name=$HOOK_ID"
 	[ "$PROVIDER" != gcp ] || echo "project=$PROJECT"
 	echo "public_ipv4=$PUBLIC_IP"
 } >"$state_dir/instance"
@@ -347,19 +356,31 @@ say "installed $(dpkg-query -W -f='ntpmc ${Version}, libraft0 ' ntpmc)$(dpkg-que
 
 # ---- the config ---------------------------------------------------------------
 # instance-id, when this ntpnode knows the directive (the rotation's hooks
-# name the VM by it); else it stays a comment and in $state_dir/instance.
-idline="# instance-id $INSTANCE_ID"
-printf 'instance-id %s\n' "$INSTANCE_ID" >"$tmp/probe.conf"
+# name the VM by it: AWS's instance id, GCP's instance name); else it stays
+# a comment and in $state_dir/instance. Region: what the hook needs (GCP:
+# the zone). The package's hook for this provider, unless NTPMC_CONF names
+# one (docs/rotation.md): the instance role / service account is its
+# credential.
+idline="# instance-id $HOOK_ID"
+printf 'instance-id %s\n' "$HOOK_ID" >"$tmp/probe.conf"
 if ntpnode check -c "$tmp/probe.conf" >/dev/null 2>&1; then
-	idline="instance-id $INSTANCE_ID"
+	idline="instance-id $HOOK_ID"
+fi
+hookline=""
+hook=/usr/lib/ntpmc/providers/$PROVIDER
+if [ -x "$hook" ] && ! grep -q "^provider-hook $PROVIDER " <<<"$CONFLINES"; then
+	printf 'provider-hook %s %s\n' "$PROVIDER" "$hook" >"$tmp/probe.conf"
+	! ntpnode check -c "$tmp/probe.conf" >/dev/null 2>&1 ||
+		hookline="provider-hook $PROVIDER $hook"
 fi
 mkdir -p /etc/ntpnode
 {
 	echo "# written by ntpmc-firstboot from $env_file and the $PROVIDER metadata service"
 	echo "node-name $NODE_NAME"
 	echo "provider $PROVIDER"
-	echo "region $REGION"
+	echo "region $HOOK_REGION"
 	echo "$idline"
+	[ -z "$hookline" ] || echo "$hookline"
 	echo "discipline $DISCIPLINE"
 	if [ -f /usr/share/zoneinfo/leap-seconds.list ]; then
 		echo "# tzdata's copy of the IERS list (keep tzdata updated)"

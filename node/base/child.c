@@ -11,6 +11,8 @@
 
 #include "node/base/strbuf.h"
 
+extern char **environ;
+
 struct child {
 	uv_process_t proc;
 	uv_pipe_t pipe[2];		/* the program's stdout, stderr */
@@ -162,6 +164,51 @@ fail:
 	return err;
 }
 
+/* The length of the NAME= part of a NAME=VALUE string (0: none). */
+static size_t env_name_len(const char *s)
+{
+	const char *eq = strchr(s, '=');
+
+	return eq ? (size_t)(eq - s) + 1 : 0;
+}
+
+/* environ with o->env added (pointers into both; free() the array only).
+ * NULL with *err set when out of memory or a string is not NAME=VALUE. */
+static char **env_merge(const char *const *add, int *err)
+{
+	size_t n = 0, k = 0, i, j;
+	char **e;
+
+	*err = 0;
+	for (i = 0; environ && environ[i]; i++)
+		n++;
+	for (j = 0; add[j]; j++) {
+		if (env_name_len(add[j]) < 2) {
+			*err = -EINVAL;
+			return NULL;
+		}
+		n++;
+	}
+	e = calloc(n + 1, sizeof(*e));
+	if (!e) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; environ && environ[i]; i++) {
+		size_t l = env_name_len(environ[i]);
+		int replaced = 0;
+
+		for (j = 0; l && add[j]; j++)
+			replaced |= env_name_len(add[j]) == l &&
+				    strncmp(add[j], environ[i], l) == 0;
+		if (!replaced)
+			e[k++] = environ[i];
+	}
+	for (j = 0; add[j]; j++)
+		e[k++] = (char *)add[j];
+	return e;
+}
+
 /*
  * The calling thread's ambient set becomes exactly caps (those it can
  * raise: permitted and inheritable), for the fork uv_spawn is about to
@@ -184,14 +231,22 @@ int child_run(uv_loop_t *loop, const struct child_opts *o,
 {
 	uv_process_options_t po;
 	uv_stdio_container_t stdio[3];
+	char **env = NULL;
 	struct child *c;
 	int fd = -1, rc, i;
 
 	if (!o->argv || !o->argv[0] || !done)
 		return -EINVAL;
+	if (o->env) {
+		env = env_merge(o->env, &rc);
+		if (!env)
+			return rc;
+	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		free(env);
 		return -ENOMEM;
+	}
 	c->done = done;
 	c->arg = arg;
 	for (i = 0; i < 2; i++) {
@@ -202,6 +257,7 @@ int child_run(uv_loop_t *loop, const struct child_opts *o,
 	if (o->input) {
 		fd = input_fd(o->input, o->input_len);
 		if (fd < 0) {
+			free(env);
 			free(c);
 			return fd;
 		}
@@ -224,6 +280,7 @@ int child_run(uv_loop_t *loop, const struct child_opts *o,
 	}
 	po.file = o->argv[0];
 	po.args = (char **)o->argv;
+	po.env = env;		/* NULL: the daemon's own */
 	po.stdio = stdio;
 	po.stdio_count = 3;
 	po.exit_cb = on_proc_exit;
@@ -233,6 +290,7 @@ int child_run(uv_loop_t *loop, const struct child_opts *o,
 	ambient_set(o->caps);
 	rc = uv_spawn(loop, &c->proc, &po);
 	ambient_set(0);
+	free(env);	/* uv_spawn has exec'd or failed: the array is done */
 	c->handles++;	/* initialised by uv_spawn even when it fails */
 	if (fd >= 0)
 		close(fd);	/* the program holds its own reference */

@@ -10,6 +10,9 @@
  *  - stdin is /dev/null, or the given bytes through an anonymous memory
  *    file (memfd: nothing on disk, nothing in argv; wg reads its private
  *    key this way);
+ *  - the environment is the daemon's, with the given NAME=VALUE strings
+ *    added (each replaces an inherited variable of the same name: the
+ *    provider hooks' NTPMC_PROVIDER and NTPMC_REGION);
  *  - capabilities: the program gets as ambient capabilities exactly those
  *    in caps (CHILD_CAP(CAP_NET_ADMIN) for `wg`/`ip`; none for hooks).
  *    uv_spawn runs no code of ours between fork and exec, so the calling
@@ -45,6 +48,7 @@ struct child_opts {
 	unsigned timeout_ms;		/* 0: CHILD_TIMEOUT_MS */
 	size_t output_max;		/* per stream; 0: CHILD_OUTPUT_MAX */
 	uint64_t caps;			/* CHILD_CAP() bits; 0: none */
+	const char *const *env;		/* NAME=VALUE added; NULL: none */
 };
 
 struct child_result {

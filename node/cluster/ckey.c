@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET, T_BYTES,
-		 T_PRICE };
+		 T_ALLOW, T_PRICE };
 
 /* T_DURATION flags */
 #define F_ZERO_OFF 1	/* "0" (canonical "0s") turns the thing off */
@@ -73,6 +73,18 @@ static const struct ckey_def keys[] = {
 	    "seconds between a member's checks of the others' clocks "
 	    "(node/crosscheck)", 1 },
 	  T_INT, 1, 1024, NULL, 0 },
+	/* The rotation (node/rotation, docs/rotation.md). */
+	{ { "allowance-aws", "750",
+	    "hours a month AWS's free tier gives the account's members "
+	    "together (N, month: every hour for one VM, none)", 0 },
+	  T_ALLOW, 0, 100000, NULL, 0 },
+	{ { "allowance-gcp", "month",
+	    "hours a month GCP's free tier gives (always-free e2-micro: "
+	    "month)", 0 },
+	  T_ALLOW, 0, 100000, NULL, 0 },
+	{ { "rotation-start-timeout", "600s",
+	    "a started member not serving by then is stopped again", 0 },
+	  T_DURATION, 30 * 1000LL, 86400 * 1000LL, NULL, 0 },
 	{ { "budget-usd", "0.00",
 	    "monthly cloud budget in USD for the rotation (0: none)", 0 },
 	  T_MONEY, 0, 100000000, NULL, 0 },
@@ -518,6 +530,20 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 			return -1;
 		}
 		snprintf(out, outlen, "%lld.%04lld", v / 10000, v % 10000);
+		return 0;
+	case T_ALLOW:
+		if (strcmp(value, "none") == 0 || strcmp(value, "month") == 0) {
+			snprintf(out, outlen, "%s", value);
+			return 0;
+		}
+		if (parse_uint(value, &end, &v) < 0 || *end || v < d->min ||
+		    v > d->max) {
+			snprintf(err, errlen, "%s: '%s' is not hours (%lld..%lld), "
+				 "month (every hour of the month, one VM) or "
+				 "none", key, value, d->min, d->max);
+			return -1;
+		}
+		snprintf(out, outlen, "%lld", v);
 		return 0;
 	case T_SUBNET:
 		/* the mesh's own rule (node/cluster/wg/wgmesh.h) */

@@ -36,8 +36,9 @@ struct cluster_conf {
 	int listen_set;                 /* `cluster-listen`; 0: standalone */
 	struct netaddr listen;          /* port filled in */
 	char advertise[262];            /* "host:port", "" = cluster-listen */
-	char provider[16];              /* aws | gcp | other */
+	char provider[16];              /* [a-z0-9-]{1,15}; "" = other */
 	char region[65];
+	char instance_id[65];           /* the cloud's VM id; "" unknown */
 	unsigned election_timeout_ms;   /* 0: 500 */
 	unsigned heartbeat_timeout_ms;  /* 0: 50 */
 	size_t mapsize;                 /* bytes; 0: the store's default */
@@ -192,6 +193,103 @@ void cluster_set_placement(struct cluster *cl,
  * has run the handles' close callbacks. */
 void cluster_stop(struct cluster *cl);
 
+/* ---- for the subsystems above the cluster (node/rotation) ----
+ * What they may read of the cluster and ask of it, all on the loop, from
+ * the ready hook on (cluster_ext.c). */
+struct fsm;
+struct cl_req;	/* a control request: answered once, with cluster_reply */
+
+/* The replicated state (raft/fsm.h), read-only, for the cluster's life. */
+const struct fsm *cluster_fsm(const struct cluster *cl);
+uint64_t cluster_self(const struct cluster *cl);
+int cluster_is_leader(struct cluster *cl);
+uint64_t cluster_leader(struct cluster *cl);	/* 0: none known */
+/* Unix ms of the served time: what stamps commands (node/ntp/tstate.h). */
+uint64_t cluster_wall_ms(void);
+unsigned cluster_election_ms(struct cluster *cl);
+/* A RAFT_* code as cluster_propose's done gets it, for operators. */
+const char *cluster_strerror(int err);
+
+/*
+ * Proposes buf (an FSM command, raft/fsm.h; taken in every case). 0: done
+ * runs exactly once, later, with err 0 and the FSM's result once applied
+ * here, or a RAFT_* code when it was not (leadership lost, not committed
+ * within 5 s). Otherwise a RAFT_* code and done never runs.
+ */
+typedef void (*cluster_done_fn)(void *arg, int err, int result);
+int cluster_propose(struct cluster *cl, void *buf, size_t len,
+		    cluster_done_fn done, void *arg);
+
+/* fn(arg) after every applied entry, on every member. -1 when full. */
+int cluster_observe(struct cluster *cl, void (*fn)(void *arg), void *arg);
+
+/* Every member sends its leader a status this often (ms): the
+ * status-interval in force (cluster-profile, docs/cost.md). */
+unsigned cluster_status_ms(struct cluster *cl);
+
+/* Raft roles (the values of raft.h's RAFT_STANDBY, _VOTER, _SPARE). */
+enum { CLUSTER_STANDBY = 0, CLUSTER_VOTER = 1, CLUSTER_SPARE = 2 };
+
+/* What this member knows of member id. A leader hears every member's
+ * status; a follower knows its own only. */
+struct cluster_peer_view {
+	int role;		/* CLUSTER_*; -1 not in the configuration */
+	int reachable;		/* heard within the election timeout (self: 1) */
+	int has_status;		/* a status report is known (self: always) */
+	uint64_t status_ms;	/* loop ms it arrived (self: now), 0 never */
+	int synced;		/* it says its replies carry LI != 3 */
+	int caught_up;		/* leader: a voter or standby the log reaches,
+				 * within CLUSTER_CAUGHT_UP entries */
+};
+#define CLUSTER_CAUGHT_UP 16
+void cluster_peer_view(struct cluster *cl, uint64_t id,
+		       struct cluster_peer_view *v);
+/* The voter count the role policy aims at now (node/cluster/cpol.h). */
+int cluster_voter_target(struct cluster *cl);
+
+/*
+ * Control commands of a subsystem: name is a row of node/ctl/ctlcmd.c.
+ * With CTLCMD_LEADER a follower forwards the request to the leader, whose
+ * fn answers it; otherwise fn runs here. fn answers r exactly once, now or
+ * later, with cluster_reply (status CTL_*, node/ctl/ctl.h). Register on
+ * every member, from the ready hook; -1 when full or refused by ctl.
+ */
+typedef void (*cluster_cmd_fn)(void *arg, struct cl_req *r, int argc,
+			       char **argv);
+int cluster_command(struct cluster *cl, struct ctl *ctl, const char *name,
+		    cluster_cmd_fn fn, void *arg);
+void cluster_reply(struct cl_req *r, int status, const char *error,
+		   const char *text, const char *json);
+
+/* fn also judges `config set KEY VALUE` (value canonical), against the
+ * replicated state as it is: -1 with a reason in err refuses it. */
+typedef int (*cluster_check_fn)(void *arg, const char *key,
+				const char *value, char *err, size_t errlen);
+int cluster_config_checker(struct cluster *cl, cluster_check_fn fn,
+			   void *arg);
+
+/*
+ * Messages between members for a subsystem, told apart by kind (at most
+ * 15 characters): fn(arg, from, buf, len) for each one that reaches this
+ * member (from authenticated by the transport; buf valid during the
+ * call). send: 0 when handed to the transport (delivery is not assured).
+ */
+typedef void (*cluster_msg_fn)(void *arg, uint64_t from, const void *buf,
+			       size_t len);
+int cluster_msg_handler(struct cluster *cl, const char *kind,
+			cluster_msg_fn fn, void *arg);
+int cluster_msg_send(struct cluster *cl, uint64_t to, const char *kind,
+		     const void *buf, size_t len);
+/*
+ * A subsystem's part of the status every member sends its leader four
+ * times a second: set (copied) what this member says; get what member id
+ * last said (self: what was set) and how many ms ago it arrived. get: 0,
+ * or -ENOENT.
+ */
+int cluster_status_set(struct cluster *cl, const char *kind, const void *buf,
+		       size_t len);
+int cluster_status_get(struct cluster *cl, uint64_t id, const char *kind,
+		       const void **buf, size_t *len, uint64_t *age_ms);
 /* ---- replicated keys owned above the cluster ----
  * The value of KEY in force: replicated, else what the file said
  * (cluster_key_file), else the default; NULL for an unknown key. The
@@ -274,10 +372,6 @@ struct cluster_egress {
 };
 int cluster_egress_of(struct cluster *cl, uint64_t id,
 		      struct cluster_egress *out);
-/* The replicated state, read-only (raft/fsm.h), valid until the next
- * applied entry; NULL until the node is a member. */
-const struct fsm *cluster_fsm(struct cluster *cl);
-int cluster_is_leader(struct cluster *cl);
 /* Leader: proposes a ledger entry (raft/fsm.h fsm_cmd_ledger; stamped with
  * the served time). 0, -EAGAIN (not the leader, or a voter's build does
  * not apply ledger entries yet), -ENOMEM. Fire and forget: a lost one is
@@ -291,15 +385,6 @@ int cluster_ledger_put(struct cluster *cl, const struct fsm_ledger *e);
 #define CLUSTER_COST_ALERT_KEY "cost/alert"
 int cluster_cost_alert(struct cluster *cl, const char *value,
 		       void (*done)(void *arg, int ok), void *arg);
-/* A command answered by the leader on behalf of a module above the
- * cluster (a row with CTLCMD_LEADER in node/ctl/ctlcmd.c): a follower
- * forwards it; without a leader the member answers itself, local set.
- * fn returns 0 with malloc()ed text and json (either may be NULL), or -1
- * with a malloc()ed error message in *text. At most 4 such commands. */
-typedef int (*cluster_cmd_fn)(void *arg, int local, int argc, char **argv,
-			      char **text, char **json);
-int cluster_command(struct cluster *cl, struct ctl *ctl, const char *name,
-		    cluster_cmd_fn fn, void *arg);
 const char *cluster_verdict_name(int verdict);
 
 #endif

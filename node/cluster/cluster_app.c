@@ -120,11 +120,13 @@ static void on_status(struct cluster *cl, uint64_t id,
 	struct cl_peer *p = cl_peer(cl, id, 1);
 
 	cl_wg_status_seen(cl, id, s);
+	cl_ext_status_seen(cl, id, s);
 	cl_check_status_seen(cl, id, s);
 	cl_cost_status_seen(cl, id, s);
 	if (!p)
 		return;
 	p->has_status = 1;
+	p->status_ms = cl_now(cl);
 	p->sync = s->sync;
 	p->stratum = s->stratum;
 	p->has_offset = s->has_offset;
@@ -170,6 +172,9 @@ void cl_on_app(void *owner, const struct rtr_from *from, const void *buf,
 	case NTPMC__APP_MSG__BODY_STATUS:
 		on_status(cl, from->id, m->status);
 		break;
+	case NTPMC__APP_MSG__BODY_EXT:
+		cl_ext_on_msg(cl, from->id, m->ext);
+		break;
 	default:
 		break;
 	}
@@ -190,6 +195,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 {
 	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
 	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
+	Ntpmc__Ext ext[CL_EXT_STATUS_MAX], *ext_p[CL_EXT_STATUS_MAX];
 	Ntpmc__CheckStatus cs = NTPMC__CHECK_STATUS__INIT;
 	uint64_t leader = cl_leader_id(cl), egress[CLUSTER_EGRESS_CLASSES];
 	struct tstate ts;
@@ -214,6 +220,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	s.applied = drv_applied(cl->drv);
 	s.election_ms = drv_raft(cl->drv)->election_timeout;
 	cl_wg_fill_status(cl, &s);
+	cl_ext_fill_status(cl, &s, ext, ext_p);
 	cl_check_fill_status(cl, &s, &cs);
 	cl_cost_fill_status(cl, &s, egress);
 	m.version = 1;

@@ -112,6 +112,7 @@ int cluster_members(struct cluster *cl, struct cluster_member_info *out,
 		const struct fsm_member *m =
 			fsm_member_find(cl->fsm, c->servers[i].id);
 		struct cluster_member_info *x = &out[n];
+		const struct fsm_rot *rot;
 
 		if (c->servers[i].id == cl->self)
 			continue;
@@ -122,9 +123,10 @@ int cluster_members(struct cluster *cl, struct cluster_member_info *out,
 			ntp_host(m, x->host, sizeof(x->host));
 			x->ntp_port = (uint16_t)m->ntp_port;
 		}
-		/* The rotation will mark stopped members; until then every
-		 * member of the configuration is probed. */
-		x->stopped = 0;
+		/* a member the rotation stopped (raft/fsm.h) is not
+		 * probed */
+		rot = fsm_rot_find(cl->fsm, x->id);
+		x->stopped = rot && rot->state == FSM_ROT_STOPPED;
 		n++;
 	}
 	return n;

@@ -574,7 +574,9 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 {
 	size_t i;
 
-	if (cl_wg_forwarded(cl, r, command, argc, argv))
+	if (cl_wg_forwarded(cl, r, command, argc, argv) ||
+	    cl_announce_forwarded(cl, r, command, argc, argv) ||
+	    cl_ext_forwarded(cl, r, command, argc, argv))
 		return;
 	for (i = 0; i < N_CMDS; i++)
 		if (strcmp(cmds[i].name, command) == 0 &&
@@ -583,8 +585,6 @@ void cl_cmd_run(struct cluster *cl, struct cl_req *r, const char *command,
 			return;
 		}
 	if (cl_backup_forwarded(cl, r, command, argc, argv) == 0)
-		return;
-	if (cl_cost_forwarded(cl, r, command, argc, argv) == 0)
 		return;
 	cl_fail(r, CTL_EUNKNOWN, "unknown forwarded command");
 }

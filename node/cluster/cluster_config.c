@@ -234,7 +234,9 @@ int cl_config_check(struct cluster *cl, int argc, char **argv,
 			 "under transport-idle-close (%lld ms)", ka, idle);
 		return -1;
 	}
-	return 0;
+	/* the subsystems above judge their keys too (min-serving: the
+	 * rotation's schedule) */
+	return cl_ext_config_check(cl, argv[0], canon, err, errlen);
 }
 
 void cl_cmd_config_set(struct cluster *cl, struct cl_req *r, int argc,

@@ -4,9 +4,8 @@
  *   CLUSTER_EGRESS_EVERY_MS (not on every status: each byte of status is
  *   egress too); the leader keeps the latest per member.
  * - The leader proposes ledger entries that node/cost computed.
- * - Commands answered by the leader for node/cost: a follower forwards
- *   them like the cluster's own (cluster_cmd.c), a member without a
- *   leader answers from its own view.
+ * Its commands and the replicated state it reads go through the
+ * subsystem API of cluster_ext.c.
  */
 #include "node/cluster/cluster_int.h"
 
@@ -16,7 +15,6 @@
 
 #include "node/ctl/ctl.h"
 
-#define CL_COST_CMDS 4
 #define CL_COST_PEERS 64
 
 struct cost_seen {
@@ -27,13 +25,6 @@ struct cost_seen {
 	int governor;
 };
 
-struct cost_cmd {
-	struct cluster *cl;
-	const char *name;
-	cluster_cmd_fn fn;
-	void *arg;
-};
-
 struct cl_cost {
 	uint64_t boot;             /* ours, 0 until cluster_egress_set */
 	uint64_t bytes[CLUSTER_EGRESS_CLASSES];
@@ -42,8 +33,6 @@ struct cl_cost {
 	uint64_t last_sent;        /* loop ms */
 	struct cost_seen seen[CL_COST_PEERS];
 	unsigned n_seen;
-	struct cost_cmd cmds[CL_COST_CMDS];
-	unsigned n_cmds;
 };
 
 void cluster_egress_set(struct cluster *cl, uint64_t boot,
@@ -144,16 +133,6 @@ int cluster_egress_of(struct cluster *cl, uint64_t id,
 	return 0;
 }
 
-const struct fsm *cluster_fsm(struct cluster *cl)
-{
-	return cl && cl->fsm && cl->ready_done ? cl->fsm : NULL;
-}
-
-int cluster_is_leader(struct cluster *cl)
-{
-	return cl && cl->drv && cl->ready_done && cl_is_leader(cl);
-}
-
 static void ledger_done(struct cluster *cl, struct cl_pend *p, int err,
 			int result)
 {
@@ -168,7 +147,8 @@ int cluster_ledger_put(struct cluster *cl, const struct fsm_ledger *e)
 	void *buf;
 	size_t len;
 
-	if (!cluster_is_leader(cl) || !fsm_version_ok(cl->fsm, 3))
+	if (!cl->drv || !cl->ready_done || !cl_is_leader(cl) ||
+	    !fsm_version_ok(cl->fsm, 4))
 		return -EAGAIN;
 	if (fsm_cmd_ledger(e, cl_wall_ms(), &buf, &len) < 0)
 		return -ENOMEM;
@@ -212,75 +192,6 @@ int cluster_cost_alert(struct cluster *cl, const char *value,
 	/* w is cl_propose's arg: free()d after alert_done */
 	if (cl_propose(cl, buf, len, alert_done, NULL, w) != 0)
 		return -EAGAIN;
-	return 0;
-}
-
-/* ---------------------------------------------------------------- */
-/* commands answered for node/cost */
-
-static void run(struct cost_cmd *k, struct cl_req *r, int local, int argc,
-		char **argv)
-{
-	char *text = NULL, *json = NULL;
-
-	if (k->fn(k->arg, local, argc, argv, &text, &json) < 0) {
-		cl_fail(r, CTL_ERR, "%s", text ? text : "out of memory");
-	} else {
-		cl_ok(r, text, json);
-	}
-	free(text);
-	free(json);
-}
-
-static struct cost_cmd *find_cmd(struct cluster *cl, const char *name)
-{
-	unsigned i;
-
-	for (i = 0; cl->cost && i < cl->cost->n_cmds; i++)
-		if (strcmp(cl->cost->cmds[i].name, name) == 0)
-			return &cl->cost->cmds[i];
-	return NULL;
-}
-
-int cl_cost_forwarded(struct cluster *cl, struct cl_req *r,
-		      const char *command, int argc, char **argv)
-{
-	struct cost_cmd *k = find_cmd(cl, command);
-
-	if (!k)
-		return -1;
-	run(k, r, 0, argc, argv);
-	return 0;
-}
-
-static void on_ctl(void *arg, struct ctl_call *call, int argc, char **argv)
-{
-	struct cost_cmd *k = arg;
-	struct cluster *cl = k->cl;
-	struct cl_req *r = cl_req_local(cl, call);
-
-	if (!r)
-		return;
-	if (cl_is_leader(cl) ||
-	    cl_forward(cl, r, k->name, argc, argv, 0) != 0)
-		run(k, r, !cl_is_leader(cl), argc, argv);
-}
-
-int cluster_command(struct cluster *cl, struct ctl *ctl, const char *name,
-		    cluster_cmd_fn fn, void *arg)
-{
-	struct cost_cmd *k;
-
-	if (!cl || !cl->cost || cl->cost->n_cmds == CL_COST_CMDS)
-		return -1;
-	k = &cl->cost->cmds[cl->cost->n_cmds];
-	k->cl = cl;
-	k->name = name;
-	k->fn = fn;
-	k->arg = arg;
-	if (ctl_register(ctl, name, on_ctl, k) < 0)
-		return -1;
-	cl->cost->n_cmds++;
 	return 0;
 }
 

@@ -2,7 +2,8 @@
  * cluster_drain: moving votes and leadership on purpose.
  *
  * - The leader's role policy (node/cluster/cpol.h) runs here on the raft
- *   configuration plus what only the FSM knows: the `drained` flag.
+ *   configuration plus what only the FSM knows: the `drained` flag and the
+ *   rotation's `parked` flag.
  * - ntpctl node drain NODE commits the flag; the policy then promotes a
  *   replacement if one is coming, hands leadership away if NODE leads, and
  *   demotes NODE to spare. The command answers once NODE is spare (or
@@ -57,6 +58,7 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 	for (i = 0; c && i < c->n && n < CL_MAX_PEERS; i++, n++) {
 		const struct fsm_member *fm =
 			fsm_member_find(cl->fsm, c->servers[i].id);
+		const struct fsm_rot *rot;
 		int st = RAFT_CATCH_UP_NONE, peers, has, verdict;
 		double off;
 		raft_index mi = 0;
@@ -65,7 +67,16 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 		m[n].role = c->servers[i].role;
 		m[n].reachable = cl_reachable(cl, m[n].id);
 		m[n].drained = fm && fm->drained;
+		/* the rotation's flag (node/rotation), not the operator's */
+		rot = fsm_rot_find(cl->fsm, m[n].id);
+		m[n].parked = rot && rot->parked;
 		m[n].match = raft_match_index(r, m[n].id, &mi) == 0 ? mi : 0;
+		/* a voter or standby the log has not reached (the leader is
+		 * current by definition) */
+		m[n].lagging = m[n].id != cl->self &&
+			       m[n].role != RAFT_SPARE &&
+			       m[n].match + CLUSTER_CAUGHT_UP <
+			       raft_last_index(r);
 		/* as each member itself reports it */
 		verdict = cl_check_of(cl, m[n].id, &peers, &has, &off);
 		m[n].check_ok = verdict == CLUSTER_CHECK_OK;
@@ -82,6 +93,13 @@ static unsigned pol_view(struct cluster *cl, struct cpol_member *m)
 		m[n].catch_up = st;
 	}
 	return n;
+}
+
+int cl_voter_target(struct cluster *cl)
+{
+	struct cpol_member m[CL_MAX_PEERS];
+
+	return cpol_target_voters(m, pol_view(cl, m));
 }
 
 static unsigned self_index(const struct cpol_member *m, unsigned n,
@@ -128,7 +146,7 @@ static void policy_run(struct cluster *cl)
 	case CPOL_TRANSFER:
 		log_info("role policy: this leader is %s: leadership to "
 			 "%s (%" PRIu64 ")", m[self_index(m, n, cl->self)].suspect ?
-			 "a cross-check suspect" : "drained",
+			 "a cross-check suspect" : "leaving (drained or parked)",
 			 cl_member_name(cl, a.id), a.id);
 		rc = drv_transfer(cl->drv, a.id, CL_TRANSFER_DEADLINE_MS);
 		if (rc)

@@ -10,6 +10,8 @@
  *   cluster_join.c    becoming a member: init and join
  *   cluster_app.c     application messages between members
  *   cluster_member.c  leader: joins, leader transfer, node remove
+ *   cluster_announce.c our record follows our config and build
+ *   cluster_ext.c     what the subsystems above may read and ask
  *   cluster_drain.c   leader: role policy, drain, handoff on exit
  *   cluster_config.c  replicated keys: config get|set, their runtime effect
  *   cluster_timing.c  the timing in force: profile keys, heartbeat pacing
@@ -72,6 +74,8 @@ struct cl_prune;
 struct cl_wg;
 struct cl_times;
 struct cl_place;
+struct cl_announce;
+struct cl_ext;
 struct cl_check;
 struct cl_cost;
 
@@ -121,6 +125,8 @@ struct cluster {
 	struct cl_wg *wg;          /* NULL without `wireguard-interface` */
 	struct cl_times *times;
 	struct cl_place *place;
+	struct cl_announce *announce;
+	struct cl_ext *ext;
 	struct cl_check *check;
 	struct cl_cost *cost;
 };
@@ -263,6 +269,7 @@ struct cl_peer {
 	uint64_t id;
 	uint64_t last_ms;        /* loop time of the last frame, 0 never */
 	int has_status;
+	uint64_t status_ms;      /* loop time of the last status, 0 never */
 	int sync, stratum, has_offset;
 	double offset;
 	uint64_t applied;
@@ -332,7 +339,28 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		    const uint8_t *key, const uint8_t *token_id,
 		    const Ntpmc__JoinRequest *jr);
 
+/* ---- cluster_announce.c ----
+ * Leader: a member's forwarded re-announce of its record; 0 not ours. */
+int cl_announce_forwarded(struct cluster *cl, struct cl_req *r,
+			  const char *command, int argc, char **argv);
+
+/* ---- cluster_ext.c: the subsystems above (cluster.h) ---- */
+#define CL_EXT_STATUS_MAX 4        /* status parts a member sends */
+/* Leader: a forwarded command of a subsystem; 0 not one. */
+int cl_ext_forwarded(struct cluster *cl, struct cl_req *r,
+		     const char *command, int argc, char **argv);
+int cl_ext_config_check(struct cluster *cl, const char *key,
+			const char *value, char *err, size_t errlen);
+void cl_ext_on_msg(struct cluster *cl, uint64_t from, const Ntpmc__Ext *x);
+/* x and ptrs: CL_EXT_STATUS_MAX each, alive until s is sent */
+void cl_ext_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			Ntpmc__Ext *x, Ntpmc__Ext **ptrs);
+void cl_ext_status_seen(struct cluster *cl, uint64_t id,
+			const Ntpmc__MemberStatus *s);
+
 /* ---- cluster_drain.c ---- */
+/* The voter count the role policy aims at now. */
+int cl_voter_target(struct cluster *cl);
 void cl_cmd_drain(struct cluster *cl, struct cl_req *r, int argc,
 		  char **argv);
 void cl_cmd_undrain(struct cluster *cl, struct cl_req *r, int argc,
@@ -446,17 +474,15 @@ struct cl_module {
 extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
-	cl_timing_module, cl_place_module, cl_check_module, cl_cost_module;
+	cl_timing_module, cl_place_module, cl_announce_module, cl_ext_module,
+	cl_check_module, cl_cost_module;
 
 /* ---- cluster_cost.c: members' egress reports, ledger proposals, the
- * commands node/cost answers (cluster_command) ---- */
+ * ---- */
 void cl_cost_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
 			 uint64_t *bytes);
 void cl_cost_status_seen(struct cluster *cl, uint64_t id,
 			 const Ntpmc__MemberStatus *s);
-/* Leader: runs an external command forwarded to us; 0 when it was one. */
-int cl_cost_forwarded(struct cluster *cl, struct cl_req *r,
-		      const char *command, int argc, char **argv);
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

@@ -58,6 +58,11 @@ int cl_put_self(struct cluster *cl, cl_pend_fn done)
 	snprintf(me.provider, sizeof(me.provider), "%s",
 		 cl->conf->provider[0] ? cl->conf->provider : "other");
 	snprintf(me.region, sizeof(me.region), "%s", cl->conf->region);
+	/* version 3 only once every member applies it (cluster_announce.c
+	 * adds it later otherwise) */
+	if (fsm_version_ok(cl->fsm, 3))
+		cl_copy(me.instance_id, sizeof(me.instance_id),
+			cl->conf->instance_id);
 	cl_copy(me.address, sizeof(me.address), cl->address);
 	me.role = FSM_ROLE_VOTER;
 	me.cmd_version = FSM_CMD_VERSION;
@@ -145,6 +150,7 @@ static void joiner_try(struct cluster *cl)
 	jr.provider = (char *)(cl->conf->provider[0] ? cl->conf->provider :
 			       "other");
 	jr.region = (char *)cl->conf->region;
+	jr.instance_id = (char *)cl->conf->instance_id;
 	jr.cmd_version = FSM_CMD_VERSION;
 	jr.wg_public = wg;
 	cl_wg_fill_request(cl, &jr);

@@ -384,6 +384,7 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 	    strlen(jr->name) > FSM_NAME_MAX || !jr->address ||
 	    !*jr->address || strlen(jr->address) > FSM_VALUE_MAX ||
 	    (jr->region && strlen(jr->region) > FSM_NAME_MAX) ||
+	    (jr->instance_id && strlen(jr->instance_id) > FSM_INSTANCE_MAX) ||
 	    (jr->provider && strlen(jr->provider) >= 16)) {
 		join_fail(r, joiner, "malformed join request");
 		return;
@@ -449,6 +450,10 @@ void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,
 		 jr->provider && *jr->provider ? jr->provider : "other");
 	snprintf(j->m.region, sizeof(j->m.region), "%s",
 		 jr->region ? jr->region : "");
+	/* version 3: else the joiner re-announces it (cluster_announce.c) */
+	if (jr->instance_id && fsm_version_ok(cl->fsm, 3))
+		snprintf(j->m.instance_id, sizeof(j->m.instance_id), "%s",
+			 jr->instance_id);
 	snprintf(j->m.address, sizeof(j->m.address), "%s", jr->address);
 	j->m.role = FSM_ROLE_SPARE;
 	j->m.cmd_version = jr->cmd_version;

@@ -94,6 +94,11 @@ const struct cl_timing *cl_timing(struct cluster *cl)
 	return &cl->times->t;
 }
 
+unsigned cluster_status_ms(struct cluster *cl)
+{
+	return cl_timing(cl)->status_ms;
+}
+
 /* ---------------------------------------------------------------- */
 /* the heartbeat */
 

@@ -1,5 +1,12 @@
 #include "node/cluster/cpol.h"
 
+/* Leaving: drained by the operator, or parked by the rotation. Neither is
+ * ever promoted; both lose leadership and vote. */
+static int leaving(const struct cpol_member *m)
+{
+	return m->drained || m->parked;
+}
+
 /*
  * A member counts as caught up when it votes (the leader keeps voters
  * current) or when raft finished its catch-up rounds.
@@ -15,7 +22,7 @@ static size_t live_voters(const struct cpol_member *m, size_t n)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		k += m[i].role == CPOL_VOTER && !m[i].drained;
+		k += m[i].role == CPOL_VOTER && !leaving(&m[i]);
 	return k;
 }
 
@@ -27,10 +34,10 @@ static void targets(const struct cpol_member *m, size_t n, int *grow,
 {
 	size_t i, members = 0, ready = 0;
 
-	/* Spares are not counted: they are joining or off; drained members
-	 * are leaving. */
+	/* Spares are not counted: they are joining or off; drained and
+	 * parked members are leaving. */
 	for (i = 0; i < n; i++) {
-		if (m[i].role == CPOL_SPARE || m[i].drained)
+		if (m[i].role == CPOL_SPARE || leaving(&m[i]))
 			continue;
 		members++;
 		ready += caught_up(&m[i]) && (m[i].reachable ||
@@ -58,7 +65,7 @@ static const struct cpol_member *pick_demote(const struct cpol_member *m,
 
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_VOTER || m[i].id == self ||
-		    m[i].drained)
+		    leaving(&m[i]))
 			continue;
 		if (!best || (!m[i].reachable && best->reachable) ||
 		    (m[i].reachable == best->reachable && m[i].id > best->id))
@@ -75,7 +82,7 @@ static const struct cpol_member *successor(const struct cpol_member *m,
 
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_VOTER || m[i].id == self ||
-		    m[i].drained || !m[i].reachable ||
+		    leaving(&m[i]) || !m[i].reachable ||
 		    (need_ok && !m[i].check_ok))
 			continue;
 		if (!best || m[i].match > best->match ||
@@ -126,16 +133,18 @@ enum cpol_drain cpol_drain_check(const struct cpol_member *m, size_t n,
 	for (i = 0; i < n; i++) {
 		if (m[i].id == id)
 			out = &m[i];
-		else if (m[i].role != CPOL_VOTER && !m[i].drained &&
+		else if (m[i].role != CPOL_VOTER && !leaving(&m[i]) &&
 			 m[i].reachable)
 			spare = 1;
 	}
 	if (!out || out->role != CPOL_VOTER)
 		return CPOL_DRAIN_OK;    /* a standby or spare holds no vote */
-	/* Drained voters still vote until demoted; they leave too. */
+	/* Drained and parked voters still vote until demoted; they leave
+	 * too. */
 	voters_without(m, n, out, spare, &left, &up);
 	for (i = 0; i < n; i++)
-		if (m[i].role == CPOL_VOTER && m[i].drained && &m[i] != out) {
+		if (m[i].role == CPOL_VOTER && leaving(&m[i]) &&
+		    &m[i] != out) {
 			left--;
 			up -= m[i].reachable;
 		}
@@ -144,8 +153,9 @@ enum cpol_drain cpol_drain_check(const struct cpol_member *m, size_t n,
 	return 2 * up > left ? CPOL_DRAIN_OK : CPOL_DRAIN_QUORUM;
 }
 
-/* 3. A drained member that still votes or stands by: once no replacement
- * is on its way, hand leadership away (self) or demote it to spare. */
+/* 3. A drained or parked member that still votes or stands by: once no
+ * replacement is on its way, hand leadership away (self) or demote it to
+ * spare. */
 static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
 				     uint64_t self)
 {
@@ -154,7 +164,7 @@ static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
 	size_t i, left, up;
 
 	for (i = 0; i < n; i++)
-		if (m[i].drained && m[i].role != CPOL_SPARE &&
+		if (leaving(&m[i]) && m[i].role != CPOL_SPARE &&
 		    (!d || d->id == self))
 			d = &m[i];       /* others first, the leader last */
 	if (!d)
@@ -177,8 +187,45 @@ static struct cpol_action drain_step(const struct cpol_member *m, size_t n,
 	return a;
 }
 
+/* A majority of the voters before the change (id to role) and of those
+ * after it are reachable and not lagging. */
+static int change_safe(const struct cpol_member *m, size_t n, uint64_t id,
+		       int role)
+{
+	size_t i, old = 0, old_ok = 0, nw = 0, nw_ok = 0;
+
+	for (i = 0; i < n; i++) {
+		int ok = m[i].reachable && !m[i].lagging;
+		int was = m[i].role == CPOL_VOTER;
+		int will = m[i].id == id ? role == CPOL_VOTER : was;
+
+		old += was;
+		old_ok += was && ok;
+		nw += will;
+		nw_ok += will && ok;
+	}
+	return 2 * old_ok > old && 2 * nw_ok > nw;
+}
+
+static struct cpol_action next_step(const struct cpol_member *m, size_t n,
+				    uint64_t self);
+
 struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 			     uint64_t self)
+{
+	struct cpol_action a = next_step(m, n, self);
+	size_t i;
+
+	for (i = 0; a.kind == CPOL_SET_ROLE && i < n; i++)
+		if (m[i].id == a.id &&
+		    (m[i].role == CPOL_VOTER || a.role == CPOL_VOTER) &&
+		    !change_safe(m, n, a.id, a.role))
+			a.kind = CPOL_NONE;    /* wait for the majorities */
+	return a;
+}
+
+static struct cpol_action next_step(const struct cpol_member *m, size_t n,
+				    uint64_t self)
 {
 	struct cpol_action a = { CPOL_NONE, 0, 0 };
 	const struct cpol_member *run = NULL, *idle = NULL, *done = NULL, *d;
@@ -197,10 +244,10 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 			return a;
 		}
 	}
-	/* 1. A reachable joiner (spare, not drained) starts receiving the
+	/* 1. A reachable joiner (spare, not leaving) starts receiving the
 	 * log. */
 	for (i = 0; i < n; i++) {
-		if (m[i].role == CPOL_SPARE && !m[i].drained &&
+		if (m[i].role == CPOL_SPARE && !leaving(&m[i]) &&
 		    m[i].reachable) {
 			a.kind = CPOL_SET_ROLE;
 			a.id = m[i].id;
@@ -210,7 +257,7 @@ struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 	}
 	for (i = 0; i < n; i++) {
 		if (m[i].role != CPOL_STANDBY || !m[i].reachable ||
-		    m[i].drained)
+		    leaving(&m[i]))
 			continue;
 		if (m[i].catch_up == CPOL_CU_FINISHED) {
 			if (!done)

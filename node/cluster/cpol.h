@@ -16,11 +16,20 @@
  * votes or stands by, the policy first lets a replacement come up (if one
  * is on its way), then moves leadership away when the drained member is
  * the leader (CPOL_TRANSFER, to the successor) and demotes it to spare
- * (never below a reachable majority of the voters that remain).
+ * (never below a reachable majority of the voters that remain). A member
+ * the rotation parked (node/rotation: stopping or stopped on purpose) is
+ * treated the same way, through its own flag: the operator's drain and
+ * the rotation never undo each other.
  *
  * A leader that the cross-check (node/crosscheck) found a suspect hands
  * leadership to a reachable voter whose own verdict is ok, before
  * anything else: the leader stamps commands with its clock.
+ *
+ * Every change that adds or removes a voter waits until a majority of the
+ * voters before it and a majority of those after it are reachable and not
+ * lagging: a single-server change is safe when the old and the new
+ * majorities overlap (Ongaro's thesis, 4.1), and it commits promptly only
+ * when both can answer.
  */
 #ifndef NTPMC_CPOL_H
 #define NTPMC_CPOL_H
@@ -39,7 +48,9 @@ struct cpol_member {
 	int reachable;     /* heard from within the election timeout */
 	int catch_up;      /* enum cpol_catch_up, leader's view */
 	int drained;       /* ntpctl node drain: never promoted */
+	int parked;        /* the rotation's: never promoted either */
 	uint64_t match;    /* leader's match index: who is most up to date */
+	int lagging;       /* the log is well behind the leader's */
 	int suspect;       /* the cross-check says this member is a suspect */
 	int check_ok;      /* its own cross-check verdict is ok */
 };
@@ -62,8 +73,9 @@ int cpol_target_voters(const struct cpol_member *m, size_t n);
 struct cpol_action cpol_next(const struct cpol_member *m, size_t n,
 			     uint64_t self);
 
-/* The voter to hand leadership to: reachable, not drained, not self, the
- * highest match index (then the lowest id); NULL when there is none. */
+/* The voter to hand leadership to: reachable, not drained or parked, not
+ * self, the highest match index (then the lowest id); NULL when there is
+ * none. */
 const struct cpol_member *cpol_successor(const struct cpol_member *m,
 					 size_t n, uint64_t self);
 

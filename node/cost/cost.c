@@ -13,6 +13,7 @@
 #include "node/base/log.h"
 #include "node/cluster/cluster.h"
 #include "node/cluster/ckey.h"
+#include "node/ctl/ctl.h"
 #include "node/cost/costview.h"
 #include "node/cost/governor.h"
 #include "node/cost/ledger.h"
@@ -500,11 +501,50 @@ struct cost *cost_start(uv_loop_t *loop, struct cluster *cl,
 	return c;
 }
 
+/* The leader answers (a CTLCMD_LEADER row); a follower forwards to it
+ * (node/cluster/cluster_ext.c). */
+static void on_status_cmd(void *arg, struct cl_req *r, int argc,
+			  char **argv)
+{
+	struct cost *c = arg;
+	char *text = NULL, *json = NULL;
+
+	if (on_status(c, !cluster_is_leader(c->cl), argc, argv, &text,
+		      &json) < 0)
+		cluster_reply(r, CTL_ERR, text ? text : "out of memory", NULL,
+			      NULL);
+	else
+		cluster_reply(r, CTL_OK, NULL, text, json);
+	free(text);
+	free(json);
+}
+
 int cost_register(struct cost *c, struct ctl *ctl)
 {
 	if (!c->cl)
 		return 0;
-	return cluster_command(c->cl, ctl, "cost status", on_status, c);
+	return cluster_command(c->cl, ctl, "cost status", on_status_cmd, c);
+}
+
+uint64_t cost_provider_used(const struct cost *c, const char *provider)
+{
+	const struct fsm *f = c && c->cl ? cluster_fsm(c->cl) : NULL;
+	const struct fsm_ledger *e;
+	char month[8];
+	uint64_t sum = 0;
+	unsigned i, n;
+
+	if (!f || !provider)
+		return 0;
+	ledger_month(cluster_wall_ms(), month);
+	n = fsm_ledger_count(f);
+	for (i = 0; i < n; i++) {
+		e = fsm_ledger_at(f, i);
+		if (strcmp(e->month, month) == 0 &&
+		    strcmp(e->provider, provider) == 0)
+			sum += ledger_total(e->bytes);
+	}
+	return sum;
 }
 
 int cost_used_ratio(const struct cost *c, double *ratio)

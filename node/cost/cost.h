@@ -64,6 +64,11 @@ int cost_used_ratio(const struct cost *c, double *ratio);
 /* This member's governor: "off", "on", "limiting", and its rate (B/s,
  * 0 none). */
 const char *cost_governor(const struct cost *c, uint64_t *rate);
+/* Bytes the members of provider sent this month (UTC, by the served
+ * time) as the replicated ledger holds them: what leader placement
+ * (node/cluster/cplace.h) charges against the provider's allowance. 0
+ * outside a cluster or before the first entry. */
+uint64_t cost_provider_used(const struct cost *c, const char *provider);
 /* Stops the timer; c is freed once the loop has closed it. */
 void cost_stop(struct cost *c);
 

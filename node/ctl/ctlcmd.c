@@ -10,10 +10,10 @@
 /*
  * Who answers: serverstats and loglevel node/daemon (srvstats.c, main.c),
  * sources and tracking node/daemon/syncctl.c, pool-check
- * node/metrics/metrics.c, backup
- * node/cluster/cluster_backup.c, cost status node/cost/cost.c (through
- * node/cluster/cluster_cost.c), the rest node/cluster/cluster_cmd.c
- * (docs/ntpctl.md, docs/cluster.md).
+ * node/metrics/metrics.c, backup node/cluster/cluster_backup.c, rotation
+ * node/rotation/rcmd.c, cost status node/cost/cost.c, the rest
+ * node/cluster/cluster_cmd.c (docs/ntpctl.md, docs/cluster.md,
+ * docs/rotation.md, docs/cost.md).
  */
 static const struct ctlcmd table[] = {
 	{ .name = "serverstats",
@@ -70,6 +70,27 @@ static const struct ctlcmd table[] = {
 	{ .name = "config set", .min_args = 2, .max_args = 2,
 	  .args = "KEY VALUE", .flags = M | L | CTLCMD_DASH_ARGS,
 	  .help = "set a replicated key everywhere" },
+	/* node/rotation/rcmd.c (docs/rotation.md) */
+	{ .name = "rotation status", .flags = L,
+	  .help = "per member: planned on or off, state, hours this month "
+		  "and why; hours per provider" },
+	{ .name = "rotation plan", .flags = L,
+	  .opts = { { "--days", "N", 0, "how far ahead, 1 to 62 (default "
+		      "7)" } },
+	  .help = "the steps the leader would take and the hours projected "
+		  "per provider against its allowance" },
+	{ .name = "rotation set", .min_args = 2, .max_args = 32,
+	  .args = "TARGET WINDOWS...", .flags = M | L,
+	  .opts = { { "--force", NULL, 0, "store it although the next 7 days "
+		      "fall below min-serving (marked conflict)" } },
+	  .help = "schedule a member or provider: always, never, or windows "
+		  "like mon-wed, fri-mon, mon-fri 06:00-22:00 (UTC)" },
+	{ .name = "rotation unset", .min_args = 1, .max_args = 1,
+	  .args = "TARGET", .flags = M | L,
+	  .opts = { { "--force", NULL, 0, "remove it although the next 7 "
+		      "days fall below min-serving" } },
+	  .help = "remove a schedule entry (a member's: its provider's "
+		  "applies, else always)" },
 	/* Mutating: the file holds member and token public keys. FILE and
 	 * --force are ntpctl's: the daemon only sends the backup. */
 	{ .name = "backup", .min_args = 1, .max_args = 1, .args = "FILE",

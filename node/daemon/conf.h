@@ -16,6 +16,7 @@
 #include "node/cost/cost.h"
 #include "node/metrics/metrics.h"
 #include "node/crosscheck/crosscheck.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -32,6 +33,7 @@ struct conf {
 	struct metrics_conf metrics; /* metrics-listen */
 	struct crosscheck_conf crosscheck; /* crosscheck-interval */
 	struct cost_conf cost;      /* alert-hook */
+	struct rot_conf rotation;   /* provider-hook, provider-hook-timeout */
 };
 
 void conf_defaults(struct conf *c);

@@ -1,6 +1,6 @@
 /*
  * The cluster directives (docs/cluster.md): node-name, cluster-listen,
- * cluster-advertise, provider, region, election-timeout,
+ * cluster-advertise, provider, region, instance-id, election-timeout,
  * heartbeat-timeout, mapsize, and the WireGuard mesh's
  * wireguard-interface and wireguard-endpoint. They fill struct
  * cluster_conf; conf_cluster_finish() runs the checks that involve several
@@ -98,19 +98,42 @@ static int parse_cluster_advertise(struct conf_ctx *x, int argc, char **argv)
 	return 0;
 }
 
+/* 1-15 of [a-z0-9-], case-folded: aws and gcp have their hooks and
+ * allowances (docs/rotation.md), anything else (`fake`) is just a name. */
 static int parse_provider(struct conf_ctx *x, int argc, char **argv)
 {
-	if (!conf_word_is(argv[1], "aws") && !conf_word_is(argv[1], "gcp") &&
-	    !conf_word_is(argv[1], "other")) {
-		conf_error(x, "provider: '%s' is not aws, gcp or other",
-			   argv[1]);
+	char *p = x->c->cluster.provider;
+	size_t i, n = strlen(argv[1]);
+
+	for (i = 0; i < n && n < sizeof(x->c->cluster.provider); i++) {
+		char ch = (char)tolower((unsigned char)argv[1][i]);
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-'))
+			break;
+		p[i] = ch;
+	}
+	if (!n || i != n) {
+		conf_error(x, "provider: '%s' is not 1 to %zu of a-z, 0-9 or "
+			   "'-' (aws, gcp, or any name such as fake)",
+			   argv[1], sizeof(x->c->cluster.provider) - 1);
+		p[0] = 0;
 		return -1;
 	}
-	for (size_t i = 0; i + 1 < sizeof(x->c->cluster.provider); i++) {
-		x->c->cluster.provider[i] = (char)tolower((unsigned char)argv[1][i]);
-		if (!argv[1][i])
-			break;
+	p[n] = 0;
+	return 0;
+}
+
+/* The cloud's id of this VM (cloud-init fills it from the metadata
+ * service): what the provider hooks are called with. */
+static int parse_instance_id(struct conf_ctx *x, int argc, char **argv)
+{
+	if (!name_ok(argv[1], sizeof(x->c->cluster.instance_id) - 1)) {
+		conf_error(x, "instance-id: 1 to %zu letters, digits, '.', "
+			   "'_' or '-'", sizeof(x->c->cluster.instance_id) - 1);
+		return -1;
 	}
+	strcpy(x->c->cluster.instance_id, argv[1]);
 	return 0;
 }
 
@@ -240,8 +263,9 @@ const struct conf_directive conf_cluster_directives[] = {
 	  parse_cluster_listen, 1, 3, 1, 0 },
 	{ "cluster-advertise", "cluster-advertise HOST [port N]",
 	  parse_cluster_advertise, 1, 3, 1, 0 },
-	{ "provider", "provider aws|gcp|other", parse_provider, 1, 1, 1, 0 },
+	{ "provider", "provider NAME", parse_provider, 1, 1, 1, 0 },
 	{ "region", "region NAME", parse_region, 1, 1, 1, 0 },
+	{ "instance-id", "instance-id ID", parse_instance_id, 1, 1, 1, 0 },
 	{ "election-timeout", "election-timeout MS", parse_election_timeout,
 	  1, 1, 1, 0 },
 	{ "heartbeat-timeout", "heartbeat-timeout MS",

@@ -32,6 +32,7 @@
 #include "node/cost/cost.h"
 #include "node/metrics/metrics.h"
 #include "node/daemon/offline_cmd.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/daemon/srvstats.h"
 #include "node/daemon/svc.h"
@@ -56,6 +57,7 @@ struct node {
 	struct sync *sync;        /* time engine, with upstream/pool lines */
 	int st_borrowed;          /* st belongs to the cluster */
 	struct cluster *cl;
+	struct rotation *rot;     /* with a cluster, once it is ready */
 	struct svc *svc;          /* readiness, status, watchdog (svc.h) */
 	struct metrics *metrics;  /* endpoint and pool-check history */
 	struct mviews views;      /* what it reads of serve and sync */
@@ -376,7 +378,8 @@ static int open_control(struct node *n)
 		return -1;
 	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
 		return -1;
-	if (cost_register(n->cost, n->ctl) < 0)
+	if (cost_register(n->cost, n->ctl) < 0 ||
+	    (n->rot && rotation_register(n->rot, n->ctl) < 0))
 		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
@@ -411,6 +414,22 @@ static int start_crosscheck(struct node *n)
 	return n->xc ? 0 : -1;
 }
 
+/* Leader placement asks the rotation which members it keeps on, and the
+ * cost ledger what each provider's members sent this month. */
+static int place_planned_on(void *arg, uint64_t id)
+{
+	struct node *n = arg;
+
+	return n->rot ? rotation_planned_on(n->rot, id) : 1;
+}
+
+static uint64_t place_egress_used(void *arg, const char *provider)
+{
+	struct node *n = arg;
+
+	return cost_provider_used(n->cost, provider);
+}
+
 static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 {
 	struct node *n = arg;
@@ -421,6 +440,16 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 			 "(--no-run; `ntpnode run` or the service takes over)");
 		uv_stop(&n->loop);
 		return;
+	}
+	if (ok && rotation_start(&n->rot, &n->loop, cl,
+				 &n->conf.rotation) < 0)
+		ok = 0;
+	n->views.rot = n->rot;
+	if (ok) {
+		struct cluster_placement place = { place_planned_on,
+						    place_egress_used, n };
+
+		cluster_set_placement(cl, &place);
 	}
 	if (!ok || start_crosscheck(n) < 0 || open_control(n) < 0) {
 		n->exit_code = 1;
@@ -557,6 +586,9 @@ static void stop(struct node *n)
 	n->views.cost = NULL;
 	cost_stop(n->cost);
 	crosscheck_stop(n->xc);
+	n->views.rot = NULL;
+	rotation_stop(n->rot);     /* before the cluster it stands on */
+	n->rot = NULL;             /* freed once its handles close */
 	cluster_stop(n->cl);
 	if (n->st_borrowed)
 		n->st = NULL;    /* closed with the cluster */

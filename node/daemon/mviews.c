@@ -4,6 +4,7 @@
 #include "node/cost/cost.h"
 #include "node/crosscheck/crosscheck.h"
 #include "node/ntp/tstate.h"
+#include "node/rotation/rotation.h"
 #include "node/serve/serve.h"
 #include "node/time/sync.h"
 
@@ -208,6 +209,29 @@ static void egress(void *arg, struct metrics_egress *out)
 		out->governor = cost_governor(mv->cost, &out->governor_rate);
 }
 
+static void rot_member(void *arg, const char *member, int planned_on)
+{
+	struct metrics_rotation *out = arg;
+
+	if (out->n_member >= METRICS_ROT_MEMBERS)
+		return;
+	snprintf(out->member[out->n_member].name,
+		 sizeof(out->member[out->n_member].name), "%s", member);
+	out->member[out->n_member++].planned = planned_on != 0;
+}
+
+static void rotation(void *arg, struct metrics_rotation *out)
+{
+	struct mviews *mv = arg;
+
+	memset(out, 0, sizeof(*out));
+	if (!mv->rot)
+		return;
+	out->present = 1;
+	rotation_planned(mv->rot, rot_member, out);
+	out->alerts = rotation_alerts(mv->rot);
+}
+
 void mviews_init(struct mviews *mv)
 {
 	memset(&mv->v, 0, sizeof(mv->v));
@@ -218,4 +242,5 @@ void mviews_init(struct mviews *mv)
 	mv->v.serving = serving;
 	mv->v.crosscheck = crosscheck;
 	mv->v.egress = egress;
+	mv->v.rotation = rotation;
 }

@@ -1,6 +1,6 @@
 /*
- * The metrics endpoint's views of the serving threads, the time engine
- * and the cross-check (node/metrics/metrics.h): node/metrics may not reach
+ * The metrics endpoint's views of the serving threads, the time engine,
+ * the cross-check and the rotation (node/metrics/metrics.h): node/metrics may not reach
  * them, so the daemon reads them for it.
  */
 #ifndef NTPMC_MVIEWS_H
@@ -12,6 +12,7 @@
 struct cluster;
 struct cost;
 struct crosscheck;
+struct rotation;
 struct serve;
 struct sync;
 
@@ -22,6 +23,7 @@ struct mviews {
 	const struct crosscheck *xc;    /* NULL outside a cluster */
 	struct cluster *cl;             /* NULL standalone */
 	const struct cost *cost;        /* the budget ratio (node/cost) */
+	struct rotation *rot;           /* NULL outside a cluster */
 };
 
 /* Fills mv->v; serve and sync may be set (or changed) afterwards. */

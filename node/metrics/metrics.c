@@ -64,6 +64,7 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 {
 	struct metrics_source *src = NULL;
 	struct metrics_crosscheck *xc = NULL;
+	struct metrics_rotation *rot = NULL;
 	struct metrics_tracking tr;
 	struct metrics_serving sv;
 	struct metrics_egress eg;
@@ -96,6 +97,15 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	memset(&eg, 0, sizeof(eg));
 	if (m->v->egress)
 		m->v->egress(m->v->arg, &eg);
+	if (m->v->rotation) {
+		rot = calloc(1, sizeof(*rot));
+		if (!rot) {
+			free(src);
+			free(xc);
+			return -1;
+		}
+		m->v->rotation(m->v->arg, rot);
+	}
 	cluster_view(m->cl, &cv);
 	mhttp_stats(m->http, &hs);
 	in.version = m->version;
@@ -108,11 +118,13 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	in.http = &hs;
 	in.xc = xc;
 	in.eg = &eg;
+	in.rot = rot;
 	a->status = 200;
 	a->ctype = PROM_CTYPE;
 	a->body = mexp_render(&in, &a->len);
 	free(src);
 	free(xc);
+	free(rot);
 	return a->body ? 0 : -1;
 }
 

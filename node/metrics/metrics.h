@@ -110,6 +110,20 @@ struct metrics_egress {
 	uint64_t governor_rate;         /* B/s, 0 none */
 };
 
+/* The rotation (node/rotation): each member planned on or off now, from
+ * this member's replicated state and clock, and the alerts the leader
+ * holds (0 on a follower). */
+#define METRICS_ROT_MEMBERS 64
+struct metrics_rotation {
+	int present;                    /* 0: no rotation runs here */
+	unsigned alerts;
+	int n_member;
+	struct {
+		char name[65];
+		int planned;            /* 1 on, 0 off */
+	} member[METRICS_ROT_MEMBERS];
+};
+
 struct metrics_views {
 	void *arg;
 	void (*tracking)(void *arg, struct metrics_tracking *out);
@@ -118,6 +132,7 @@ struct metrics_views {
 	void (*serving)(void *arg, struct metrics_serving *out);
 	void (*crosscheck)(void *arg, struct metrics_crosscheck *out);
 	void (*egress)(void *arg, struct metrics_egress *out);
+	void (*rotation)(void *arg, struct metrics_rotation *out);
 };
 
 struct metrics;

@@ -5,8 +5,9 @@
  * counters end in _total. Families with no sample are left out.
  *
  * Reserved, not written until their subsystem exports them (so that a
- * zero is never mistaken for a measurement): ntpmc_rotation_planned
- * {member}; ntpmc_budget_used_ratio only once a budget is known.
+ * zero is never mistaken for a measurement): ntpmc_budget_used_ratio
+ * only once a budget is known. The rotation's families only where a
+ * rotation runs (a cluster member).
  */
 #include "node/metrics/mexp.h"
 #include "node/metrics/prom.h"
@@ -238,6 +239,26 @@ static void crosscheck(struct prom *p, const struct metrics_crosscheck *xc)
 	}
 }
 
+/* Each member planned on (1) or off (0) now, and the leader's alerts:
+ * every member exports the plan it computes from the replicated state
+ * (the alert rules take the max per member). */
+static void rotation(struct prom *p, const struct metrics_rotation *r)
+{
+	const char *l[] = { "member", NULL, NULL };
+	int i;
+
+	prom_family(p, "ntpmc_rotation_planned", "gauge", "1 while the "
+		    "rotation plans the member to run, 0 while it plans it "
+		    "off");
+	for (i = 0; i < r->n_member; i++) {
+		l[1] = r->member[i].name;
+		prom_gauge(p, "ntpmc_rotation_planned", l, r->member[i].planned);
+	}
+	gauge1(p, "ntpmc_rotation_alerts", "Rotation alerts the leader holds "
+	       "(an allowance that cannot be kept, a hook that keeps "
+	       "failing); 0 on a follower", r->alerts);
+}
+
 static void http(struct prom *p, const struct mhttp_stats *h)
 {
 	char code[8];
@@ -313,6 +334,8 @@ char *mexp_render(const struct mexp_in *in, size_t *len)
 	crosscheck(p, in->xc);
 	if (in->eg && in->eg->n > 0)
 		egress(p, in->eg);
+	if (in->rot && in->rot->present)
+		rotation(p, in->rot);
 	if (in->http)
 		http(p, in->http);
 	return prom_finish(p, len);

@@ -27,6 +27,7 @@
  * simulated exponential jitter (10 ms base, 3 ms mean each way), 0.15-0.25
  * gave the smallest mean error for 8 to 64 samples. */
 #define FILTER_S0_MEDIAN 0.2
+#define FILTER_PATH_ERR 0.2     /* x median extra delay / sqrt(n) */
 
 struct filter {
 	struct filter_sample s[FILTER_MAX];
@@ -37,6 +38,8 @@ struct filter {
 	int fit_n;
 	double a, b, var_a, var_b, cov_ab, jitter;
 	int best; /* logical index of the sample with the smallest distance */
+	double path; /* smallest root distance of the samples, not aged */
+	double path_err; /* how far above the path's floor that may still be */
 };
 
 static struct filter_sample *at(struct filter *f, int i)
@@ -77,7 +80,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 struct fit {
-	double a, b, var_a, var_b, cov_ab, jitter;
+	double a, b, var_a, var_b, cov_ab, jitter, med;
 	int runs_ok;
 	double w[FILTER_MAX];
 };
@@ -104,6 +107,7 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 	memcpy(w, d, sizeof(double) * (size_t)m);
 	qsort(w, (size_t)m, sizeof(double), cmp_double);
 	med = (m % 2) ? w[m / 2] : 0.5 * (w[m / 2 - 1] + w[m / 2]);
+	r->med = med;
 	s0 = FILTER_S0_MEDIAN * med / sqrt(12.0);
 	if (s0 < FILTER_PREC)
 		s0 = FILTER_PREC;
@@ -174,10 +178,14 @@ static void fit_range(const struct filter *f, int start, struct fit *r)
 	}
 }
 
+static double sample_path(const struct filter_sample *s)
+{
+	return 0.5 * (s->root_delay + s->delay) + s->root_disp + s->disp;
+}
+
 static double sample_distance(const struct filter_sample *s, int64_t now)
 {
-	return 0.5 * (s->root_delay + s->delay) + s->root_disp + s->disp +
-	       FILTER_PHI * fabs((double)(now - s->t) * 1e-9);
+	return sample_path(s) + FILTER_PHI * fabs((double)(now - s->t) * 1e-9);
 }
 
 static void refit(struct filter *f)
@@ -210,6 +218,7 @@ static void refit(struct filter *f)
 	f->jitter = r.jitter;
 	memcpy(f->w, r.w, sizeof(double) * (size_t)f->n);
 	tl = at(f, f->n - 1)->t;
+	f->path = INFINITY;
 	for (i = 0; i < f->n; i++) {
 		double dist = sample_distance(at(f, i), tl);
 
@@ -217,7 +226,19 @@ static void refit(struct filter *f)
 			bd = dist;
 			f->best = i;
 		}
+		if (sample_path(at(f, i)) < f->path)
+			f->path = sample_path(at(f, i));
 	}
+	/*
+	 * The fastest of n exchanges is still above the path's floor by
+	 * something that grows with the delay jitter and shrinks with n. With
+	 * exponential jitter of scale T each way the round trip's excess near
+	 * 0 has density x / T^2, so the fastest of n is above the floor by a
+	 * Rayleigh amount of scale T / sqrt(n) (mean 1.25, sd 0.66 of that);
+	 * the median extra delay is about 1.7 T. In path bound units (half
+	 * the round trip) one sd is about 0.2 x median / sqrt(n).
+	 */
+	f->path_err = FILTER_PATH_ERR * r.med / sqrt((double)f->n);
 }
 
 void filter_add(struct filter *f, const struct filter_sample *s)
@@ -293,6 +314,8 @@ void filter_estimate(const struct filter *f, int64_t now,
 	 * estimate, widened by its statistical uncertainty.
 	 */
 	o->root_dist = sample_distance(best, now);
+	o->path_dist = f->path;
+	o->path_err = f->path_err;
 	o->distance = o->root_dist + 2.0 * o->offset_sd +
 		      fabs(o->offset - (best->offset + f->b * (double)(now -
 						best->t) * 1e-9));

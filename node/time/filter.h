@@ -36,6 +36,10 @@ struct filter_est {
 	double jitter;      /* rms of the residuals (RFC 5905 peer jitter), s */
 	double distance;    /* half-width of the correctness interval, s */
 	double root_dist;   /* the best sample's root distance, aged, s */
+	double path_dist;   /* the path's bound: the smallest root distance
+			       of the samples, not aged, s */
+	double path_err;    /* how far path_dist may still be above the
+			       path's floor (few samples, jitter), s */
 	double root_delay;  /* server's root delay + our delay (best sample) */
 	double root_disp;   /* server's root dispersion + sample disp + ageing */
 	double last_offset; /* newest raw sample */

@@ -1,9 +1,10 @@
 /*
  * Source selection (RFC 5905 section 11.2 with chrony's majority rule):
  * Marzullo intersection of the correctness intervals [offset - distance,
- * offset + distance], falsetickers outside the largest intersection,
- * clustering, then a weighted combination of the survivors.
- * Pure: the caller says which sources are usable and reachable.
+ * offset + distance], falsetickers outside the largest intersection, then
+ * a weighted combination of the survivors within the combine limit.
+ * Pure: the caller says which sources are usable and reachable, and which
+ * it still holds out of the combination (see select_in.distant).
  */
 #ifndef NTPMC_SELECT_H
 #define NTPMC_SELECT_H
@@ -17,17 +18,23 @@ struct select_in {
 	double offset;     /* estimated offset now, s */
 	double distance;   /* half-width of the correctness interval, s */
 	double weight_dist; /* root distance for combining (0: distance) */
-	double jitter;     /* s */
+	double path_dist;  /* the path's bound, not aged (0: weight_dist) */
+	double path_err;   /* its uncertainty, s */
 	double freq;       /* s/s */
 	double freq_sd;    /* s/s; >= 1e-4 means no usable frequency */
 	int leap;          /* LI; -1: no vote (a smearing source hides leaps) */
 	int stratum;
+	int distant;       /* > 0: held out of the combination: it was beyond
+			      the combine limit recently (the caller counts
+			      its samples down, see select_out.best_dist) */
 };
 
 enum select_state {
 	SELECT_UNUSABLE,   /* the caller's reason applies */
 	SELECT_FALSETICKER,
-	SELECT_CANDIDATE,  /* truechimer, not combined (cluster/limit) */
+	SELECT_CANDIDATE,  /* truechimer, not combined (estimate outside the
+			      intervals of most truechimers, or beyond the
+			      combine limit now or lately) */
 	SELECT_COMBINED,   /* truechimer used in the combination */
 	SELECT_SELECTED,   /* the system peer (also combined) */
 };
@@ -53,6 +60,10 @@ struct select_out {
 	int reachable;      /* sources counted for the majority */
 	int sys;            /* system peer index, -1 if none */
 	int ncombined;
+	double best_dist;   /* smallest weighting distance of the survivors:
+			       the combine limit is combinelimit x this */
+	double best_path;   /* smallest path bound of the survivors */
+	double best_path_err; /* that one's uncertainty */
 	double lo, hi;      /* the intersection */
 	double offset;      /* combined offset, s */
 	double freq;        /* combined frequency, s/s */
@@ -60,6 +71,22 @@ struct select_out {
 	double jitter;      /* selection jitter of the combined set, s */
 	int leap;           /* majority of the combined sources' LI votes */
 };
+
+/*
+ * A survivor's combining weight: the inverse of the variance of the error
+ * its path can put into its offset (out: the run's best_path).
+ * - What its delay does not show: the asymmetry of its own path, taken
+ *   as a standard deviation of 5 % of its root distance (weight_dist),
+ *   so equally long paths weigh alike.
+ * - What its delay shows: its path bound exceeds the shortest survivor's
+ *   by e, counted beyond what the two bounds may still be off by
+ *   (path_err: few samples, jittery paths). Extra delay on a longer route
+ *   (a detour, a slower link) usually lies in one direction and moves the
+ *   offset by up to e: uniform in [-e, e], variance e^2 / 3. The higher
+ *   delay is the only visible hint of that asymmetry.
+ * chrony and RFC 5905 weight by 1 / root distance.
+ */
+double select_weight(const struct select_in *s, const struct select_out *out);
 
 const char *select_result_str(enum select_result r);
 const char *select_state_str(enum select_state s);

@@ -37,6 +37,10 @@
 #define SYNC_RETRY_MIN_S 1
 #define SYNC_RETRY_MAX_S 600
 #define SYNC_COMBINELIMIT 3.0
+/* A source found beyond the combine limit stays out of the combination
+ * until this many of its own samples in a row came within it (chrony's
+ * DISTANT_PENALTY is 32 updates of the system peer). */
+#define SYNC_DISTANT_HOLD 16
 #define SYNC_FALSE_REPLACE 8      /* falseticker selections before a pool
 				     member is replaced */
 #define SYNC_SAVE_INTERVAL_NS (3600LL * 1000000000LL)
@@ -60,6 +64,8 @@ struct sync_slot {
 	uv_timer_t timer;
 	int polls;               /* since the address was assigned */
 	int false_count;
+	int distant;             /* samples still to hold it out (select_in) */
+	int64_t distant_t;       /* newest sample time when last counted */
 	enum select_state sel;
 	char reason[128];
 	struct filter_est est;

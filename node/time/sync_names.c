@@ -109,7 +109,7 @@ static void assign(struct sync_entry *e, const struct sockaddr_storage *a,
 				 sl->addr_str, sizeof(sl->addr_str));
 		source_reset(sl->src);
 		sl->have_addr = 1;
-		sl->polls = sl->false_count = 0;
+		sl->polls = sl->false_count = sl->distant = 0;
 		e->refresh_at = e->refresh_every = SYNC_REFRESH_POLLS;
 		log_info("sync: %s %s -> %s", e->cu->pool ? "pool" : "upstream",
 			 e->cu->host, sl->addr_str);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Accuracy benchmark (not a ctest): ntpnode vs chronyd -x against the same
-# simulated upstreams (tools/ntpsim), 5 scenarios x 3 seeds, about 20 min.
+# simulated upstreams (tools/ntpsim), 7 scenarios x 3 seeds, about 26 min.
 # See docs/benchmarks.md, "Accuracy".
 #   tests/bench/accuracy.sh              full run
 #   tests/bench/accuracy.sh --quick      1 seed, shorter runs (about 3 min)

@@ -88,7 +88,8 @@ lc_nport() { cat "$LC_DIR/n$1/nport"; }
 
 # lc_conf I [EXTRA DIRECTIVE LINES...]: a member serving its own clock at
 # `local stratum 10`, unless an extra line names an upstream or pool, or
-# LC_NO_LOCAL=1 (a member with no time source at all).
+# LC_NO_LOCAL=1 (a member with no time source at all); its provider is
+# LC_PROVIDER, else other.
 lc_conf() {
 	local i=$1 d cport nport
 	shift
@@ -111,7 +112,7 @@ lc_conf() {
 		*) [ "${LC_NO_LOCAL:-0}" = 1 ] || echo "local stratum 10" ;;
 		esac
 		echo "cluster-listen 127.0.0.1 port $cport"
-		echo "provider other"
+		echo "provider ${LC_PROVIDER:-other}"
 		echo "region loopback"
 		local l
 		for l in "$@"; do echo "$l"; done

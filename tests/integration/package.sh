@@ -118,6 +118,7 @@ in_root dpkg -i /tmp/ntpmc.deb >"$work/install.log" 2>&1 ||
 for f in /usr/sbin/ntpnode:755 /usr/bin/ntpctl:755 \
 	/lib/systemd/system/ntpnode.service:644 \
 	/usr/libexec/ntpmc/ntpnode-public-ip:755 \
+	/usr/lib/ntpmc/providers/aws:755 /usr/lib/ntpmc/providers/gcp:755 \
 	/usr/share/ntpmc/wireguard.conf:644 \
 	/usr/share/man/man8/ntpnode.8.gz:644 /usr/share/man/man8/ntpctl.8.gz:644 \
 	/usr/share/man/man5/ntpnode.conf.5.gz:644 \

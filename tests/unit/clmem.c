@@ -263,6 +263,8 @@ struct node nodes[MAXN];
 int wg_mode;
 char wg_ep[MAXN][64];
 struct wgrec wgrec[MAXN];
+/* what each node's config says ("": other, none) */
+char conf_provider[MAXN][16], conf_instance[MAXN][65];
 
 /* In place of wga_start: records what would be applied, done at once. */
 static int stub_apply(uv_loop_t *l, const struct wga_req *req,
@@ -305,8 +307,11 @@ void node_conf(int i)
 	}
 	memcpy(n->conf.datadir, n->dir, sizeof(n->dir));
 	snprintf(n->conf.node_name, sizeof(n->conf.node_name), "n%d", i + 1);
-	snprintf(n->conf.provider, sizeof(n->conf.provider), "other");
+	snprintf(n->conf.provider, sizeof(n->conf.provider), "%s",
+		 conf_provider[i][0] ? conf_provider[i] : "other");
 	snprintf(n->conf.region, sizeof(n->conf.region), "mem");
+	snprintf(n->conf.instance_id, sizeof(n->conf.instance_id), "%s",
+		 conf_instance[i]);
 	n->conf.listen_set = 1;
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)(20000 + i));

@@ -68,6 +68,8 @@ extern struct node nodes[MAXN];
 extern int wg_mode;              /* nodes start with wireguard-interface */
 extern char wg_ep[MAXN][64];     /* and these endpoints */
 extern struct wgrec wgrec[MAXN];
+/* each node's `provider` and `instance-id` ("": other, none) */
+extern char conf_provider[MAXN][16], conf_instance[MAXN][65];
 
 /* Node i: start in MODE (token: the join token or the overlay subnet),
  * stop, and delete its data directory. */

@@ -57,6 +57,7 @@ static void recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b,
 	r.precision = -20;
 	r.refid = 0x47505300;
 	r.root_disp = ntp_short_from_s(1e-5);
+	r.root_delay = ntp_short_from_s(f->root_delay);
 	r.org = f->spoof ? q.xmt ^ 0xdead : q.xmt;
 	r.rec = r.xmt = r.ref = ntp_ts_from_ns(now);
 	ntp_encode(&r, f->pkt);

@@ -1,9 +1,10 @@
 /*
  * A fake NTP server for engine tests: a libuv UDP socket on 127.0.0.1
  * (ephemeral port) answering each request at the raw clock + offset, as a
- * stratum-1 server. Options: a wrong origin (spoof), silence, and a leap
- * second at its own midnight leap_at: inserted (LI 1 before it, 23:59:59
- * twice) or, with leap_li 2, deleted (LI 2 before it, 23:59:59 skipped).
+ * stratum-1 server. Options: a wrong origin (spoof), silence, the root
+ * delay it announces, and a leap second at its own midnight leap_at:
+ * inserted (LI 1 before it, 23:59:59 twice) or, with leap_li 2, deleted
+ * (LI 2 before it, 23:59:59 skipped).
  */
 #ifndef NTPMC_TEST_FAKENTP_H
 #define NTPMC_TEST_FAKENTP_H
@@ -15,6 +16,7 @@ struct fakentp {
 	uv_udp_t h;
 	double offset;     /* from the node's raw clock, s */
 	int spoof;         /* answer with a wrong origin instead */
+	double root_delay; /* announced, s */
 	int silent;        /* answer nothing (a server gone away) */
 	int64_t leap_at;   /* Unix ns of the leap's midnight, 0 none */
 	int leap_li;       /* 2: delete; otherwise insert */

@@ -248,6 +248,37 @@ static int caps_set(struct __user_cap_data_struct d[2])
 	return (int)syscall(SYS_capset, &h, d);
 }
 
+/* The daemon's environment with the given variables added; one of the
+ * same name is replaced, not doubled; a string without NAME= is refused. */
+static void environment(void **state)
+{
+	const char *sh[] = { "/bin/sh", "-c",
+			     "echo \"$NTPMC_PROVIDER/$NTPMC_REGION/$CHILD_KEEP\";"
+			     " env | grep -c '^NTPMC_REGION='", NULL };
+	const char *env[] = { "NTPMC_PROVIDER=aws", "NTPMC_REGION=eu-west-1",
+			      NULL };
+	const char *bad[] = { "NOEQUALS", NULL };
+	struct child_opts o = { .argv = sh, .env = env };
+	struct got g;
+
+	(void)state;
+	assert_int_equal(setenv("CHILD_KEEP", "kept", 1), 0);
+	assert_int_equal(setenv("NTPMC_REGION", "inherited", 1), 0);
+	assert_int_equal(run(&o, &g), 0);
+	assert_int_equal(g.exit_status, 0);
+	assert_string_equal(g.out, "aws/eu-west-1/kept\n1\n");
+	got_free(&g);
+	/* without env: the daemon's own, untouched */
+	o.env = NULL;
+	assert_int_equal(run(&o, &g), 0);
+	assert_string_equal(g.out, "/inherited/kept\n1\n");
+	got_free(&g);
+	o.env = bad;
+	assert_int_equal(run(&o, &g), -EINVAL);
+	unsetenv("CHILD_KEEP");
+	unsetenv("NTPMC_REGION");
+}
+
 /* CapAmb as the program sees it. */
 static unsigned long long child_ambient(uint64_t caps)
 {
@@ -312,6 +343,7 @@ int main(void)
 		cmocka_unit_test(timeout_kills_session),
 		cmocka_unit_test(spawn_errors),
 		cmocka_unit_test(cancel),
+		cmocka_unit_test(environment),
 		cmocka_unit_test(ambient_caps),
 	};
 

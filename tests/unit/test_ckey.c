@@ -53,6 +53,13 @@ static void good_values(void **state)
 	assert_int_equal(chk("crosscheck-interval", "1", out), 0);
 	assert_int_equal(chk("crosscheck-interval", "1024", out), 0);
 	assert_string_equal(out, "1024");
+	assert_int_equal(chk("allowance-aws", "600", out), 0);
+	assert_string_equal(out, "600");
+	assert_int_equal(chk("allowance-gcp", "month", out), 0);
+	assert_string_equal(out, "month");
+	assert_int_equal(chk("allowance-aws", "none", out), 0);
+	assert_int_equal(chk("rotation-start-timeout", "5m", out), 0);
+	assert_string_equal(out, "300s");
 	assert_int_equal(ckey_read_only("overlay-subnet"), 1);
 	assert_int_equal(ckey_read_only("log-level"), 0);
 	assert_int_equal(chk("cluster-profile", "wan", out), 0);
@@ -145,6 +152,12 @@ static void bad_values(void **state)
 		{ "crosscheck-interval", "0" },
 		{ "crosscheck-interval", "1025" },
 		{ "crosscheck-interval", "16s" },
+		{ "allowance-aws", "-1" },
+		{ "allowance-aws", "100001" },
+		{ "allowance-aws", "months" },
+		{ "allowance-gcp", "750h" },
+		{ "rotation-start-timeout", "10s" },
+		{ "rotation-start-timeout", "2d" },
 	};
 	size_t i;
 

@@ -13,7 +13,8 @@
 
 static struct cpol_member mem(uint64_t id, int role, int cu)
 {
-	struct cpol_member m = { id, role, 1, cu, 0, 0, 0, 0 };
+	struct cpol_member m = { .id = id, .role = role, .reachable = 1,
+				 .catch_up = cu };
 
 	return m;
 }
@@ -45,8 +46,9 @@ static int settle_leader(struct cpol_member *m, size_t n, uint64_t *self)
 				m[i].catch_up = CPOL_CU_FINISHED;
 			} else {
 				assert_int_not_equal(m[i].role, a.role);
-				/* A drained member is never promoted. */
-				if (m[i].drained)
+				/* A drained or parked member is never
+				 * promoted. */
+				if (m[i].drained || m[i].parked)
 					assert_int_equal(a.role, P);
 				m[i].role = a.role;
 			}
@@ -255,6 +257,88 @@ static void drained_never_promoted(void **state)
 	assert_int_equal(cpol_target_voters(m, 2), 1);
 }
 
+/* The rotation's swap in the usual fleet (aws-a leads, aws-b stopped,
+ * gcp-a): aws-b comes back (unparked: standby, caught up, voter), aws-a is
+ * parked: leadership leaves it first, then its vote; while parked it is
+ * never promoted, even reachable; the operator's drained flag is another
+ * flag: undraining does not unpark. */
+static void parked_swap(void **state)
+{
+	struct cpol_member m[3] = { mem(1, V, 0), mem(2, P, 0), mem(3, V, 0) };
+	uint64_t self = 1;
+	struct cpol_action a;
+
+	(void)state;
+	m[1].parked = 1;              /* aws-b stopped by the rotation */
+	assert_int_equal(settle_leader(m, 3, &self), 0);
+	assert_int_equal(cpol_target_voters(m, 3), 2);
+	m[1].parked = 0;              /* started again */
+	settle_leader(m, 3, &self);
+	assert_int_equal(m[1].role, V);
+	assert_int_equal(voters(m, 3), 3);
+	m[0].parked = 1;              /* aws-a leaves: leadership first */
+	a = cpol_next(m, 3, self);
+	assert_int_equal(a.kind, CPOL_TRANSFER);
+	settle_leader(m, 3, &self);
+	assert_int_not_equal(self, 1);
+	assert_int_equal(m[0].role, P);
+	assert_int_equal(voters(m, 3), 2);
+	m[0].drained = 1;             /* the operator drains and undrains */
+	m[0].drained = 0;
+	assert_int_equal(settle_leader(m, 3, &self), 0);
+	assert_int_equal(m[0].role, P);
+	/* a parked standby is demoted, never promoted */
+	m[0].role = S;
+	m[0].catch_up = CPOL_CU_FINISHED;
+	a = cpol_next(m, 3, self);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	assert_int_equal(a.role, P);
+	/* a parked member does not count as a drain's replacement */
+	{
+		struct cpol_member q[4] = { mem(1, V, 0), mem(2, V, 0),
+					    mem(3, V, 0), mem(4, P, 0) };
+
+		q[2].reachable = 0;
+		q[3].parked = 1;
+		assert_int_equal(cpol_drain_check(q, 4, 1), CPOL_DRAIN_QUORUM);
+		q[3].parked = 0;
+		assert_int_equal(cpol_drain_check(q, 4, 1), CPOL_DRAIN_OK);
+	}
+}
+
+/* A change of the voters waits for reachable, current majorities of the
+ * voters before and after it. */
+static void majorities(void **state)
+{
+	struct cpol_member m[4] = { mem(1, V, 0), mem(2, V, 0), mem(3, V, 0),
+				    mem(4, S, CPOL_CU_FINISHED) };
+	struct cpol_action a;
+
+	(void)state;
+	m[1].parked = 1;             /* 2 leaves: demote it */
+	m[2].lagging = 1;
+	m[3].lagging = 1;
+	/* after: {1, 3}, 3 lagging: not a majority */
+	assert_int_equal(cpol_next(m, 4, 1).kind, CPOL_NONE);
+	m[2].lagging = 0;
+	a = cpol_next(m, 4, 1);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	/* a standby is promoted only with a current majority before */
+	m[1].parked = 0;
+	m[1].role = V;
+	m[0].role = V;
+	m[2].role = S;               /* voters 1, 2; 3 and 4 standby */
+	m[2].catch_up = CPOL_CU_FINISHED;
+	m[1].reachable = 0;
+	m[3].lagging = 0;
+	/* before {1, 2}: 2 unreachable: 1 of 2, no majority */
+	assert_int_equal(cpol_next(m, 4, 1).kind, CPOL_NONE);
+	m[1].reachable = 1;
+	a = cpol_next(m, 4, 1);
+	assert_int_equal(a.kind, CPOL_SET_ROLE);
+	assert_int_equal(a.role, V);
+}
+
 /* The replacement comes up before the drained voter loses its vote. */
 static void drain_waits_for_catch_up(void **state)
 {
@@ -358,6 +442,8 @@ int main(void)
 		cmocka_unit_test(drain_leader_with_replacement),
 		cmocka_unit_test(drain_follower_without_replacement),
 		cmocka_unit_test(drained_never_promoted),
+		cmocka_unit_test(parked_swap),
+		cmocka_unit_test(majorities),
 		cmocka_unit_test(drain_waits_for_catch_up),
 		cmocka_unit_test(drain_keeps_quorum),
 		cmocka_unit_test(drain_check),

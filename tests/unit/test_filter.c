@@ -153,6 +153,32 @@ static void test_late_reply(void **st)
 	filter_free(f);
 }
 
+/*
+ * The path bound is the smallest root distance of the samples, not aged:
+ * how long the path is, whatever the age of its fastest exchange (the
+ * best sample's root distance grows at 15 ppm; the bound does not).
+ */
+static void test_path_dist(void **st)
+{
+	struct filter *f = filter_new();
+	struct filter_est e;
+
+	(void)st;
+	add(f, 0, 1e-3, 20e-3);
+	add(f, 1 * S, 1e-3, 18e-3);  /* the fastest exchange */
+	for (int i = 2; i < 10; i++)
+		add(f, i * S, 1e-3, 25e-3);
+	filter_estimate(f, 10 * S, &e);
+	/* (1 ms root delay + 18 ms) / 2 + 1 ms root disp + 1 us disp */
+	assert_true(fabs(e.path_dist - 10.501e-3) < 1e-12);
+	/* its uncertainty: 0.2 x the median extra delay (7 ms) / sqrt(10) */
+	assert_true(fabs(e.path_err - 0.2 * 7e-3 / sqrt(10.0)) < 1e-12);
+	filter_estimate(f, 1000 * S, &e);
+	assert_true(fabs(e.path_dist - 10.501e-3) < 1e-12);
+	assert_true(e.root_dist > e.path_dist + 14e-3);
+	filter_free(f);
+}
+
 /* After a frequency change the runs test drops the old samples. */
 static void test_adapts_to_freq_change(void **st)
 {
@@ -234,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_equal_delays_is_ols),
 		cmocka_unit_test(test_beats_min_delay_filter),
 		cmocka_unit_test(test_late_reply),
+		cmocka_unit_test(test_path_dist),
 		cmocka_unit_test(test_adapts_to_freq_change),
 		cmocka_unit_test(test_out_of_order_resets),
 		cmocka_unit_test(test_capacity),

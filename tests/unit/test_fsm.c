@@ -465,6 +465,199 @@ static void test_member_drained(void **state)
 	fsm_free(g);
 }
 
+/* The version a builder encoded. */
+static uint32_t version_of(const void *buf, size_t len)
+{
+	Ntpmc__Fsm__FsmCommand *c;
+	uint32_t v;
+
+	c = ntpmc__fsm__fsm_command__unpack(NULL, len, buf);
+	assert_non_null(c);
+	v = c->version;
+	ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+	return v;
+}
+
+static void put_member(struct fsm *f, uint64_t id, const char *name,
+		       const char *instance)
+{
+	struct fsm_member m;
+	void *b;
+	size_t n;
+
+	memset(&m, 0, sizeof(m));
+	m.id = id;
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	strcpy(m.provider, "aws");
+	strcpy(m.address, "127.0.0.1:7000");
+	m.cmd_version = 2;
+	snprintf(m.instance_id, sizeof(m.instance_id), "%s", instance);
+	assert_int_equal(fsm_cmd_member_put(&m, 1, &b, &n), 0);
+	/* the lowest version that carries it */
+	assert_int_equal(version_of(b, n), instance[0] ? 3 : 1);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+}
+
+static int rot(struct fsm *f, uint64_t id, int state, int phase, int parked,
+	       const char *reason, uint64_t t)
+{
+	struct fsm_rot r;
+	void *b;
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.state = state;
+	r.phase = phase;
+	r.parked = parked;
+	r.sched_ms = t * 10;
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	assert_int_equal(fsm_cmd_rot_set(&r, t, &b, &n), 0);
+	assert_int_equal(version_of(b, n), 3);
+	return apply_buf(f, b, n);
+}
+
+static int hours(struct fsm *f, uint64_t id, uint32_t month, uint64_t add,
+		 uint64_t to)
+{
+	struct fsm_hours_item it = { id, month, add, to };
+	void *b;
+	size_t n;
+
+	assert_int_equal(fsm_cmd_hours_add(&it, 1, 5, &b, &n), 0);
+	return apply_buf(f, b, n);
+}
+
+static const char *last_audit(struct fsm *f)
+{
+	return fsm_audit_at(f, fsm_audit_count(f) - 1, NULL);
+}
+
+/* Version 3: the instance id, the schedule, rotation records, the hours
+ * ledger and notes: apply, bounds, audit lines, snapshot and hash; a
+ * version 3 operation in a command that says 1 is refused. */
+static void test_rotation_state(void **state)
+{
+	Ntpmc__Fsm__FsmCommand *c;
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	unsigned char h1[FSM_HASH_LEN], h2[FSM_HASH_LEN];
+	const struct fsm_hours *h;
+	const struct fsm_rot *r;
+	char big[FSM_WINDOWS_MAX + 2];
+	void *b, *snap;
+	size_t n, sn;
+
+	(void)state;
+	put_member(f, 3, "aws-a", "i-0123456789abcdef0");
+	put_member(f, 4, "aws-b", "");
+	assert_string_equal(fsm_member_find(f, 3)->instance_id,
+			    "i-0123456789abcdef0");
+
+	/* schedule: sorted by target, replaced, removed, conflict kept */
+	assert_int_equal(fsm_cmd_sched_set("provider:aws", "mon-wed", 0, 2,
+					   &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_int_equal(fsm_cmd_sched_set("member:aws-b", "thu-sun", 1, 2,
+					   &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_string_equal(last_audit(f), "rotation schedule member:aws-b: "
+			    "thu-sun (conflict: below min-serving, forced)");
+	assert_int_equal(fsm_sched_count(f), 2);
+	assert_string_equal(fsm_sched_at(f, 0)->target, "member:aws-b");
+	assert_true(fsm_sched_find(f, "member:aws-b")->conflict);
+	assert_int_equal(fsm_cmd_sched_set("member:aws-b", "", 0, 3, &b, &n),
+			 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_null(fsm_sched_find(f, "member:aws-b"));
+	assert_int_equal(fsm_cmd_sched_set("member:aws-b", "", 0, 3, &b, &n),
+			 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_ENOKEY);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(fsm_cmd_sched_set("member:x", big, 0, 3, &b, &n),
+			 -EINVAL);
+
+	/* rotation records: members only; since changes with the state */
+	assert_int_equal(rot(f, 99, FSM_ROT_STOPPING, 1, 1, "x", 10),
+			 FSM_ENOKEY);
+	assert_int_equal(rot(f, 3, FSM_ROT_STOPPING, 0, 1,
+			     "scheduled off from thu 00:00", 10), FSM_OK);
+	assert_string_equal(last_audit(f), "rotation aws-a stopping (parked): "
+			    "scheduled off from thu 00:00");
+	assert_int_equal(rot(f, 3, FSM_ROT_STOPPING, 2, 1, "drained", 20),
+			 FSM_OK);
+	r = fsm_rot_find(f, 3);
+	assert_non_null(r);
+	assert_int_equal(r->since_ms, 10);
+	assert_int_equal(r->phase, 2);
+	assert_int_equal(r->sched_ms, 200);
+	assert_true(r->parked);
+	assert_int_equal(rot(f, 3, FSM_ROT_STOPPED, 0, 1, "stopped", 30),
+			 FSM_OK);
+	assert_int_equal(fsm_rot_find(f, 3)->since_ms, 30);
+	assert_int_equal(rot(f, 3, FSM_ROT_STOPPED + 1, 0, 0, "x", 31),
+			 FSM_EINVAL);
+	assert_int_equal(rot(f, 3, FSM_ROT_STOPPED, FSM_ROT_PHASE_MAX + 1, 0,
+			     "x", 31), FSM_EINVAL);
+
+	/* hours: months roll, a late item goes to the previous month */
+	assert_int_equal(hours(f, 3, 202501, 3600000, 100), FSM_OK);
+	assert_int_equal(hours(f, 3, 202501, 1800000, 200), FSM_OK);
+	assert_int_equal(hours(f, 3, 202502, 60000, 300), FSM_OK);
+	assert_int_equal(hours(f, 3, 202501, 1000, 250), FSM_OK);
+	h = fsm_hours_find(f, 3);
+	assert_non_null(h);
+	assert_int_equal(h->month, 202502);
+	assert_int_equal(h->ms, 60000);
+	assert_int_equal(h->prev_month, 202501);
+	assert_int_equal(h->prev_ms, 5401000);
+	assert_int_equal(h->counted_to, 300);
+	assert_int_equal(hours(f, 3, 202513, 1, 1), FSM_EINVAL);
+	assert_int_equal(hours(f, 77, 202502, 5, 1), FSM_OK); /* not a member */
+
+	assert_int_equal(fsm_cmd_note("aws allowance at 80%", 40, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_string_equal(last_audit(f), "rotation: aws allowance at 80%");
+
+	/* snapshot: every part comes back, same hash */
+	assert_int_equal(fsm_snapshot(f, &snap, &sn), 0);
+	assert_int_equal(fsm_restore(g, 9, snap, sn), 0);
+	free(snap);
+	assert_int_equal(fsm_hash(f, h1), 0);
+	assert_int_equal(fsm_hash(g, h2), 0);
+	assert_memory_equal(h1, h2, FSM_HASH_LEN);
+	assert_int_equal(fsm_sched_count(g), 1);
+	assert_int_equal(fsm_rot_find(g, 3)->state, FSM_ROT_STOPPED);
+	assert_int_equal(fsm_hours_find(g, 3)->prev_ms, 5401000);
+	assert_string_equal(fsm_member_find(g, 3)->instance_id,
+			    "i-0123456789abcdef0");
+
+	/* a former member's hours go once a newer month is counted; its
+	 * rotation record goes with the member */
+	assert_int_equal(fsm_cmd_member_del(3, 50, &b, &n), 0);
+	assert_int_equal(apply_buf(f, b, n), FSM_OK);
+	assert_null(fsm_rot_find(f, 3));
+	assert_non_null(fsm_hours_find(f, 3));
+	assert_int_equal(hours(f, 4, 202503, 5, 1), FSM_OK);
+	assert_null(fsm_hours_find(f, 3));
+	assert_null(fsm_hours_find(f, 77));
+
+	/* version 1 with a version 3 operation: refused everywhere alike */
+	assert_int_equal(fsm_cmd_note("x", 60, &b, &n), 0);
+	c = ntpmc__fsm__fsm_command__unpack(NULL, n, b);
+	free(b);
+	assert_non_null(c);
+	c->version = 1;
+	n = ntpmc__fsm__fsm_command__get_packed_size(c);
+	b = malloc(n);
+	assert_non_null(b);
+	ntpmc__fsm__fsm_command__pack(c, b);
+	ntpmc__fsm__fsm_command__free_unpacked(c, NULL);
+	assert_int_equal(apply_buf(f, b, n), FSM_EINVAL);
+	fsm_free(f);
+	fsm_free(g);
+}
+
 static int ledger_put(struct fsm *f, const char *month, uint64_t id,
 		      uint64_t ntp, uint64_t t)
 {
@@ -484,12 +677,13 @@ static int ledger_put(struct fsm *f, const char *month, uint64_t id,
 	e.updated_ms = t;
 	e.day_bytes = 1000;
 	assert_int_equal(fsm_cmd_ledger(&e, t, &b, &n), 0);
+	assert_int_equal(version_of(b, n), 4);
 	return apply_buf(f, b, n);
 }
 
 /* The monthly egress ledger: set semantics per (month, member), sorted,
  * capped (the oldest month goes first), kept by snapshots, bad months
- * refused, and only from version 3 commands. */
+ * refused, and only from version 4 commands. */
 static void test_ledger(void **state)
 {
 	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
@@ -523,12 +717,12 @@ static void test_ledger(void **state)
 	assert_int_equal(ledger_put(f, "2026-00", 1, 1, 130), FSM_EINVAL);
 	assert_int_equal(ledger_put(f, "2026-12", 0, 1, 130), FSM_EINVAL);
 	assert_int_equal(fsm_ledger_count(f), 3);
-	/* a version 2 command cannot carry one */
+	/* a version 3 command cannot carry one */
 	l.month = "2026-12";
 	l.id = 9;
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_LEDGER;
 	c.ledger = &l;
-	c.version = 2;
+	c.version = 3;
 	c.time_ms = 5;
 	n = ntpmc__fsm__fsm_command__get_packed_size(&c);
 	b = malloc(n + 1);
@@ -571,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_halt),
 		cmocka_unit_test(test_snapshot_hash),
 		cmocka_unit_test(test_member_drained),
+		cmocka_unit_test(test_rotation_state),
 		cmocka_unit_test(test_ledger),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

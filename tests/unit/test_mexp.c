@@ -192,7 +192,8 @@ static void test_mexp_follower_and_leader(void **state)
 	/* reserved families are not written */
 	assert_null(strstr(t, "ntpmc_budget_used_ratio"));
 	assert_null(strstr(t, "ntpmc_egress_bytes_total"));
-	assert_null(strstr(t, "ntpmc_rotation_planned"));
+	/* no rotation view: no rotation family */
+	assert_null(strstr(t, "ntpmc_rotation_"));
 	free(t);
 
 	f.cv.is_leader = 1;
@@ -255,6 +256,34 @@ static void test_mexp_standalone(void **state)
 	free(t);
 }
 
+/* Where a rotation runs: each member's plan and the leader's alerts. */
+static void test_mexp_rotation(void **state)
+{
+	struct metrics_rotation rot;
+	struct fixture f;
+	char *t;
+
+	(void)state;
+	fill(&f);
+	memset(&rot, 0, sizeof(rot));
+	f.in.rot = &rot;
+	t = render(&f);
+	assert_null(strstr(t, "ntpmc_rotation_"));   /* not present */
+	free(t);
+	rot.present = 1;
+	rot.n_member = 2;
+	snprintf(rot.member[0].name, sizeof(rot.member[0].name), "aws-a");
+	rot.member[0].planned = 1;
+	snprintf(rot.member[1].name, sizeof(rot.member[1].name), "aws-b");
+	rot.alerts = 2;
+	t = render(&f);
+	assert_non_null(strstr(t, "# TYPE ntpmc_rotation_planned gauge\n"));
+	assert_non_null(strstr(t, "ntpmc_rotation_planned{member=\"aws-a\"} 1\n"));
+	assert_non_null(strstr(t, "ntpmc_rotation_planned{member=\"aws-b\"} 0\n"));
+	assert_non_null(strstr(t, "ntpmc_rotation_alerts 2\n"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_prom_histogram),
 		cmocka_unit_test(test_mexp_follower_and_leader),
 		cmocka_unit_test(test_mexp_standalone),
+		cmocka_unit_test(test_mexp_rotation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,8 @@
  * the falseticker marked, and stop must free everything (ASan). A plain
  * upstream name whose server stays silent is resolved again from a hosts
  * file whose content changes, and follows the server to its new address.
+ * A server whose distance was beyond the combine limit is held out for 16
+ * of its samples after it came back within it.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -247,11 +249,106 @@ static void test_name_moves(void **st)
 	unlink(hosts_path);
 }
 
+/*
+ * Three servers announcing a 2 ms root delay, the third 100 ms (distance
+ * about 50 ms against the others' 1 ms). Once it is out of the
+ * combination, its root delay drops to 4 ms (within 3x the best, but not
+ * the best, which is always combined): it must stay out ("held") until
+ * 16 of its samples came within the limit, then be combined.
+ */
+struct hold_watch {
+	struct sync *sy;
+	int phase, ticks;
+	int answered_at_change, answered_when_held, answered_when_back;
+};
+
+static void hold_cb(uv_timer_t *t)
+{
+	struct hold_watch *w = t->data;
+	struct sync_source_view v;
+	int since;
+
+	w->ticks++;
+	sync_source(w->sy, 2, &v);
+	since = srv[2].answered - w->answered_at_change;
+	if (w->phase == 0 && !strcmp(v.state, "candidate") &&
+	    strstr(v.reason, "above 3x the best")) {
+		srv[2].root_delay = 0.004;
+		w->answered_at_change = srv[2].answered;
+		w->phase = 1;
+	} else if (w->phase == 1 && since >= 6) {
+		assert_string_equal(v.state, "candidate");
+		assert_non_null(strstr(v.reason, "held out"));
+		w->answered_when_held = since;
+		w->phase = 2;
+	} else if (w->phase == 2 && (!strcmp(v.state, "combined") ||
+				     !strcmp(v.state, "selected"))) {
+		w->answered_when_back = since;
+		w->phase = 3;
+		uv_stop(t->loop);
+	}
+	if (w->ticks >= 120)
+		uv_stop(t->loop);
+}
+
+static void test_distant_held(void **st)
+{
+	uv_loop_t loop;
+	uv_timer_t tick;
+	struct sync_conf c;
+	struct hold_watch w;
+	int i;
+
+	(void)st;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	memset(&c, 0, sizeof(c));
+	c.discipline = DISC_VIRTUAL;
+	c.minsources = 1;
+	c.maxdistance = 3;
+	c.maxslewrate = 500;
+	c.makestep = 1;
+	c.makestep_limit = 3;
+	c.holdover = 3600;
+	for (i = 0; i < 3; i++) {
+		memset(&srv[i], 0, sizeof(srv[i]));
+		srv[i].offset = 0.2;
+		srv[i].root_delay = i == 2 ? 0.1 : 0.002;
+		strcpy(c.up[i].host, "127.0.0.1");
+		c.up[i].port = fakentp_start(&srv[i], &loop);
+		c.up[i].minpoll = -3;
+		c.up[i].maxpoll = -3;
+		c.up[i].iburst = 1;
+	}
+	c.n_up = 3;
+	memset(&w, 0, sizeof(w));
+	w.sy = sync_start(&loop, &c, NULL, NULL);
+	assert_non_null(w.sy);
+	uv_timer_init(&loop, &tick);
+	tick.data = &w;
+	uv_timer_start(&tick, hold_cb, 50, 50);
+	uv_run(&loop, UV_RUN_DEFAULT);
+
+	assert_int_equal(w.phase, 3);
+	assert_true(w.answered_when_held >= 6);
+	/* 16 samples within the limit, the first of which may have been
+	 * counted when the root delay changed */
+	assert_true(w.answered_when_back >= 15);
+	assert_true(w.answered_when_back <= 20);
+
+	sync_stop(w.sy);
+	for (i = 0; i < 3; i++)
+		fakentp_close(&srv[i]);
+	uv_close((uv_handle_t *)&tick, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine),
 		cmocka_unit_test(test_name_moves),
+		cmocka_unit_test(test_distant_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,12 @@ the NTP upstreams, served from the box's "internet" namespace.
   signature checked against the credentials handed out) and Secret Manager
   (versions/latest:access, :addVersion, versions/N:destroy). Each VM may do
   only what its instance role / service account in the state file allows,
-  as IAM would: its own slot, and the first member put on its peers'.
+  as IAM would: its own slot, and the first member put on its peers';
+- the VMs' start/stop API at 10.250.0.1:8081 (POST /_box/vm/ACTION/ID,
+  what tests/e2e/cib/box-provider asks from inside a VM): with BOX_FAKE_HOOK
+  and NTPMC_FAKE_CLOUD in its environment, the fake cloud's hook
+  (infra/providers/fake) runs ACTION ID on the box's side; 200 with its
+  output, or 500 with its error.
 STATE.json is re-read on every request (the box rewrites it when a VM's
 address changes). Answers are logged to stderr. Bound to the box's
 addresses only; runs until killed.
@@ -28,6 +33,7 @@ import os
 import re
 import secrets
 import socketserver
+import subprocess
 import sys
 import threading
 import urllib.parse
@@ -133,7 +139,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(403, "Missing Metadata-Flavor:Google header.")
         p = path[len("/computeMetadata/v1/"):]
         h = {"Metadata-Flavor": "Google"}
-        simple = {"instance/id": vm["instance_id"],
+        simple = {"instance/id": vm["instance_id"], "instance/name": vm["name"],
                   "instance/zone": "projects/424242/zones/" + vm["zone"],
                   "project/project-id": vm["project"],
                   "instance/network-interfaces/0/access-configs/0/external-ip": vm["public_ipv4"]}
@@ -164,9 +170,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                           for k, vs in secret_versions.items()
                                           for v in vs if v[1] is not None])
             return self.reply(200, json.dumps(live), "application/json")
+        if self.path.startswith("/_box/vm/"):
+            return self.vm_action()
         if self.headers.get("X-Amz-Target"):
             return self.ssm()
         return self.secretmanager()
+
+    def vm_action(self):
+        """A VM's provider hook asks the cloud to start, stop or describe
+        an instance: the fake cloud's hook does it here."""
+        idx, vm = vm_of(self.client_address[0])
+        hook = os.environ.get("BOX_FAKE_HOOK")
+        m = re.match(r"^/_box/vm/(start|stop|status|terminate|release)/([A-Za-z0-9-]+)$",
+                     self.path)
+        self.body()
+        if vm is None or not hook or not m or self.command != "POST":
+            return self.reply(404, "no such VM action")
+        try:
+            p = subprocess.run([hook, m.group(1), m.group(2)], capture_output=True,
+                               timeout=90, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return self.reply(500, "fake cloud: %s %s timed out\n" % m.groups())
+        if p.returncode != 0:
+            return self.reply(500, p.stderr or b"fake cloud: failed\n")
+        return self.reply(200, p.stdout)
 
     def sigv4_ok(self, body):
         """The request's AWS Signature Version 4, recomputed (the scheme in

@@ -51,6 +51,8 @@ echo "nameserver 127.0.0.1" >"$R/etc/resolv.conf"
 printf '%s\n' "127.0.0.1 localhost" "10.250.$i.2 vm$i" \
 	"169.254.169.254 metadata.google.internal" >"$R/etc/hosts"
 install -m 0755 "$cib/systemctl" "$R/usr/local/sbin/systemctl"
+# the box cloud's provider hook (box-provider: start, stop, status of VMs)
+install -m 0755 "$cib/box-provider" "$R/usr/local/sbin/box-provider"
 install -m 0755 "$cib/cloud-init-lite.py" "$R/box/cloud-init-lite.py"
 install -m 0600 "$dir/user-data" "$R/box/user-data"
 
