@@ -236,7 +236,8 @@ struct cluster_peer_view {
 	int role;		/* CLUSTER_*; -1 not in the configuration */
 	int reachable;		/* heard within the election timeout (self: 1) */
 	int has_status;		/* a status report is known (self: always) */
-	uint64_t status_ms;	/* loop ms it arrived (self: now), 0 never */
+	uint64_t heard_ms;	/* loop ms of its last frame (self: now), 0
+				 * never */
 	int synced;		/* it says its replies carry LI != 3 */
 	int caught_up;		/* leader: a voter or standby the log reaches,
 				 * within CLUSTER_CAUGHT_UP entries */

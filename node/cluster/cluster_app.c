@@ -126,7 +126,6 @@ static void on_status(struct cluster *cl, uint64_t id,
 	if (!p)
 		return;
 	p->has_status = 1;
-	p->status_ms = cl_now(cl);
 	p->sync = s->sync;
 	p->stratum = s->stratum;
 	p->has_offset = s->has_offset;

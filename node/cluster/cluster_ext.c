@@ -106,16 +106,16 @@ void cluster_peer_view(struct cluster *cl, uint64_t id,
 	memset(v, 0, sizeof(*v));
 	v->role = cl_conf_role(cl, id);
 	v->reachable = cl_reachable(cl, id);
+	v->heard_ms = p ? p->last_ms : 0;
 	if (id == cl->self) {
 		struct tstate ts;
 
 		tstate_read(&ts);
 		v->has_status = 1;
-		v->status_ms = uv_now(cl->loop);
+		v->heard_ms = uv_now(cl->loop);
 		v->synced = ts.leap != 3 && ts.stratum != 0;
 	} else if (p && p->has_status) {
 		v->has_status = 1;
-		v->status_ms = p->status_ms;
 		v->synced = p->sync == 1;
 	}
 	if (!cl_is_leader(cl))

@@ -269,7 +269,6 @@ struct cl_peer {
 	uint64_t id;
 	uint64_t last_ms;        /* loop time of the last frame, 0 never */
 	int has_status;
-	uint64_t status_ms;      /* loop time of the last status, 0 never */
 	int sync, stratum, has_offset;
 	double offset;
 	uint64_t applied;

@@ -323,12 +323,12 @@ static void advance_start(struct rotation *r, size_t i)
 			act(r, i, RHOOK_START);
 		return;
 	}
-	/* Only a status sent after the start counts: the last one of the
-	 * VM's previous run may still look fresh (reachable lasts an election
-	 * timeout). */
+	/* Only a member heard after the start counts: the VM's previous run
+	 * still looks reachable for an election timeout. (Its status may be
+	 * older: under the wan profile one comes every minute.) */
 	if (rot_view_ready(v, i, cluster_voter_target(r->cl)) &&
 	    (mv->fm->id == cluster_self(r->cl) ||
-	     mv->cv.status_ms > mem->acted_at)) {
+	     mv->cv.heard_ms > mem->acted_at)) {
 		step(r, i, FSM_ROT_RUNNING, ROT_RN_PLANNED, 0,
 		     "serving: synced, caught up%s",
 		     mv->cv.role == CLUSTER_VOTER ? ", voter" : "");
