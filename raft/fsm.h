@@ -49,8 +49,8 @@
  * token) and FsmCheck (a member's cross-check verdict). 3: a member's
  * instance id and the rotation's state. Each command carries the lowest
  * version that knows it (fsm_cmd_*), so members of an older build apply
- * the rest. */
-#define FSM_CMD_VERSION 3
+ * the rest. 4: FsmLedger (a member's monthly egress). */
+#define FSM_CMD_VERSION 4
 #define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
 #define FSM_HASH_LEN 32
@@ -163,6 +163,23 @@ struct fsm_token {
 	unsigned char bound[8][FSM_IDKEY_LEN];
 };
 
+/* A member's egress in one calendar month (UTC), node/cost's classes.
+ * Entries are kept sorted by (month, id), at most FSM_LEDGER_MAX: a new
+ * entry beyond that drops the oldest month's first. */
+#define FSM_LEDGER_CLASSES 4
+#define FSM_LEDGER_MAX 256
+struct fsm_ledger {
+	char month[8];			/* "YYYY-MM" */
+	uint64_t id;
+	char provider[16];
+	uint64_t bytes[FSM_LEDGER_CLASSES];
+	uint64_t boot;			/* process whose counters are in */
+	uint64_t base[FSM_LEDGER_CLASSES];	/* its readings then */
+	uint64_t first_ms, updated_ms;
+	uint64_t mark_ms, mark_total;	/* start of the day being measured */
+	uint64_t day_bytes;		/* last full day's bytes, 0 none */
+};
+
 struct fsm;
 
 struct fsm *fsm_new(void);
@@ -194,6 +211,10 @@ const struct fsm_token *fsm_token_at(const struct fsm *f, unsigned i);
 unsigned fsm_audit_count(const struct fsm *f);
 /* i = 0 is the oldest kept event. */
 const char *fsm_audit_at(const struct fsm *f, unsigned i, uint64_t *time_ms);
+unsigned fsm_ledger_count(const struct fsm *f);
+const struct fsm_ledger *fsm_ledger_at(const struct fsm *f, unsigned i);
+const struct fsm_ledger *fsm_ledger_find(const struct fsm *f,
+					 const char *month, uint64_t id);
 /* 1 when every member advertises at least version (spares apply every
  * command too). */
 int fsm_version_ok(const struct fsm *f, uint32_t version);
@@ -235,6 +256,10 @@ int fsm_cmd_token_revoke(uint64_t id, uint64_t time_ms, void **buf,
  * event; a command that changes nothing is FSM_OK and records nothing. */
 int fsm_cmd_check(uint64_t id, int suspect, const char *text,
 		  uint64_t time_ms, void **buf, size_t *len);
+/* Version 3: sets the ledger entry for (e->month, e->id); a month that
+ * is not "YYYY-MM" or an id of 0 is FSM_EINVAL. */
+int fsm_cmd_ledger(const struct fsm_ledger *e, uint64_t time_ms, void **buf,
+		   size_t *len);
 /* Version 2: keeps a key-pair token, revoked, until it is purged (a
  * token of the older format is removed all the same). */
 int fsm_cmd_token_revoke_keep(uint64_t id, uint64_t time_ms, void **buf,

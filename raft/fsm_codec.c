@@ -120,7 +120,7 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	st.n_audit = f->audit_len;
 	st.audit = aup;
 	st.audit_seq = f->audit_seq;
-	if (fsm_rot_to_pb(f, &st) < 0)
+	if (fsm_rot_to_pb(f, &st) < 0 || fsm_ledger_to_pb(f, &st) < 0)
 		goto out;
 	*len = ntpmc__fsm__fsm_state__get_packed_size(&st);
 	*buf = malloc(*len + 1);
@@ -132,6 +132,7 @@ int fsm_snapshot(const struct fsm *f, void **buf, size_t *len)
 	rc = 0;
 out:
 	fsm_rot_pb_free(&st);
+	fsm_ledger_pb_free(&st);
 	free(kv);
 	free(kvp);
 	free(mb);
@@ -236,7 +237,9 @@ static int restore_into(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 	f->audit_head = 0;
 	f->audit_len = (unsigned)st->n_audit;
 	f->audit_seq = st->audit_seq;
-	return fsm_rot_from_pb(f, st);
+	if (fsm_rot_from_pb(f, st) < 0)
+		return -EINVAL;
+	return fsm_ledger_restore(f, st);
 }
 
 int fsm_restore(struct fsm *f, uint64_t index, const void *buf, size_t len)
@@ -409,4 +412,31 @@ int fsm_cmd_check(uint64_t id, int suspect, const char *text,
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_CHECK;
 	c.check = &k;
 	return fsm_pack(&c, 2, time_ms, buf, len);
+}
+
+int fsm_cmd_ledger(const struct fsm_ledger *e, uint64_t time_ms, void **buf,
+		   size_t *len)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmLedger l = NTPMC__FSM__FSM_LEDGER__INIT;
+	uint64_t bytes[FSM_LEDGER_CLASSES], base[FSM_LEDGER_CLASSES];
+
+	memcpy(bytes, e->bytes, sizeof(bytes));
+	memcpy(base, e->base, sizeof(base));
+	l.month = (char *)e->month;
+	l.id = e->id;
+	l.provider = (char *)e->provider;
+	l.bytes = bytes;
+	l.n_bytes = FSM_LEDGER_CLASSES;
+	l.seen = base;
+	l.n_seen = FSM_LEDGER_CLASSES;
+	l.boot = e->boot;
+	l.first_ms = e->first_ms;
+	l.updated_ms = e->updated_ms;
+	l.mark_ms = e->mark_ms;
+	l.mark_total = e->mark_total;
+	l.day_bytes = e->day_bytes;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_LEDGER;
+	c.ledger = &l;
+	return fsm_pack(&c, 4, time_ms, buf, len);
 }

@@ -39,6 +39,9 @@ struct fsm {
 	struct fsm_rot rot[FSM_MEMBERS_MAX];		/* sorted by id */
 	unsigned n_hours;
 	struct fsm_hours hours[FSM_HOURS_MAX];		/* sorted by id */
+	/* version 4: the egress ledger (fsm_ledger.c) */
+	unsigned n_ledger;
+	struct fsm_ledger ledger[FSM_LEDGER_MAX];	/* by month, id */
 };
 
 /* Copies s into a fixed field; -1 if it does not fit. */
@@ -58,5 +61,13 @@ void fsm_rot_member_gone(struct fsm *f, uint64_t id);
 int fsm_rot_to_pb(const struct fsm *f, Ntpmc__Fsm__FsmState *st);
 void fsm_rot_pb_free(Ntpmc__Fsm__FsmState *st);
 int fsm_rot_from_pb(struct fsm *f, const Ntpmc__Fsm__FsmState *st);
+
+/* fsm_ledger.c: apply, and the snapshot's part (the entries are pointed
+ * into f, valid while f is unchanged; *out freed with
+ * fsm_ledger_pb_free). */
+int fsm_ledger_apply(struct fsm *f, const Ntpmc__Fsm__FsmLedger *l);
+int fsm_ledger_to_pb(const struct fsm *f, Ntpmc__Fsm__FsmState *st);
+void fsm_ledger_pb_free(Ntpmc__Fsm__FsmState *st);
+int fsm_ledger_restore(struct fsm *f, const Ntpmc__Fsm__FsmState *st);
 
 #endif

@@ -24,9 +24,10 @@ node/cluster/wg node/base raft raft/transport
 node/cluster node/cluster/wg node/ctl node/ntp node/base raft raft/transport storage
 node/cluster/offline node/cluster node/ctl node/base raft raft/transport storage
 node/crosscheck node/cluster node/ntp node/base
+node/cost node/cluster node/ctl node/ntp node/base raft
 node/metrics node/cluster node/ctl node/ntp node/base storage
 node/rotation node/cluster node/ctl node/base raft
-node/daemon node/crosscheck node/rotation node/cluster/offline node/cluster node/metrics node/serve node/time node/ctl node/ntp node/base storage
+node/daemon node/cost node/crosscheck node/rotation node/cluster/offline node/cluster node/metrics node/serve node/time node/ctl node/ntp node/base storage
 tools/ntpctl node/ctl node/base
 tools node/ntp node/base raft raft/transport tools
 RULES

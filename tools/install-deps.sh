@@ -12,7 +12,7 @@ want_test=0
 build_pkgs=(build-essential cmake pkg-config libuv1-dev libsodium-dev
 	libprotobuf-c-dev protobuf-c-compiler liblmdb-dev libcmocka-dev)
 test_pkgs=(clang libclang-rt-14-dev iproute2 util-linux procps python3 jq
-	wireguard-tools wireguard-go
+	wireguard-tools wireguard-go nftables  # nftables: egress_count compares with the kernel
 	lintian man-db systemd python3-yaml strace  # the package test (tests/integration/package.sh)
 	gnupg curl ansible-core                     # the cloud in a box, its Ansible run
 	python3-requests python3-configobj python3-jsonpatch python3-jsonschema

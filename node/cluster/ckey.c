@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum ckey_type { T_INT, T_DURATION, T_ENUM, T_MONEY, T_SUBNET, T_BYTES,
-		T_ALLOW };
+		 T_ALLOW, T_PRICE };
 
 /* T_DURATION flags */
 #define F_ZERO_OFF 1	/* "0" (canonical "0s") turns the thing off */
@@ -96,6 +96,45 @@ static const struct ckey_def keys[] = {
 	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "gcp", "1GB",
 	    "monthly egress included for the gcp members (0: none)", 0 },
 	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
+	{ { CKEY_EGRESS_ALLOWANCE_PREFIX "other", "0B",
+	    "monthly egress included for other members (0: none)", 0 },
+	  T_BYTES, 0, 1000000000000000LL, NULL, 0 },
+	/* The cost guard (docs/cost.md): the price table (USD, up to 4
+	 * decimals), the governor per provider, the ledger's interval. */
+	{ { "governor-aws", "off",
+	    "egress governor on AWS members (on: pace public replies to "
+	    "their share of the allowance)", 0 },
+	  T_ENUM, 0, 0, "on off", 0 },
+	{ { "governor-gcp", "on",
+	    "egress governor on GCP members", 0 },
+	  T_ENUM, 0, 0, "on off", 0 },
+	{ { "governor-other", "off",
+	    "egress governor on other members", 0 },
+	  T_ENUM, 0, 0, "on off", 0 },
+	{ { "ledger-interval", "300s",
+	    "how often the leader commits the egress ledger", 0 },
+	  T_DURATION, 5 * 1000LL, 3600 * 1000LL, NULL, 0 },
+	{ { "price-egress-gb-aws", "0.0900",
+	    "USD per GB of AWS egress beyond the allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
+	{ { "price-egress-gb-gcp", "0.1200",
+	    "USD per GB of GCP egress beyond the allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
+	{ { "price-egress-gb-other", "0.0000",
+	    "USD per GB of other providers' egress", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
+	{ { "price-instance-hour-aws", "0.0104",
+	    "USD per AWS instance hour beyond the free allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
+	{ { "price-instance-hour-gcp", "0.0084",
+	    "USD per GCP instance hour beyond the free allowance", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
+	{ { "price-ipv4-hour-aws", "0.0050",
+	    "USD per AWS public IPv4 address hour", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
+	{ { "price-ipv4-hour-gcp", "0.0050",
+	    "USD per GCP external IPv4 address hour", 0 },
+	  T_PRICE, 0, 1000000, NULL, 0 },
 	/* Fixed at init (ntpnode init --overlay-subnet): members' overlay
 	 * addresses are allocated from it, so it never changes afterwards
 	 * (config set refuses it, see ckey_read_only). */
@@ -351,6 +390,39 @@ static int parse_money(const char *s, long long *cents)
 	return 0;
 }
 
+/* "0.09", "12", "0.0104" -> 1/10000 USD. */
+static int parse_price(const char *s, long long *tenk)
+{
+	const char *end;
+	long long whole, frac = 0;
+	size_t nd = 0;
+
+	if (parse_uint(s, &end, &whole) < 0)
+		return -1;
+	if (*end == '.') {
+		const char *f = end + 1;
+
+		if (parse_uint(f, &end, &frac) < 0)
+			return -1;
+		nd = (size_t)(end - f);
+		if (nd > 4)
+			return -1;
+	}
+	if (*end || whole > 1000000)
+		return -1;
+	for (; nd < 4; nd++)
+		frac *= 10;
+	*tenk = whole * 10000 + frac;
+	return 0;
+}
+
+long long ckey_price_tenk(const char *value)
+{
+	long long v;
+
+	return value && parse_price(value, &v) == 0 ? v : -1;
+}
+
 int ckey_read_only(const char *key)
 {
 	return key && (strcmp(key, CKEY_OVERLAY_SUBNET) == 0 ||
@@ -448,6 +520,16 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 			return -1;
 		}
 		snprintf(out, outlen, "%lld.%02lld", v / 100, v % 100);
+		return 0;
+	case T_PRICE:
+		if (parse_price(value, &v) < 0) {
+			snprintf(err, errlen,
+				 "%s: '%s' is not a price in USD like 0.09 or "
+				 "0.0104 (0..1000000, at most 4 decimals)",
+				 key, value);
+			return -1;
+		}
+		snprintf(out, outlen, "%lld.%04lld", v / 10000, v % 10000);
 		return 0;
 	case T_ALLOW:
 		if (strcmp(value, "none") == 0 || strcmp(value, "month") == 0) {

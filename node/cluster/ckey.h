@@ -72,4 +72,7 @@ long long ckey_parse_duration_ms(const char *s);
 
 const char *ckey_source_name(enum ckey_source s);
 
+/* A canonical price ("0.0900") in 1/10000 USD; -1 when malformed. */
+long long ckey_price_tenk(const char *value);
+
 #endif

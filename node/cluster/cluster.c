@@ -30,7 +30,7 @@ static const struct cl_module *const modules[] = {
 	&cl_peers_module,  &cl_wg_module,     &cl_join_module,
 	&cl_app_module,    &cl_members_module, &cl_prune_module,
 	&cl_drains_module, &cl_announce_module, &cl_ext_module,
-	&cl_check_module,  &cl_place_module,
+	&cl_check_module,  &cl_place_module,  &cl_cost_module,
 	&cl_reqs_module,
 };
 

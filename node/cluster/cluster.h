@@ -92,6 +92,11 @@ struct cluster_transport {
 	/* Optional: logs the transport's counters (debug level). */
 	void (*debug)(void *arg, struct rtr *tr);
 	void *arg;
+	/* Optional: TCP payload bytes written, the segments they took and
+	 * the reads that returned data (raft/transport/wire.h tx_bytes,
+	 * tx_segments, rx_reads), for the egress count. */
+	void (*egress)(void *arg, struct rtr *tr, uint64_t *bytes,
+		       uint64_t *segments, uint64_t *acks);
 };
 
 /*
@@ -165,6 +170,12 @@ struct cluster_view {
 	int fault_tolerance;    /* reachable voters minus quorum, >= 0 */
 };
 void cluster_view(struct cluster *cl, struct cluster_view *v);
+/* What the member transport sent since it opened, at the IP layer
+ * (node/base/wirelen.h): one IPv4 + TCP header per segment written and
+ * one bare ACK per read that returned data, inside WireGuard's outer
+ * packet when this node manages the mesh. An estimate (docs/cost.md); 0 outside a
+ * cluster or with a transport that does not count. */
+uint64_t cluster_egress(struct cluster *cl);
 /*
  * Leader placement (node/cluster/cplace.h) asks its neighbours above: the
  * rotation whether it keeps a member on, the cost ledger what a provider's
@@ -341,6 +352,40 @@ struct cluster_check {
 	char why[CLUSTER_CHECK_WHY_MAX + 1];
 };
 void cluster_check_report(struct cluster *cl, const struct cluster_check *c);
+
+/* ---- what the cost guard (node/cost) needs ---- */
+#define CLUSTER_EGRESS_CLASSES 4
+#define CLUSTER_EGRESS_EVERY_MS 10000
+
+/* This process's egress so far by class (node/cost/egress.h), a random
+ * id of the process and its egress governor's state: sent to the leader with the status every
+ * CLUSTER_EGRESS_EVERY_MS. */
+void cluster_egress_set(struct cluster *cl, uint64_t boot,
+			const uint64_t bytes[CLUSTER_EGRESS_CLASSES],
+			int governor);
+/* The leader's latest of member id (its own for self): 0, or -ENOENT
+ * (nothing heard from it since this member led or started). */
+struct cluster_egress {
+	uint64_t boot;
+	uint64_t bytes[CLUSTER_EGRESS_CLASSES];
+	uint64_t age_ms;                /* since it arrived */
+	int governor;                   /* 0 off, 1 on, 2 limiting */
+};
+int cluster_egress_of(struct cluster *cl, uint64_t id,
+		      struct cluster_egress *out);
+/* Leader: proposes a ledger entry (raft/fsm.h fsm_cmd_ledger; stamped with
+ * the served time). 0, -EAGAIN (not the leader, or a voter's build does
+ * not apply ledger entries yet), -ENOMEM. Fire and forget: a lost one is
+ * recomputed at the next interval. */
+struct fsm_ledger;
+int cluster_ledger_put(struct cluster *cl, const struct fsm_ledger *e);
+/* Leader: records a cost alert in the replicated state (the internal
+ * key CLUSTER_COST_ALERT_KEY, which `config set` cannot touch; the apply
+ * writes it into the audit trail). done(arg, ok) runs once, ok 1 when it
+ * was applied. 0, or -EAGAIN (not the leader), -ENOMEM: done never runs. */
+#define CLUSTER_COST_ALERT_KEY "cost/alert"
+int cluster_cost_alert(struct cluster *cl, const char *value,
+		       void (*done)(void *arg, int ok), void *arg);
 const char *cluster_verdict_name(int verdict);
 
 #endif

@@ -122,6 +122,7 @@ static void on_status(struct cluster *cl, uint64_t id,
 	cl_wg_status_seen(cl, id, s);
 	cl_ext_status_seen(cl, id, s);
 	cl_check_status_seen(cl, id, s);
+	cl_cost_status_seen(cl, id, s);
 	if (!p)
 		return;
 	p->has_status = 1;
@@ -195,7 +196,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	Ntpmc__MemberStatus s = NTPMC__MEMBER_STATUS__INIT;
 	Ntpmc__Ext ext[CL_EXT_STATUS_MAX], *ext_p[CL_EXT_STATUS_MAX];
 	Ntpmc__CheckStatus cs = NTPMC__CHECK_STATUS__INIT;
-	uint64_t leader = cl_leader_id(cl);
+	uint64_t leader = cl_leader_id(cl), egress[CLUSTER_EGRESS_CLASSES];
 	struct tstate ts;
 
 	/* A spare gets no raft traffic: it shows it is up to the leader
@@ -220,6 +221,7 @@ static void send_status(struct cluster *cl, struct cl_app *a)
 	cl_wg_fill_status(cl, &s);
 	cl_ext_fill_status(cl, &s, ext, ext_p);
 	cl_check_fill_status(cl, &s, &cs);
+	cl_cost_fill_status(cl, &s, egress);
 	m.version = 1;
 	m.body_case = NTPMC__APP_MSG__BODY_STATUS;
 	m.status = &s;

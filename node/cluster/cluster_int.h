@@ -77,6 +77,7 @@ struct cl_place;
 struct cl_announce;
 struct cl_ext;
 struct cl_check;
+struct cl_cost;
 
 /* Runs after every applied entry, on every member. */
 typedef void (*cl_observer_fn)(struct cluster *cl);
@@ -127,6 +128,7 @@ struct cluster {
 	struct cl_announce *announce;
 	struct cl_ext *ext;
 	struct cl_check *check;
+	struct cl_cost *cost;
 };
 
 /* Copies a string, cut to fit (names and addresses have checked lengths
@@ -472,7 +474,14 @@ extern const struct cl_module cl_reqs_module, cl_peers_module,
 	cl_join_module, cl_app_module, cl_members_module, cl_drains_module,
 	cl_config_module, cl_cmds_module, cl_prune_module, cl_wg_module,
 	cl_timing_module, cl_place_module, cl_announce_module, cl_ext_module,
-	cl_check_module;
+	cl_check_module, cl_cost_module;
+
+/* ---- cluster_cost.c: members' egress reports, ledger proposals, the
+ * ---- */
+void cl_cost_fill_status(struct cluster *cl, Ntpmc__MemberStatus *s,
+			 uint64_t *bytes);
+void cl_cost_status_seen(struct cluster *cl, uint64_t id,
+			 const Ntpmc__MemberStatus *s);
 
 /* ---- cluster_wg.c: the WireGuard mesh; every function is a no-op
  * without `wireguard-interface`. */

@@ -95,8 +95,19 @@ static void tcp_debug(void *arg, struct rtr *tr)
 	log_debug("transport: %s", buf);
 }
 
+static void tcp_egress(void *arg, struct rtr *tr, uint64_t *bytes,
+		       uint64_t *segments, uint64_t *acks)
+{
+	const struct wire_stats *s = tcp_stats(tcp_of_rtr(tr));
+
+	(void)arg;
+	*bytes = s->tx_bytes;
+	*segments = s->tx_segments;
+	*acks = s->rx_reads;
+}
+
 const struct cluster_transport cl_tcp_transport = {
-	tcp_open, tcp_close_rtr, tcp_debug, NULL,
+	tcp_open, tcp_close_rtr, tcp_debug, NULL, tcp_egress,
 };
 
 void cl_tr_timing(struct cluster *cl, const struct cl_tr_timing *tm)

@@ -2,6 +2,7 @@
  * cluster status computes them (cstat.c), without building a status. */
 #include <string.h>
 
+#include "node/base/wirelen.h"
 #include "node/cluster/cluster_int.h"
 #include "node/cluster/cstat.h"
 
@@ -44,4 +45,29 @@ void cluster_view(struct cluster *cl, struct cluster_view *v)
 	/* as cstat_fault_tolerance(): reachable voters minus the quorum */
 	ft = (long)up - (long)(v->voters / 2 + 1);
 	v->fault_tolerance = v->voters && ft > 0 ? (int)ft : 0;
+}
+
+uint64_t cluster_egress(struct cluster *cl)
+{
+	const struct cluster_transport *t;
+	uint64_t bytes = 0, segs = 0, acks = 0, per;
+
+	if (!cl || !cl->tr)
+		return 0;
+	t = cl->hooks.transport;
+	if (!t || !t->egress)
+		return 0;
+	t->egress(t->arg, cl->tr, &bytes, &segs, &acks);
+	per = WIRELEN_IP4 + WIRELEN_TCP;
+	/* Over the mesh each segment is wrapped again (wirelen_wg: outer
+	 * IPv4 + UDP + WireGuard header and tag, plus 8 bytes of padding on
+	 * average). */
+	if (cl->conf->wg_interface[0])
+		per += WIRELEN_IP4 + WIRELEN_UDP + WIRELEN_WG_HDR +
+		       WIRELEN_WG_TAG + 8;
+	/* A request/response protocol whose next frame comes later than
+	 * the peer's delayed ACK (raft heartbeats, statuses): about one bare
+	 * ACK per read, measured within a few % on loopback
+	 * (tests/bench/egress-kernel.sh, docs/cost.md). */
+	return bytes + (segs + acks) * per;
 }

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "node/base/log.h"
+#include "node/base/wirelen.h"
 #include "node/cluster/cluster.h"
 #include "node/crosscheck/xcdecide.h"
 #include "node/crosscheck/xcpeer.h"
@@ -83,6 +84,7 @@ struct crosscheck {
 	char why[CLUSTER_CHECK_WHY_MAX + 1];
 	uint64_t decided, first_decided, suspect_at, cleared_at, transitions;
 	uint64_t sent, replies, bad;
+	uint64_t tx_ip_bytes;       /* egress of the requests (wirelen.h) */
 };
 
 /* The claim goes (or returns): the published state says so at once, and
@@ -220,6 +222,7 @@ static void send_request(struct crosscheck *xc, struct xc_member *m)
 	uint8_t pkt[PMAC_LEN];
 	struct ntp_hdr h;
 	int64_t t1_raw;
+	uint32_t b;
 	int rc;
 
 	if (!m->addrlen || !m->have_key || !xc->probe)
@@ -241,6 +244,10 @@ static void send_request(struct crosscheck *xc, struct xc_member *m)
 		return;
 	m->sent++;
 	xc->sent++;
+	/* Sent from the overlay address: it leaves inside WireGuard (an
+	 * IPv4 endpoint assumed, docs/cost.md). */
+	b = wirelen_udp((struct sockaddr *)&m->addr, sizeof(pkt));
+	xc->tx_ip_bytes += xc->overlay[0] ? wirelen_wg(0, b) : b;
 	m->req.cookie = h.xmt;
 	m->req.t1_ns = served_now(t1_raw, NULL);
 	m->req.check = xc->check;
@@ -656,6 +663,7 @@ void crosscheck_view(const struct crosscheck *xc, struct crosscheck_view *v)
 	v->replies = xc->replies;
 	v->bad = xc->bad;
 	v->bytes_sent = xc->sent * PMAC_LEN;
+	v->tx_ip_bytes = xc->tx_ip_bytes;
 	v->n_peer = xc->n;
 	for (i = 0; i < xc->n; i++) {
 		const struct xc_member *m = &xc->m[i];

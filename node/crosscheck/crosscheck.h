@@ -81,6 +81,8 @@ struct crosscheck_view {
 	char why[128];          /* why the verdict is what it is */
 	uint64_t sent, replies, bad;
 	uint64_t bytes_sent;    /* requests, payload bytes */
+	uint64_t tx_ip_bytes;   /* requests at the IP layer (node/base/wirelen.h),
+				   WireGuard's outer packet with the mesh */
 	int n_peer;
 	struct crosscheck_peer_view peer[CROSSCHECK_MAX_PEERS];
 };

@@ -11,8 +11,9 @@
  * Who answers: serverstats and loglevel node/daemon (srvstats.c, main.c),
  * sources and tracking node/daemon/syncctl.c, pool-check
  * node/metrics/metrics.c, backup node/cluster/cluster_backup.c, rotation
- * node/rotation/rcmd.c, the rest node/cluster/cluster_cmd.c
- * (docs/ntpctl.md, docs/cluster.md, docs/rotation.md).
+ * node/rotation/rcmd.c, cost status node/cost/cost.c, the rest
+ * node/cluster/cluster_cmd.c (docs/ntpctl.md, docs/cluster.md,
+ * docs/rotation.md, docs/cost.md).
  */
 static const struct ctlcmd table[] = {
 	{ .name = "serverstats",
@@ -57,6 +58,9 @@ static const struct ctlcmd table[] = {
 	{ .name = "node undrain", .min_args = 1, .max_args = 1,
 	  .args = "NODE", .flags = M | L,
 	  .help = "let the role policy promote NODE again" },
+	{ .name = "cost status", .flags = L,
+	  .help = "the month's egress ledger by member and provider, its "
+		  "projection, price and budget state (docs/cost.md)" },
 	{ .name = "audit", .max_args = 1, .args = "[N]",
 	  .help = "the last N events of the replicated audit trail (this "
 		  "member's copy; default 20)" },

@@ -88,7 +88,8 @@ static const struct conf_directive daemon_directives[] = {
 static const struct conf_directive *const tables[] = {
 	daemon_directives, conf_serve_directives, conf_time_directives,
 	conf_cluster_directives, conf_metrics_directives,
-	conf_crosscheck_directives, conf_rotation_directives,
+	conf_crosscheck_directives, conf_cost_directives,
+	conf_rotation_directives,
 };
 
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))

@@ -13,6 +13,7 @@
 #include <sys/un.h>
 
 #include "node/cluster/cluster.h"
+#include "node/cost/cost.h"
 #include "node/metrics/metrics.h"
 #include "node/crosscheck/crosscheck.h"
 #include "node/rotation/rotation.h"
@@ -31,6 +32,7 @@ struct conf {
 	int test_hang_loop_s;       /* test-only `test-hang loop S`; 0 never */
 	struct metrics_conf metrics; /* metrics-listen */
 	struct crosscheck_conf crosscheck; /* crosscheck-interval */
+	struct cost_conf cost;      /* alert-hook */
 	struct rot_conf rotation;   /* provider-hook, provider-hook-timeout */
 };
 

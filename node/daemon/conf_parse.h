@@ -49,6 +49,7 @@ extern const struct conf_directive conf_time_directives[];
 extern const struct conf_directive conf_cluster_directives[];
 extern const struct conf_directive conf_metrics_directives[];
 extern const struct conf_directive conf_crosscheck_directives[];
+extern const struct conf_directive conf_cost_directives[];
 extern const struct conf_directive conf_rotation_directives[];
 void conf_serve_finish(struct conf_ctx *x);
 void conf_time_finish(struct conf_ctx *x);

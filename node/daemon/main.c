@@ -29,6 +29,7 @@
 #include "node/ctl/ctl.h"
 #include "node/base/log.h"
 #include "node/daemon/mviews.h"
+#include "node/cost/cost.h"
 #include "node/metrics/metrics.h"
 #include "node/daemon/offline_cmd.h"
 #include "node/rotation/rotation.h"
@@ -61,6 +62,8 @@ struct node {
 	struct metrics *metrics;  /* endpoint and pool-check history */
 	struct mviews views;      /* what it reads of serve and sync */
 	struct crosscheck *xc;    /* members measure each other: cluster only */
+	struct cost *cost;        /* egress ledger (node/cost) */
+	struct cost_hooks cost_hooks;
 	enum cluster_mode mode;
 	int no_run;               /* init/join --no-run: exit once a member */
 	int exit_code;
@@ -331,6 +334,31 @@ static int start_time(struct node *n)
 /* The control socket and what answers on it. With a cluster it opens
  * once the node is a committed member (init prints its token
  * first, join waits for its membership). */
+/* What node/cost reads and sets of the serving threads (mviews.h). */
+static void read_egress(void *arg, struct egress_counts *out)
+{
+	mviews_egress(arg, out);
+}
+
+static void set_limit(void *arg, uint64_t bytes_per_s)
+{
+	const struct mviews *mv = arg;
+
+	if (mv->serve)
+		serve_set_egress_limit(mv->serve, bytes_per_s);
+}
+
+static uint64_t governor_drops(void *arg)
+{
+	const struct mviews *mv = arg;
+	struct serve_stats s;
+
+	if (!mv->serve)
+		return 0;
+	serve_get_stats(mv->serve, &s);
+	return s.drop_governor;
+}
+
 static int open_control(struct node *n)
 {
 	const struct conf *c = &n->conf;
@@ -340,6 +368,7 @@ static int open_control(struct node *n)
 		return -1;
 	if (ctl_register(n->ctl, "loglevel", on_loglevel, n) < 0)
 		return -1;
+	syncctl_set_cost(n->cl ? n->cost : NULL);
 	if (syncctl_register(n->ctl, n->sync, n->xc) < 0)
 		return -1;
 	n->stats = srvstats_start(&n->loop, n->ctl, n->serve);
@@ -349,7 +378,8 @@ static int open_control(struct node *n)
 		return -1;
 	if (n->cl && cluster_register(n->cl, n->ctl) < 0)
 		return -1;
-	if (n->rot && rotation_register(n->rot, n->ctl) < 0)
+	if (cost_register(n->cost, n->ctl) < 0 ||
+	    (n->rot && rotation_register(n->rot, n->ctl) < 0))
 		return -1;
 	log_info("control socket %s (ntpctl -s %s serverstats)", c->control,
 		 c->control);
@@ -384,12 +414,20 @@ static int start_crosscheck(struct node *n)
 	return n->xc ? 0 : -1;
 }
 
-/* Leader placement asks the rotation which members it keeps on. */
+/* Leader placement asks the rotation which members it keeps on, and the
+ * cost ledger what each provider's members sent this month. */
 static int place_planned_on(void *arg, uint64_t id)
 {
 	struct node *n = arg;
 
 	return n->rot ? rotation_planned_on(n->rot, id) : 1;
+}
+
+static uint64_t place_egress_used(void *arg, const char *provider)
+{
+	struct node *n = arg;
+
+	return cost_provider_used(n->cost, provider);
 }
 
 static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
@@ -408,7 +446,8 @@ static void on_cluster_ready(void *arg, struct cluster *cl, int ok)
 		ok = 0;
 	n->views.rot = n->rot;
 	if (ok) {
-		struct cluster_placement place = { place_planned_on, NULL, n };
+		struct cluster_placement place = { place_planned_on,
+						    place_egress_used, n };
 
 		cluster_set_placement(cl, &place);
 	}
@@ -489,9 +528,23 @@ static int start(struct node *n, const char *token)
 	if (!n->serve)
 		return -1;
 	svc_watch(n->svc, n->serve);
+	if (c->cost.test_limit && !n->cl) {
+		log_warnx("TEST-ONLY test-egress-limit: public replies limited "
+			  "to %llu B/s", (unsigned long long)c->cost.test_limit);
+		serve_set_egress_limit(n->serve, c->cost.test_limit);
+	}
 	mviews_init(&n->views);
 	n->views.serve = n->serve;
 	n->views.sync = n->sync;
+	n->views.cl = n->cl;
+	n->cost_hooks.read = read_egress;
+	n->cost_hooks.set_limit = set_limit;
+	n->cost_hooks.governor_drops = governor_drops;
+	n->cost_hooks.arg = &n->views;
+	n->cost = cost_start(&n->loop, n->cl, &c->cost, &n->cost_hooks);
+	if (!n->cost)
+		return -1;
+	n->views.cost = n->cost;
 	n->metrics = metrics_start(&n->loop, &c->metrics, &n->views.v, n->cl,
 				   n->st, NTPMC_VERSION);
 	if (!n->metrics)
@@ -529,6 +582,9 @@ static void stop(struct node *n)
 	sync_stop(n->sync);
 	ctl_close(n->ctl);
 	n->views.xc = NULL;
+	n->views.cl = NULL;
+	n->views.cost = NULL;
+	cost_stop(n->cost);
 	crosscheck_stop(n->xc);
 	n->views.rot = NULL;
 	rotation_stop(n->rot);     /* before the cluster it stands on */

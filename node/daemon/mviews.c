@@ -1,5 +1,7 @@
 #include "node/daemon/mviews.h"
+#include "node/base/wirelen.h"
 #include "node/cluster/cluster.h"
+#include "node/cost/cost.h"
 #include "node/crosscheck/crosscheck.h"
 #include "node/ntp/tstate.h"
 #include "node/rotation/rotation.h"
@@ -148,6 +150,65 @@ static void crosscheck(void *arg, struct metrics_crosscheck *out)
 	free(v);
 }
 
+void mviews_egress(const struct mviews *mv, struct egress_counts *out)
+{
+	struct crosscheck_view *xv;
+	struct serve_stats s;
+	struct sync_tracking_view sv;
+
+	memset(out, 0, sizeof(*out));
+	if (mv->serve) {
+		serve_get_stats(mv->serve, &s);
+		out->bytes[EGRESS_NTP] = s.tx_bytes;
+		out->bytes[EGRESS_CROSSCHECK] = s.peer_tx_bytes;
+		/* Replies to members leave from the overlay address, inside
+		 * WireGuard, once there is a mesh: all of one size. */
+		if (mv->xc && s.peer_replied) {
+			char ov[64];
+
+			cluster_overlay(mv->cl, ov, sizeof(ov));
+			if (ov[0])
+				out->bytes[EGRESS_CROSSCHECK] =
+					s.peer_replied *
+					wirelen_wg(0, s.peer_tx_bytes /
+							      s.peer_replied);
+		}
+	}
+	if (mv->xc) {
+		xv = malloc(sizeof(*xv));
+		if (xv) {
+			crosscheck_view(mv->xc, xv);
+			out->bytes[EGRESS_CROSSCHECK] += xv->tx_ip_bytes;
+			free(xv);
+		}
+	}
+	if (mv->sync) {
+		sync_tracking(mv->sync, &sv);
+		out->bytes[EGRESS_OTHER] = sv.tx_ip_bytes;
+	}
+	out->bytes[EGRESS_CLUSTER] = cluster_egress(mv->cl);
+}
+
+static void egress(void *arg, struct metrics_egress *out)
+{
+	struct mviews *mv = arg;
+	struct egress_counts c;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (!mv->serve)
+		return;
+	mviews_egress(mv, &c);
+	for (i = 0; i < EGRESS_NCLASS; i++) {
+		out->cls[i].name = egress_class_name(i);
+		out->cls[i].bytes = c.bytes[i];
+	}
+	out->n = EGRESS_NCLASS;
+	out->has_ratio = cost_used_ratio(mv->cost, &out->used_ratio);
+	if (mv->cost)
+		out->governor = cost_governor(mv->cost, &out->governor_rate);
+}
+
 static void rot_member(void *arg, const char *member, int planned_on)
 {
 	struct metrics_rotation *out = arg;
@@ -180,5 +241,6 @@ void mviews_init(struct mviews *mv)
 	mv->v.source = source;
 	mv->v.serving = serving;
 	mv->v.crosscheck = crosscheck;
+	mv->v.egress = egress;
 	mv->v.rotation = rotation;
 }

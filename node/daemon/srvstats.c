@@ -21,16 +21,22 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 {
 	uint64_t dropped = s->drop_short + s->drop_version + s->drop_mode +
 			   s->drop_control + s->drop_auth + s->drop_denied +
-			   s->drop_ratelimit + s->drop_unanswerable;
+			   s->drop_ratelimit + s->drop_unanswerable +
+			   s->drop_governor;
 	/* Upper bounds of the histogram buckets holding p50 and p99 (25 %
 	 * wide); 0 when nothing has been answered yet. */
 	uint64_t p50 = serve_hist_quantile_ns(s, 0.50);
 	uint64_t p99 = serve_hist_quantile_ns(s, 0.99);
 	struct json *j = json_new();
 	struct strbuf t = STRBUF_INIT;
-	char pct[64];
+	char pct[64], limit[48];
 
 	*text = *json = NULL;
+	if (s->egress_limit)
+		snprintf(limit, sizeof(limit), "%llu B/s (governor limiting)",
+			 (unsigned long long)s->egress_limit);
+	else
+		snprintf(limit, sizeof(limit), "none");
 	if (!j)
 		return -1;
 	json_obj_begin(j, NULL);
@@ -49,7 +55,10 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 	json_uint(j, "denied", s->drop_denied);
 	json_uint(j, "ratelimit", s->drop_ratelimit);
 	json_uint(j, "unanswerable", s->drop_unanswerable);
+	json_uint(j, "governor", s->drop_governor);
 	json_obj_end(j);
+	/* the egress governor's rate, B/s at the IP layer; 0: not limiting */
+	json_uint(j, "egress_limit_bps", s->egress_limit);
 	json_uint(j, "send_errors", s->send_errors);
 	json_obj_begin(j, "reply_time_us");
 	if (p50)
@@ -88,6 +97,8 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 		    "  denied (allow/deny)  : %llu\n"
 		    "  rate limit           : %llu\n"
 		    "  unanswerable source  : %llu\n"
+		    "  egress governor      : %llu\n"
+		    "Egress limit           : %s\n"
 		    "Send errors            : %llu\n"
 		    "Reply time p50 / p99   : %s\n"
 		    "Current rate           : %.1f req/s\n"
@@ -106,6 +117,7 @@ int srvstats_format(const struct serve_stats *s, double rate_rps,
 		    (unsigned long long)s->drop_denied,
 		    (unsigned long long)s->drop_ratelimit,
 		    (unsigned long long)s->drop_unanswerable,
+		    (unsigned long long)s->drop_governor, limit,
 		    (unsigned long long)s->send_errors, pct, rate_rps,
 		    uptime_s);
 	*text = strbuf_finish(&t, NULL);

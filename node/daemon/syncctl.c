@@ -13,11 +13,13 @@
 #include "node/base/strbuf.h"
 #include "node/ntp/tstate.h"
 #include "node/time/sync.h"
+#include "node/cost/cost.h"
 
 /* What the commands answer from (one per process). */
 static struct {
 	struct sync *sy;
 	const struct crosscheck *xc;
+	const struct cost *cost;
 } src;
 
 /* Answers with the text in b and the JSON in j, and frees both. */
@@ -175,6 +177,29 @@ static void day_str(int64_t end_s, char *out, size_t len)
 	strftime(out, len, "%Y-%m-%d", &tm);
 }
 
+/* The egress governor's line (docs/cost.md), and its JSON object (null
+ * outside a cluster). */
+static void governor_out(struct strbuf *b, struct json *j)
+{
+	uint64_t rate;
+	const char *st;
+
+	if (!src.cost) {
+		json_null(j, "egress_governor");
+		return;
+	}
+	st = cost_governor(src.cost, &rate);
+	if (rate)
+		strbuf_addf(b, "Egress governor : %s (%llu B/s)\n", st,
+			    (unsigned long long)rate);
+	else
+		strbuf_addf(b, "Egress governor : %s\n", st);
+	json_obj_begin(j, "egress_governor");
+	json_str(j, "state", st);
+	json_uint(j, "limit_bps", rate);
+	json_obj_end(j);
+}
+
 /* The cross-check's line, and its JSON object (null without one). */
 static void crosscheck_out(struct strbuf *b, struct json *j)
 {
@@ -273,6 +298,7 @@ static void tracking_published(struct ctl_call *call)
 	json_int(j, "configured", 0);
 	json_bool(j, "withdrawn", t.withdrawn);
 	crosscheck_out(&b, j);
+	governor_out(&b, j);
 	json_obj_end(j);
 	reply(call, j, &b);
 }
@@ -380,8 +406,14 @@ static void on_tracking(void *arg, struct ctl_call *call, int argc,
 	json_uint(j, "tx_errors", v.tx_errors);
 	json_bool(j, "withdrawn", claim.withdrawn);
 	crosscheck_out(&b, j);
+	governor_out(&b, j);
 	json_obj_end(j);
 	reply(call, j, &b);
+}
+
+void syncctl_set_cost(const struct cost *c)
+{
+	src.cost = c;
 }
 
 int syncctl_register(struct ctl *ctl, struct sync *sy,

@@ -12,5 +12,9 @@ struct crosscheck;
  * node serves. xc NULL: no cross-check (a node outside a cluster). */
 int syncctl_register(struct ctl *ctl, struct sync *sy,
 		     const struct crosscheck *xc);
+/* The egress governor's line in tracking: a cluster member's cost guard
+ * (NULL: none, the JSON says null). */
+struct cost;
+void syncctl_set_cost(const struct cost *c);
 
 #endif

@@ -67,6 +67,7 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	struct metrics_rotation *rot = NULL;
 	struct metrics_tracking tr;
 	struct metrics_serving sv;
+	struct metrics_egress eg;
 	struct cluster_view cv;
 	struct mhttp_stats hs;
 	struct mexp_in in = { 0 };
@@ -93,6 +94,9 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 		}
 		m->v->crosscheck(m->v->arg, xc);
 	}
+	memset(&eg, 0, sizeof(eg));
+	if (m->v->egress)
+		m->v->egress(m->v->arg, &eg);
 	if (m->v->rotation) {
 		rot = calloc(1, sizeof(*rot));
 		if (!rot) {
@@ -113,6 +117,7 @@ static int render(struct metrics *m, struct mhttp_answer *a)
 	in.cv = m->cl ? &cv : NULL;
 	in.http = &hs;
 	in.xc = xc;
+	in.eg = &eg;
 	in.rot = rot;
 	a->status = 200;
 	a->ctype = PROM_CTYPE;

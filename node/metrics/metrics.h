@@ -95,6 +95,21 @@ struct metrics_crosscheck {
 	} peer[METRICS_XC_PEERS];
 };
 
+/* This member's egress by class (node/cost/egress.h) and, once a
+ * budget is known, the larger of its actual and projected use. */
+#define METRICS_EGRESS_CLASSES 8
+struct metrics_egress {
+	int n;                          /* 0: not counted here */
+	struct {
+		const char *name;       /* static: "ntp", "cluster", ... */
+		uint64_t bytes;
+	} cls[METRICS_EGRESS_CLASSES];
+	int has_ratio;
+	double used_ratio;              /* used / allowance or budget */
+	const char *governor;           /* "off", "on", "limiting"; NULL */
+	uint64_t governor_rate;         /* B/s, 0 none */
+};
+
 /* The rotation (node/rotation): each member planned on or off now, from
  * this member's replicated state and clock, and the alerts the leader
  * holds (0 on a follower). */
@@ -116,6 +131,7 @@ struct metrics_views {
 	void (*source)(void *arg, int i, struct metrics_source *out);
 	void (*serving)(void *arg, struct metrics_serving *out);
 	void (*crosscheck)(void *arg, struct metrics_crosscheck *out);
+	void (*egress)(void *arg, struct metrics_egress *out);
 	void (*rotation)(void *arg, struct metrics_rotation *out);
 };
 

@@ -5,8 +5,8 @@
  * counters end in _total. Families with no sample are left out.
  *
  * Reserved, not written until their subsystem exports them (so that a
- * zero is never mistaken for a measurement): ntpmc_egress_bytes_total
- * {class}, ntpmc_budget_used_ratio. The rotation's families only where a
+ * zero is never mistaken for a measurement): ntpmc_budget_used_ratio
+ * only once a budget is known. The rotation's families only where a
  * rotation runs (a cluster member).
  */
 #include "node/metrics/mexp.h"
@@ -280,6 +280,41 @@ static void http(struct prom *p, const struct mhttp_stats *h)
 	prom_count(p, "ntpmc_metrics_http_rejected_total", NULL, h->rejected);
 }
 
+static void egress(struct prom *p, const struct metrics_egress *e)
+{
+	const char *l[] = { "class", NULL, NULL };
+	int i;
+
+	prom_family(p, "ntpmc_egress_bytes_total", "counter",
+		    "Bytes this member sent at the IP layer since it started, "
+		    "by class (docs/cost.md)");
+	for (i = 0; i < e->n && i < METRICS_EGRESS_CLASSES; i++) {
+		l[1] = e->cls[i].name;
+		prom_count(p, "ntpmc_egress_bytes_total", l,
+			   e->cls[i].bytes);
+	}
+	if (e->governor) {
+		static const char *const st[] = { "off", "on", "limiting" };
+		const char *g[] = { "state", NULL, NULL };
+
+		prom_family(p, "ntpmc_egress_governor_state", "gauge",
+			    "The egress governor: 1 for its state, 0 for the "
+			    "others");
+		for (i = 0; i < 3; i++) {
+			g[1] = st[i];
+			prom_gauge(p, "ntpmc_egress_governor_state", g,
+				   strcmp(e->governor, st[i]) == 0);
+		}
+		gauge1(p, "ntpmc_egress_governor_limit_bytes_per_second",
+		       "The rate the governor allows public replies at the "
+		       "IP layer (0: no limit)", (double)e->governor_rate);
+	}
+	if (e->has_ratio)
+		gauge1(p, "ntpmc_budget_used_ratio", "The month's actual or "
+		       "projected use over its allowance or budget, the "
+		       "larger (1 = all of it)", e->used_ratio);
+}
+
 char *mexp_render(const struct mexp_in *in, size_t *len)
 {
 	struct prom *p = prom_new();
@@ -297,6 +332,8 @@ char *mexp_render(const struct mexp_in *in, size_t *len)
 	if (in->cv && in->cv->member)
 		cluster(p, in->cv);
 	crosscheck(p, in->xc);
+	if (in->eg && in->eg->n > 0)
+		egress(p, in->eg);
 	if (in->rot && in->rot->present)
 		rotation(p, in->rot);
 	if (in->http)

@@ -23,6 +23,7 @@ struct mexp_in {
 	const struct metrics_crosscheck *xc;
 	const struct metrics_rotation *rot;  /* NULL or !present: none */
 	const struct mhttp_stats *http;
+	const struct metrics_egress *eg;    /* NULL or n 0: not shown */
 };
 
 /* malloc()ed text, *len its length; NULL when out of memory. */

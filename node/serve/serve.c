@@ -34,6 +34,7 @@
 #include "node/ntp/clk.h"
 #include "node/base/hostport.h"
 #include "node/base/log.h"
+#include "node/base/wirelen.h"
 #include "node/ntp/ntp.h"
 #include "node/ntp/pkeys.h"
 #include "node/ntp/pmac.h"
@@ -66,6 +67,9 @@ struct worker {
 	int fds[SERVE_MAX_LISTEN + 1];
 	/* Written only by the worker, word by word with relaxed atomics. */
 	struct serve_stats stats;
+	/* The governor's bucket: bytes this thread may still send. */
+	double gov_tokens;
+	int64_t gov_ns;
 	struct mmsghdr rmsg[BATCH], smsg[BATCH];
 	struct iovec riov[BATCH], siov[BATCH];
 	struct sockaddr_storage raddr[BATCH];
@@ -91,6 +95,7 @@ struct serve {
 	int nthreads;
 	int stop_fd;
 	atomic_int stopping;
+	_Atomic uint64_t gov_rate;  /* bytes/s for all threads, 0 off */
 	struct rl *rl;
 	struct acl *acl;
 	struct worker **w;
@@ -245,11 +250,20 @@ static void send_all(int fd, struct worker *w, int n, struct serve_stats *d)
 			done++;
 			continue;
 		}
+		/* Egress by class: plain adds on the batch's own counters,
+		 * flushed with relaxed stores (stats_flush). */
 		for (k = done; k < done + r; k++) {
-			if (w->peer_self[k])
+			uint32_t b = wirelen_udp(
+				w->smsg[k].msg_hdr.msg_name,
+				w->siov[k].iov_len);
+
+			if (w->peer_self[k]) {
 				d->peer_replied++;
-			else
+				d->peer_tx_bytes += b;
+			} else {
 				d->replied++;
+				d->tx_bytes += b;
+			}
 		}
 		done += r;
 	}
@@ -314,6 +328,41 @@ static int admit(struct serve *s, const struct msghdr *mh,
 	return 1;
 }
 
+/* The governor: 1 when a public reply of len bytes to src fits this
+ * thread's share of the rate (a token bucket holding at most a second's
+ * worth), 0 to drop it. */
+static int governed(struct worker *w, const struct sockaddr *src, int64_t now)
+{
+	uint64_t rate = atomic_load_explicit(&w->s->gov_rate,
+					     memory_order_relaxed);
+	double share, cost;
+
+	if (!rate)
+		return 1;
+	share = (double)rate / w->s->nthreads;
+	/* the first reply under a limit starts with a full bucket */
+	w->gov_tokens = w->gov_ns ? w->gov_tokens + share *
+				    (double)(now - w->gov_ns) / 1e9 : share;
+	w->gov_ns = now;
+	if (w->gov_tokens > share)
+		w->gov_tokens = share;
+	cost = wirelen_udp(src, NTP_HDR_LEN);
+	if (w->gov_tokens < cost)
+		return 0;
+	w->gov_tokens -= cost;
+	return 1;
+}
+
+void serve_set_egress_limit(struct serve *s, uint64_t bytes_per_s)
+{
+	atomic_store_explicit(&s->gov_rate, bytes_per_s, memory_order_relaxed);
+}
+
+uint64_t serve_egress_limit(const struct serve *s)
+{
+	return atomic_load_explicit(&s->gov_rate, memory_order_relaxed);
+}
+
 /* One batch: returns the number of datagrams read, 0 when none. flags:
  * MSG_DONTWAIT after poll, MSG_WAITFORONE to sleep in the call. */
 static int serve_batch(struct worker *w, int fd, int flags)
@@ -374,6 +423,9 @@ static int serve_batch(struct worker *w, int fd, int flags)
 			npeer++;
 			out_len = PMAC_LEN;
 		} else if (!admit(s, mh, src, w->rbuf[i], len, t0, &d, &v)) {
+			continue;
+		} else if (!governed(w, src, t0)) {
+			d.drop_governor++;
 			continue;
 		}
 		parse_cmsgs(mh, &rx_raw, &have_ts, &pi4, &pi6, &have_pi);
@@ -709,6 +761,7 @@ void serve_get_stats(const struct serve *s, struct serve_stats *out)
 		for (i = 1; i < STAT_WORDS; i++)
 			dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 	}
+	out->egress_limit = serve_egress_limit(s);
 }
 
 int serve_addr(const struct serve *s, int i, struct sockaddr_storage *out)

@@ -61,6 +61,16 @@ struct serve_stats {
 	/* Members' authenticated cross-check requests (node/ntp/pmac.h)
 	 * answered; they are in none of the counters above. */
 	uint64_t peer_replied;
+	/* Egress at the IP layer (node/base/wirelen.h: IP + UDP header +
+	 * payload) of what was sent: public replies (normal and KoD) and
+	 * members' cross-check replies. */
+	uint64_t tx_bytes;
+	uint64_t peer_tx_bytes;
+	/* Public requests dropped by the egress governor (over its rate). */
+	uint64_t drop_governor;
+	/* Not a counter: the governor's rate when read (B/s, 0 off), set by
+	 * serve_get_stats. */
+	uint64_t egress_limit;
 	uint64_t reply_ns_hist[SERVE_HIST_BUCKETS];
 	uint64_t reply_ns_sum;      /* of the replies' times, ns */
 };
@@ -87,6 +97,16 @@ int serve_nthreads(const struct serve *s);
  */
 #define SERVE_WAKE_MS 1000
 int serve_stalled(const struct serve *s, int64_t max_ns);
+
+/*
+ * The egress governor (docs/cost.md): public replies beyond bytes_per_s
+ * at the IP layer are dropped (a KoD would cost the same bytes); members'
+ * cross-check replies are never limited. Each serving thread gets an
+ * equal share, with a second's worth of burst. 0: off (the default). Any
+ * thread may call it; the threads read it with a relaxed load.
+ */
+void serve_set_egress_limit(struct serve *s, uint64_t bytes_per_s);
+uint64_t serve_egress_limit(const struct serve *s);
 
 /* Histogram helpers: bucket of a time, its upper bound, and the upper
  * bound of the bucket holding quantile q (0..1) of the replies; 0 if none. */

@@ -132,6 +132,8 @@ struct sync_tracking_view {
 	int steps;
 	uint64_t rx_unknown;    /* datagrams from addresses that are no source */
 	uint64_t rx_errors, tx_errors;
+	uint64_t tx_ip_bytes;   /* requests to upstreams at the IP layer
+				   (node/base/wirelen.h) */
 };
 
 /*

@@ -127,6 +127,7 @@ struct sync {
 	int64_t last_save_mono;
 	double saved_freq;
 	uint64_t rx_unknown, rx_errors, tx_errors;
+	uint64_t tx_ip_bytes;   /* requests to upstreams (wirelen.h) */
 	int open_handles, stopping;
 };
 

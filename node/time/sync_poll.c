@@ -15,6 +15,8 @@
 #include "node/base/log.h"
 #include "node/time/sync_int.h"
 
+#include "node/base/wirelen.h"
+
 /*
  * Kernel transmit timestamps come back on the error queue, tagged with the
  * socket's running packet counter (SOF_TIMESTAMPING_OPT_ID). Our t1 then
@@ -81,7 +83,11 @@ static void send_poll(uv_timer_t *t)
 	if (fd < 0 || sendto(fd, req, sizeof(req), 0,
 			     (struct sockaddr *)&sl->addr, sl->addrlen) < 0) {
 		sy->tx_errors++;
-	} else if (fd == sy->fd4 ? sy->txts4 : sy->txts6) {
+		goto sent;
+	}
+	sy->tx_ip_bytes += wirelen_udp((struct sockaddr *)&sl->addr,
+				       sizeof(req));
+	if (fd == sy->fd4 ? sy->txts4 : sy->txts6) {
 		uint32_t *id = fd == sy->fd4 ? &sy->txid4 : &sy->txid6;
 
 		sl->tx_id = (*id)++;
@@ -89,6 +95,7 @@ static void send_poll(uv_timer_t *t)
 		/* On loopback and most drivers the timestamp is already there. */
 		drain_errqueue(sy, fd, sl->addr.ss_family);
 	}
+sent:
 	{
 		struct source_info info;
 

@@ -120,4 +120,5 @@ void sync_tracking(const struct sync *sy, struct sync_tracking_view *v)
 	v->rx_unknown = sy->rx_unknown;
 	v->rx_errors = sy->rx_errors;
 	v->tx_errors = sy->tx_errors;
+	v->tx_ip_bytes = sy->tx_ip_bytes;
 }

@@ -142,6 +142,12 @@ static void write_done(uv_write_t *req, int status)
 		tcp_conn_close(c);
 }
 
+static void count_tx(struct conn *c, size_t n)
+{
+	c->t->stats.tx_bytes += n;
+	c->t->stats.tx_segments += (n + WIRE_TX_SEGMENT - 1) / WIRE_TX_SEGMENT;
+}
+
 /* Writes len bytes produced by fill(); counted against the queue. */
 static int conn_write_raw(struct conn *c, const uint8_t *hdr, size_t hlen,
 			  const uint8_t *body, size_t blen)
@@ -166,6 +172,7 @@ static int conn_write_raw(struct conn *c, const uint8_t *hdr, size_t hlen,
 		free(w);
 		return -EIO;
 	}
+	count_tx(c, w->len);
 	c->last_tx = uv_now(c->t->loop);
 	return 0;
 }
@@ -207,6 +214,7 @@ static int conn_send_sealed(struct conn *c, const uint8_t *pt, size_t len)
 	if (len > 0)
 		c->t->stats.frames_tx++;
 	c->tx_total += n;
+	count_tx(c, n);
 	c->last_tx = uv_now(c->t->loop);
 	return 0;
 }
@@ -512,6 +520,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	n = (size_t)nread;
 	c->last_rx = uv_now(c->t->loop);
+	if (n > 0)
+		c->t->stats.rx_reads++;
 	while (n > 0 && c->state == C_HANDSHAKE && !c->close_after_write) {
 		rc = frame_reader_feed(&c->hsr, data, n, &used, &rec, &len);
 		if (rc < 0) {

@@ -45,12 +45,22 @@ enum wire_refuse {
 };
 const char *wire_refuse_name(enum wire_refuse r);
 
+#define WIRE_TX_SEGMENT 1448
+
 struct wire_stats {
 	uint64_t drops[WIRE_DROP_COUNT];
 	uint64_t refused[WIRE_REFUSE_COUNT];
 	uint64_t hs_failed[HS_ERR_COUNT];  /* by -hs_err: we refused */
 	uint64_t hs_refused[HS_ERR_COUNT]; /* by -hs_err: the peer refused */
 	uint64_t frames_rx, frames_tx;
+	/* Egress, for the cost ledger: TCP payload bytes handed to the
+	 * kernel (handshakes, records, keepalives) and an estimate of the
+	 * segments they leave in: ceil(bytes / WIRE_TX_SEGMENT) per write
+	 * (full-size segments on a 1500-byte path; pure ACKs not counted). */
+	uint64_t tx_bytes, tx_segments;
+	/* Reads that returned data: the ACKs we send for them (pure ones
+	 * when we have nothing to say back in time) are egress too. */
+	uint64_t rx_reads;
 	uint64_t conns_in, conns_out, conns_closed;
 };
 

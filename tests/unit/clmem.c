@@ -252,7 +252,7 @@ static void m_close(void *arg, struct rtr *tr)
 
 /* The in-memory transport replaces the TCP one through the hooks. */
 static const struct cluster_transport mem_transport = {
-	m_open, m_close, NULL, NULL,
+	m_open, m_close, NULL, NULL, NULL,
 };
 
 /* ---- nodes ---- */

@@ -39,6 +39,15 @@ static void good_values(void **state)
 	assert_string_equal(out, "12.50");
 	assert_int_equal(chk("budget-usd", "7", out), 0);
 	assert_string_equal(out, "7.00");
+	assert_int_equal(chk("price-egress-gb-aws", "0.085", out), 0);
+	assert_string_equal(out, "0.0850");
+	assert_int_equal(chk("price-instance-hour-aws", "0.0104", out), 0);
+	assert_string_equal(out, "0.0104");
+	assert_int_equal(ckey_price_tenk("0.0850"), 850);
+	assert_int_equal(ckey_price_tenk("x"), -1);
+	assert_int_equal(chk("egress-allowance-other", "0", out), 0);
+	assert_int_equal(chk("ledger-interval", "5m", out), 0);
+	assert_string_equal(out, "300s");
 	assert_int_equal(chk("overlay-subnet", "10.99.0.0/16", out), 0);
 	assert_string_equal(out, "10.99.0.0/16");
 	assert_int_equal(chk("crosscheck-interval", "1", out), 0);
@@ -110,7 +119,6 @@ static void bad_values(void **state)
 		{ "egress-allowance-gcp", "1.2345GB" },
 		{ "egress-allowance-gcp", "GB" },
 		{ "egress-allowance-gcp", "99999999999999999999" },
-		{ "egress-allowance-other", "1GB" },
 		{ "election-timeout", "-5" },
 		{ "election-timeout", " 500" },
 		{ "election-timeout", "500x" },
@@ -125,6 +133,17 @@ static void bad_values(void **state)
 		{ "budget-usd", "1.234" },
 		{ "budget-usd", "1." },
 		{ "budget-usd", "1000001" },
+		{ "budget-usd", "-5" },
+		{ "budget-usd", "NaN" },
+		{ "price-egress-gb-gcp", "-0.12" },
+		{ "price-egress-gb-gcp", "0.12345" },
+		{ "price-egress-gb-gcp", "inf" },
+		{ "price-egress-gb-gcp", "2000000" },
+		{ "egress-allowance-other", "-1" },
+		{ "egress-allowance-other", "1X" },
+		{ "egress-allowance-other", "1e9" },
+		{ "ledger-interval", "1s" },
+		{ "ledger-interval", "2h" },
 		{ "nope", "1" },
 		{ "overlay-subnet", "192.168.10.1/24" },
 		{ "overlay-subnet", "10.0.0.0/8" },

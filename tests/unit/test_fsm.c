@@ -658,6 +658,101 @@ static void test_rotation_state(void **state)
 	fsm_free(g);
 }
 
+static int ledger_put(struct fsm *f, const char *month, uint64_t id,
+		      uint64_t ntp, uint64_t t)
+{
+	struct fsm_ledger e;
+	void *b;
+	size_t n;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.month, sizeof(e.month), "%s", month);
+	e.id = id;
+	snprintf(e.provider, sizeof(e.provider), "gcp");
+	e.bytes[0] = ntp;
+	e.bytes[2] = 52;
+	e.boot = 77;
+	e.base[0] = ntp / 2;
+	e.first_ms = t;
+	e.updated_ms = t;
+	e.day_bytes = 1000;
+	assert_int_equal(fsm_cmd_ledger(&e, t, &b, &n), 0);
+	assert_int_equal(version_of(b, n), 4);
+	return apply_buf(f, b, n);
+}
+
+/* The monthly egress ledger: set semantics per (month, member), sorted,
+ * capped (the oldest month goes first), kept by snapshots, bad months
+ * refused, and only from version 4 commands. */
+static void test_ledger(void **state)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmLedger l = NTPMC__FSM__FSM_LEDGER__INIT;
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	const struct fsm_ledger *e;
+	unsigned char h1[FSM_HASH_LEN], h2[FSM_HASH_LEN];
+	void *snap, *b;
+	size_t n;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(ledger_put(f, "2026-12", 2, 760, 100), FSM_OK);
+	assert_int_equal(ledger_put(f, "2026-11", 1, 76, 50), FSM_OK);
+	assert_int_equal(ledger_put(f, "2026-12", 1, 152, 110), FSM_OK);
+	assert_int_equal(ledger_put(f, "2026-12", 2, 836, 120), FSM_OK);
+	assert_int_equal(fsm_ledger_count(f), 3);
+	assert_string_equal(fsm_ledger_at(f, 0)->month, "2026-11");
+	assert_int_equal(fsm_ledger_at(f, 1)->id, 1);
+	e = fsm_ledger_find(f, "2026-12", 2);
+	assert_non_null(e);
+	assert_int_equal(e->bytes[0], 836);
+	assert_int_equal(e->bytes[2], 52);
+	assert_int_equal(e->base[0], 418);
+	assert_int_equal(e->boot, 77);
+	assert_string_equal(e->provider, "gcp");
+	assert_null(fsm_ledger_find(f, "2026-10", 1));
+	/* bad months and ids change nothing */
+	assert_int_equal(ledger_put(f, "2026-13", 1, 1, 130), FSM_EINVAL);
+	assert_int_equal(ledger_put(f, "26-12", 1, 1, 130), FSM_EINVAL);
+	assert_int_equal(ledger_put(f, "2026-00", 1, 1, 130), FSM_EINVAL);
+	assert_int_equal(ledger_put(f, "2026-12", 0, 1, 130), FSM_EINVAL);
+	assert_int_equal(fsm_ledger_count(f), 3);
+	/* a version 3 command cannot carry one */
+	l.month = "2026-12";
+	l.id = 9;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_LEDGER;
+	c.ledger = &l;
+	c.version = 3;
+	c.time_ms = 5;
+	n = ntpmc__fsm__fsm_command__get_packed_size(&c);
+	b = malloc(n + 1);
+	assert_non_null(b);
+	ntpmc__fsm__fsm_command__pack(&c, b);
+	assert_int_equal(apply_buf(f, b, n), FSM_EINVAL);
+	assert_null(fsm_ledger_find(f, "2026-12", 9));
+	/* a snapshot keeps it, byte for byte */
+	assert_int_equal(fsm_snapshot(f, &snap, &n), 0);
+	assert_int_equal(fsm_restore(g, 99, snap, n), 0);
+	free(snap);
+	assert_int_equal(fsm_hash(f, h1), 0);
+	assert_int_equal(fsm_hash(g, h2), 0);
+	assert_memory_equal(h1, h2, FSM_HASH_LEN);
+	assert_int_equal(fsm_ledger_find(g, "2026-12", 2)->bytes[0], 836);
+	assert_int_equal(fsm_ledger_find(g, "2026-12", 2)->day_bytes, 1000);
+	/* full: the oldest month's entries go first */
+	for (i = 0; fsm_ledger_count(f) < FSM_LEDGER_MAX; i++)
+		assert_int_equal(ledger_put(f, "2027-01", 100 + i, 1, 200),
+				 FSM_OK);
+	assert_int_equal(ledger_put(f, "2027-02", 1, 1, 300), FSM_OK);
+	assert_int_equal(fsm_ledger_count(f), FSM_LEDGER_MAX);
+	assert_null(fsm_ledger_find(f, "2026-11", 1));
+	assert_non_null(fsm_ledger_find(f, "2027-02", 1));
+	/* older than everything kept, when full: refused */
+	assert_int_equal(ledger_put(f, "2025-01", 1, 1, 300), FSM_EFULL);
+	fsm_free(f);
+	fsm_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +766,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_hash),
 		cmocka_unit_test(test_member_drained),
 		cmocka_unit_test(test_rotation_state),
+		cmocka_unit_test(test_ledger),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,7 @@ struct fixture {
 	struct metrics_serving sv;
 	struct cluster_view cv;
 	struct mhttp_stats hs;
+	struct metrics_egress eg;
 	struct mexp_in in;
 };
 
@@ -202,6 +203,33 @@ static void test_mexp_follower_and_leader(void **state)
 	assert_non_null(strstr(t, "ntpmc_cluster_members{role=\"voter\"} 3\n"));
 	assert_non_null(strstr(t, "ntpmc_cluster_members{role=\"spare\"} 0\n"));
 	assert_non_null(strstr(t, "ntpmc_cluster_fault_tolerance 1\n"));
+	free(t);
+
+	/* egress by class, once the daemon counts it; the ratio only with a
+	 * budget */
+	f.eg.n = 2;
+	f.eg.cls[0].name = "ntp";
+	f.eg.cls[0].bytes = 7600;
+	f.eg.cls[1].name = "cluster";
+	f.eg.cls[1].bytes = 52;
+	f.in.eg = &f.eg;
+	t = render(&f);
+	assert_non_null(strstr(t, "ntpmc_egress_bytes_total{class=\"ntp\"} 7600\n"));
+	assert_non_null(strstr(t, "ntpmc_egress_bytes_total{class=\"cluster\"} 52\n"));
+	assert_null(strstr(t, "ntpmc_budget_used_ratio"));
+	free(t);
+	f.eg.has_ratio = 1;
+	f.eg.used_ratio = 0.5;
+	t = render(&f);
+	assert_non_null(strstr(t, "ntpmc_budget_used_ratio 0.5\n"));
+	assert_null(strstr(t, "ntpmc_egress_governor_state"));
+	free(t);
+	f.eg.governor = "limiting";
+	f.eg.governor_rate = 400;
+	t = render(&f);
+	assert_non_null(strstr(t, "ntpmc_egress_governor_state{state=\"limiting\"} 1\n"));
+	assert_non_null(strstr(t, "ntpmc_egress_governor_state{state=\"on\"} 0\n"));
+	assert_non_null(strstr(t, "ntpmc_egress_governor_limit_bytes_per_second 400\n"));
 	free(t);
 }
 

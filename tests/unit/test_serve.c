@@ -202,6 +202,9 @@ static void test_replies_and_drops(void **state)
 	serve_get_stats(s, &st);
 	assert_int_equal(st.received, 11);
 	assert_int_equal(st.replied, 5);
+	/* IP-level egress: 20 (IPv4) + 8 (UDP) + 48 per reply */
+	assert_int_equal(st.tx_bytes, 5 * 76);
+	assert_int_equal(st.peer_tx_bytes, 0);
 	assert_int_equal(st.drop_control, 2);
 	assert_int_equal(st.drop_mode, 1);
 	assert_int_equal(st.drop_version, 1);
@@ -363,6 +366,7 @@ static void test_ratelimit_kod(void **state)
 	assert_int_equal(kod, 2);
 	serve_get_stats(s, &st);
 	assert_int_equal(st.replied, 6);
+	assert_int_equal(st.tx_bytes, 6 * 76); /* a KoD costs an answer */
 	assert_int_equal(st.kod_sent, 2);
 	assert_int_equal(st.rl_leaked, 2);
 	assert_int_equal(st.rate_limited, 6);
@@ -448,6 +452,60 @@ static void test_ipv6_wildcard(void **state)
 	assert_int_equal(from.ss_family, AF_INET6);
 	assert_true(IN6_IS_ADDR_LOOPBACK(
 		&((struct sockaddr_in6 *)&from)->sin6_addr));
+	{
+		struct serve_stats st;
+
+		/* the batch's counters are flushed after its send: `received`
+		 * last (serve_get_stats), so wait for it */
+		wait_received(s, 1, &st);
+		/* 40 (IPv6) + 8 (UDP) + 48 */
+		assert_int_equal(st.tx_bytes, 96);
+	}
+	close(fd);
+	serve_stop(s);
+}
+
+/* The egress governor: at 760 B/s (10 IPv4 replies a second, a second's
+ * burst) a quick run of 30 requests gets about 10 answers, the rest is
+ * dropped and counted; off again, everything is answered. */
+static void test_governor(void **state)
+{
+	struct serve *s;
+	struct serve_stats st;
+	struct sockaddr_storage from;
+	uint8_t req[128], rep[256];
+	int fd = client(AF_INET), i, got = 0;
+	uint16_t port;
+
+	(void)state;
+	tstate_set_local(3);
+	conf_for("127.0.0.1", 0, 1);
+	s = serve_start(&cf);
+	assert_non_null(s);
+	port = port_of(s, 0);
+	assert_int_equal(serve_egress_limit(s), 0);
+	serve_set_egress_limit(s, 760);
+	assert_int_equal(serve_egress_limit(s), 760);
+	for (i = 0; i < 30; i++) {
+		make_req(req, 4, 3, (uint64_t)i + 1);
+		send_to(fd, "127.0.0.1", port, req, 48);
+	}
+	wait_received(s, 30, &st);
+	while (recv_reply(fd, rep, sizeof(rep), 200, &from) == 48)
+		got++;
+	serve_get_stats(s, &st);
+	/* 10 from the bucket, perhaps one refilled meanwhile */
+	assert_true(got >= 10 && got <= 11);
+	assert_int_equal(st.replied, (uint64_t)got);
+	assert_int_equal(st.drop_governor, 30 - (uint64_t)got);
+	assert_int_equal(st.tx_bytes, 76 * (uint64_t)got);
+	serve_set_egress_limit(s, 0);
+	for (i = 0; i < 5; i++) {
+		make_req(req, 4, 3, 100 + (uint64_t)i);
+		send_to(fd, "127.0.0.1", port, req, 48);
+		assert_int_equal(recv_reply(fd, rep, sizeof(rep), 2000, &from),
+				 48);
+	}
 	close(fd);
 	serve_stop(s);
 }
@@ -632,6 +690,8 @@ static void test_member_requests(void **state)
 	assert_int_equal(st.drop_auth, 2);
 	assert_int_equal(st.drop_mode, 1);
 	assert_int_equal(st.peer_replied, 5);
+	assert_int_equal(st.tx_bytes, 76);
+	assert_int_equal(st.peer_tx_bytes, 5 * (PMAC_LEN + 28));
 	close(fd);
 	serve_stop(s);
 	tstate_withdraw(0);
@@ -648,6 +708,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_kod),
 		cmocka_unit_test(test_acl_and_pktinfo),
 		cmocka_unit_test(test_ipv6_wildcard),
+		cmocka_unit_test(test_governor),
 		cmocka_unit_test(test_from_config_text),
 		cmocka_unit_test(test_unanswerable_sources),
 		cmocka_unit_test(test_idle_wake_and_stall),

@@ -30,6 +30,8 @@ static void test_format(void **state)
 	s.drop_ratelimit = 18;
 	s.drop_unanswerable = 10;
 	s.send_errors = 9;
+	s.drop_governor = 11;
+	s.egress_limit = 760;
 	s.reply_ns_hist[serve_hist_bucket(3000)] = 900;
 	assert_int_equal(srvstats_format(&s, 12.5, 61.9, &text, &json), 0);
 	assert_non_null(strstr(text, "Requests received      : 1000\n"));
@@ -37,7 +39,10 @@ static void test_format(void **state)
 	assert_non_null(strstr(text, "KoD RATE sent          : 7\n"));
 	assert_non_null(strstr(text, "Rate-limited           : 30 (KoD or "
 				     "dropped)\n  answered by the leak : 5\n"));
-	assert_non_null(strstr(text, "Dropped                : 49\n"));
+	assert_non_null(strstr(text, "Dropped                : 60\n"));
+	assert_non_null(strstr(text, "  egress governor      : 11\n"
+				     "Egress limit           : 760 B/s "
+				     "(governor limiting)\n"));
 	assert_non_null(strstr(text, "  rate limit           : 18\n"));
 	assert_non_null(strstr(text, "  unanswerable source  : 10\n"));
 	assert_non_null(strstr(text, "Send errors            : 9\n"));
@@ -46,10 +51,11 @@ static void test_format(void **state)
 	assert_non_null(strstr(json, "\"received\":1000,\"replied\":900,"
 				     "\"kod_sent\":7,\"rate_limited\":30,"
 				     "\"rate_limited_answered\":5,"
-				     "\"dropped\":{\"total\":49,\"short\":1,"
+				     "\"dropped\":{\"total\":60,\"short\":1,"
 				     "\"version\":2,\"mode\":3,\"control\":4,"
 				     "\"auth\":5,\"denied\":6,\"ratelimit\":18,"
-				     "\"unanswerable\":10},"
+				     "\"unanswerable\":10,\"governor\":11},"
+				     "\"egress_limit_bps\":760,"
 				     "\"send_errors\":9,"));
 	assert_non_null(strstr(json, "\"rate_rps\":12.5,\"uptime_s\":61}"));
 	/* 3 us lies in a 25 %-wide bucket: its upper bound is within that. */
