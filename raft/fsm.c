@@ -59,25 +59,37 @@ void fsm_audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
 
 /* ---- config ---- */
 
-static int config_find(const struct fsm *f, const char *key, unsigned *pos)
+int fsm_bsearch(const void *base, unsigned n, size_t size, const void *key,
+		int (*cmp)(const void *key, const void *elem), unsigned *pos)
 {
-	unsigned lo = 0, hi = f->n_config;
+	unsigned lo = 0, hi = n;
 
 	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		int c = strcmp(f->config[mid].key, key);
+		unsigned mid = lo + (hi - lo) / 2;
+		int c = cmp(key, (const char *)base + (size_t)mid * size);
 
 		if (c == 0) {
 			*pos = mid;
 			return 1;
 		}
-		if (c < 0)
+		if (c > 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	*pos = lo;
 	return 0;
+}
+
+static int config_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct fsm_kv *)elem)->key);
+}
+
+static int config_find(const struct fsm *f, const char *key, unsigned *pos)
+{
+	return fsm_bsearch(f->config, f->n_config, sizeof(f->config[0]), key,
+			   config_cmp, pos);
 }
 
 const char *fsm_config_get(const struct fsm *f, const char *key)

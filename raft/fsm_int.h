@@ -48,6 +48,11 @@ struct fsm {
 int fsm_strset(char *dst, size_t cap, const char *s);
 void fsm_audit(struct fsm *f, uint64_t time_ms, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Binary search of key in the n sorted elements of `size` bytes at base;
+ * cmp orders key against an element like strcmp. 1 when found; *pos is
+ * where it is or where it would go. */
+int fsm_bsearch(const void *base, unsigned n, size_t size, const void *key,
+		int (*cmp)(const void *key, const void *elem), unsigned *pos);
 /* Packs c as version `version` with the proposer's time (malloc()ed). */
 int fsm_pack(Ntpmc__Fsm__FsmCommand *c, uint32_t version, uint64_t time_ms,
 	     void **buf, size_t *len);

@@ -18,36 +18,30 @@ static int month_ok(const char *m)
 	       (m[5] == '1' && m[6] <= '2');
 }
 
-static int cmp(const char *month, uint64_t id, const struct fsm_ledger *e)
+struct ledger_key {
+	const char *month;
+	uint64_t id;
+};
+
+static int ledger_cmp(const void *key, const void *elem)
 {
-	int c = strcmp(month, e->month);
+	const struct ledger_key *k = key;
+	const struct fsm_ledger *e = elem;
+	int c = strcmp(k->month, e->month);
 
 	if (c)
 		return c;
-	return id < e->id ? -1 : id > e->id;
+	return k->id < e->id ? -1 : k->id > e->id;
 }
 
 /* Position of (month, id), or where it would go; 1 when found. */
 static int find(const struct fsm *f, const char *month, uint64_t id,
 		unsigned *pos)
 {
-	unsigned lo = 0, hi = f->n_ledger;
+	struct ledger_key k = { month, id };
 
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		int c = cmp(month, id, &f->ledger[mid]);
-
-		if (c == 0) {
-			*pos = mid;
-			return 1;
-		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	*pos = lo;
-	return 0;
+	return fsm_bsearch(f->ledger, f->n_ledger, sizeof(f->ledger[0]), &k,
+			   ledger_cmp, pos);
 }
 
 unsigned fsm_ledger_count(const struct fsm *f)
@@ -188,8 +182,9 @@ int fsm_ledger_restore(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 	for (i = 0; i < st->n_ledger; i++) {
 		if (from_pb(&f->ledger[i], st->ledger[i]) < 0)
 			return -EINVAL;
-		if (i > 0 && cmp(f->ledger[i].month, f->ledger[i].id,
-				 &f->ledger[i - 1]) <= 0)
+		struct ledger_key k = { f->ledger[i].month, f->ledger[i].id };
+
+		if (i > 0 && ledger_cmp(&k, &f->ledger[i - 1]) <= 0)
 			return -EINVAL;
 	}
 	f->n_ledger = (unsigned)st->n_ledger;

@@ -23,26 +23,16 @@ const struct fsm_sched *fsm_sched_at(const struct fsm *f, unsigned i)
 	return i < f->n_sched ? &f->sched[i] : NULL;
 }
 
-/* Binary search by target; *pos is where it is or would go. */
+static int sched_cmp(const void *target, const void *elem)
+{
+	return strcmp(target, ((const struct fsm_sched *)elem)->target);
+}
+
+/* Where target is or would go in the sorted schedule; 1 when found. */
 static int sched_pos(const struct fsm *f, const char *target, unsigned *pos)
 {
-	unsigned lo = 0, hi = f->n_sched;
-
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-		int c = strcmp(f->sched[mid].target, target);
-
-		if (c == 0) {
-			*pos = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return 0;
+	return fsm_bsearch(f->sched, f->n_sched, sizeof(f->sched[0]), target,
+			   sched_cmp, pos);
 }
 
 const struct fsm_sched *fsm_sched_find(const struct fsm *f,
