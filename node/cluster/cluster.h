@@ -41,6 +41,8 @@ struct cluster_conf {
 	char instance_id[65];           /* the cloud's VM id; "" unknown */
 	unsigned election_timeout_ms;   /* 0: 500 */
 	unsigned heartbeat_timeout_ms;  /* 0: 50 */
+	/* join: how long the joiner dials without an answer; 0: 30 s */
+	unsigned join_dial_ms;
 	size_t mapsize;                 /* bytes; 0: the store's default */
 	/* `wireguard-interface NAME [port N]`: "" = no mesh managed */
 	char wg_interface[CLUSTER_WG_IFNAME_MAX + 1];
@@ -68,7 +70,7 @@ enum cluster_mode { CLUSTER_RUN, CLUSTER_INIT, CLUSTER_JOIN };
  * and the first join token is printed; join: the spare membership is
  * committed; run: at once). The daemon opens its control socket there.
  * ok is 0 when the start failed for good (join refused, 30 s of dialing
- * without an answer): the daemon then exits 1.
+ * without an answer, or 180 s without a leader): the daemon then exits 1.
  */
 typedef void (*cluster_ready_fn)(void *arg, struct cluster *cl, int ok);
 /* Called once when raft stopped for good (a store write failed, a

@@ -51,7 +51,10 @@
 #define CL_SILENT_HEARTBEATS 4
 #define CL_SILENT_MIN_MS 200
 #define CL_PROPOSE_DEADLINE_MS 5000 /* a proposal not applied by then fails */
-#define CL_JOIN_DIAL_MS 30000       /* joiner keeps dialing this long */
+#define CL_JOIN_DIAL_MS 30000       /* joiner dials this long unanswered */
+/* While members answer that they have no leader, the joiner waits up to
+ * this many dial windows: above the wan profile's 60-120 s election. */
+#define CL_JOIN_LEADERLESS_WINDOWS 6
 #define CL_TRANSFER_DEADLINE_MS 2000
 #define CL_MAX_OBSERVERS 8
 
@@ -60,6 +63,7 @@ enum cl_join_status {
 	CL_JOIN_OK = 0,
 	CL_JOIN_REFUSED = 1,       /* for good: token, name, request */
 	CL_JOIN_RETRY = 2,         /* raft busy: ask again */
+	CL_JOIN_NO_LEADER = 3,     /* no leader yet: ask again in a while */
 };
 
 struct cl_reqs;

@@ -5,7 +5,9 @@
  * and reports ready. `ntpnode join`
  * dials the token's members with a JoinRequest once a second until a
  * JoinReply admits it (as a spare; the leader's role policy promotes it)
- * or refuses it, for at most CL_JOIN_DIAL_MS.
+ * or refuses it. It gives up after CL_JOIN_DIAL_MS without an answer;
+ * while members answer that they have no leader (an election under way)
+ * it waits up to CL_JOIN_LEADERLESS_WINDOWS of those, saying so.
  */
 #include "node/cluster/cluster_int.h"
 
@@ -35,6 +37,8 @@ struct cl_join {
 	uint64_t leader_hint;      /* JoinReply's leader, until raft knows */
 	int last_refusal;          /* a member's last handshake refusal */
 	uint64_t unknown_since;    /* loop ms of the first "unknown" in a row */
+	uint64_t no_leader_ms;     /* last "no leader yet" answer; 0 none */
+	uint64_t said_ms;          /* last progress line */
 };
 
 uint64_t cl_leader_hint(struct cluster *cl)
@@ -121,6 +125,46 @@ void cl_init_token_ready(struct cluster *cl, const char *token)
 /* ---------------------------------------------------------------- */
 /* join */
 
+static unsigned dial_ms(const struct cluster *cl)
+{
+	return cl->conf->join_dial_ms ? cl->conf->join_dial_ms :
+					CL_JOIN_DIAL_MS;
+}
+
+/* Ends the join, failed, once no member answered for a dial window or
+ * the members went without a leader for too long; 1 when it did. */
+static int join_gives_up(struct cluster *cl, uint64_t now)
+{
+	struct cl_join *j = cl->join;
+	uint64_t w = dial_ms(cl);
+	uint64_t heard = j->no_leader_ms > j->started ? j->no_leader_ms :
+							 j->started;
+
+	if (j->no_leader_ms && now - j->started >
+				       w * CL_JOIN_LEADERLESS_WINDOWS) {
+		log_err("join: the members had no leader for %" PRIu64 " s; "
+			"retry once `ntpctl cluster status` on a member "
+			"shows one", (now - j->started) / 1000);
+		cl_ready(cl, 0);
+		return 1;
+	}
+	if (now - heard <= w)
+		return 0;
+	if (j->last_refusal)
+		log_err("join: no member named in the token accepted the join "
+			"within %" PRIu64 " s; the last refusal: %s", w / 1000,
+			hs_strerror(j->last_refusal));
+	else if (j->no_leader_ms)
+		log_err("join: the members stopped answering %" PRIu64 " s "
+			"after they said they had no leader", w / 1000);
+	else
+		log_err("join: no member named in the token answered within "
+			"%" PRIu64 " s (unreachable, or running another "
+			"release?)", w / 1000);
+	cl_ready(cl, 0);
+	return 1;
+}
+
 static void joiner_try(struct cluster *cl)
 {
 	Ntpmc__AppMsg m = NTPMC__APP_MSG__INIT;
@@ -128,19 +172,8 @@ static void joiner_try(struct cluster *cl)
 	char wg[IDENT_WG_B64_LEN];
 	uint64_t now = cl_now(cl);
 
-	if (now - cl->join->started > CL_JOIN_DIAL_MS) {
-		if (cl->join->last_refusal)
-			log_err("join: no member named in the token accepted "
-				"the join within %d s; the last refusal: %s",
-				CL_JOIN_DIAL_MS / 1000,
-				hs_strerror(cl->join->last_refusal));
-		else
-			log_err("join: no member named in the token answered "
-				"within %d s (unreachable, or running another "
-				"release?)", CL_JOIN_DIAL_MS / 1000);
-		cl_ready(cl, 0);
+	if (join_gives_up(cl, now))
 		return;
-	}
 	if (cl->join->last_try && now - cl->join->last_try < 1000)
 		return;
 	cl->join->last_try = now;
@@ -166,6 +199,20 @@ void cl_join_reply(struct cluster *cl, const Ntpmc__JoinReply *jr)
 		return;
 	if (jr->status == CL_JOIN_RETRY) {
 		cl->join->last_try = 0;  /* ask again at the next chore */
+		return;
+	}
+	if (jr->status == CL_JOIN_NO_LEADER) {
+		/* asked again at the next second's dial */
+		uint64_t now = cl_now(cl);
+
+		cl->join->no_leader_ms = now;
+		if (now - cl->join->said_ms >= 10000) {
+			cl->join->said_ms = now;
+			log_info("join: the members have no leader yet "
+				 "(an election is under way); waiting, "
+				 "%" PRIu64 " s so far",
+				 (now - cl->join->started) / 1000);
+		}
 		return;
 	}
 	if (jr->status != CL_JOIN_OK) {

@@ -612,8 +612,15 @@ void cl_forward_join(struct cluster *cl, uint64_t joiner,
 	struct cl_fwd *w;
 	struct cl_req *r;
 
-	if (!leader || !cl_addr_of(cl, leader))
-		return; /* the joiner retries */
+	if (!leader || !cl_addr_of(cl, leader)) {
+		/* Say so: an election under the wan profile takes minutes,
+		 * and a joiner hearing nothing gives up after 30 s. */
+		r = cl_req_join(cl, joiner, 0);
+		if (r)
+			cl_reply(r, CL_JOIN_NO_LEADER,
+				 "the members have no leader yet", NULL, NULL);
+		return;
+	}
 	r = cl_req_join(cl, joiner, 0);
 	w = r ? fwd_new(cl, r, CL_PROPOSE_DEADLINE_MS * 2) : NULL;
 	if (!w) {

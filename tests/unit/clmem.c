@@ -261,6 +261,7 @@ struct node nodes[MAXN];
 
 /* wg_mesh: WireGuard on, and what each node's apply was given */
 int wg_mode;
+unsigned join_dial_ms;
 char wg_ep[MAXN][64];
 struct wgrec wgrec[MAXN];
 /* what each node's config says ("": other, none) */
@@ -319,6 +320,7 @@ void node_conf(int i)
 	n->conf.listen.len = sizeof(*sa);
 	n->conf.election_timeout_ms = 150;
 	n->conf.heartbeat_timeout_ms = 30;
+	n->conf.join_dial_ms = join_dial_ms;
 	if (wg_mode) {
 		snprintf(n->conf.wg_interface, sizeof(n->conf.wg_interface),
 			 "wgt%d", i);

@@ -66,6 +66,7 @@ extern uv_loop_t loop;
 extern struct mtr *trs[MAXN];
 extern struct node nodes[MAXN];
 extern int wg_mode;              /* nodes start with wireguard-interface */
+extern unsigned join_dial_ms;    /* joiners' dial window; 0: the default */
 extern char wg_ep[MAXN][64];     /* and these endpoints */
 extern struct wgrec wgrec[MAXN];
 /* each node's `provider` and `instance-id` ("": other, none) */

@@ -5,7 +5,9 @@
  * afterwards, and a leadership transfer. old_token_revoked: a token of
  * the older format in the state is revoked by the leader, audited.
  * read_own_writes: a follower answers a read with the write it just
- * acknowledged.
+ * acknowledged. join_waits_for_leader: a joiner told "no leader yet"
+ * waits past its dial window, gives up after the leaderless limit, and
+ * joins once the members elect a leader again.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -232,12 +234,64 @@ static void read_own_writes(void **state)
 	stop_all();
 }
 
+static int leaderless(void *arg)
+{
+	(void)arg;
+	return cl_leader_id(nodes[0].cl) == 0;
+}
+
+static void join_waits_for_leader(void **state)
+{
+	struct want w = { 0, 3, 3 };
+	char *tok;
+	int i;
+
+	(void)state;
+	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
+	assert_true(run_until(ready_set, &nodes[0], 5000));
+	for (i = 1; i < 3; i++) {
+		tok = new_token(0);
+		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
+		free(tok);
+		assert_true(run_until(ready_set, &nodes[i], 10000));
+	}
+	assert_true(run_until(roles_are, &w, 10000));
+	tok = new_token(leader_index());
+	node_stop(1);
+	node_stop(2);
+	assert_true(run_until(leaderless, NULL, 5000));
+
+	/* n1 answers "no leader yet" to every dial (one a second): past
+	 * the 2 s window, still waiting */
+	join_dial_ms = 2000;
+	assert_int_equal(node_start(3, CLUSTER_JOIN, tok), 0);
+	run_until(ready_set, &nodes[3], 5000);
+	assert_int_equal(nodes[3].ready, 0);
+	/* ... and gives up after 6 windows without a leader */
+	assert_true(run_until(ready_set, &nodes[3], 10000));
+	assert_int_equal(nodes[3].ready, -1);
+	node_stop(3);
+	node_wipe(3);
+
+	/* the token was not consumed: with a leader again, it admits */
+	assert_int_equal(node_start(1, CLUSTER_RUN, NULL), 0);
+	assert_int_equal(node_start(2, CLUSTER_RUN, NULL), 0);
+	assert_true(run_until(has_leader, NULL, 10000));
+	assert_int_equal(node_start(3, CLUSTER_JOIN, tok), 0);
+	assert_true(run_until(ready_set, &nodes[3], 10000));
+	assert_int_equal(nodes[3].ready, 1);
+	join_dial_ms = 0;
+	free(tok);
+	stop_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cluster_life),
 		cmocka_unit_test(old_token_revoked),
 		cmocka_unit_test(read_own_writes),
+		cmocka_unit_test(join_waits_for_leader),
 	};
 
 	return cmocka_run_group_tests(tests, clmem_setup, clmem_teardown);
