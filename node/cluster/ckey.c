@@ -114,27 +114,68 @@ static const struct ckey_def keys[] = {
 	{ { "ledger-interval", "300s",
 	    "how often the leader commits the egress ledger", 0 },
 	  T_DURATION, 5 * 1000LL, 3600 * 1000LL, NULL, 0 },
+	/* Prices: USD with up to 4 decimals, at most CKEY_PRICE_MAX (a GB
+	 * or an hour of a micro VM costs cents; anything near 1000 USD is a
+	 * typo). Defaults and their sources: docs/cost.md. */
 	{ { "price-egress-gb-aws", "0.0900",
 	    "USD per GB of AWS egress beyond the allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
 	{ { "price-egress-gb-gcp", "0.1200",
 	    "USD per GB of GCP egress beyond the allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
 	{ { "price-egress-gb-other", "0.0000",
 	    "USD per GB of other providers' egress", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
 	{ { "price-instance-hour-aws", "0.0104",
-	    "USD per AWS instance hour beyond the free allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	    "USD per AWS instance hour beyond the free allowance "
+	    "(allowance-aws)", 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
 	{ { "price-instance-hour-gcp", "0.0084",
-	    "USD per GCP instance hour beyond the free allowance", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	    "USD per GCP instance hour beyond the free allowance "
+	    "(allowance-gcp)", 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
+	{ { "price-instance-hour-other", "0.0000",
+	    "USD per instance hour of other providers (no free hours)", 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
 	{ { "price-ipv4-hour-aws", "0.0050",
-	    "USD per AWS public IPv4 address hour", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	    "USD per AWS public IPv4 address hour beyond ipv4-allowance-aws",
+	    0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
 	{ { "price-ipv4-hour-gcp", "0.0050",
-	    "USD per GCP external IPv4 address hour", 0 },
-	  T_PRICE, 0, 1000000, NULL, 0 },
+	    "USD per GCP external IPv4 address hour beyond "
+	    "ipv4-allowance-gcp", 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
+	{ { "price-ipv4-hour-other", "0.0000",
+	    "USD per public IPv4 address hour of other providers", 0 },
+	  T_PRICE, 0, CKEY_PRICE_MAX, NULL, 0 },
+	/* Public IPv4 hours a month the provider does not bill (N, month:
+	 * every hour of the month for one address, none). */
+	{ { "ipv4-allowance-aws", "750",
+	    "public IPv4 address hours a month AWS's free tier includes "
+	    "(N, month, none)", 0 },
+	  T_ALLOW, 0, 100000, NULL, 0 },
+	{ { "ipv4-allowance-gcp", "none",
+	    "external IPv4 address hours a month GCP does not bill (its free "
+	    "tier includes none)", 0 },
+	  T_ALLOW, 0, 100000, NULL, 0 },
+	{ { "ipv4-allowance-other", "none",
+	    "public IPv4 address hours a month other providers do not bill",
+	    0 },
+	  T_ALLOW, 0, 100000, NULL, 0 },
+	/* on: a member keeps its address while its VM is stopped (an
+	 * Elastic IP, a reserved GCP address: infra/terraform makes them),
+	 * so every hour of the month is billed, not only the running ones. */
+	{ { "ipv4-static-aws", "on",
+	    "AWS members' public IPv4 addresses are static (billed while "
+	    "stopped too)", 0 },
+	  T_ENUM, 0, 0, "on off", 0 },
+	{ { "ipv4-static-gcp", "on",
+	    "GCP members' external IPv4 addresses are static (billed while "
+	    "stopped too)", 0 },
+	  T_ENUM, 0, 0, "on off", 0 },
+	{ { "ipv4-static-other", "off",
+	    "other members' public IPv4 addresses are static", 0 },
+	  T_ENUM, 0, 0, "on off", 0 },
 	/* Fixed at init (ntpnode init --overlay-subnet): members' overlay
 	 * addresses are allocated from it, so it never changes afterwards
 	 * (config set refuses it, see ckey_read_only). */
@@ -522,11 +563,12 @@ int ckey_check(const char *key, const char *value, char *out, size_t outlen,
 		snprintf(out, outlen, "%lld.%02lld", v / 100, v % 100);
 		return 0;
 	case T_PRICE:
-		if (parse_price(value, &v) < 0) {
+		if (parse_price(value, &v) < 0 || v < d->min * 10000 ||
+		    v > d->max * 10000) {
 			snprintf(err, errlen,
 				 "%s: '%s' is not a price in USD like 0.09 or "
-				 "0.0104 (0..1000000, at most 4 decimals)",
-				 key, value);
+				 "0.0104 (%lld..%lld, at most 4 decimals)",
+				 key, value, d->min, d->max);
 			return -1;
 		}
 		snprintf(out, outlen, "%lld.%04lld", v / 10000, v % 10000);

@@ -72,6 +72,8 @@ long long ckey_parse_duration_ms(const char *s);
 
 const char *ckey_source_name(enum ckey_source s);
 
+/* The largest price a price-* key takes, USD per GB or per hour. */
+#define CKEY_PRICE_MAX 1000
 /* A canonical price ("0.0900") in 1/10000 USD; -1 when malformed. */
 long long ckey_price_tenk(const char *value);
 

@@ -17,6 +17,7 @@
 #include "node/cost/costview.h"
 #include "node/cost/governor.h"
 #include "node/cost/ledger.h"
+#include "node/cost/vmhours.h"
 #include "node/ntp/tstate.h"
 #include "raft/fsm.h"
 
@@ -87,12 +88,29 @@ static const char *key_for(struct cluster *cl, const char *prefix,
 	return cluster_key_value(cl, key);
 }
 
-static double price_of(struct cluster *cl, const char *provider)
+static double price_of(struct cluster *cl, const char *prefix,
+		       const char *provider)
 {
-	const char *v = key_for(cl, "price-egress-gb", provider);
+	const char *v = key_for(cl, prefix, provider);
 	long long t = ckey_price_tenk(v);
 
 	return t > 0 ? (double)t / 10000 : 0;
+}
+
+/* Free hours a month in ms from an hours key (ckey.c T_ALLOW: N hours,
+ * `month` = every hour of the month for one VM or address, `none`); no
+ * key (other providers): none. */
+static uint64_t free_ms_of(struct cluster *cl, const char *prefix,
+			   const char *provider, const char *month)
+{
+	const char *v = key_for(cl, prefix, provider);
+
+	if (!v || strcmp(v, "none") == 0)
+		return 0;
+	if (strcmp(v, "month") == 0)
+		return ledger_month_end_ms(month) -
+		       ledger_month_start_ms(month);
+	return strtoull(v, NULL, 10) * VMHOURS_HOUR_MS;
 }
 
 static uint64_t allowance_of(struct cluster *cl, const char *provider)
@@ -153,6 +171,62 @@ static void commit_all(struct cost *c, uint64_t now_ms)
 /* ---------------------------------------------------------------- */
 /* the view */
 
+/* When the member was first seen: its oldest egress ledger entry's
+ * first commit (the state keeps FSM_LEDGER_MAX entries); 0 never. */
+static uint64_t first_seen(const struct fsm *f, uint64_t id)
+{
+	const struct fsm_ledger *e;
+	uint64_t first = 0;
+	unsigned i;
+
+	for (i = 0; i < fsm_ledger_count(f); i++) {
+		e = fsm_ledger_at(f, i);
+		if (e->id == id && e->first_ms && (!first || e->first_ms < first))
+			first = e->first_ms;
+	}
+	return first;
+}
+
+/* How far the hours ledger has counted: its latest count of any
+ * member (the leader commits them together, once an hour). */
+static uint64_t hours_asof(const struct fsm *f)
+{
+	uint64_t asof = 0;
+	unsigned i;
+
+	for (i = 0; i < fsm_hours_count(f); i++)
+		if (fsm_hours_at(f, i)->counted_to > asof)
+			asof = fsm_hours_at(f, i)->counted_to;
+	return asof;
+}
+
+static void add_hours(struct costview_member *m, struct cluster *cl,
+		      const struct fsm *f, uint64_t id, const char *month,
+		      uint64_t now_ms)
+{
+	const char *st = key_for(cl, "ipv4-static", m->provider);
+	struct vmhours_in in;
+	struct vmhours out;
+
+	memset(&in, 0, sizeof(in));
+	in.h = fsm_hours_find(f, id);
+	in.month = vmhours_month(month);
+	in.start_ms = ledger_month_start_ms(month);
+	in.end_ms = ledger_month_end_ms(month);
+	in.now_ms = now_ms;
+	in.asof_ms = hours_asof(f);
+	in.first_ms = first_seen(f, id);
+	in.static_ip = st && strcmp(st, "on") == 0;
+	in.removed = !fsm_member_find(f, id);
+	if (!in.month || in.end_ms <= in.start_ms)
+		return;
+	vmhours_member(&in, &out);
+	m->vm_ms = out.vm_ms;
+	m->vm_proj_ms = out.vm_proj_ms;
+	m->ip_ms = out.ip_ms;
+	m->ip_proj_ms = out.ip_proj_ms;
+}
+
 static void add_member(struct costview *v, struct cluster *cl,
 		       const struct fsm *f, uint64_t id, const char *name,
 		       const char *provider, uint64_t now_ms)
@@ -187,11 +261,17 @@ static void add_member(struct costview *v, struct cluster *cl,
 	m->projected = ledger_projected(&proj, ledger_total(m->bytes), now_ms);
 	/* what the member reported (our own: what we set) */
 	m->governor = gov_state_name(r.boot ? eg.governor : GOV_OFF);
+	add_hours(m, cl, f, id, v->month, now_ms);
 	v->n_mem++;
 	p = costview_add(v, m);
 	if (p) {
 		p->allowance = allowance_of(cl, provider);
-		p->price_gb = price_of(cl, provider);
+		p->price_gb = price_of(cl, "price-egress-gb", provider);
+		p->vm_free_ms = free_ms_of(cl, "allowance", provider, v->month);
+		p->price_vm_h = price_of(cl, "price-instance-hour", provider);
+		p->ip_free_ms = free_ms_of(cl, "ipv4-allowance", provider,
+					   v->month);
+		p->price_ip_h = price_of(cl, "price-ipv4-hour", provider);
 	}
 }
 

@@ -28,6 +28,10 @@ struct costview_provider *costview_add(struct costview *v,
 	for (k = 0; k < EGRESS_NCLASS; k++)
 		p->bytes += m->bytes[k];
 	p->projected += m->projected;
+	p->vm_ms += m->vm_ms;
+	p->vm_proj_ms += m->vm_proj_ms;
+	p->ip_ms += m->ip_ms;
+	p->ip_proj_ms += m->ip_proj_ms;
 	return p;
 }
 
@@ -42,6 +46,11 @@ const char *costview_state(double ratio)
 	return "ok";
 }
 
+static uint64_t over(uint64_t used, uint64_t free)
+{
+	return used > free ? used - free : 0;
+}
+
 void costview_price(struct costview *v)
 {
 	double total = 0, ratio = 0, r;
@@ -49,10 +58,14 @@ void costview_price(struct costview *v)
 
 	for (i = 0; i < v->n_prov; i++) {
 		struct costview_provider *p = &v->prov[i];
-		uint64_t over = p->projected > p->allowance ?
-					p->projected - p->allowance : 0;
 
-		p->cost_usd = (double)over / COSTVIEW_GB * p->price_gb;
+		p->egress_usd = (double)over(p->projected, p->allowance) /
+				COSTVIEW_GB * p->price_gb;
+		p->vm_usd = (double)over(p->vm_proj_ms, p->vm_free_ms) /
+			    COSTVIEW_HOUR_MS * p->price_vm_h;
+		p->ip_usd = (double)over(p->ip_proj_ms, p->ip_free_ms) /
+			    COSTVIEW_HOUR_MS * p->price_ip_h;
+		p->cost_usd = p->egress_usd + p->vm_usd + p->ip_usd;
 		total += p->cost_usd;
 		if (p->allowance) {
 			r = (double)(p->projected > p->bytes ? p->projected :
@@ -151,16 +164,35 @@ char *costview_text(const struct costview *v)
 		strbuf_addf(&b, " of a %.2f USD budget", v->budget_usd);
 	strbuf_addf(&b, ", state %s\n\n",
 		    v->budget_state ? v->budget_state : "ok");
-	strbuf_addf(&b, "%-10s %12s %12s %12s %10s\n", "PROVIDER", "SENT",
-		    "PROJECTED", "ALLOWANCE", "COST USD");
+	strbuf_addf(&b, "%-10s %12s %12s %12s %10s %10s\n", "PROVIDER",
+		    "SENT", "PROJECTED", "ALLOWANCE", "EGRESS USD",
+		    "COST USD");
 	for (i = 0; i < v->n_prov; i++) {
 		const struct costview_provider *p = &v->prov[i];
 
 		human(p->bytes, h[0], sizeof(h[0]));
 		human(p->projected, h[1], sizeof(h[1]));
 		human(p->allowance, h[2], sizeof(h[2]));
-		strbuf_addf(&b, "%-10s %12s %12s %12s %10.2f\n", p->name, h[0],
-			    h[1], h[2], p->cost_usd);
+		strbuf_addf(&b, "%-10s %12s %12s %12s %10.2f %10.2f\n", p->name,
+			    h[0], h[1], h[2], p->egress_usd, p->cost_usd);
+	}
+	/* hours: actual, projected to the month's end, free a month */
+	strbuf_addf(&b, "\n%-10s %9s %9s %9s %8s %9s %9s %9s %8s\n",
+		    "PROVIDER", "VM HOURS", "PROJECTED", "FREE", "VM USD",
+		    "IPV4 H", "PROJECTED", "FREE", "IPV4 USD");
+	for (i = 0; i < v->n_prov; i++) {
+		const struct costview_provider *p = &v->prov[i];
+
+		strbuf_addf(&b, "%-10s %9.1f %9.1f %9.1f %8.2f %9.1f %9.1f "
+			    "%9.1f %8.2f\n", p->name,
+			    (double)p->vm_ms / COSTVIEW_HOUR_MS,
+			    (double)p->vm_proj_ms / COSTVIEW_HOUR_MS,
+			    (double)p->vm_free_ms / COSTVIEW_HOUR_MS,
+			    p->vm_usd,
+			    (double)p->ip_ms / COSTVIEW_HOUR_MS,
+			    (double)p->ip_proj_ms / COSTVIEW_HOUR_MS,
+			    (double)p->ip_free_ms / COSTVIEW_HOUR_MS,
+			    p->ip_usd);
 	}
 	strbuf_addf(&b, "\n%-16s %-8s %10s %10s %10s %10s %10s %-8s\n",
 		    "MEMBER", "PROVIDER", "NTP", "XCHECK", "CLUSTER", "OTHER",

@@ -59,8 +59,9 @@ static const struct ctlcmd table[] = {
 	  .args = "NODE", .flags = M | L,
 	  .help = "let the role policy promote NODE again" },
 	{ .name = "cost status", .flags = L,
-	  .help = "the month's egress ledger by member and provider, its "
-		  "projection, price and budget state (docs/cost.md)" },
+	  .help = "the month's egress ledger by member and provider and the "
+		  "providers' instance and IPv4 hours, projected and priced, "
+		  "and the budget state (docs/cost.md)" },
 	{ .name = "audit", .max_args = 1, .args = "[N]",
 	  .help = "the last N events of the replicated audit trail (this "
 		  "member's copy; default 20)" },

@@ -43,6 +43,18 @@ static void good_values(void **state)
 	assert_string_equal(out, "0.0850");
 	assert_int_equal(chk("price-instance-hour-aws", "0.0104", out), 0);
 	assert_string_equal(out, "0.0104");
+	assert_int_equal(chk("price-instance-hour-other", "0.5", out), 0);
+	assert_string_equal(out, "0.5000");
+	assert_int_equal(chk("price-ipv4-hour-gcp", "1000", out), 0);
+	assert_string_equal(out, "1000.0000");
+	assert_int_equal(chk("price-ipv4-hour-aws", "0", out), 0);
+	assert_string_equal(out, "0.0000");
+	assert_int_equal(chk("ipv4-allowance-aws", "1500", out), 0);
+	assert_string_equal(out, "1500");
+	assert_int_equal(chk("ipv4-allowance-gcp", "month", out), 0);
+	assert_int_equal(chk("ipv4-allowance-other", "none", out), 0);
+	assert_int_equal(chk("ipv4-static-aws", "off", out), 0);
+	assert_string_equal(out, "off");
 	assert_int_equal(ckey_price_tenk("0.0850"), 850);
 	assert_int_equal(ckey_price_tenk("x"), -1);
 	assert_int_equal(chk("egress-allowance-other", "0", out), 0);
@@ -139,6 +151,27 @@ static void bad_values(void **state)
 		{ "price-egress-gb-gcp", "0.12345" },
 		{ "price-egress-gb-gcp", "inf" },
 		{ "price-egress-gb-gcp", "2000000" },
+		{ "price-egress-gb-gcp", "1000.0001" },
+		/* hour prices: negative, not a number, absurd */
+		{ "price-instance-hour-aws", "-0.0104" },
+		{ "price-instance-hour-aws", "NaN" },
+		{ "price-instance-hour-aws", "nan" },
+		{ "price-instance-hour-gcp", "inf" },
+		{ "price-instance-hour-gcp", "1e3" },
+		{ "price-instance-hour-gcp", "0x10" },
+		{ "price-instance-hour-other", "1001" },
+		{ "price-instance-hour-other", "99999999999999999999" },
+		{ "price-ipv4-hour-aws", "-0.005" },
+		{ "price-ipv4-hour-aws", "NaN" },
+		{ "price-ipv4-hour-gcp", "0.00501" },
+		{ "price-ipv4-hour-gcp", "5000" },
+		{ "price-ipv4-hour-other", "" },
+		{ "price-ipv4-hour-other", " 0.005" },
+		{ "ipv4-allowance-aws", "-1" },
+		{ "ipv4-allowance-aws", "100001" },
+		{ "ipv4-allowance-gcp", "NaN" },
+		{ "ipv4-static-aws", "yes" },
+		{ "ipv4-static-gcp", "" },
 		{ "egress-allowance-other", "-1" },
 		{ "egress-allowance-other", "1X" },
 		{ "egress-allowance-other", "1e9" },
@@ -179,6 +212,10 @@ static void bad_values(void **state)
 			    "in 1..1024");
 	assert_int_equal(ckey_check(NULL, NULL, out, sizeof(out), err,
 				    sizeof(err)), -1);
+	/* an absurd price says the range */
+	assert_int_equal(ckey_check("price-instance-hour-aws", "1001", out,
+				    sizeof(out), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "0..1000"));
 }
 
 static void defaults_are_valid(void **state)
