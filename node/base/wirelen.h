@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #define WIRELEN_IP4 20
@@ -30,10 +31,19 @@
  * IPv6 address on a dual-stack socket). */
 static inline int wirelen_is_v4(const struct sockaddr *dst)
 {
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)dst;
+	const char *p = (const char *)dst;
+	struct in6_addr a;
+	sa_family_t family;
 
-	return dst->sa_family != AF_INET6 ||
-	       IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+	/* Read by bytes: the caller's object is a sockaddr_in, _in6 or
+	 * _storage, and gcc 12 at -O2 flags a member read through another
+	 * of those types (uninitialized, out of bounds). */
+	memcpy(&family, p + offsetof(struct sockaddr, sa_family),
+	       sizeof(family));
+	if (family != AF_INET6)
+		return 1;
+	memcpy(&a, p + offsetof(struct sockaddr_in6, sin6_addr), sizeof(a));
+	return IN6_IS_ADDR_V4MAPPED(&a);
 }
 
 /* IP bytes of one UDP datagram of payload bytes to dst. */
