@@ -96,13 +96,13 @@ static void tcp_debug(void *arg, struct rtr *tr)
 }
 
 static void tcp_egress(void *arg, struct rtr *tr, uint64_t *bytes,
-		       uint64_t *segments, uint64_t *acks)
+		       uint64_t seg_len16[16], uint64_t *acks)
 {
 	const struct wire_stats *s = tcp_stats(tcp_of_rtr(tr));
 
 	(void)arg;
 	*bytes = s->tx_bytes;
-	*segments = s->tx_segments;
+	memcpy(seg_len16, s->tx_seg_len16, sizeof(s->tx_seg_len16));
 	*acks = s->rx_reads;
 }
 

@@ -144,8 +144,13 @@ static void write_done(uv_write_t *req, int status)
 
 static void count_tx(struct conn *c, size_t n)
 {
-	c->t->stats.tx_bytes += n;
-	c->t->stats.tx_segments += (n + WIRE_TX_SEGMENT - 1) / WIRE_TX_SEGMENT;
+	struct wire_stats *s = &c->t->stats;
+
+	s->tx_bytes += n;
+	s->tx_segments += (n + WIRE_TX_SEGMENT - 1) / WIRE_TX_SEGMENT;
+	s->tx_seg_len16[WIRE_TX_SEGMENT % 16] += n / WIRE_TX_SEGMENT;
+	if (n % WIRE_TX_SEGMENT)
+		s->tx_seg_len16[n % WIRE_TX_SEGMENT % 16]++;
 }
 
 /* Writes len bytes produced by fill(); counted against the queue. */
