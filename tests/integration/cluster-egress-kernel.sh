@@ -13,9 +13,13 @@
 # leader must show for every member
 # - ntp equal to the kernel's bytes of UDP from port 123 (exact);
 # - ntp + crosscheck + cluster + other within 1 % of every IP byte the
-#   kernel saw leave the member's eth0 (WireGuard's outer packets, its
-#   handshakes and keepalives, which the ledger leaves out by design, and
-#   the joins' plain TCP included).
+#   kernel saw leave the member's eth0: WireGuard's outer packets, the
+#   joins' plain TCP, and what the ledger leaves out by design, which the
+#   output names: WireGuard's handshakes and keepalives, TCP's SYN and FIN
+#   (the counted ACKs are an estimate), and an ICMP port unreachable a
+#   joiner may send when the leader's first handshake arrives before the
+#   joiner's WireGuard listens on its port. No ARP (permanent neighbours;
+#   not IP anyway), no IPv6, no DNS.
 # The counter sits in the output hook of an inet table: its bytes are the
 # skb's length there, the IP packet without any link-layer header (an
 # IPv4 NTP reply counts 76 B, as egress-count.sh checks), the unit the
@@ -263,10 +267,12 @@ for i in range(1, n + 1):
            k["wg_keepalive"][1], k["tcp"][1], k["icmp"][1],
            kall - k["ntp"][1] - k["wg_data"][1] - wg_ctl - k["tcp"][1]
            - k["icmp"][1]))
+    xo, xk = b["crosscheck"] + b["cluster"], kall - k["ntp"][1]
     print("%s: ledger/kernel %.4f (%+.2f %%); without WireGuard's "
-          "handshakes and keepalives %.4f" %
+          "handshakes and keepalives %.4f; all but ntp (crosscheck + "
+          "cluster %d B, the kernel's %d B) %.4f" %
           (name, tot / kall, 100.0 * (tot - kall) / kall,
-           tot / (kall - wg_ctl)))
+           tot / (kall - wg_ctl), xo, xk, xo / xk))
     print("%s: kernel counters (packets/bytes): %s" % (name, ", ".join(
         "%s %d/%d" % (c, k[c][0], k[c][1]) for c in sorted(k))))
     if k["over_mtu"][0]:
