@@ -135,7 +135,8 @@ NFT
 	# module. wireguard-go's control socket is /var/run/wireguard/NAME.sock
 	# whatever the namespace: a name unique on the machine.
 	wgif[i]="wg${NSL_TAG:0:8}$i"
-	inns "$ns" wireguard-go -f "${wgif[i]}" >"$work/wg$i.log" 2>&1 &
+	# (ip netns exec, not inns: `ip` execs the program, so $! is its PID)
+	ip netns exec "$ns" wireguard-go -f "${wgif[i]}" >"$work/wg$i.log" 2>&1 &
 	wgpids+=($!)
 	mkdir -p "$work/d$i"
 	cat >"$work/n$i.conf" <<CONF
@@ -161,7 +162,7 @@ done
 start() {
 	local i=$1
 	shift
-	inns "$(nsl_ns "$i")" setpriv --bounding-set=-sys_time \
+	ip netns exec "$(nsl_ns "$i")" setpriv --bounding-set=-sys_time \
 		--inh-caps=-sys_time "$NTPNODE" "$@" -c "$work/n$i.conf" \
 		>"$work/n$i.out" 2>>"$work/n$i.log" &
 	pids+=($!)
@@ -186,9 +187,10 @@ log "3 voters over WireGuard, leader n$leader; NTP load for 15 s"
 
 declare -a bench=()
 for i in $(seq $n); do
-	inns "$(nsl_ns $client)" "$NTPBENCH" -a "$(nsl_ip "$i")" -r 100 -d 15 \
-		-s 1 -t 1000 >"$work/bench$i.out" 2>&1 &
+	ip netns exec "$(nsl_ns $client)" "$NTPBENCH" -a "$(nsl_ip "$i")" \
+		-r 100 -d 15 -s 1 -t 1000 >"$work/bench$i.out" 2>&1 &
 	bench+=($!)
+	pids+=($!)
 done
 for p in "${bench[@]}"; do wait "$p" || true; done
 sleep 6   # a ledger commit falls after the load
