@@ -275,6 +275,16 @@ for i in range(1, n + 1):
           "cluster %d B, the kernel's %d B) %.4f" %
           (name, tot / kall, 100.0 * (tot - kall) / kall,
            tot / (kall - wg_ctl), xo, xk, xo / xk))
+    # The cluster class alone: WireGuard's data packets minus those that
+    # carry the cross-check's UDP (one size inside: each wrapped alike),
+    # plus the joins' plain TCP.
+    up, ub = k["in_udp"]
+    if up and ub % up == 0:
+        s = ub // up
+        wrapped = up * (20 + 8 + 16 + (s + 15) // 16 * 16 + 16)
+        kc = k["wg_data"][1] - wrapped + k["tcp"][1]
+        print("%s: cluster %d B, the kernel's TCP %d B: %.4f" %
+              (name, b["cluster"], kc, b["cluster"] / kc))
     print("%s: kernel counters (packets/bytes): %s" % (name, ", ".join(
         "%s %d/%d" % (c, k[c][0], k[c][1]) for c in sorted(k))))
     if k["over_mtu"][0]:
