@@ -22,7 +22,8 @@ uint64_t wirelen_tcp_stream(int wg, uint64_t bytes,
 	/* A segment of payload 16q + k is wirelen_wg(hdr + k) + 16q on the
 	 * wire: its payload plus wirelen_wg(hdr + k) - k. */
 	for (k = 0; k < 16; k++) {
-		sum += seg_len16[k] * (wirelen_wg(0, hdr + (size_t)k) - (uint64_t)k);
+		sum += seg_len16[k] *
+		       (wirelen_wg(0, hdr + (size_t)k) - (uint64_t)k);
 		data += seg_len16[k];
 	}
 	/* Fewer packets than segments written: the kernel merged writes
