@@ -291,6 +291,11 @@ for i in range(1, n + 1):
         bad.append("%s: %d packets over the MTU at the hook (GSO): the "
                    "kernel's count lacks their segments' headers" %
                    (name, k["over_mtu"][0]))
+    # The hook counts IP packets, no link-layer header: an IPv4 NTP
+    # reply is 76 B there (a 14-byte Ethernet header would make it 90).
+    if k["ntp"][1] != 76 * k["ntp"][0]:
+        bad.append("%s: %d NTP replies in %d B at the hook, not 76 B each" %
+                   (name, k["ntp"][0], k["ntp"][1]))
     if k["ntp"][0] < 1000:
         bad.append("%s: only %d NTP replies" % (name, k["ntp"][0]))
     if b["ntp"] != k["ntp"][1]:
