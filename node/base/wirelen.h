@@ -62,4 +62,14 @@ uint32_t wirelen_wg(int outer_v6, size_t inner);
  * IP and TCP header. mss 0: WIRELEN_TCP_MSS4. */
 uint64_t wirelen_tcp(int v6, size_t payload, size_t mss, uint64_t *segments);
 
+/* IP bytes of an IPv4 TCP stream's packets: bytes of payload in
+ * packets TCP packets, each with its IP and TCP header; seg_len16[] counts
+ * the segments that carry payload by its length mod 16, the rest of the
+ * packets (packets minus their sum) are bare (ACKs, SYN, FIN). With wg,
+ * each inside an outer WireGuard packet (wirelen_wg, outer IPv4), whose
+ * padding of the inner packet to 16 bytes the lengths mod 16 make exact:
+ * a bare ACK (52 B) is 124 B on the wire, not 52 + 68. */
+uint64_t wirelen_tcp_stream(int wg, uint64_t bytes,
+			    const uint64_t seg_len16[16], uint64_t packets);
+
 #endif

@@ -94,11 +94,12 @@ struct cluster_transport {
 	/* Optional: logs the transport's counters (debug level). */
 	void (*debug)(void *arg, struct rtr *tr);
 	void *arg;
-	/* Optional: TCP payload bytes written, the segments they took and
-	 * the reads that returned data (raft/transport/wire.h tx_bytes,
-	 * tx_segments, rx_reads), for the egress count. */
+	/* Optional, for the egress count: TCP payload bytes sent
+	 * (retransmissions included), the segments written by payload
+	 * length mod 16, and every TCP packet sent (pure ACKs included)
+	 * (raft/transport/wire.h). */
 	void (*egress)(void *arg, struct rtr *tr, uint64_t *bytes,
-		       uint64_t *segments, uint64_t *acks);
+		       uint64_t seg_len16[16], uint64_t *packets);
 };
 
 /*

@@ -96,14 +96,20 @@ static void tcp_debug(void *arg, struct rtr *tr)
 }
 
 static void tcp_egress(void *arg, struct rtr *tr, uint64_t *bytes,
-		       uint64_t *segments, uint64_t *acks)
+		       uint64_t seg_len16[16], uint64_t *packets)
 {
-	const struct wire_stats *s = tcp_stats(tcp_of_rtr(tr));
+	struct tcp *t = tcp_of_rtr(tr);
+	const struct wire_stats *s = tcp_stats(t);
 
 	(void)arg;
-	*bytes = s->tx_bytes;
-	*segments = s->tx_segments;
-	*acks = s->rx_reads;
+	tcp_count_sent(t);
+	*bytes = s->tx_bytes + s->tx_retrans_bytes;
+	memcpy(seg_len16, s->tx_seg_len16, sizeof(s->tx_seg_len16));
+	/* Without the kernel's count: the segments written and about one
+	 * bare ACK per read that returned data (a request/response protocol
+	 * whose next frame comes later than the peer's delayed ACK). */
+	*packets = s->tx_packets ? s->tx_packets
+				 : s->tx_segments + s->rx_reads;
 }
 
 const struct cluster_transport cl_tcp_transport = {

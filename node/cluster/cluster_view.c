@@ -50,24 +50,17 @@ void cluster_view(struct cluster *cl, struct cluster_view *v)
 uint64_t cluster_egress(struct cluster *cl)
 {
 	const struct cluster_transport *t;
-	uint64_t bytes = 0, segs = 0, acks = 0, per;
+	uint64_t bytes = 0, len16[16] = { 0 }, packets = 0;
 
 	if (!cl || !cl->tr)
 		return 0;
 	t = cl->hooks.transport;
 	if (!t || !t->egress)
 		return 0;
-	t->egress(t->arg, cl->tr, &bytes, &segs, &acks);
-	per = WIRELEN_IP4 + WIRELEN_TCP;
-	/* Over the mesh each segment is wrapped again (wirelen_wg: outer
-	 * IPv4 + UDP + WireGuard header and tag, plus 8 bytes of padding on
-	 * average). */
-	if (cl->conf->wg_interface[0])
-		per += WIRELEN_IP4 + WIRELEN_UDP + WIRELEN_WG_HDR +
-		       WIRELEN_WG_TAG + 8;
-	/* A request/response protocol whose next frame comes later than
-	 * the peer's delayed ACK (raft heartbeats, statuses): about one bare
-	 * ACK per read, measured within a few % on loopback
-	 * (tests/bench/egress-kernel.sh, docs/cost.md). */
-	return bytes + (segs + acks) * per;
+	t->egress(t->arg, cl->tr, &bytes, len16, &packets);
+	/* Over the mesh each packet is wrapped again, padded to 16 bytes
+	 * (wirelen_tcp_stream); checked against the kernel per member by
+	 * tests/integration/cluster-egress-kernel.sh (docs/cost.md). */
+	return wirelen_tcp_stream(cl->conf->wg_interface[0] != 0, bytes,
+				  len16, packets);
 }

@@ -378,6 +378,14 @@ const struct wire_stats *tcp_stats(const struct tcp *t)
 	return &t->stats;
 }
 
+void tcp_count_sent(struct tcp *t)
+{
+	struct conn *c;
+
+	for (c = t->conns; c != NULL; c = c->next)
+		tcp_conn_count_sent(c);
+}
+
 unsigned tcp_established(const struct tcp *t)
 {
 	const struct conn *c;

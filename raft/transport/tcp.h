@@ -145,6 +145,10 @@ int tcp_pin(struct tcp *t, uint64_t id, const uint8_t key[IDENT_PK_LEN]);
  */
 int tcp_member_listen(struct tcp *t, const char *address);
 const struct wire_stats *tcp_stats(const struct tcp *t);
+/* Brings the stats' tx_packets and tx_retrans_bytes (what the kernel
+ * sent, TCP_INFO) up to date for the open connections; closed ones were
+ * counted when they closed. */
+void tcp_count_sent(struct tcp *t);
 /* Connections currently established (handshake done). */
 unsigned tcp_established(const struct tcp *t);
 /* Closes everything; done(arg) runs once every handle is closed. */

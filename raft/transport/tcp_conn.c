@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "raft/msgcodec.h"
+#include "raft/transport/tcpinfo.h"
 
 static void conn_flush(struct conn *c);
 static void on_timer(uv_timer_t *tm);
@@ -64,10 +65,29 @@ static void conn_handle_closed(uv_handle_t *h)
 		conn_free(c);
 }
 
+void tcp_conn_count_sent(struct conn *c)
+{
+	uv_os_fd_t fd;
+	uint32_t segs;
+	uint64_t retrans;
+
+	if (c->state == C_CLOSING ||
+	    uv_fileno((uv_handle_t *)&c->h, &fd) != 0 ||
+	    tcpinfo_sent(fd, &segs, &retrans) < 0)
+		return;
+	/* unsigned differences: the kernel's 32-bit count may wrap */
+	c->t->stats.tx_packets += (uint32_t)(segs - c->ti_segs);
+	if (retrans > c->ti_retrans)
+		c->t->stats.tx_retrans_bytes += retrans - c->ti_retrans;
+	c->ti_segs = segs;
+	c->ti_retrans = retrans;
+}
+
 void tcp_conn_close(struct conn *c)
 {
 	if (c->state == C_CLOSING)
 		return;
+	tcp_conn_count_sent(c);
 	c->state = C_CLOSING;
 	c->t->stats.conns_closed++;
 	if (c->peer != NULL && c->peer->out == c)
@@ -144,8 +164,13 @@ static void write_done(uv_write_t *req, int status)
 
 static void count_tx(struct conn *c, size_t n)
 {
-	c->t->stats.tx_bytes += n;
-	c->t->stats.tx_segments += (n + WIRE_TX_SEGMENT - 1) / WIRE_TX_SEGMENT;
+	struct wire_stats *s = &c->t->stats;
+
+	s->tx_bytes += n;
+	s->tx_segments += (n + WIRE_TX_SEGMENT - 1) / WIRE_TX_SEGMENT;
+	s->tx_seg_len16[WIRE_TX_SEGMENT % 16] += n / WIRE_TX_SEGMENT;
+	if (n % WIRE_TX_SEGMENT)
+		s->tx_seg_len16[n % WIRE_TX_SEGMENT % 16]++;
 }
 
 /* Writes len bytes produced by fill(); counted against the queue. */

@@ -56,6 +56,8 @@ struct conn {
 	uint64_t last_rx, last_tx;
 	uint64_t up_at;         /* loop ms the handshake completed */
 	uint64_t tx_total;      /* bytes sealed on it */
+	uint32_t ti_segs;       /* TCP_INFO at the last look (tcpinfo.h) */
+	uint64_t ti_retrans;
 	bool retiring;          /* dialed: replaced, draining, then closes */
 	/* accepted: a newer one came; dialed: retired. 0 none. Closed
 	 * TCP_SUPERSEDED_MS later at the latest. */
@@ -134,6 +136,9 @@ struct conn *tcp_conn_accepted(struct tcp *t, int fd,
 /* Sends pt (taken) now, or once the handshake is done; bounded. */
 void tcp_conn_enqueue(struct conn *c, uint8_t *pt, size_t len);
 void tcp_conn_close(struct conn *c);
+/* Adds what the kernel sent on c since the last look to t->stats
+ * (tx_packets, tx_retrans_bytes). */
+void tcp_conn_count_sent(struct conn *c);
 /* The liveness timing (t->timing) changed: socket options and timer. */
 void tcp_conn_retime(struct conn *c);
 /* Runs the close callback once the last handle is closed. */

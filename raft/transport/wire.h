@@ -56,8 +56,15 @@ struct wire_stats {
 	/* Egress, for the cost ledger: TCP payload bytes handed to the
 	 * kernel (handshakes, records, keepalives) and an estimate of the
 	 * segments they leave in: ceil(bytes / WIRE_TX_SEGMENT) per write
-	 * (full-size segments on a 1500-byte path; pure ACKs not counted). */
+	 * (full-size segments on a 1500-byte path; pure ACKs not counted),
+	 * and those segments by payload length mod 16 (a tunnel that pads
+	 * to 16 bytes, as WireGuard does, adds what the lengths say). */
 	uint64_t tx_bytes, tx_segments;
+	uint64_t tx_seg_len16[16];
+	/* What the kernel sent (TCP_INFO, raft/transport/tcpinfo.h): every
+	 * segment, pure ACKs, SYN, FIN and retransmissions included, and the
+	 * payload bytes sent again; 0 where the kernel does not say. */
+	uint64_t tx_packets, tx_retrans_bytes;
 	/* Reads that returned data: the ACKs we send for them (pure ones
 	 * when we have nothing to say back in time) are egress too. */
 	uint64_t rx_reads;

@@ -39,17 +39,17 @@ fi
 [ "$(id -u)" = 0 ] || { echo "chatter: needs root (ip netns)" >&2; exit 77; }
 
 n=3
-tag=$(printf '%04x' $((RANDOM)))
-hub="cht${tag}h"
+# shellcheck source=tests/netns-lib.sh
+. tests/netns-lib.sh
 work=$(mktemp -d /tmp/ntpmc-chatter.XXXXXX)
-declare -a pids=() nss=()
+declare -a pids=()
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 cleanup() {
-	local p ns
+	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	for ns in "${nss[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	nsl_cleanup
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,33 +59,14 @@ fail() {
 	tail -n 20 "$work"/n*.log >&2 || true
 	exit 1
 }
-vm() { echo "cht${tag}m$1"; }
+vm() { nsl_ns "$1"; }
 inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-ip netns add "$hub" || { echo "chatter: cannot create a namespace" >&2; exit 77; }
-nss+=("$hub")
-ip -n "$hub" link add br0 type bridge
-ip -n "$hub" link set br0 up
+nsl_setup cht || { echo "chatter: cannot create a namespace" >&2; exit 77; }
 for i in $(seq $n); do
-	ns=$(vm "$i")
-	ip netns add "$ns"
-	nss+=("$ns")
-	inns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-	ip -n "$ns" link set lo up
-	ip -n "$hub" link add "p$i" type veth peer name eth0 netns "$ns"
-	ip -n "$hub" link set "p$i" master br0 up
-	ip -n "$ns" addr add "10.251.0.$i/24" dev eth0
-	ip -n "$ns" link set eth0 up
+	nsl_add "$i" || fail "namespace for member $i"
 done
-for i in $(seq $n); do
-	mac=$(inns "$(vm "$i")" cat /sys/class/net/eth0/address)
-	for j in $(seq $n); do
-		[ "$i" = "$j" ] && continue
-		ip -n "$(vm "$j")" neigh replace "10.251.0.$i" lladdr "$mac" \
-			dev eth0 nud permanent
-	done
-done
+nsl_neigh || fail "neighbour entries"
 
 for i in $(seq $n); do
 	mkdir -p "$work/d$i"

@@ -7,7 +7,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <raft.h>
@@ -17,6 +22,7 @@
 #include "node/base/hostport.h"
 #include "raft/msgcodec.h"
 #include "raft/transport/tcp.h"
+#include "raft/transport/tcpinfo.h"
 
 #define N 5 /* nodes 1..4; members are those with member[id] */
 
@@ -262,6 +268,24 @@ static void members_exchange(void **state)
 	assert_int_equal(b->last_term, 100 + 2999);
 	assert_int_equal(tcp_stats(b->t)->frames_rx, 3001);
 	assert_int_equal(tcp_stats(a->t)->drops[WIRE_DROP_QUEUE_FULL], 0);
+	{
+		/* the egress counts: segments by length mod 16 add up, the
+		 * kernel's packets are there and only grow */
+		const struct wire_stats *st = tcp_stats(a->t);
+		uint64_t sum = 0, before;
+		int k;
+
+		for (k = 0; k < 16; k++)
+			sum += st->tx_seg_len16[k];
+		assert_int_equal(sum, st->tx_segments);
+		tcp_count_sent(a->t);
+		assert_true(st->tx_packets >= 2);
+		before = st->tx_packets;
+		send_ae(1, 2, 5000, true);
+		assert_true(run_until(&b->got_raft, 3002, 3000));
+		tcp_count_sent(a->t);
+		assert_true(st->tx_packets > before);
+	}
 	assert_int_equal(tcp_established(a->t), 2);
 	/* Sending to a node that does not listen: dropped, no error. */
 	m.type = RAFT_TIMEOUT_NOW;
@@ -549,6 +573,48 @@ static void rehandshake_no_gap(void **state)
 
 /* The transport parses no address itself: the caller's parser is
  * required, and only an IP listen address is taken. */
+/* TCP_INFO: the kernel's count of what a socket sent. */
+static void tcpinfo_counts(void **state)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int ls, c, s, one = 1, p[2];
+	uint32_t segs0 = 0, segs1 = 0;
+	uint64_t re = 1;
+	char buf[100] = { 0 };
+
+	(void)state;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	s = accept(ls, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one,
+				    sizeof(one)), 0);
+	assert_int_equal(tcpinfo_sent(c, &segs0, &re), 0);
+	assert_true(segs0 >= 2);        /* SYN, the handshake's ACK */
+	assert_int_equal(re, 0);
+	assert_int_equal(write(c, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	assert_int_equal(read(s, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	assert_int_equal(tcpinfo_sent(c, &segs1, &re), 0);
+	assert_true(segs1 >= segs0 + 1);
+	/* not a TCP socket: an error, nothing filled in */
+	assert_int_equal(pipe(p), 0);
+	segs1 = 7;
+	assert_true(tcpinfo_sent(p[0], &segs1, &re) < 0);
+	assert_int_equal(segs1, 7);
+	close(p[0]);
+	close(p[1]);
+	close(s);
+	close(c);
+	close(ls);
+}
+
 static void needs_parser(void **state)
 {
 	struct tcp_config c;
@@ -578,6 +644,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(needs_parser),
+		cmocka_unit_test(tcpinfo_counts),
 		cmocka_unit_test(members_exchange),
 		cmocka_unit_test(stranger_refused),
 		cmocka_unit_test(garbage_refused),
