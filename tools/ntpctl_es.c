@@ -225,13 +225,12 @@ static void print_steps(const struct es_plan *p, const char *file,
 {
 	int i;
 
-	printf("backup     %s\n", file);
+	printf("steps:\n  backup to %s\n", file);
 	if (p->leader[0] != '-')
-		printf("freeze     the rotation (committed by the leader, "
-		       "%s)%s\n", p->leader, p->frozen ? ": already frozen" :
-		       "");
+		printf("  freeze the rotation (the leader %s commits it)%s\n",
+		       p->leader, p->frozen ? ": already frozen" : "");
 	else
-		printf("freeze     NO LEADER KNOWN: the freeze cannot be "
+		printf("  freeze the rotation: NO LEADER KNOWN, it cannot be "
 		       "committed now\n");
 	for (i = 0; i < p->n; i++) {
 		const struct es_member *m = &p->m[i];
@@ -239,7 +238,7 @@ static void print_steps(const struct es_plan *p, const char *file,
 				  "hook here" : strcmp(m->runner, "leader") ==
 				  0 ? "through the leader" : "NO HOOK REACHABLE";
 
-		printf("%-16s %-8s %-19s (%s%s)\n", m->name, m->provider,
+		printf("  %s %s %s (%s%s)\n", m->name, m->provider,
 		       destroy ? "release, terminate" : "stop", how,
 		       m->self ? "; this member, last" : "");
 	}
@@ -373,6 +372,13 @@ int ntpctl_emergency(const char *path, const struct ntpctl_args *a)
 	}
 	if (get_plan(path, p) < 0)
 		goto out;
+	if (p->self[0] == '-' || !p->n) {
+		fprintf(stderr, "ntpctl: emergency-shutdown: refused, nothing "
+			"changed: this member's applied state does not list it "
+			"(restarted and not caught up with a leader yet?): run "
+			"it on another member, or again in a moment\n");
+		goto out;
+	}
 	printf("emergency %s of %d member%s (this member %s last)%s\n",
 	       destroy ? "destroy" : "shutdown", p->n, p->n == 1 ? "" : "s",
 	       p->self, dry ? ": DRY RUN, nothing is changed, no hook is "

@@ -267,7 +267,7 @@ void rot_es_relay(struct rotation *r, uint64_t from, uint64_t req_id,
 int rot_es_answer(struct rotation *r, uint64_t from, uint64_t req_id,
 		  const struct rhook_result *res);
 void rot_es_chores(struct rotation *r);   /* relays' deadlines */
-void rot_es_cancel(struct rotation *r);   /* stopping: none answered */
+void rot_es_cancel(struct rotation *r);   /* stopping: each answered so */
 
 /* ---- rledger_run.c ---- */
 /* Before the view: what the members' status parts say of their uptime. */

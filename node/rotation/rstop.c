@@ -479,13 +479,22 @@ void rot_es_cancel(struct rotation *r)
 {
 	unsigned i;
 
+	/* before the cluster stops (node/daemon): the requests can still be
+	 * answered; a step through the leader's calls finds its slot unused
+	 * when they are cancelled next */
 	for (i = 0; i < ROT_ES_MAX; i++) {
-		/* a step through the leader's calls: its on_call finds it
-		 * unused */
-		if (r->es[i].used && r->es[i].h)
-			rhook_cancel(r->es[i].h);
-		r->es[i].used = 0;
-		r->es[i].h = NULL;
+		struct rot_es *e = &r->es[i];
+
+		if (!e->used)
+			continue;
+		if (e->h)
+			rhook_cancel(e->h);
+		e->h = NULL;
+		e->used = 0;
+		if (e->req)
+			cluster_reply(e->req, CTL_ERR, "ntpnode is stopping: "
+				      "the step's outcome is unknown", NULL,
+				      NULL);
 	}
 }
 
