@@ -251,7 +251,8 @@ static void es_fail(struct rot_es *e, const char *why)
 	struct rhook_result res;
 
 	memset(&res, 0, sizeof(res));
-	snprintf(res.detail, sizeof(res.detail), "%s", why);
+	snprintf(res.detail, sizeof(res.detail), "%.*s",
+		 (int)sizeof(res.detail) - 1, why);
 	es_end(e, &res);
 }
 
@@ -350,7 +351,7 @@ static void cmd_es(void *arg, struct cl_req *req, int argc, char **argv)
 	struct rotation *r = arg;
 	const struct fsm *f = cluster_fsm(r->cl);
 	const struct fsm_member *m;
-	char why[ES_ERR_MAX];
+	char why[RHOOK_DETAIL_MAX];
 	struct rot_es *e;
 	int action;
 
