@@ -11,6 +11,7 @@
  *               has the hook, retried with back-off
  *   rledger_run.c the leader's hours ledger: uptime reports, hourly commits
  *   rcmd.c      rotation set|unset|status|plan, the min-serving check
+ *   rstop.c     rotation freeze|resume, emergency-shutdown's steps
  *
  * and the pure parts: rwin (windows), rplan (plan), rcal (months),
  * rledger (ledger arithmetic), rhook (running one hook).
