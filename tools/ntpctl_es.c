@@ -4,7 +4,8 @@
  * printed as it goes:
  *
  *   1. `emergency-shutdown plan`: the members in the order to act on
- *      them, this member last, from this member's applied membership;
+ *      them (those only the leader can reach, the others, the leader,
+ *      this member last), from this member's applied membership;
  *   2. the phrase I UNDERSTAND (typed on stdin, or --confirm), exactly;
  *      nothing has changed before it;
  *   3. a backup to FILE (default ./ntpmc-backup-YYYYMMDDTHHMMSSZ); when

@@ -5,8 +5,9 @@
  * ntpctl carries the shutdown out in steps, printing each as it goes: a
  * backup, `rotation freeze` (the leader commits the freeze: the
  * reconciler then takes no step and runs no hook, rrec.c), then
- * `emergency-shutdown plan` (the members in the order to act on them,
- * this member last, and who can run each one's hook), then one request
+ * `emergency-shutdown plan` (the members in the order to act on them:
+ * those only the leader can reach, the others, the leader, this member
+ * last; and who can run each one's hook), then one request
  * `emergency-shutdown ACTION NAME` per member and action (stop, or
  * terminate then release), answered once the hook ended. A step runs the
  * provider's hook here when this member has it; otherwise the leader runs
@@ -186,10 +187,23 @@ static void reply_plan(struct rotation *r, struct cl_req *req)
 	json_bool(j, "frozen", fsm_frozen(f, NULL, NULL));
 	json_uint(j, "hook_timeout_ms", rot_hook_timeout(r));
 	json_arr_begin(j, "members");
-	/* the others in member order, then this one */
-	for (i = 0; i < fsm_member_count(f); i++)
-		if (fsm_member_at(f, i) != me)
-			plan_member(r, fsm_member_at(f, i), 0, &t, j);
+	/* those only the leader can reach first (it, and the members with
+	 * their hook, are still up), then the others the hooks here reach,
+	 * then the leader, then this member: each in member order */
+	for (i = 0; i < fsm_member_count(f); i++) {
+		const struct fsm_member *m = fsm_member_at(f, i);
+
+		if (m != me && m != lm && !rot_hook_path(r, m->provider))
+			plan_member(r, m, 0, &t, j);
+	}
+	for (i = 0; i < fsm_member_count(f); i++) {
+		const struct fsm_member *m = fsm_member_at(f, i);
+
+		if (m != me && m != lm && rot_hook_path(r, m->provider))
+			plan_member(r, m, 0, &t, j);
+	}
+	if (lm && lm != me)
+		plan_member(r, lm, 0, &t, j);
 	if (me)
 		plan_member(r, me, 1, &t, j);
 	json_arr_end(j);

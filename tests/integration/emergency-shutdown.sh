@@ -10,9 +10,9 @@
 #    process gone, exit 0;
 #  - n1 and n3 started again (quorum): still frozen, the rotation does not
 #    start n2; `rotation resume` lifts it and the rotation starts n2;
-#  - no quorum: n1 and n3 stopped by hand, the run on n2 backs up its own
-#    state, says the freeze was not committed, stops what its hook
-#    reaches (n2 itself last) and exits non-zero.
+#  - no quorum: n1 and n3 crash (kill -9), the run on n2 backs up (its
+#    own state when no leader answers), says the freeze was not committed,
+#    stops what its hook reaches (n2 itself last) and exits non-zero.
 set -euo pipefail
 here=$(dirname "$0")
 # shellcheck source-path=SCRIPTDIR
@@ -164,9 +164,14 @@ lc_wait_leader 20 1 2 3 >/dev/null || lc_fail "n2 does not follow"
 lc_until 20 bash -c "'$NTPCTL' -s '$(lc_sock 2)' audit 100 | grep -q 'rotation resumed'" ||
 	lc_fail "n2 has not applied the resume"
 
-lc_log "no quorum: n1 and n3 stopped by hand, the run on n2"
-"$fake" stop n1
-"$fake" stop n3
+lc_log "no quorum: n1 and n3 crash, the run on n2"
+# killed, not stopped: a member that stops cleanly hands its vote away
+# first, and the one left could commit alone
+for i in 1 3; do
+	kill -9 "$(cat "$NTPMC_FAKE_CLOUD/n$i/pid")"
+done
+lc_until 10 bash -c "[ \"\$('$fake' status n1)\$('$fake' status n3)\" = stoppedstopped ]" ||
+	lc_fail "n1, n3 still run"
 mkdir -p "$LC_DIR/cwd"
 : >"$hooklog"
 if (cd "$LC_DIR/cwd" && es 2 --confirm "I UNDERSTAND") >"$LC_DIR/out" \
