@@ -317,6 +317,14 @@ static int send_relay(struct rotation *r, struct rot_es *e,
 	return cluster_msg_send(r->cl, e->leader, ROT_KIND, buf, len);
 }
 
+/* A member that has just been elected takes up its leader's memory at
+ * its next tick: a step asked before then takes it up now. */
+static void lead_ready(struct rotation *r)
+{
+	if (!r->lead && cluster_is_leader(r->cl))
+		rot_rec_run(r);
+}
+
 /* Runs action on m's VM for e: here, through the leader's calls, or by
  * asking the leader. -1 with why when it cannot start. */
 static int es_start(struct rotation *r, struct rot_es *e,
@@ -339,6 +347,7 @@ static int es_start(struct rotation *r, struct rot_es *e,
 		return -1;
 	}
 	if (cluster_is_leader(r->cl)) {
+		lead_ready(r);
 		if (r->lead && rot_call_fn(r, m, e->action, on_call, e) == 0)
 			return 0;
 		snprintf(why, len, "no hook for %s here and no other running "
@@ -423,6 +432,7 @@ void rot_es_relay(struct rotation *r, uint64_t from, uint64_t req_id,
 	struct rot_es *e;
 
 	memset(&res, 0, sizeof(res));
+	lead_ready(r);
 	if (action != RHOOK_STOP && action != RHOOK_TERMINATE &&
 	    action != RHOOK_RELEASE)
 		snprintf(res.detail, sizeof(res.detail), "not a shutdown "

@@ -12,7 +12,10 @@
 #    start n2; `rotation resume` lifts it and the rotation starts n2;
 #  - no quorum: n1 and n3 crash (kill -9), the run on n2 backs up (its
 #    own state when no leader answers), says the freeze was not committed,
-#    stops what its hook reaches (n2 itself last) and exits non-zero.
+#    stops what its hook reaches (n2 itself last) and exits non-zero;
+#  - n2 without the hook: the leader runs the other member's stop and
+#    n2's own (relayed); the leader's own stop cannot run (no other
+#    running member has the hook): exit non-zero, naming it and why.
 set -euo pipefail
 here=$(dirname "$0")
 # shellcheck source-path=SCRIPTDIR
@@ -187,4 +190,31 @@ grep -q "the freeze could NOT be committed (no quorum)" "$LC_DIR/err" ||
 	lc_fail "n2 not stopped last"
 [ "$(vm 2)" = stopped ] || lc_fail "n2 still runs"
 [ "$(tail -1 "$hooklog")" = "stop n2" ] || lc_fail "hooks: $(cat "$hooklog")"
+
+lc_log "n2 without the hook: the leader runs it (relayed); what it cannot reach fails"
+sed -i '/^provider-hook /d' "$(lc_memdir 2)/ntpnode.conf"
+for i in 1 2 3; do "$fake" start "n$i"; done
+for i in 1 2 3; do lc_until 20 lc_sock_up "$i" || lc_fail "n$i not back"; done
+l=$(lc_wait_leader 20 1 2 3) || lc_fail "no leader"
+if [ "$l" = 2 ]; then
+	lc_ctl 2 leader transfer n1 >/dev/null || lc_fail "leader transfer"
+	l=$(lc_wait_leader 20 1 2 3) || lc_fail "no leader"
+	[ "$l" != 2 ] || lc_fail "n2 still leads"
+fi
+other=$((l == 1 ? 3 : 1))
+: >"$hooklog"
+if es 2 --confirm "I UNDERSTAND" --backup "$LC_DIR/relay.bk" >"$LC_DIR/out" \
+	2>"$LC_DIR/err"; then
+	lc_fail "exit 0 although the leader's own stop cannot run"
+fi
+cat "$LC_DIR/out" "$LC_DIR/err" >&2
+grep -q "^  n$other fake stop (through the leader)" "$LC_DIR/out" || lc_fail "plan"
+grep -E '^n[0-9] ' "$LC_DIR/out" | awk '{print $1, $4}' >"$LC_DIR/steps"
+[ "$(tr '\n' ' ' <"$LC_DIR/steps")" = "n$other stopped n$l FAILED: n2 stopped " ] ||
+	lc_fail "steps: $(cat "$LC_DIR/steps")"
+# why: nobody running has the hook (or the one asked, just stopped, no
+# longer answers)
+grep -qE "NOT DONE: 1 of 3 members failed: n$l stop \(hook stop for n$l \(fake\) failed: (no running member has a hook for fake|member [0-9]+ that runs it is no longer heard)" \
+	"$LC_DIR/err" || lc_fail "the failure is not named"
+[ "$(vm "$other")$(vm 2)$(vm "$l")" = stoppedstoppedrunning ] || lc_fail "VMs"
 lc_log "PASS"
