@@ -468,6 +468,10 @@ int fsm_apply(struct fsm *f, uint64_t index, const void *buf, size_t len,
 		 * refused, the same way on every member */
 		r = c->version < 3 ? FSM_EINVAL : fsm_rot_apply(f, c, t);
 		break;
+	case NTPMC__FSM__FSM_COMMAND__OP_FREEZE:
+		/* a version 4 proposer never sends one */
+		r = c->version >= 5 ? fsm_rot_apply(f, c, t) : FSM_EINVAL;
+		break;
 	case NTPMC__FSM__FSM_COMMAND__OP_LEDGER:
 		/* a version 3 proposer never sends one */
 		r = c->version >= 4 ? fsm_ledger_apply(f, c->ledger) :

@@ -34,7 +34,8 @@
  * (FsmCheck); version 3 a member's instance id and the rotation's state (node/rotation): the
  * schedule, a rotation record per member the reconciler touched (its
  * state, the step it is at, whether the role policy must keep it out of
- * the voter target) and the hours ledger. A command is encoded with the
+ * the voter target) and the hours ledger; version 4 the egress ledger;
+ * version 5 the rotation's freeze (fsm_frozen). A command is encoded with the
  * lowest version that carries it: a member_put without an instance id
  * stays version 1.
  */
@@ -49,8 +50,9 @@
  * token) and FsmCheck (a member's cross-check verdict). 3: a member's
  * instance id and the rotation's state. Each command carries the lowest
  * version that knows it (fsm_cmd_*), so members of an older build apply
- * the rest. 4: FsmLedger (a member's monthly egress). */
-#define FSM_CMD_VERSION 4
+ * the rest. 4: FsmLedger (a member's monthly egress). 5: FsmFreeze (the
+ * rotation frozen or resumed). */
+#define FSM_CMD_VERSION 5
 #define FSM_CHECK_TEXT_MAX 120	/* FsmCheck.text */
 #define FSM_AUDIT_MAX 1000
 #define FSM_HASH_LEN 32
@@ -228,6 +230,9 @@ const struct fsm_rot *fsm_rot_find(const struct fsm *f, uint64_t id);
 unsigned fsm_hours_count(const struct fsm *f);
 const struct fsm_hours *fsm_hours_at(const struct fsm *f, unsigned i);
 const struct fsm_hours *fsm_hours_find(const struct fsm *f, uint64_t id);
+/* Version 5: 1 while the rotation is frozen, with the command time it was
+ * frozen at and the reason given (either pointer may be NULL). */
+int fsm_frozen(const struct fsm *f, uint64_t *since_ms, const char **reason);
 /* "running", "starting", "stopping", "stopped" */
 const char *fsm_rot_state_name(int state);
 
@@ -274,5 +279,12 @@ int fsm_cmd_hours_add(const struct fsm_hours_item *it, size_t n,
 		      uint64_t time_ms, void **buf, size_t *len);
 int fsm_cmd_note(const char *text, uint64_t time_ms, void **buf,
 		 size_t *len);
+/* Version 5 (propose only when fsm_version_ok(f, 5)): freezes (frozen 1)
+ * or resumes (0) the rotation; reason at most FSM_REASON_MAX bytes.
+ * Applied: a freeze while frozen keeps the first one's time and takes the
+ * new reason; a resume while not frozen is FSM_ENOKEY; each change is one
+ * audit event. */
+int fsm_cmd_freeze(int frozen, const char *reason, uint64_t time_ms,
+		   void **buf, size_t *len);
 
 #endif

@@ -42,6 +42,10 @@ struct fsm {
 	/* version 4: the egress ledger (fsm_ledger.c) */
 	unsigned n_ledger;
 	struct fsm_ledger ledger[FSM_LEDGER_MAX];	/* by month, id */
+	/* version 5: the rotation's freeze (fsm_rot.c) */
+	int frozen;
+	uint64_t frozen_ms;
+	char freeze_reason[FSM_REASON_MAX + 1];
 };
 
 /* Copies s into a fixed field; -1 if it does not fit. */

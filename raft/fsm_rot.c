@@ -1,7 +1,7 @@
 /*
  * fsm_rot: the rotation's replicated state (FSM command version 3): the
- * schedule, the members' rotation records and the hours ledger; their
- * apply, read access, snapshot part and command builders. What the values
+ * schedule, the members' rotation records and the hours ledger, and
+ * (version 5) the freeze; their apply, read access, snapshot part and command builders. What the values
  * mean is node/rotation's; here they are only checked for bounds, kept in
  * canonical order and audited.
  */
@@ -95,6 +95,15 @@ const struct fsm_hours *fsm_hours_find(const struct fsm *f, uint64_t id)
 	unsigned pos;
 
 	return hours_pos(f, id, &pos) ? &f->hours[pos] : NULL;
+}
+
+int fsm_frozen(const struct fsm *f, uint64_t *since_ms, const char **reason)
+{
+	if (since_ms)
+		*since_ms = f->frozen ? f->frozen_ms : 0;
+	if (reason)
+		*reason = f->frozen ? f->freeze_reason : "";
+	return f->frozen;
 }
 
 const char *fsm_rot_state_name(int state)
@@ -257,10 +266,36 @@ static int apply_hours(struct fsm *f, const Ntpmc__Fsm__FsmHoursAdd *a)
 	return r;
 }
 
+static int apply_freeze(struct fsm *f, const Ntpmc__Fsm__FsmFreeze *z,
+			uint64_t t)
+{
+	if (!z->reason || strlen(z->reason) > FSM_REASON_MAX)
+		return FSM_EINVAL;
+	if (!z->frozen) {
+		if (!f->frozen)
+			return FSM_ENOKEY;
+		f->frozen = 0;
+		f->frozen_ms = 0;
+		f->freeze_reason[0] = 0;
+		fsm_audit(f, t, "rotation resumed%s%s", z->reason[0] ? ": " :
+			  "", z->reason);
+		return FSM_OK;
+	}
+	if (!f->frozen)
+		f->frozen_ms = t;
+	f->frozen = 1;
+	fsm_strset(f->freeze_reason, sizeof(f->freeze_reason), z->reason);
+	fsm_audit(f, t, "rotation frozen%s%s: no step and no hook until "
+		  "rotation resume", z->reason[0] ? ": " : "", z->reason);
+	return FSM_OK;
+}
+
 int fsm_rot_apply(struct fsm *f, const Ntpmc__Fsm__FsmCommand *c,
 		  uint64_t t)
 {
 	switch (c->op_case) {
+	case NTPMC__FSM__FSM_COMMAND__OP_FREEZE:
+		return apply_freeze(f, c->freeze, t);
 	case NTPMC__FSM__FSM_COMMAND__OP_SCHED_SET:
 		return apply_sched(f, c->sched_set, t);
 	case NTPMC__FSM__FSM_COMMAND__OP_ROT_SET:
@@ -356,6 +391,9 @@ int fsm_rot_to_pb(const struct fsm *f, Ntpmc__Fsm__FsmState *st)
 	st->n_rot = nr;
 	st->hours = hop;
 	st->n_hours = nh;
+	st->frozen = f->frozen != 0;
+	st->frozen_ms = f->frozen ? f->frozen_ms : 0;
+	st->freeze_reason = f->frozen ? (char *)f->freeze_reason : (char *)"";
 	return 0;
 }
 
@@ -366,6 +404,9 @@ void fsm_rot_pb_free(Ntpmc__Fsm__FsmState *st)
 	st->rot = NULL;
 	st->hours = NULL;
 	st->n_schedule = st->n_rot = st->n_hours = 0;
+	st->frozen = 0;
+	st->frozen_ms = 0;
+	st->freeze_reason = (char *)"";
 }
 
 int fsm_rot_from_pb(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
@@ -419,6 +460,12 @@ int fsm_rot_from_pb(struct fsm *f, const Ntpmc__Fsm__FsmState *st)
 		h->counted_to = p->counted_to;
 	}
 	f->n_hours = (unsigned)st->n_hours;
+	if (fsm_strset(f->freeze_reason, sizeof(f->freeze_reason),
+		       st->freeze_reason ? st->freeze_reason : "") != 0 ||
+	    (!st->frozen && (st->frozen_ms || f->freeze_reason[0])))
+		return -EINVAL;
+	f->frozen = st->frozen;
+	f->frozen_ms = st->frozen_ms;
 	return 0;
 }
 
@@ -508,4 +555,21 @@ int fsm_cmd_note(const char *text, uint64_t time_ms, void **buf,
 	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_NOTE;
 	c.note = &nt;
 	return fsm_pack(&c, 3, time_ms, buf, len);
+}
+
+/* ---- version 5 ---- */
+
+int fsm_cmd_freeze(int frozen, const char *reason, uint64_t time_ms,
+		   void **buf, size_t *len)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmFreeze z = NTPMC__FSM__FSM_FREEZE__INIT;
+
+	if (!reason || strlen(reason) > FSM_REASON_MAX)
+		return -EINVAL;
+	z.frozen = frozen != 0;
+	z.reason = (char *)reason;
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_FREEZE;
+	c.freeze = &z;
+	return fsm_pack(&c, 5, time_ms, buf, len);
 }

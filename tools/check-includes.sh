@@ -42,7 +42,7 @@ folder_of() {
 		esac
 	done < <(rules)
 	case "$f" in
-	tools/ntpctl.c | tools/ntpctl_*.[ch] | tools/bkfile.[ch]) best=tools/ntpctl ;;
+	tools/ntpctl.[ch] | tools/ntpctl_*.[ch] | tools/bkfile.[ch]) best=tools/ntpctl ;;
 	esac
 	echo "$best"
 }

@@ -20,9 +20,8 @@
 #include "node/ctl/ctlcmd.h"
 #include "node/ctl/ctlframe.h"
 #include "tools/bkfile.h"
+#include "tools/ntpctl.h"
 #include "tools/ntpctl_args.h"
-
-#define NTPCTL_TIMEOUT_MS 10000
 
 
 /* "[mutating, leader]" from a command's flags, "" for neither. */
@@ -132,9 +131,9 @@ static long remaining_ms(const struct timespec *deadline)
 	       (deadline->tv_nsec - now.tv_nsec) / 1000000;
 }
 
-/* Sends one request, returns the reply or NULL after printing why. */
-static Ntpmc__CtlResponse *exchange(const char *path, const char *command,
-				    int argc, char **argv)
+Ntpmc__CtlResponse *ntpctl_exchange(const char *path, const char *command,
+				    int argc, char **argv, long timeout_ms,
+				    int *closed)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	Ntpmc__CtlResponse *rsp = NULL;
@@ -169,8 +168,10 @@ static Ntpmc__CtlResponse *exchange(const char *path, const char *command,
 				"%s\n", path, strerror(errno));
 		goto out;
 	}
+	if (closed)
+		*closed = 0;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += NTPCTL_TIMEOUT_MS / 1000;
+	deadline.tv_sec += timeout_ms / 1000;
 	while (off < len) {
 		ssize_t n = send(fd, req + off, len - off, MSG_NOSIGNAL);
 
@@ -195,15 +196,19 @@ static Ntpmc__CtlResponse *exchange(const char *path, const char *command,
 
 		if (ms <= 0 || poll(&pfd, 1, (int)ms) == 0) {
 			fprintf(stderr, "ntpctl: no reply from ntpnode at %s "
-				"within %d s\n", path, NTPCTL_TIMEOUT_MS / 1000);
+				"within %ld s\n", path, timeout_ms / 1000);
 			break;
 		}
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "ntpctl: ntpnode at %s closed the "
-				"connection without a reply\n", path);
+			if (closed)
+				*closed = 1;
+			else
+				fprintf(stderr, "ntpctl: ntpnode at %s closed "
+					"the connection without a reply\n",
+					path);
 			break;
 		}
 		/* One reply is expected; bytes after it are ignored. */
@@ -226,8 +231,7 @@ out:
 	return rsp;
 }
 
-/* 1 for a successful reply; else says why on stderr. */
-static int reply_ok(const Ntpmc__CtlResponse *rsp, const char *command)
+int ntpctl_reply_ok(const Ntpmc__CtlResponse *rsp, const char *command)
 {
 	if (rsp->version != CTL_VERSION) {
 		fprintf(stderr, "ntpctl: ntpnode speaks control protocol "
@@ -243,7 +247,7 @@ static int reply_ok(const Ntpmc__CtlResponse *rsp, const char *command)
 	return 1;
 }
 
-static void print_body(const char *s)
+void ntpctl_print_body(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -253,15 +257,16 @@ static void print_body(const char *s)
 }
 
 /*
- * backup [--force] FILE: the daemon's reply carries the file in its binary
- * body; it is checked (node/ctl/backup.h) before it is written, so FILE is
- * either a whole valid backup or not there.
+ * backup [--force] [--local] FILE: the daemon's reply carries the file in
+ * its binary body; it is checked (node/ctl/backup.h) before it is written,
+ * so FILE is either a whole valid backup or not there.
  */
-static int run_backup(const char *path, const struct ntpctl_args *a)
+int ntpctl_backup(const char *path, const char *file, int force, int local,
+		  int json)
 {
-	const char *file = a->args.argv[0], *why = "";
-	int force = ctlcmd_get(a->cmd, &a->args, "--force") != NULL;
-	int i, json = a->json, rc = 1;
+	const char *why = "";
+	char *words[1] = { (char *)"--local" };
+	int i, rc = 1;
 	Ntpmc__CtlResponse *rsp;
 	const void *state;
 	const char *end;
@@ -273,10 +278,11 @@ static int run_backup(const char *path, const struct ntpctl_args *a)
 			"(use --force)\n", file);
 		return 1;
 	}
-	rsp = exchange(path, "backup", 0, NULL);
+	rsp = ntpctl_exchange(path, "backup", local ? 1 : 0, words,
+			      NTPCTL_TIMEOUT_MS, NULL);
 	if (!rsp)
 		return 1;
-	if (!reply_ok(rsp, "backup"))
+	if (!ntpctl_reply_ok(rsp, "backup"))
 		goto out;
 	end = strrchr(rsp->json, '}');
 	if (!end || bk_decode(rsp->data.data, rsp->data.len, &m, &state,
@@ -309,7 +315,7 @@ static int run_backup(const char *path, const struct ntpctl_args *a)
 				       "\\" : "", *file);
 		printf("\"}\n");
 	} else {
-		print_body(rsp->text);
+		ntpctl_print_body(rsp->text);
 		printf("written    %s\n", file);
 	}
 	rc = 0;
@@ -355,19 +361,26 @@ int main(int argc, char **argv)
 	if (!path || !*path)
 		path = CTL_DEFAULT_SOCKET;
 	if (strcmp(a.cmd->name, "backup") == 0)
-		return run_backup(path, &a);
+		return ntpctl_backup(path, a.args.argv[0],
+				     ctlcmd_get(a.cmd, &a.args, "--force") !=
+				     NULL, ctlcmd_get(a.cmd, &a.args,
+						      "--local") != NULL,
+				     a.json);
+	if (strcmp(a.cmd->name, "emergency-shutdown") == 0)
+		return ntpctl_emergency(path, &a);
 	n = ctlcmd_words(a.cmd, &a.args, 1, words,
 			 (int)(sizeof(words) / sizeof(words[0])));
 	if (n < 0) {
 		fprintf(stderr, "ntpctl: too many arguments\n");
 		return 2;
 	}
-	rsp = exchange(path, a.cmd->name, n, words);
+	rsp = ntpctl_exchange(path, a.cmd->name, n, words, NTPCTL_TIMEOUT_MS,
+			      NULL);
 	if (!rsp)
 		return 1;
 	rc = 1;
-	if (reply_ok(rsp, a.cmd->name)) {
-		print_body(a.json ? rsp->json : rsp->text);
+	if (ntpctl_reply_ok(rsp, a.cmd->name)) {
+		ntpctl_print_body(a.json ? rsp->json : rsp->text);
 		rc = 0;
 	}
 	ntpmc__ctl_response__free_unpacked(rsp, NULL);

@@ -201,17 +201,20 @@ static void on_backup(void *arg, struct ctl_call *call, int argc,
 {
 	struct cluster *cl = arg;
 	struct cl_req *r;
+	int local;
 
-	(void)argv;
-	if (argc > 0) {
-		ctl_reply(call, CTL_EUSAGE, "usage: backup (ntpctl backup "
-			  "[--force] FILE)", NULL, NULL);
+	local = argc == 1 && strcmp(argv[0], "--local") == 0;
+	if (argc > 0 && !local) {
+		ctl_reply(call, CTL_EUSAGE, "usage: backup [--local] (ntpctl "
+			  "backup [--force] [--local] FILE)", NULL, NULL);
 		return;
 	}
 	r = cl_req_local(cl, call);
 	if (!r)
 		return;
-	if (cl_is_leader(cl)) {
+	/* --local: what this member applied, leader or not (an emergency
+	 * shutdown without quorum still keeps what it can) */
+	if (local || cl_is_leader(cl)) {
 		answer(cl, r);
 		return;
 	}

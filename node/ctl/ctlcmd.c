@@ -11,7 +11,8 @@
  * Who answers: serverstats and loglevel node/daemon (srvstats.c, main.c),
  * sources and tracking node/daemon/syncctl.c, pool-check
  * node/metrics/metrics.c, backup node/cluster/cluster_backup.c, rotation
- * node/rotation/rcmd.c, cost status node/cost/cost.c, the rest
+ * node/rotation/rcmd.c, emergency-shutdown and rotation freeze|resume
+ * node/rotation/rstop.c, cost status node/cost/cost.c, the rest
  * node/cluster/cluster_cmd.c (docs/ntpctl.md, docs/cluster.md,
  * docs/rotation.md, docs/cost.md).
  */
@@ -86,6 +87,13 @@ static const struct ctlcmd table[] = {
 		      "fall below min-serving (marked conflict)" } },
 	  .help = "schedule a member or provider: always, never, or windows "
 		  "like mon-wed, fri-mon, mon-fri 06:00-22:00 (UTC)" },
+	{ .name = "rotation freeze", .max_args = 16, .args = "[WHY...]",
+	  .flags = M | L,
+	  .help = "stop the rotation: no step and no hook (it starts no VM) "
+		  "until rotation resume" },
+	{ .name = "rotation resume", .flags = M | L,
+	  .help = "lift the rotation's freeze (rotation freeze, "
+		  "emergency-shutdown)" },
 	{ .name = "rotation unset", .min_args = 1, .max_args = 1,
 	  .args = "TARGET", .flags = M | L,
 	  .opts = { { "--force", NULL, 0, "remove it although the next 7 "
@@ -96,9 +104,29 @@ static const struct ctlcmd table[] = {
 	 * --force are ntpctl's: the daemon only sends the backup. */
 	{ .name = "backup", .min_args = 1, .max_args = 1, .args = "FILE",
 	  .flags = M | CTLCMD_LOCAL_ARGS,
-	  .opts = { { "--force", NULL, 1, "replace FILE if it exists" } },
+	  .opts = { { "--force", NULL, 1, "replace FILE if it exists" },
+		    { "--local", NULL, 0, "this member's own applied state, "
+		      "without asking the leader (works without quorum; may "
+		      "miss the latest commits)" } },
 	  .help = "write a backup of the replicated state to FILE (mode "
 		  "0600)" },
+	/* node/rotation/rstop.c (docs/cost.md): ntpctl runs the steps
+	 * (backup, rotation freeze, then one request per member); the
+	 * options are ntpctl's own. */
+	{ .name = "emergency-shutdown", .max_args = 2,
+	  .flags = M | CTLCMD_STEPS,
+	  .opts = { { "--destroy", NULL, 1, "terminate the VMs and release "
+		      "their addresses instead of stopping them" },
+		    { "--dry-run", NULL, 1, "print the steps, change nothing, "
+		      "no phrase needed" },
+		    { "--backup", "FILE", 1, "write the backup there (default "
+		      "./ntpmc-backup-YYYYMMDDTHHMMSSZ in the current "
+		      "directory)" },
+		    { "--confirm", "PHRASE", 1, "the phrase I UNDERSTAND, "
+		      "for scripts (else it is read from stdin)" } },
+	  .help = "back up, freeze the rotation, then stop every member's "
+		  "VM through the provider hooks, this member last; asks for "
+		  "the typed phrase I UNDERSTAND" },
 };
 
 #undef M
@@ -268,7 +296,8 @@ int ctlcmd_take(const struct ctlcmd *c, struct ctlcmd_args *a, int n,
 int ctlcmd_check(const struct ctlcmd *c, const struct ctlcmd_args *a,
 		 int request, char *err, size_t errlen)
 {
-	int none = request && (c->flags & CTLCMD_LOCAL_ARGS);
+	int none = (request && (c->flags & CTLCMD_LOCAL_ARGS)) ||
+		   (!request && (c->flags & CTLCMD_STEPS));
 	int min = none ? 0 : c->min_args, max = none ? 0 : c->max_args;
 
 	if (a->argc >= min && a->argc <= max)

@@ -26,6 +26,10 @@ enum {
 	CTLCMD_DASH_ARGS = 1 << 2,  /* an argument may start with '-' */
 	CTLCMD_LOCAL_ARGS = 1 << 3, /* the arguments are ntpctl's own: the
 				     * request carries none (backup FILE) */
+	CTLCMD_STEPS = 1 << 4,      /* ntpctl carries it out in several
+				     * requests: their arguments name the
+				     * step; the operator gives none
+				     * (emergency-shutdown) */
 };
 
 #define CTLCMD_MAX_OPTS 4

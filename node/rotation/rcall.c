@@ -104,6 +104,8 @@ static void call_end(struct rotation *r, struct rot_call *c,
 {
 	uint64_t member = c->member;
 	int action = c->action;
+	rot_hook_fn fn = c->fn;
+	void *fn_arg = c->fn_arg;
 
 	/* the cloud took it: for the ledger, when it was asked */
 	if (res->ok && r->lead && action == RHOOK_START)
@@ -112,7 +114,10 @@ static void call_end(struct rotation *r, struct rot_call *c,
 		rot_mem(r, member)->stop_asked = c->asked;
 
 	memset(c, 0, sizeof(*c));
-	rot_call_done(r, member, action, res);
+	if (fn)
+		fn(r, fn_arg, res);
+	else
+		rot_call_done(r, member, action, res);
 }
 
 static void on_local(void *arg, const struct rhook_result *res)
@@ -148,6 +153,12 @@ static int send_req(struct rotation *r, uint64_t peer, uint64_t req_id,
 
 int rot_call(struct rotation *r, const struct fsm_member *m, int action)
 {
+	return rot_call_fn(r, m, action, NULL, NULL);
+}
+
+int rot_call_fn(struct rotation *r, const struct fsm_member *m, int action,
+		rot_hook_fn fn, void *arg)
+{
 	struct rot_lead *l = r->lead;
 	struct rhook_call hc;
 	struct rot_call *c;
@@ -164,6 +175,8 @@ int rot_call(struct rotation *r, const struct fsm_member *m, int action)
 	c->used = 1;
 	c->member = m->id;
 	c->action = action;
+	c->fn = fn;
+	c->fn_arg = arg;
 	c->peer = peer;
 	c->deadline = uv_now(r->loop) + rot_hook_timeout(r) + CALL_MARGIN_MS;
 	c->asked = rot_now(r);
@@ -243,22 +256,26 @@ void rot_calls_chores(struct rotation *r)
 	}
 }
 
-void rot_calls_cancel(struct rot_lead *l)
+void rot_calls_cancel(struct rotation *r, struct rot_lead *l)
 {
 	unsigned i;
 
 	for (i = 0; i < ROT_CALLS_MAX; i++) {
-		if (l->calls[i].used && l->calls[i].local)
-			rhook_cancel(l->calls[i].local);
+		struct rot_call c = l->calls[i];
+
+		if (c.used && c.local)
+			rhook_cancel(c.local);
 		memset(&l->calls[i], 0, sizeof(l->calls[i]));
+		if (c.used && c.fn)
+			c.fn(r, c.fn_arg, NULL);
 	}
 }
 
 /* ---------------------------------------------------------------- */
 /* hooks this member runs for the leader */
 
-static void send_res(struct rotation *r, uint64_t to, uint64_t req_id,
-		     const struct rhook_result *res)
+void rot_send_res(struct rotation *r, uint64_t to, uint64_t req_id,
+		  const struct rhook_result *res)
 {
 	Ntpmc__Rot__RotMsg msg = NTPMC__ROT__ROT_MSG__INIT;
 	Ntpmc__Rot__RotHookRes a = NTPMC__ROT__ROT_HOOK_RES__INIT;
@@ -285,7 +302,7 @@ static void on_job(void *arg, const struct rhook_result *res)
 
 	j->h = NULL;
 	j->used = 0;
-	send_res(j->owner, j->leader, j->req_id, res);
+	rot_send_res(j->owner, j->leader, j->req_id, res);
 }
 
 void rot_job_request(struct rotation *r, uint64_t from, uint64_t req_id,
@@ -316,7 +333,7 @@ void rot_job_request(struct rotation *r, uint64_t from, uint64_t req_id,
 		snprintf(res.detail, sizeof(res.detail), "%s",
 			 !hc.path ? "no hook for that provider here" :
 			 "too many hooks running here");
-		send_res(r, from, req_id, &res);
+		rot_send_res(r, from, req_id, &res);
 		return;
 	}
 	j->used = 1;
@@ -326,7 +343,7 @@ void rot_job_request(struct rotation *r, uint64_t from, uint64_t req_id,
 	if (rhook_run(r->loop, &hc, on_job, j, &j->h) < 0) {
 		j->used = 0;
 		snprintf(res.detail, sizeof(res.detail), "cannot run the hook");
-		send_res(r, from, req_id, &res);
+		rot_send_res(r, from, req_id, &res);
 		return;
 	}
 	log_info("rotation: running the %s hook %s %s for the leader",

@@ -417,7 +417,9 @@ static void cmd_status(void *arg, struct cl_req *req, int argc, char **argv)
 		strbuf_addf(&t, ", TEST clock %ux", r->conf->clock_speed);
 	strbuf_addf(&t, "\nmin-serving %d: %d of %zu members serving\n",
 		    v->min_serving, serving, v->n);
-	if (r->lead && r->lead->blocked[0])
+	if (rot_frozen_why(f, reason, sizeof(reason)))
+		strbuf_addf(&t, "FROZEN: %s\n", reason + strlen("frozen "));
+	else if (r->lead && r->lead->blocked[0])
 		strbuf_addf(&t, "%s\n", r->lead->blocked);
 	strbuf_addf(&t, "%-16s %-9s %-7s %-9s %7s  %s\n", "NAME", "PROVIDER",
 		    "PLANNED", "STATE", "HOURS", "REASON");
@@ -432,6 +434,15 @@ static void cmd_status(void *arg, struct cl_req *req, int argc, char **argv)
 	json_int(j, "serving", serving);
 	json_str(j, "blocked", r->lead && r->lead->blocked[0] ?
 		 r->lead->blocked : NULL);
+	{
+		const char *fr;
+		uint64_t since;
+
+		json_bool(j, "frozen", fsm_frozen(f, &since, &fr));
+		json_uint(j, "frozen_since_ms", since);
+		json_str(j, "freeze_reason", fsm_frozen(f, NULL, NULL) ? fr :
+			 NULL);
+	}
 	json_arr_begin(j, "members");
 	for (i = 0; i < v->n; i++) {
 		const struct rot_mview *mv = &v->m[i];

@@ -11,6 +11,7 @@
  *               has the hook, retried with back-off
  *   rledger_run.c the leader's hours ledger: uptime reports, hourly commits
  *   rcmd.c      rotation set|unset|status|plan, the min-serving check
+ *   rstop.c     rotation freeze|resume, emergency-shutdown's steps
  *
  * and the pure parts: rwin (windows), rplan (plan), rcal (months),
  * rledger (ledger arithmetic), rhook (running one hook).
@@ -99,9 +100,17 @@ struct rot_mem {
 	char why[FSM_REASON_MAX + 1];  /* what the step waits for, "" */
 };
 
+/* A hook call's end for someone other than the reconciler (the
+ * emergency shutdown): res NULL when it was cancelled (leadership lost,
+ * the rotation stopping: r->closing) and will never end. */
+typedef void (*rot_hook_fn)(struct rotation *r, void *arg,
+			    const struct rhook_result *res);
+
 struct rot_call {
 	struct rotation *r;
 	int used;
+	rot_hook_fn fn;                /* NULL: the reconciler's */
+	void *fn_arg;
 	uint64_t member;               /* whose VM */
 	int action;
 	uint64_t peer;                 /* run there; 0: here */
@@ -126,6 +135,21 @@ struct rot_lead {
 	char blocked[FSM_REASON_MAX + 1]; /* why nothing moves, "" */
 };
 
+/* An emergency shutdown step waiting for a hook (rstop.c). */
+#define ROT_ES_MAX 8
+struct rot_es {
+	struct rotation *r;
+	int used;
+	struct cl_req *req;            /* ntpctl's request; NULL: a relay */
+	uint64_t from, from_req;       /* leader: the relay it answers */
+	uint64_t leader, req_id;       /* a relay this member sent */
+	uint64_t deadline;             /* loop ms, relays sent */
+	struct rhook *h;               /* the hook run here */
+	int action;
+	char name[FSM_NAME_MAX + 1];
+	char provider[16];
+};
+
 /* A hook this member runs for the leader. */
 struct rot_job {
 	struct rotation *owner;
@@ -147,6 +171,8 @@ struct rotation {
 	void *suspect_arg;
 	struct rot_lead *lead;         /* leader only */
 	struct rot_job jobs[ROT_JOBS_MAX];
+	struct rot_es es[ROT_ES_MAX];
+	uint64_t es_next;              /* relay request ids */
 	struct rot_view *view;         /* scratch, one evaluation at a time */
 	uint64_t placed_at;            /* loop ms the view was built for */
 	int placed_ok;                 /* rotation_planned_on */
@@ -195,9 +221,12 @@ int rot_runner(struct rotation *r, const struct fsm_member *m, int action,
 /* Starts action on m's VM; -1 (with why in the leader's waiting) when it
  * cannot now. done is rot_call_done (rrec.c). */
 int rot_call(struct rotation *r, const struct fsm_member *m, int action);
+/* The same, ending in fn(r, arg, res) instead of the reconciler. */
+int rot_call_fn(struct rotation *r, const struct fsm_member *m, int action,
+		rot_hook_fn fn, void *arg);
 int rot_call_busy(struct rotation *r, uint64_t member, int action);
 void rot_calls_chores(struct rotation *r);   /* deadlines */
-void rot_calls_cancel(struct rot_lead *l);
+void rot_calls_cancel(struct rotation *r, struct rot_lead *l);
 /* A RotHookRes from a member. */
 void rot_call_answer(struct rotation *r, uint64_t from, uint64_t req_id,
 		     const struct rhook_result *res);
@@ -206,6 +235,9 @@ void rot_job_request(struct rotation *r, uint64_t from, uint64_t req_id,
 		     int action, const char *provider, const char *region,
 		     const char *instance);
 void rot_jobs_cancel(struct rotation *r);
+/* A RotHookRes to member to. */
+void rot_send_res(struct rotation *r, uint64_t to, uint64_t req_id,
+		  const struct rhook_result *res);
 
 /* ---- rrec.c ---- */
 void rot_rec_run(struct rotation *r);
@@ -221,6 +253,22 @@ void rot_alert(struct rotation *r, const char *fmt, ...)
  * empty). */
 const char *rot_state_shown(struct rotation *r, size_t i);
 void rot_reason(struct rotation *r, size_t i, char *buf, size_t len);
+
+/* 1 when the replicated state says the rotation is frozen (no step, no
+ * hook), with what the status shows as blocked in why; else 0 and why
+ * untouched. */
+int rot_frozen_why(const struct fsm *f, char *why, size_t len);
+
+/* ---- rstop.c ---- */
+int rot_stop_register(struct rotation *r, struct ctl *ctl);
+/* Leader: a member asks it to run a hook action (RotRelay). */
+void rot_es_relay(struct rotation *r, uint64_t from, uint64_t req_id,
+		  int action, uint64_t member);
+/* A RotHookRes: 1 when it answered one of our relays. */
+int rot_es_answer(struct rotation *r, uint64_t from, uint64_t req_id,
+		  const struct rhook_result *res);
+void rot_es_chores(struct rotation *r);   /* relays' deadlines */
+void rot_es_cancel(struct rotation *r);   /* stopping: each answered so */
 
 /* ---- rledger_run.c ---- */
 /* Before the view: what the members' status parts say of their uptime. */

@@ -199,8 +199,12 @@ static void on_msg(void *arg, uint64_t from, const void *buf, size_t len)
 			rot_job_request(r, from, m->req->req_id, action,
 					m->req->provider, m->req->region,
 					m->req->instance_id);
-	} else if (m->body_case == NTPMC__ROT__ROT_MSG__BODY_RES &&
-		   r->lead) {
+	} else if (m->body_case == NTPMC__ROT__ROT_MSG__BODY_RELAY &&
+		   m->relay->action) {
+		rot_es_relay(r, from, m->relay->req_id,
+			     rhook_action_of(m->relay->action),
+			     m->relay->member);
+	} else if (m->body_case == NTPMC__ROT__ROT_MSG__BODY_RES) {
 		struct rhook_result res;
 
 		memset(&res, 0, sizeof(res));
@@ -209,7 +213,8 @@ static void on_msg(void *arg, uint64_t from, const void *buf, size_t len)
 			    (int)m->res->state : RHOOK_UNKNOWN;
 		snprintf(res.detail, sizeof(res.detail), "%s",
 			 m->res->detail ? m->res->detail : "");
-		rot_call_answer(r, from, m->res->req_id, &res);
+		if (!rot_es_answer(r, from, m->res->req_id, &res) && r->lead)
+			rot_call_answer(r, from, m->res->req_id, &res);
 	}
 out:
 	ntpmc__rot__rot_msg__free_unpacked(m, NULL);
@@ -223,6 +228,7 @@ static void on_tick(uv_timer_t *t)
 	struct rotation *r = t->data;
 
 	publish_status(r);
+	rot_es_chores(r);
 	rot_rec_run(r);
 }
 
@@ -288,7 +294,9 @@ int rotation_start(struct rotation **out, uv_loop_t *loop,
 
 int rotation_register(struct rotation *r, struct ctl *ctl)
 {
-	return rot_cmd_register(r, ctl);
+	if (rot_cmd_register(r, ctl) < 0)
+		return -1;
+	return rot_stop_register(r, ctl);
 }
 
 void rotation_set_health(struct rotation *r, rotation_suspect_fn fn,
@@ -357,8 +365,9 @@ void rotation_stop(struct rotation *r)
 		return;
 	r->closing = 1;
 	rot_jobs_cancel(r);
+	rot_es_cancel(r);
 	if (r->lead)
-		rot_calls_cancel(r->lead);
+		rot_calls_cancel(r, r->lead);
 	uv_close((uv_handle_t *)&r->tick, on_closed);
 	uv_close((uv_handle_t *)&r->soon, on_closed);
 }

@@ -7,7 +7,9 @@
  * start and stop through provider hooks (rhook.h) that members run for
  * the providers they have one for. Every member answers its part: its
  * status (uptime, hooks) to the leader, and hook runs the leader asks of
- * it. Commands: rotation set|unset|status|plan.
+ * it. Commands: rotation set|unset|status|plan|freeze|resume, and the
+ * steps of ntpctl emergency-shutdown (rstop.c). While the replicated
+ * state says frozen, the reconciler takes no step and runs no hook.
  *
  * Runs on the daemon's loop, on top of node/cluster (cluster.h's section
  * for the subsystems above).

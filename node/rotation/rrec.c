@@ -24,6 +24,11 @@
  * and the plan goes on from there. The FSM holds every step: a new leader
  * takes over where the last one was, repeating a hook action (they are
  * idempotent) whose outcome it does not know.
+ *
+ * Frozen (raft/fsm.h fsm_frozen: ntpctl emergency-shutdown, rotation
+ * freeze): no step and no hook at all, so nothing is started again; the
+ * hours ledger still counts. rotation resume lifts it and the reconciler
+ * goes on from what it finds.
  */
 #include "node/rotation/rot_int.h"
 
@@ -34,6 +39,7 @@
 #include <string.h>
 
 #include "node/base/log.h"
+#include "node/rotation/rcal.h"
 
 /* snprintf into a fixed reason: cut to fit (names and details are
  * bounded where they enter; a reason only keeps the buffer's bound) */
@@ -79,7 +85,7 @@ void rot_lead_free(struct rotation *r)
 {
 	if (!r->lead)
 		return;
-	rot_calls_cancel(r->lead);
+	rot_calls_cancel(r, r->lead);
 	free(r->lead);
 	r->lead = NULL;
 }
@@ -564,6 +570,20 @@ static void stop_one(struct rotation *r)
 	}
 }
 
+int rot_frozen_why(const struct fsm *f, char *why, size_t len)
+{
+	const char *reason;
+	uint64_t since;
+	char when[32];
+
+	if (!fsm_frozen(f, &since, &reason))
+		return 0;
+	rcal_fmt((int64_t)since, when, sizeof(when));
+	fmt(why, len, "frozen since %s UTC%s%s: no step and no hook until "
+	    "ntpctl rotation resume", when, reason[0] ? " by " : "", reason);
+	return 1;
+}
+
 void rot_rec_run(struct rotation *r)
 {
 	struct rot_view *v = r->view;
@@ -593,6 +613,11 @@ void rot_rec_run(struct rotation *r)
 	rot_ledger_commit(r);
 	for (i = 0; i < v->n; i++)
 		rot_mem(r, v->m[i].fm->id)->why[0] = 0;
+	if (rot_frozen_why(cluster_fsm(r->cl), r->lead->blocked,
+			   sizeof(r->lead->blocked)))
+		return;
+	if (strncmp(r->lead->blocked, "frozen", 6) == 0)
+		r->lead->blocked[0] = 0;       /* resumed */
 	plan_alerts(r);
 	if (r->lead->busy || polls(r))
 		return;

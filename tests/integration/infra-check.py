@@ -15,7 +15,11 @@ what a fleet needs and must not have, without a cloud account:
   else is open;
 - static addresses: aws_eip on the member's interface and IPv6 on it;
   google_compute_address for IPv4 and IPv6; IMDSv2 only on AWS;
-- least privilege: EC2 start/stop only on instances tagged with the fleet;
+- least privilege: EC2 start/stop/terminate only on instances, release
+  only on Elastic IPs, tagged with the fleet (the Elastic IPs carry the
+  tag); GCP address deletion only on the fleet's addresses; terraform
+  grants what the hand-made policies of infra/providers list (AWS actions,
+  GCP permissions), and the AWS policy's tag is terraform's default fleet;
   the SSM / Secret Manager grants name single slots; no wildcard action;
 - the join token is nowhere in Terraform (no token variable, nothing in
   user data but the first-boot settings), no pool.ntp.org upstream;
@@ -160,6 +164,19 @@ for root, prov, src_name in (("aws", "aws", "hashicorp/aws"), ("gcp", "google", 
         iam = open(os.path.join(src, "infra/terraform/aws/iam.tf")).read()
         check("aws:ResourceTag/ntpmc-fleet" in iam and "ec2:StartInstances" in iam and "ec2:StopInstances" in iam,
               "aws: start/stop must be limited to the fleet's tagged instances")
+        # the hooks' actions by hand (aws-iam-policy.json), terraform grants,
+        # with the tag terraform puts on a fleet of its default name
+        pol = json.load(open(os.path.join(src, "infra/providers/aws-iam-policy.json")))
+        acts = set(a for st in pol["Statement"] for a in st["Action"])
+        check(all(a in iam for a in acts), "aws: terraform lacks %s of infra/providers/aws-iam-policy.json"
+              % ", ".join(sorted(a for a in acts if a not in iam)))
+        fleet = one(m["variable"].get("fleet", [{}])).get("default")
+        tags = set(v for st in pol["Statement"] for v in
+                   st.get("Condition", {}).get("StringEquals", {}).values())
+        check(tags == {fleet}, "aws: aws-iam-policy.json's ntpmc-fleet tag %s is not terraform's default fleet %s"
+              % (sorted(tags), fleet))
+        check("ntpmc-fleet = var.fleet" in open(os.path.join(src, "infra/terraform/aws/main.tf")).read().split('resource "aws_eip"')[1].split("\n}")[0],
+              "aws: the Elastic IPs must carry the fleet's tag (the hooks release them)")
         check("ssm:GetParameter" in iam and "ssm:DeleteParameter" in iam and "ssm:PutParameter" in iam,
               "aws: the token slot grants are missing")
         check(not re.search(r'"(ec2|ssm|iam|\*):\*"|"\*:\*"', iam), "aws: a wildcard action in the instance roles")
@@ -204,8 +221,17 @@ for root, prov, src_name in (("aws", "aws", "hashicorp/aws"), ("gcp", "google", 
               "gcp: the instance does not use its static IPv4")
         check(inst.get("machine_type") == "${var.machine_type}", "gcp: machine_type is not the validated variable")
         iam = open(os.path.join(src, "infra/terraform/gcp/iam.tf")).read()
-        check(re.search(r'permissions\s*=\s*\["compute.instances.start", "compute.instances.stop", "compute.instances.get"\]', iam),
-              "gcp: the hooks' role must hold exactly start, stop and get")
+        check(re.search(r'permissions\s*=\s*\["compute.instances.start", "compute.instances.stop", "compute.instances.get", "compute.instances.delete"\]', iam),
+              "gcp: the hooks' role must hold exactly start, stop, get and delete")
+        check(re.search(r'permissions\s*=\s*\["compute.addresses.delete"\]', iam) and
+              re.search(r'resource\.name\.startsWith\(.*addresses/\$\{var\.fleet\}-', iam),
+              "gcp: address release must be limited to the fleet's addresses (a condition)")
+        # what the gcp hook needs by hand (gcp-role.yaml), terraform grants
+        want = set(re.findall(r"^- (compute\.[A-Za-z.]+)$",
+                              open(os.path.join(src, "infra/providers/gcp-role.yaml")).read(), re.M))
+        have = set(re.findall(r'"(compute\.[A-Za-z.]+)"', iam))
+        check(want and want <= have, "gcp: terraform lacks %s of infra/providers/gcp-role.yaml"
+              % ", ".join(sorted(want - have)))
         check("google_compute_instance_iam_member" in iam, "gcp: the hooks' role must be granted per instance")
         check("roles/compute.instanceAdmin" not in iam and "roles/editor" not in iam and "roles/owner" not in iam,
               "gcp: a broad role is granted")

@@ -192,7 +192,7 @@ expect 0 "$ctl" --help
 has "$tmp/out" "usage: ntpctl"
 has "$tmp/out" "token create [--ttl DURATION] [--uses N]"
 expect 0 "$ctl" backup --help
-has "$tmp/out" "usage: ntpctl backup [--force] FILE"
+has "$tmp/out" "usage: ntpctl backup [--force] [--local] FILE"
 expect 1 "$ctl" -s "$tmp/none.sock" serverstats
 has "$tmp/err" "ntpctl: cannot reach ntpnode at $tmp/none.sock: is it running?"
 NTPCTL_SOCKET="$tmp/none2.sock" expect 1 "$ctl" serverstats

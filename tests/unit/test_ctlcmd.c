@@ -41,8 +41,11 @@ static void test_rows(void **state)
 		assert_true(c->help[0] != '\0');
 		assert_true(c->min_args >= 0 && c->min_args <= c->max_args);
 		assert_true(c->max_args <= CTL_MAX_ARGS);
-		/* arguments are named in the usage when there are any */
-		assert_true(c->max_args == 0 || (c->args && c->args[0]));
+		/* arguments are named in the usage when there are any (a
+		 * command ntpctl runs in steps takes none from the
+		 * operator) */
+		assert_true(c->max_args == 0 || (c->flags & CTLCMD_STEPS) ||
+			    (c->args && c->args[0]));
 		assert_ptr_equal(ctlcmd_find(c->name), c);
 		for (k = 0; k < CTLCMD_MAX_OPTS && c->opts[k].name; k++) {
 			assert_true(strncmp(c->opts[k].name, "--", 2) == 0);
@@ -51,7 +54,8 @@ static void test_rows(void **state)
 			/* a local option only makes sense when ntpctl does
 			 * part of the work itself */
 			assert_true(!c->opts[k].local ||
-				    (c->flags & CTLCMD_LOCAL_ARGS));
+				    (c->flags & (CTLCMD_LOCAL_ARGS |
+						 CTLCMD_STEPS)));
 		}
 		/* No name is the first words of another: a command is known
 		 * as soon as its words are (ntpctl relies on it). */
@@ -100,7 +104,10 @@ static void test_usage(void **state)
 	ctlcmd_usage(ctlcmd_find("token create"), u, sizeof(u));
 	assert_string_equal(u, "token create [--ttl DURATION] [--uses N]");
 	ctlcmd_usage(ctlcmd_find("backup"), u, sizeof(u));
-	assert_string_equal(u, "backup [--force] FILE");
+	assert_string_equal(u, "backup [--force] [--local] FILE");
+	ctlcmd_usage(ctlcmd_find("emergency-shutdown"), u, sizeof(u));
+	assert_string_equal(u, "emergency-shutdown [--destroy] [--dry-run] "
+			    "[--backup FILE] [--confirm PHRASE]");
 	ctlcmd_usage(ctlcmd_find("config set"), u, sizeof(u));
 	assert_string_equal(u, "config set KEY VALUE");
 	ctlcmd_usage(ctlcmd_find("serverstats"), u, sizeof(u));

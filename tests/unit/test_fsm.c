@@ -753,6 +753,124 @@ static void test_ledger(void **state)
 	fsm_free(g);
 }
 
+static int freeze(struct fsm *f, int on, const char *why, uint64_t t)
+{
+	void *b;
+	size_t n;
+
+	assert_int_equal(fsm_cmd_freeze(on, why, t, &b, &n), 0);
+	assert_int_equal(version_of(b, n), 5);
+	return apply_buf(f, b, n);
+}
+
+/* Version 5: the rotation's freeze: apply (the first freeze's time kept,
+ * a resume when not frozen refused), audit, snapshot round trip and hash
+ * (a state never frozen keeps its bytes), and the version gate: a command
+ * that says 4 cannot carry it. */
+static void test_freeze(void **state)
+{
+	Ntpmc__Fsm__FsmCommand c = NTPMC__FSM__FSM_COMMAND__INIT;
+	Ntpmc__Fsm__FsmFreeze z = NTPMC__FSM__FSM_FREEZE__INIT;
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	unsigned char h1[FSM_HASH_LEN], h2[FSM_HASH_LEN];
+	char longer[FSM_REASON_MAX + 2];
+	const char *why;
+	uint64_t since;
+	void *snap, *b;
+	size_t n, n0;
+
+	(void)state;
+	put_member(f, 7, "n1", "i-1");
+	assert_int_equal(fsm_frozen(f, &since, &why), 0);
+	assert_int_equal(since, 0);
+	assert_string_equal(why, "");
+	assert_int_equal(fsm_snapshot(f, &snap, &n0), 0);
+	free(snap);
+	/* a resume when not frozen: refused, no audit */
+	n = fsm_audit_count(f);
+	assert_int_equal(freeze(f, 0, "", 10), FSM_ENOKEY);
+	assert_int_equal(fsm_audit_count(f), n);
+	/* the gate: version 4 cannot carry a freeze */
+	z.frozen = 1;
+	z.reason = "old";
+	c.op_case = NTPMC__FSM__FSM_COMMAND__OP_FREEZE;
+	c.freeze = &z;
+	c.version = 4;
+	c.time_ms = 11;
+	n = ntpmc__fsm__fsm_command__get_packed_size(&c);
+	b = malloc(n + 1);
+	assert_non_null(b);
+	ntpmc__fsm__fsm_command__pack(&c, b);
+	assert_int_equal(apply_buf(f, b, n), FSM_EINVAL);
+	assert_int_equal(fsm_frozen(f, NULL, NULL), 0);
+	/* frozen; a second freeze keeps the first one's time */
+	assert_int_equal(freeze(f, 1, "emergency shutdown", 20), FSM_OK);
+	assert_int_equal(fsm_frozen(f, &since, &why), 1);
+	assert_int_equal(since, 20);
+	assert_string_equal(why, "emergency shutdown");
+	assert_non_null(strstr(last_audit(f), "rotation frozen: emergency "
+					       "shutdown"));
+	assert_int_equal(freeze(f, 1, "again", 30), FSM_OK);
+	assert_int_equal(fsm_frozen(f, &since, &why), 1);
+	assert_int_equal(since, 20);
+	assert_string_equal(why, "again");
+	/* bounds */
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = 0;
+	assert_int_equal(fsm_cmd_freeze(1, longer, 1, &b, &n), -EINVAL);
+	/* the snapshot keeps it, byte for byte */
+	assert_int_equal(fsm_snapshot(f, &snap, &n), 0);
+	assert_true(n > n0);
+	assert_int_equal(fsm_restore(g, 99, snap, n), 0);
+	free(snap);
+	assert_int_equal(fsm_frozen(g, &since, &why), 1);
+	assert_int_equal(since, 20);
+	assert_string_equal(why, "again");
+	assert_int_equal(fsm_hash(f, h1), 0);
+	assert_int_equal(fsm_hash(g, h2), 0);
+	assert_memory_equal(h1, h2, FSM_HASH_LEN);
+	/* resumed: back to the bytes of a state never frozen (but the
+	 * audit trail's) */
+	assert_int_equal(freeze(g, 0, "by the operator", 40), FSM_OK);
+	assert_int_equal(fsm_frozen(g, &since, &why), 0);
+	assert_int_equal(since, 0);
+	assert_non_null(strstr(last_audit(g), "rotation resumed: by the "
+					       "operator"));
+	assert_int_equal(fsm_snapshot(g, &snap, &n), 0);
+	assert_int_equal(fsm_restore(f, 100, snap, n), 0);
+	free(snap);
+	assert_int_equal(fsm_frozen(f, NULL, NULL), 0);
+	fsm_free(f);
+	fsm_free(g);
+}
+
+/* A snapshot whose freeze fields contradict each other is refused. */
+static void test_freeze_bad_snapshot(void **state)
+{
+	struct fsm *f = fsm_new(), *g = fsm_new();
+	void *snap;
+	uint8_t *buf;
+	size_t n;
+	Ntpmc__Fsm__FsmState *p;
+
+	(void)state;
+	assert_int_equal(freeze(f, 1, "x", 5), FSM_OK);
+	assert_int_equal(fsm_snapshot(f, &snap, &n), 0);
+	p = ntpmc__fsm__fsm_state__unpack(NULL, n, snap);
+	free(snap);
+	assert_non_null(p);
+	p->frozen = 0;          /* a reason and a time, but not frozen */
+	n = ntpmc__fsm__fsm_state__get_packed_size(p);
+	buf = malloc(n);
+	assert_non_null(buf);
+	ntpmc__fsm__fsm_state__pack(p, buf);
+	ntpmc__fsm__fsm_state__free_unpacked(p, NULL);
+	assert_int_equal(fsm_restore(g, 1, buf, n), -EINVAL);
+	free(buf);
+	fsm_free(f);
+	fsm_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -767,6 +885,8 @@ int main(void)
 		cmocka_unit_test(test_member_drained),
 		cmocka_unit_test(test_rotation_state),
 		cmocka_unit_test(test_ledger),
+		cmocka_unit_test(test_freeze),
+		cmocka_unit_test(test_freeze_bad_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -128,6 +128,24 @@ static void test_command_options(void **state)
 	assert_int_equal(parse(&a, "backup"), NTPCTL_ARGS_ECMD);
 	assert_string_equal(err, "backup takes 1 argument");
 	assert_int_equal(parse(&a, "backup a b"), NTPCTL_ARGS_ECMD);
+
+	/* emergency-shutdown: its options only, never an argument (the
+	 * steps' words are ntpctl's own) */
+	assert_int_equal(parse(&a, "emergency-shutdown --dry-run --backup /b "
+			       "--destroy"), 0);
+	assert_non_null(ctlcmd_get(a.cmd, &a.args, "--dry-run"));
+	assert_non_null(ctlcmd_get(a.cmd, &a.args, "--destroy"));
+	assert_string_equal(ctlcmd_get(a.cmd, &a.args, "--backup"), "/b");
+	assert_null(ctlcmd_get(a.cmd, &a.args, "--confirm"));
+	assert_int_equal(parse(&a, "emergency-shutdown --backup"),
+			 NTPCTL_ARGS_ECMD);
+	assert_string_equal(err, "--backup needs a value (FILE)");
+	assert_int_equal(parse(&a, "emergency-shutdown stop n1"),
+			 NTPCTL_ARGS_ECMD);
+	assert_string_equal(err, "emergency-shutdown takes no arguments");
+	assert_int_equal(parse(&a, "emergency-shutdown --now"),
+			 NTPCTL_ARGS_ECMD);
+	assert_string_equal(err, "unknown option '--now'");
 }
 
 static void test_dash_words(void **state)

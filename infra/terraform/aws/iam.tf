@@ -1,7 +1,10 @@
 # Each member's instance role: least privilege for what runs on it.
 # - The rotation's provider hooks (infra/providers/aws: aws ec2
-#   start-instances / stop-instances / describe-instances): start and stop
-#   only instances tagged ntpmc-fleet = this fleet; describe has no
+#   start-instances / stop-instances / describe-instances, and for
+#   ntpctl emergency-shutdown --destroy terminate-instances and
+#   disassociate-address / release-address): only instances and Elastic
+#   IPs tagged ntpmc-fleet = this fleet (infra/providers/aws-iam-policy.json
+#   is the same for a fleet set up by hand); describe has no
 #   resource-level permissions in EC2, so it is allowed on "*".
 # - The join token slot: a joining member may read and delete its own SSM
 #   parameter only; the first member may put the others'. SecureString
@@ -35,7 +38,7 @@ resource "aws_iam_instance_profile" "member" {
 data "aws_iam_policy_document" "hooks" {
   statement {
     sid       = "StartStopTheFleet"
-    actions   = ["ec2:StartInstances", "ec2:StopInstances"]
+    actions   = ["ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances"]
     resources = ["arn:aws:ec2:*:${data.aws_caller_identity.me.account_id}:instance/*"]
     condition {
       test     = "StringEquals"
@@ -44,15 +47,25 @@ data "aws_iam_policy_document" "hooks" {
     }
   }
   statement {
+    sid       = "ReleaseTheFleetsAddresses"
+    actions   = ["ec2:DisassociateAddress", "ec2:ReleaseAddress"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/ntpmc-fleet"
+      values   = [var.fleet]
+    }
+  }
+  statement {
     sid       = "Describe"
-    actions   = ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus"]
+    actions   = ["ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:DescribeAddresses"]
     resources = ["*"]
   }
 }
 
 resource "aws_iam_policy" "hooks" {
   name        = "${var.fleet}-${var.region}-rotation-hooks"
-  description = "NTP-MC rotation hooks: start/stop/describe the fleet's own instances"
+  description = "NTP-MC provider hooks: start/stop/terminate/describe the fleet's own instances, release its addresses"
   policy      = data.aws_iam_policy_document.hooks.json
 }
 

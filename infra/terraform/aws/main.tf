@@ -176,8 +176,9 @@ resource "aws_eip" "member" {
   for_each          = toset(var.members)
   domain            = "vpc"
   network_interface = aws_network_interface.member[each.key].id
-  tags              = { Name = "${var.fleet}-${each.key}" }
-  depends_on        = [aws_internet_gateway.fleet]
+  # the tag lets the hooks release it (emergency-shutdown --destroy)
+  tags       = { Name = "${var.fleet}-${each.key}", ntpmc-fleet = var.fleet }
+  depends_on = [aws_internet_gateway.fleet]
 }
 
 resource "aws_key_pair" "admin" {

@@ -1,9 +1,12 @@
 # Each member's service account: least privilege for what runs on it.
 # - The rotation's provider hooks (infra/providers/gcp: gcloud compute
-#   instances start / stop / describe): a custom role with exactly
-#   compute.instances.start, .stop and .get, granted on each of the fleet's
-#   instances (not the project), and compute.zoneOperations.get on the
-#   project (gcloud waits for the operation it started).
+#   instances start / stop / describe / delete): a custom role with exactly
+#   compute.instances.start, .stop, .get and .delete (emergency-shutdown
+#   --destroy), granted on each of the fleet's instances (not the project),
+#   and compute.zoneOperations.get on the project (gcloud waits for the
+#   operation it started); for `release`, compute.addresses.list and
+#   compute.regionOperations.get on the project and compute.addresses.delete
+#   on the fleet's own addresses only (an IAM condition on their names).
 # - The join token slot: a joining member may access and destroy versions
 #   of its own secret only; the first member may add versions to the
 #   others'.
@@ -25,8 +28,44 @@ resource "google_service_account" "member" {
 resource "google_project_iam_custom_role" "hooks" {
   role_id     = "${replace("${var.fleet}_${var.region}", "-", "_")}_rotation_hooks"
   title       = "NTP-MC rotation hooks"
-  description = "Start, stop and describe one NTP-MC instance"
-  permissions = ["compute.instances.start", "compute.instances.stop", "compute.instances.get"]
+  description = "Start, stop, describe and delete one NTP-MC instance"
+  permissions = ["compute.instances.start", "compute.instances.stop", "compute.instances.get", "compute.instances.delete"]
+}
+
+# The gcp hook's `release` (emergency-shutdown --destroy): list the
+# region's addresses (a project-level permission) and delete the fleet's
+# own, named FLEET-MEMBER-v4/-v6 (the condition), following the regional
+# operation gcloud starts.
+resource "google_project_iam_custom_role" "addresses" {
+  role_id     = "${replace("${var.fleet}_${var.region}", "-", "_")}_addresses"
+  title       = "NTP-MC address lookup"
+  description = "Find the fleet's static addresses and follow regional operations"
+  permissions = ["compute.addresses.list", "compute.regionOperations.get"]
+}
+
+resource "google_project_iam_custom_role" "release" {
+  role_id     = "${replace("${var.fleet}_${var.region}", "-", "_")}_release"
+  title       = "NTP-MC address release"
+  description = "Release the fleet's own static addresses"
+  permissions = ["compute.addresses.delete"]
+}
+
+resource "google_project_iam_member" "addresses" {
+  for_each = toset(var.members)
+  project  = var.project
+  role     = google_project_iam_custom_role.addresses.id
+  member   = "serviceAccount:${google_service_account.member[each.key].email}"
+}
+
+resource "google_project_iam_member" "release" {
+  for_each = toset(var.members)
+  project  = var.project
+  role     = google_project_iam_custom_role.release.id
+  member   = "serviceAccount:${google_service_account.member[each.key].email}"
+  condition {
+    title      = "the fleet's own addresses"
+    expression = "resource.name.startsWith(\"projects/${var.project}/regions/${var.region}/addresses/${var.fleet}-\")"
+  }
 }
 
 resource "google_project_iam_custom_role" "operations" {
