@@ -45,7 +45,7 @@ struct counters {
 
 struct sim {
 	struct sim_scenario sc;
-	struct sim_rng rng[SIM_MAX_SERVERS];
+	struct sim_slots slots[SIM_MAX_SERVERS];
 	struct counters cnt[SIM_MAX_SERVERS];
 	struct pollfd pfd[MAX_POLL];
 	struct sim_relay_spec relay[SIM_MAX_RELAYS];
@@ -68,7 +68,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ntpsim [-f SCENARIO] [-s SERVER]... [-r RELAY]... "
-		"[--seed N]\n"
+		"[--seed N] [--slot D]\n"
 		"              [--truth-offset D] [--truth-drift PPM] "
 		"[--status FILE] [-v]\n"
 		"       ntpsim truth STATUSFILE\n"
@@ -180,6 +180,7 @@ static void on_request(struct sim *s, int i, const uint8_t *b, ssize_t n,
 	const struct sim_server *sv = &s->sc.servers[i];
 	struct counters *c = &s->cnt[i];
 	struct sim_draw d;
+	struct sim_key key;
 	struct pending p;
 	struct ntp_hdr req;
 
@@ -193,7 +194,21 @@ static void on_request(struct sim *s, int i, const uint8_t *b, ssize_t n,
 		c->down++;
 		return;
 	}
-	sim_path_draw(sv, &s->rng[i], &d);
+	/* Keyed by when the client sent, not by arrival order: clients
+	 * polling at the same rate see the same delays and losses. */
+	key.seed = s->sc.seed;
+	key.stream = (uint64_t)i;
+	key.slot = sim_slot_of((double)(rx_ns - s->sc.truth.t0_ns) * 1e-9,
+			       s->sc.slot);
+	key.sub = sim_slots_next(&s->slots[i], peer, peer_len, key.slot);
+	sim_path_draw(sv, &key, &d);
+	if (s->verbose)
+		fprintf(stderr, "ntpsim: %s request port %u slot %" PRIu64
+			" sub %" PRIu64 " fwd %.6f ret %.6f%s\n", sv->addr,
+			ntohs(((const struct sockaddr_in *)peer)->sin_port),
+			key.slot, key.sub, d.fwd, d.ret,
+			d.req_lost ? " req_lost" :
+			d.reply_lost ? " reply_lost" : "");
 	if (d.req_lost) {
 		c->req_lost++;
 		return;
@@ -398,6 +413,7 @@ static int parse_args(struct sim *s, int argc, char **argv,
 		{ "server", required_argument, NULL, 's' },
 		{ "relay", required_argument, NULL, 'r' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "slot", required_argument, NULL, 'L' },
 		{ "truth-offset", required_argument, NULL, 'O' },
 		{ "truth-drift", required_argument, NULL, 'D' },
 		{ "status", required_argument, NULL, 't' },
@@ -439,6 +455,13 @@ static int parse_args(struct sim *s, int argc, char **argv,
 			sc->seed = strtoull(optarg, &end, 0);
 			if (end == optarg || *end || errno) {
 				fprintf(stderr, "ntpsim: bad --seed\n");
+				return -1;
+			}
+			break;
+		case 'L':
+			if (sim_parse_duration(optarg, &sc->slot) != 0 ||
+			    sc->slot < 1e-6) {
+				fprintf(stderr, "ntpsim: bad --slot\n");
 				return -1;
 			}
 			break;
@@ -515,7 +538,6 @@ int main(int argc, char **argv)
 				sv->addr, sv->port, strerror(errno));
 			goto out;
 		}
-		sim_rng_seed(&s.rng[opened], s.sc.seed, (uint64_t)opened);
 	}
 	if (s.n_relays) {
 		s.relays = relays_open(s.relay, s.n_relays, s.sc.seed);

@@ -8,7 +8,8 @@
  * A server's clock is truth plus its own error:
  *   server(sys) = truth(sys) + offset + drift * (sys - t0) + steps so far
  * Paths are one-way delays (base + exponential jitter) and losses per
- * direction, drawn from one deterministic generator per server.
+ * direction, a deterministic function of (seed, server, time slot, the
+ * client's request number in that slot).
  */
 #ifndef NTPMC_SIM_H
 #define NTPMC_SIM_H
@@ -61,27 +62,55 @@ struct sim_server {
 
 struct sim_scenario {
 	uint64_t seed;
+	double slot;        /* seconds: requests in one slot share a draw */
 	struct sim_truth truth;
 	struct sim_server servers[SIM_MAX_SERVERS];
 	int n_servers;
 };
 
-/* Deterministic generator (splitmix64): one per server. */
-struct sim_rng {
-	uint64_t s;
+/* Common random numbers: a path draw is a pure function of its key, not
+ * of a stream consumed in arrival order, so every client that sends in the
+ * same time slot sees the same network (docs/ntpsim.md, "Path model"). */
+struct sim_key {
+	uint64_t seed;
+	uint64_t stream;    /* server index (relays: 1000 + relay index) */
+	uint64_t slot;      /* floor(time since t0 / slot length) */
+	uint64_t sub;       /* this client's n-th request in the slot, from 0 */
 };
 
-void sim_rng_seed(struct sim_rng *r, uint64_t seed, uint64_t stream);
-double sim_rng_uniform(struct sim_rng *r); /* [0, 1) */
+/* Uniform [0, 1) for one field of a key (counter-based splitmix64). */
+double sim_key_uniform(const struct sim_key *k, unsigned field);
 
-/* One exchange's path: drawn in a fixed order so runs are repeatable. */
+/* One exchange's path. */
 struct sim_draw {
 	int req_lost, reply_lost;
 	double fwd, ret;    /* seconds */
 };
 
-void sim_path_draw(const struct sim_server *s, struct sim_rng *r,
+void sim_path_draw(const struct sim_server *s, const struct sim_key *k,
 		   struct sim_draw *out);
+
+/* Per server: how many requests each client (address and port) has sent
+ * in the current slot, so that a client sending twice in one slot gets two
+ * different draws while different clients' first requests share one. */
+#define SIM_SLOT_CLIENTS 32
+
+struct sim_slot_client {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint64_t slot, n;
+};
+
+struct sim_slots {
+	struct sim_slot_client c[SIM_SLOT_CLIENTS];
+	int n;
+};
+
+/* slot length in seconds (> 0); since_t0 in seconds (>= 0) */
+uint64_t sim_slot_of(double since_t0, double slot_len);
+/* Returns the sub index of this request and counts it. */
+uint64_t sim_slots_next(struct sim_slots *t, const struct sockaddr_storage *a,
+			socklen_t len, uint64_t slot);
 
 int64_t sim_truth_ns(const struct sim_truth *t, int64_t sys_ns);
 int64_t sim_server_ns(const struct sim_truth *t, const struct sim_server *s,
@@ -95,7 +124,8 @@ void sim_server_defaults(struct sim_server *s);
 int sim_parse_server(struct sim_server *s, const char *spec, const char *where);
 int sim_parse_duration(const char *text, double *out);
 int sim_parse_double(const char *text, double *out);
-/* Scenario file: "seed N", "truth-offset D", "truth-drift PPM", "server SPEC". */
+/* Scenario file: "seed N", "slot D", "truth-offset D", "truth-drift PPM",
+ * "server SPEC". */
 int sim_load_scenario(struct sim_scenario *sc, const char *path);
 
 /* Status file written by ntpsim once every server is bound. */

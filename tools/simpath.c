@@ -1,51 +1,89 @@
-/* ntpsim's model: deterministic path draws and the truth/server clocks. */
+/* ntpsim's model: path draws keyed by time slot (common random numbers)
+ * and the truth/server clocks. */
 #include "tools/sim.h"
 
 #include <math.h>
+#include <string.h>
 #include <time.h>
 
-void sim_rng_seed(struct sim_rng *r, uint64_t seed, uint64_t stream)
+/* splitmix64's finaliser (Steele, Lea, Flood: "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014): a bijective mix, so
+ * chaining it over the key's words gives independent-looking values for
+ * keys that differ in any one word. */
+static uint64_t mix(uint64_t z)
 {
-	/* Distinct streams per server so one server's traffic does not shift
-	 * another's draws. */
-	r->s = seed ^ (stream * 0x9e3779b97f4a7c15ULL) ^ 0x5851f42d4c957f2dULL;
-}
-
-static uint64_t rng_next(struct sim_rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
+	z += 0x9e3779b97f4a7c15ULL;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
-double sim_rng_uniform(struct sim_rng *r)
+double sim_key_uniform(const struct sim_key *k, unsigned field)
 {
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+	uint64_t h = mix(k->seed ^ 0x5851f42d4c957f2dULL);
+
+	h = mix(h ^ k->stream);
+	h = mix(h ^ k->slot);
+	h = mix(h ^ (k->sub << 3 | field));
+	return (double)(h >> 11) * 0x1.0p-53;
 }
 
-static double draw_exp(struct sim_rng *r, double mean)
+static double draw_exp(const struct sim_key *k, unsigned field, double mean)
 {
-	double u = sim_rng_uniform(r);
+	double u = sim_key_uniform(k, field);
 
 	return mean > 0 ? -mean * log1p(-u) : 0;
 }
 
-void sim_path_draw(const struct sim_server *s, struct sim_rng *r,
+void sim_path_draw(const struct sim_server *s, const struct sim_key *k,
 		   struct sim_draw *out)
 {
-	/* Always four draws, in this order, whatever the outcome: the
-	 * sequence then depends only on the number of requests. */
-	double u_req = sim_rng_uniform(r);
-	double j_fwd = draw_exp(r, s->fwd.jitter);
-	double u_rep = sim_rng_uniform(r);
-	double j_ret = draw_exp(r, s->ret.jitter);
+	/* One field per number: a direction's loss and delay never depend
+	 * on the other direction's parameters. */
+	out->req_lost = sim_key_uniform(k, 0) < s->fwd.loss;
+	out->reply_lost = sim_key_uniform(k, 2) < s->ret.loss;
+	out->fwd = s->fwd.base + draw_exp(k, 1, s->fwd.jitter);
+	out->ret = s->ret.base + draw_exp(k, 3, s->ret.jitter);
+}
 
-	out->req_lost = u_req < s->fwd.loss;
-	out->reply_lost = u_rep < s->ret.loss;
-	out->fwd = s->fwd.base + j_fwd;
-	out->ret = s->ret.base + j_ret;
+uint64_t sim_slot_of(double since_t0, double slot_len)
+{
+	double q = since_t0 / slot_len;
+
+	return q > 0 ? (uint64_t)floor(q) : 0;
+}
+
+uint64_t sim_slots_next(struct sim_slots *t, const struct sockaddr_storage *a,
+			socklen_t len, uint64_t slot)
+{
+	struct sim_slot_client *c = NULL;
+	int i;
+
+	for (i = 0; i < t->n && c == NULL; i++)
+		if (t->c[i].len == len && memcmp(&t->c[i].addr, a, len) == 0)
+			c = &t->c[i];
+	if (c == NULL && t->n < SIM_SLOT_CLIENTS)
+		c = &t->c[t->n++];
+	if (c == NULL) {
+		/* Full (clients such as chronyd use a new port per request):
+		 * reuse the entry idle longest. */
+		c = &t->c[0];
+		for (i = 1; i < t->n; i++)
+			if (t->c[i].slot < c->slot)
+				c = &t->c[i];
+	}
+	if (c->len != len || memcmp(&c->addr, a, len) != 0) {
+		memset(&c->addr, 0, sizeof(c->addr));
+		memcpy(&c->addr, a, len);
+		c->len = len;
+		c->slot = slot;
+		c->n = 0;
+	}
+	if (c->slot != slot) {
+		c->slot = slot;
+		c->n = 0;
+	}
+	return c->n++;
 }
 
 static double since_t0(const struct sim_truth *t, int64_t sys_ns)

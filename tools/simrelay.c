@@ -28,7 +28,7 @@ struct relay {
 	int fd;                     /* the listening socket */
 	struct client cl[MAX_CLIENTS];
 	int n_cl;
-	struct sim_rng rng;
+	uint64_t seed, n_draws;     /* draws keyed by datagram count */
 	uint64_t in, out, lost, dropped;
 };
 
@@ -180,8 +180,7 @@ struct relays *relays_open(struct sim_relay_spec *r, int n, uint64_t seed)
 			goto fail;
 		}
 		x->spec.path.port = r[i].path.port;
-		/* streams after the servers' */
-		sim_rng_seed(&x->rng, seed, 1000 + (uint64_t)i);
+		x->seed = seed;
 		rs->n++;
 	}
 	return rs;
@@ -249,16 +248,21 @@ static struct client *client_for(struct relay *x,
 	return c;
 }
 
-/* One draw per datagram, both directions' numbers drawn each time (the
- * model's fixed order): forward for requests, return for answers. */
+/* One draw per datagram: its forward numbers for a request, its return
+ * numbers for an answer. */
 static void on_datagram(struct relays *rs, struct relay *x, int from_cl,
 			const uint8_t *b, size_t len,
 			const struct sockaddr_storage *src, socklen_t src_len)
 {
+	/* Streams after the servers'; keyed by datagram count (arrival
+	 * order): a relay compares no clients, it only delays them. */
+	struct sim_key key = { .seed = x->seed,
+			       .stream = 1000 + (uint64_t)(x - rs->r),
+			       .slot = x->n_draws++ };
 	struct sim_draw d;
 	struct client *c;
 
-	sim_path_draw(&x->spec.path, &x->rng, &d);
+	sim_path_draw(&x->spec.path, &key, &d);
 	x->in++;
 	if (from_cl < 0) {
 		if (d.req_lost) {

@@ -23,6 +23,7 @@ void sim_scenario_init(struct sim_scenario *sc)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->seed = 1;
+	sc->slot = 1.0;
 }
 
 int sim_parse_double(const char *text, double *out)
@@ -300,6 +301,11 @@ static int scenario_line(struct sim_scenario *sc, char *line, const char *where)
 		}
 		return 0;
 	}
+	if (strcmp(line, "slot") == 0 && sim_parse_duration(arg, &d) == 0 &&
+	    d >= 1e-6) {
+		sc->slot = d;
+		return 0;
+	}
 	if (strcmp(line, "truth-offset") == 0 &&
 	    sim_parse_duration(arg, &d) == 0) {
 		sc->truth.offset = d;
@@ -356,8 +362,8 @@ int sim_write_status(const struct sim_scenario *sc, const char *path)
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f, "ntpsim 1\npid %ld\nseed %" PRIu64 "\n", (long)getpid(),
-		sc->seed);
+	fprintf(f, "ntpsim 1\npid %ld\nseed %" PRIu64 "\nslot %.9f\n",
+		(long)getpid(), sc->seed, sc->slot);
 	fprintf(f, "t0_ns %" PRId64 "\ntruth_offset %.9f\ntruth_drift_ppm %.6f\n",
 		sc->truth.t0_ns, sc->truth.offset, sc->truth.drift_ppm);
 	for (int i = 0; i < sc->n_servers; i++) {

@@ -125,11 +125,16 @@ class Run:
         drift, specs, _, step = SCENARIOS[self.scenario]
         for _ in range(5):
             net = self.subnet()
+            # One path draw per slot of the poll interval, common to
+            # every daemon (docs/ntpsim.md, "Path model").
             argv = [self.a.ntpsim, "--seed", str(self.seed),
+                    "--slot", "%g" % (2.0 ** self.a.poll),
                     "--truth-offset",
                     "%.4f" % TRUTH_OFFSETS[(self.seed - 1) % 5],
                     "--truth-drift", str(drift),
                     "--status", os.path.join(self.dir, "sim.status")]
+            if self.a.keep:
+                argv.append("-v")  # per-request draws in sim.log
             for i, s in enumerate(specs):
                 spec = "%s.%d,%s" % (net, 11 + i, s)
                 if i == step:
