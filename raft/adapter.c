@@ -173,3 +173,18 @@ int rad_msg_copy(const struct raft_message *src, struct raft_message *dst)
 		return 0;
 	}
 }
+
+void rad_fix_uncommitted(struct raft *r, const struct raft_update *u)
+{
+	raft_index first, last = 0;
+	unsigned i;
+
+	if (!(u->flags & RAFT_UPDATE_ENTRIES) || raft_state(r) != RAFT_FOLLOWER)
+		return;
+	first = u->entries.index;
+	for (i = 0; i < u->entries.n; i++)
+		if (u->entries.batch[i].type == RAFT_CHANGE)
+			last = first + i;
+	if (last > first && r->configuration_uncommitted_index == first)
+		r->configuration_uncommitted_index = last;
+}

@@ -43,6 +43,12 @@
  *    last_index/last_term/conf_index; the driver fills .conf and .data.
  *  - update.messages.batch belongs to the engine and is valid until the
  *    next raft_step() call.
+ *
+ * Bookkeeping quirk (replication.c, replicationAppend): a follower that
+ * appends a batch records EVERY configuration entry in it at the batch's
+ * first index. Applying the real entry later never matches, so the
+ * uncommitted mark stays; made leader, that node refuses every change
+ * with RAFT_CANTCHANGE. rad_fix_uncommitted() corrects the mark.
  */
 #ifndef NTPMC_RAFT_ADAPTER_H
 #define NTPMC_RAFT_ADAPTER_H
@@ -65,6 +71,12 @@ void rad_msg_free(struct raft_message *m);
 
 /* Frees each distinct payload block of an entries array (not the array). */
 void rad_entries_free_payloads(struct raft_entry *e, unsigned n);
+
+/* After a raft_step() whose update carries entries to persist: a
+ * follower's uncommitted configuration index set to the batch's first
+ * index by the quirk above is moved to the batch's last configuration
+ * entry, where the engine meant it to be. */
+void rad_fix_uncommitted(struct raft *r, const struct raft_update *u);
 
 bool rad_conf_has(const struct raft_configuration *c, raft_id id);
 int rad_conf_copy(const struct raft_configuration *src,

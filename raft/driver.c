@@ -143,6 +143,7 @@ int drv_step(struct drv *d, struct raft_event *ev)
 	d->stats.steps++;
 	if (rc != 0)
 		return rc;
+	rad_fix_uncommitted(&d->raft, &u);
 	handle_update(d, &u);
 	note_role(d);
 	return 0;

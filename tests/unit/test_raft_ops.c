@@ -267,6 +267,58 @@ static void test_spare_timeout(void **state)
 	free(s);
 }
 
+/* A follower that missed a configuration change receives it in one batch
+ * behind other entries. libraft 0.22.1 then records the batch's first
+ * index as the uncommitted configuration's, so applying the real one never
+ * clears it: once that follower leads, every change is refused with
+ * RAFT_CANTCHANGE (a parked member kept its vote for good). */
+static void test_change_after_catching_up(void **state)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	struct node *l, *f, *n = NULL;
+	struct raft_configuration c;
+	uint64_t index;
+	unsigned i;
+
+	(void)state;
+	sim_init_n(s, 41, 3, 4);
+	l = wait_leader(s);
+	f = &s->nodes[l->id % 3];
+	s->group[f->id - 1] = 1;
+	for (i = 0; i < 5; i++)
+		assert_int_equal(submit(s, l), 0);
+	run_until(s, s->now + 100);
+	change_role(s, l, 4, RAFT_SPARE, 1);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(submit(s, l), 0);
+	run_until(s, s->now + 100);
+	s->group[f->id - 1] = 0;
+	for (i = 0; i < 40 && drv_applied(f->drv) < drv_applied(l->drv); i++)
+		run_until(s, s->now + 100);
+	assert_int_equal(drv_applied(f->drv), drv_applied(l->drv));
+	assert_int_equal(drv_conf(f->drv)->n, 4);
+	assert_int_equal(drv_transfer(l->drv, f->id, 1000), 0);
+	for (i = 0; i < 20 && (n == NULL || n != f); i++) {
+		run_until(s, s->now + 50);
+		n = find_leader(s);
+	}
+	assert_true(n == f);
+	/* Its own first entry committed: the change must be accepted. */
+	assert_int_equal(submit(s, f), 0);
+	run_until(s, s->now + 200);
+	assert_int_equal(rad_conf_copy(drv_conf(f->drv), &c), 0);
+	for (i = 0; i < c.n; i++)
+		if (c.servers[i].id == 4)
+			c.servers[i].role = RAFT_STANDBY;
+	assert_int_equal(drv_change(f->drv, &c, &index), 0);
+	raft_configuration_close(&c);
+	wait_applied_conf(s, f, index);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(drv_failed(s->nodes[i].drv), 0);
+	sim_free(s);
+	free(s);
+}
+
 static void test_nospace(void **state)
 {
 	struct sim *s = calloc(1, sizeof(*s));
@@ -334,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_grow_and_remove),
 		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_spare_timeout),
+		cmocka_unit_test(test_change_after_catching_up),
 		cmocka_unit_test(test_nospace),
 		cmocka_unit_test(test_log_compaction),
 	};
