@@ -41,7 +41,13 @@ struct cl_drains {
 		uint64_t until;    /* loop ms; 0: no handoff running */
 		uint64_t to;
 	} handoff;
+	/* The last refused role change, said again only after
+	 * REFUSED_REPEAT_MS: the policy retries on every tick. */
+	int refused_rc;
+	uint64_t refused_at;       /* loop ms */
 };
+
+#define REFUSED_REPEAT_MS 30000
 
 static void waiting_chores(struct cluster *cl);
 
@@ -162,12 +168,20 @@ static void policy_run(struct cluster *cl)
 					    c->servers[i].address,
 					    c->servers[i].id == a.id ?
 					    a.role : c->servers[i].role);
+	if (rc == 0)
+		rc = cl_change(cl, &nc, policy_conf_done, NULL, NULL);
 	if (rc == 0) {
 		log_info("role policy: %" PRIu64 " -> %s", a.id,
 			 raft_role_name(a.role));
-		rc = cl_change(cl, &nc, policy_conf_done, NULL, NULL);
-		if (rc)
-			log_warnx("role change refused: %s", cl_raft_err(rc));
+		cl->drains->refused_rc = 0;
+	} else if (rc != cl->drains->refused_rc ||
+		   cl_now(cl) >= cl->drains->refused_at + REFUSED_REPEAT_MS) {
+		log_warnx("role policy: %" PRIu64 " -> %s refused: %s "
+			  "(retried on every tick; said again every %d s)",
+			  a.id, raft_role_name(a.role), cl_raft_err(rc),
+			  REFUSED_REPEAT_MS / 1000);
+		cl->drains->refused_rc = rc;
+		cl->drains->refused_at = cl_now(cl);
 	}
 	raft_configuration_close(&nc);
 }
