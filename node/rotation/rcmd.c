@@ -394,7 +394,6 @@ static void cmd_status(void *arg, struct cl_req *req, int argc, char **argv)
 	size_t i, np;
 	unsigned k;
 	int serving = 0;
-	char *js, *ts;
 
 	(void)argv;
 	if (argc) {
@@ -535,9 +534,15 @@ static void cmd_status(void *arg, struct cl_req *req, int argc, char **argv)
 	strbuf_addf(&t, "%s\n", k ? "" : " none");
 	audit_tail(f, &t, j);
 	json_obj_end(j);
-	js = json_finish(j);
+	rot_reply(req, &t, j);
+}
+
+/* Answers req with the text and JSON built in t and j, and frees both. */
+void rot_reply(struct cl_req *req, struct strbuf *t, struct json *j)
+{
+	char *js = json_finish(j), *ts = strbuf_finish(t, NULL);
+
 	json_free(j);
-	ts = strbuf_finish(&t, NULL);
 	if (js && ts)
 		cluster_reply(req, CTL_OK, NULL, ts, js);
 	else
@@ -611,7 +616,7 @@ static void cmd_plan(void *arg, struct cl_req *req, int argc, char **argv)
 	struct json *j = json_new();
 	int64_t hours[RPLAN_MAX], end;
 	const char *prov[RPLAN_MAX];
-	char when[32], day[32], h[32], h2[32], h3[32], *js, *ts, *e;
+	char when[32], day[32], h[32], h2[32], h3[32], *e;
 	size_t i, k, np;
 	long days = 7;
 
@@ -715,15 +720,7 @@ static void cmd_plan(void *arg, struct cl_req *req, int argc, char **argv)
 	strbuf_adds(&t, "\n");
 	json_obj_end(j);
 	free(x.s);
-	js = json_finish(j);
-	json_free(j);
-	ts = strbuf_finish(&t, NULL);
-	if (js && ts)
-		cluster_reply(req, CTL_OK, NULL, ts, js);
-	else
-		cluster_reply(req, CTL_ERR, "out of memory", NULL, NULL);
-	free(js);
-	free(ts);
+	rot_reply(req, &t, j);
 }
 
 int rot_cmd_register(struct rotation *r, struct ctl *ctl)

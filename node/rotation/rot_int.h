@@ -278,6 +278,9 @@ void rot_ledger_commit(struct rotation *r);
 
 /* ---- rcmd.c ---- */
 int rot_cmd_register(struct rotation *r, struct ctl *ctl);
+struct strbuf;
+struct json;
+void rot_reply(struct cl_req *req, struct strbuf *t, struct json *j);
 /* `config set min-serving N`: the 7-day check (cluster_check_fn). */
 int rot_check_config(void *arg, const char *key, const char *value,
 		     char *err, size_t errlen);

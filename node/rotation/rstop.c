@@ -171,7 +171,6 @@ static void reply_plan(struct rotation *r, struct cl_req *req)
 						      cluster_leader(r->cl));
 	struct strbuf t = STRBUF_INIT;
 	struct json *j = json_new();
-	char *ts, *js;
 	unsigned i;
 
 	if (!j) {
@@ -208,15 +207,7 @@ static void reply_plan(struct rotation *r, struct cl_req *req)
 		plan_member(r, me, 1, &t, j);
 	json_arr_end(j);
 	json_obj_end(j);
-	js = json_finish(j);
-	json_free(j);
-	ts = strbuf_finish(&t, NULL);
-	if (js && ts)
-		cluster_reply(req, CTL_OK, NULL, ts, js);
-	else
-		cluster_reply(req, CTL_ERR, "out of memory", NULL, NULL);
-	free(js);
-	free(ts);
+	rot_reply(req, &t, j);
 }
 
 /* ---------------------------------------------------------------- */
