@@ -20,26 +20,10 @@ set -euo pipefail
 here=$(dirname "$0")
 # shellcheck source-path=SCRIPTDIR
 . "$here/lib-cluster.sh"
-fake=$(cd "$here/../.." && pwd)/infra/providers/fake
-[ -x "$fake" ] || lc_fail "no $fake"
 command -v jq >/dev/null || exit 77
-command -v flock >/dev/null || exit 77
 lc_setup "${LC_WORKDIR:-}"
-export LC_PROVIDER=fake
-export NTPMC_FAKE_CLOUD=$LC_DIR/cloud
-mkdir -p "$NTPMC_FAKE_CLOUD"
-
-# everything the fake cloud started goes too, by the PIDs it recorded
-es_cleanup() {
-	local d p
-	for d in "$NTPMC_FAKE_CLOUD"/*/; do
-		[ -s "$d/pid" ] || continue
-		p=$(cat "$d/pid")
-		kill -9 "$p" 2>/dev/null || true
-	done
-	lc_cleanup
-}
-trap es_cleanup EXIT
+lc_fake_cloud
+fake=$LC_FAKE
 
 hook=$LC_DIR/hook
 hooklog=$LC_DIR/hook.log
@@ -52,21 +36,14 @@ hooklog=$LC_DIR/hook.log
 chmod +x "$hook"
 for i in 1 2 3; do
 	lc_conf "$i" "test-mode yes" "instance-id n$i" "provider-hook fake $hook"
-	mkdir -p "$NTPMC_FAKE_CLOUD/n$i"
-	{
-		echo '#!/bin/sh'
-		echo "exec ${LC_SETPRIV[*]} '$NTPNODE' run -c '$(lc_memdir "$i")/ntpnode.conf'"
-	} >"$NTPMC_FAKE_CLOUD/n$i/start"
-	chmod +x "$NTPMC_FAKE_CLOUD/n$i/start"
+	lc_fake_vm "$i"
 done
 lc_init 1
 lc_join 2 "$LC_TOKEN"
 lc_join 3 "$(lc_ctl 1 token create)"
 lc_wait_voters 3 30 || lc_fail "3 voters"
-for i in 1 2 3; do
-	echo "${LC_PID[$i]}" >"$NTPMC_FAKE_CLOUD/n$i/pid"
-done
-# the fake cloud owns the processes from here on
+lc_fake_adopt 1 2 3
+# only the fake cloud stops them from here on
 LC_PID=()
 
 vm() { "$fake" status "n$1"; }

@@ -16,6 +16,10 @@
 #   lc_wait_voters N [SECS]   wait until the leader reports N voters
 #   lc_kill9 I / lc_stop I    stop member I by its recorded PID
 #   lc_cleanup                stop every member started here (by PID)
+#   lc_fake_cloud             members become VMs of the fake provider
+#                             (infra/providers/fake, path in LC_FAKE)
+#   lc_fake_vm I              member I's "VM" start script
+#   lc_fake_adopt I...        the fake cloud owns members I... from now on
 #
 # Every daemon runs with `discipline virtual` and without CAP_SYS_TIME, on
 # 127.0.0.1 ports picked at random and checked free (a member that loses a
@@ -276,10 +280,17 @@ lc_dump_logs() {
 }
 
 lc_cleanup() {
-	local i
+	local i d
 	for i in "${!LC_PID[@]}"; do
 		lc_stop "$i"
 	done
+	# whatever the fake cloud started, by the PIDs it recorded
+	if [ -n "${NTPMC_FAKE_CLOUD:-}" ]; then
+		for d in "$NTPMC_FAKE_CLOUD"/*/; do
+			[ -s "$d/pid" ] || continue
+			kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+		done
+	fi
 	# A test-mounted file system (cluster-disk.sh) goes before the rm.
 	if [ -n "${LC_UMOUNT:-}" ]; then
 		umount "$LC_UMOUNT" 2>/dev/null || true
@@ -287,4 +298,34 @@ lc_cleanup() {
 	if [ -n "$LC_DIR" ] && [ "$LC_KEEP" != 1 ]; then
 		rm -rf "$LC_DIR"
 	fi
+}
+
+# The fake provider keeps each VM as a directory under NTPMC_FAKE_CLOUD: a
+# start script, the PID of what runs, hook markers. Skips (77) without what
+# it needs. Call after lc_setup.
+lc_fake_cloud() {
+	LC_FAKE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/infra/providers/fake
+	[ -x "$LC_FAKE" ] || lc_fail "no $LC_FAKE"
+	command -v flock >/dev/null || exit 77
+	export LC_PROVIDER=fake
+	export NTPMC_FAKE_CLOUD=$LC_DIR/cloud
+	mkdir -p "$NTPMC_FAKE_CLOUD"
+}
+
+lc_fake_vm() {
+	mkdir -p "$NTPMC_FAKE_CLOUD/n$1"
+	{
+		echo '#!/bin/sh'
+		echo "exec ${LC_SETPRIV[*]} '$NTPNODE' run -c '$(lc_memdir "$1")/ntpnode.conf'"
+	} >"$NTPMC_FAKE_CLOUD/n$1/start"
+	chmod +x "$NTPMC_FAKE_CLOUD/n$1/start"
+}
+
+# The fake cloud records members I... as its running VMs: it stops and
+# starts them from now on, and lc_cleanup kills them by its PID files.
+lc_fake_adopt() {
+	local i
+	for i in "$@"; do
+		echo "${LC_PID[$i]}" >"$NTPMC_FAKE_CLOUD/n$i/pid"
+	done
 }

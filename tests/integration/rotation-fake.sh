@@ -22,26 +22,10 @@ set -euo pipefail
 here=$(dirname "$0")
 # shellcheck source-path=SCRIPTDIR
 . "$here/lib-cluster.sh"
-fake=$(cd "$here/../.." && pwd)/infra/providers/fake
-[ -x "$fake" ] || lc_fail "no $fake"
 command -v jq >/dev/null || exit 77
-command -v flock >/dev/null || exit 77
 lc_setup "${LC_WORKDIR:-}"
-export LC_PROVIDER=fake
-export NTPMC_FAKE_CLOUD=$LC_DIR/cloud
-mkdir -p "$NTPMC_FAKE_CLOUD"
-
-# everything the fake cloud started goes too, by the PIDs it recorded
-rot_cleanup() {
-	local d p
-	for d in "$NTPMC_FAKE_CLOUD"/*/; do
-		[ -s "$d/pid" ] || continue
-		p=$(cat "$d/pid")
-		kill -9 "$p" 2>/dev/null || true
-	done
-	lc_cleanup
-}
-trap rot_cleanup EXIT
+lc_fake_cloud
+fake=$LC_FAKE
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 now_s=$(date +%s)
@@ -51,12 +35,7 @@ for i in 1 2 3 4; do
 	extra=("test-mode yes" "$clock" "instance-id n$i")
 	[ "$i" = 1 ] || extra+=("provider-hook fake $fake")
 	lc_conf "$i" "${extra[@]}"
-	mkdir -p "$NTPMC_FAKE_CLOUD/n$i"
-	{
-		echo '#!/bin/sh'
-		echo "exec ${LC_SETPRIV[*]} '$NTPNODE' run -c '$(lc_memdir "$i")/ntpnode.conf'"
-	} >"$NTPMC_FAKE_CLOUD/n$i/start"
-	chmod +x "$NTPMC_FAKE_CLOUD/n$i/start"
+	lc_fake_vm "$i"
 done
 "$NTPNODE" check -c "$(lc_memdir 2)/ntpnode.conf" >/dev/null ||
 	lc_fail "check refused a good config"
@@ -67,8 +46,8 @@ lc_join 2 "$LC_TOKEN"
 lc_join 3 "$(lc_ctl 1 token create)"
 lc_join 4 "$(lc_ctl 1 token create)"
 lc_wait_voters 3 30 || lc_fail "3 voters"
+lc_fake_adopt 1 2 3 4
 for i in 1 2 3 4; do
-	echo "${LC_PID[$i]}" >"$NTPMC_FAKE_CLOUD/n$i/pid"
 	echo "start $(now_ms)" >"$NTPMC_FAKE_CLOUD/n$i/events"
 done
 
