@@ -42,13 +42,13 @@ n=3
 # shellcheck source=tests/netns-lib.sh
 . tests/netns-lib.sh
 work=$(mktemp -d /tmp/ntpmc-chatter.XXXXXX)
-declare -a pids=()
+NSL_WORK=$work NSL_NODE=$node NSL_CTL=$ctlbin
 
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 cleanup() {
 	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	for p in "${NSL_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${NSL_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	nsl_cleanup
 	rm -rf "$work"
 }
@@ -60,7 +60,6 @@ fail() {
 	exit 1
 }
 vm() { nsl_ns "$1"; }
-inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 nsl_setup cht || { echo "chatter: cannot create a namespace" >&2; exit 77; }
 for i in $(seq $n); do
@@ -85,53 +84,24 @@ for i in $(seq $n); do
 	} >"$work/n$i.conf"
 done
 
-start() {
-	local i=$1
-	shift
-	ip netns exec "$(vm "$i")" setpriv --bounding-set=-sys_time \
-		--inh-caps=-sys_time "$node" "$@" -c "$work/n$i.conf" \
-		>"$work/n$i.out" 2>>"$work/n$i.log" &
-	pids+=($!)
-}
-ctl() { local i=$1; shift; timeout 5 "$ctlbin" -s "$work/c$i.sock" "$@"; }
-until_ok() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s) + secs))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	return 1
-}
-voters3() {
-	ctl 1 -o json cluster status |
-		jq -e '[.members[]|select(.role=="voter" and .reachable)]|length==3'
-}
 
-start 1 init
-until_ok 20 test -S "$work/c1.sock" || fail "init did not come up"
-token=$(ctl 1 token create --uses 2) || fail "token create"
-(umask 077 && printf '%s\n' "$token" >"$work/token")
-start 2 join --token-file "$work/token"
-start 3 join --token-file "$work/token"
-until_ok 60 voters3 || fail "3 voters"
+nsl_form 3 60 || fail "3 voters"
 log "3 voters in namespaces; measuring ${secs} s per profile"
 
 counters() { # ns -> "bytes packets"
-	inns "$1" cat /sys/class/net/eth0/statistics/tx_bytes \
+	nsl_in "$1" cat /sys/class/net/eth0/statistics/tx_bytes \
 		/sys/class/net/eth0/statistics/tx_packets | tr '\n' ' '
 }
 role_of() {
-	ctl "$1" -o json cluster status 2>/dev/null |
+	nsl_ctl "$1" -o json cluster status 2>/dev/null |
 		jq -r --arg n "n$1" '.members[]|select(.name==$n)|
 			if .is_leader then "leader" else .role end'
 }
 
 printf '%-8s %-7s %-8s %10s %9s %14s\n' PROFILE MEMBER ROLE "B/s" "pkt/s" "MB/30d(+WG)"
 for prof in $profiles; do
-	if [ "$prof" != lan ] || ctl 1 config get cluster-profile >/dev/null 2>&1; then
-		if ! ctl 1 config set cluster-profile "$prof" >/dev/null 2>&1; then
+	if [ "$prof" != lan ] || nsl_ctl 1 config get cluster-profile >/dev/null 2>&1; then
+		if ! nsl_ctl 1 config set cluster-profile "$prof" >/dev/null 2>&1; then
 			log "profile $prof: 'config set cluster-profile $prof' refused: skipped"
 			continue
 		fi

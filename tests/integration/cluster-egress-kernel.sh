@@ -44,7 +44,8 @@ done
 # shellcheck source=tests/netns-lib.sh
 . "$here/../netns-lib.sh"
 work=$(mktemp -d /tmp/ntpmc-egk.XXXXXX)
-declare -a pids=() wgpids=() wgif=()
+NSL_WORK=$work NSL_NODE=$NTPNODE NSL_CTL=$NTPCTL
+declare -a wgpids=() wgif=()
 n=3
 client=9
 
@@ -52,8 +53,8 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 cleanup() {
 	local p
 	# the members first, then their wireguard-go
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	for p in "${NSL_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${NSL_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
 	for p in "${wgpids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${wgpids[@]}"; do wait "$p" 2>/dev/null || true; done
 	nsl_cleanup
@@ -70,18 +71,6 @@ fail() {
 	done
 	exit 1
 }
-inns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-ctl() { local i=$1; shift; timeout 10 "$NTPCTL" -s "$work/c$i.sock" "$@"; }
-until_ok() {
-	local secs=$1 end
-	shift
-	end=$(($(date +%s) + secs))
-	while [ "$(date +%s)" -lt "$end" ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.3
-	done
-	return 1
-}
 
 nsl_setup egk || skip "cannot create a network namespace"
 for i in $(seq $n) $client; do
@@ -94,9 +83,9 @@ for i in $(seq $n); do
 	# Segmentation offloads off: every TCP segment passes the hook as
 	# the packet it is on the wire.
 	if command -v ethtool >/dev/null; then
-		inns "$ns" ethtool -K eth0 tso off gso off >/dev/null 2>&1 || true
+		nsl_in "$ns" ethtool -K eth0 tso off gso off >/dev/null 2>&1 || true
 	fi
-	inns "$ns" nft -f - <<'NFT' || fail "nftables in $ns"
+	nsl_in "$ns" nft -f - <<'NFT' || fail "nftables in $ns"
 table inet egress_test {
 	counter c_all { }
 	counter c_ntp { }
@@ -155,34 +144,16 @@ provider other
 CONF
 done
 for i in $(seq $n); do
-	until_ok 20 inns "$(nsl_ns "$i")" ip link show "${wgif[i]}" ||
+	nsl_until 20 nsl_in "$(nsl_ns "$i")" ip link show "${wgif[i]}" ||
 		fail "wireguard-go made no ${wgif[i]} in host $i"
 done
 
-start() {
-	local i=$1
-	shift
-	ip netns exec "$(nsl_ns "$i")" setpriv --bounding-set=-sys_time \
-		--inh-caps=-sys_time "$NTPNODE" "$@" -c "$work/n$i.conf" \
-		>"$work/n$i.out" 2>>"$work/n$i.log" &
-	pids+=($!)
-}
-voters3() {
-	ctl 1 -o json cluster status |
-		jq -e '[.members[]|select(.role=="voter" and .reachable)]|length==3'
-}
 month0=$(date -u +%Y-%m)
-start 1 init
-until_ok 30 test -S "$work/c1.sock" || fail "init did not come up"
-token=$(ctl 1 token create --uses 2) || fail "token create"
-(umask 077 && printf '%s\n' "$token" >"$work/token")
-start 2 join --token-file "$work/token"
-start 3 join --token-file "$work/token"
-until_ok 90 voters3 || fail "no 3 reachable voters"
-leader=$(ctl 1 -o json cluster status |
+nsl_form 3 90 || fail "the cluster did not form"
+leader=$(nsl_ctl 1 -o json cluster status |
 	jq -r '.members[]|select(.is_leader)|.name' | tr -d n)
 [ -n "$leader" ] || fail "no leader"
-ctl "$leader" config set ledger-interval 5s >/dev/null || fail "ledger-interval"
+nsl_ctl "$leader" config set ledger-interval 5s >/dev/null || fail "ledger-interval"
 log "3 voters over WireGuard, leader n$leader; NTP load for 15 s"
 
 declare -a bench=()
@@ -190,7 +161,7 @@ for i in $(seq $n); do
 	ip netns exec "$(nsl_ns $client)" "$NTPBENCH" -a "$(nsl_ip "$i")" \
 		-r 100 -d 15 -s 1 -t 1000 >"$work/bench$i.out" 2>&1 &
 	bench+=($!)
-	pids+=($!)
+	NSL_PIDS+=($!)
 done
 for p in "${bench[@]}"; do wait "$p" || true; done
 sleep 6   # a ledger commit falls after the load
@@ -203,7 +174,7 @@ for kv in "election-timeout 10000" "heartbeat-timeout 2000" \
 	"status-interval 2s" "transport-keepalive 0s" "wg-keepalive 0s" \
 	"crosscheck-interval 1024" "ledger-interval 3600s"; do
 	# shellcheck disable=SC2086
-	ctl "$leader" config set $kv >/dev/null || fail "config set $kv"
+	nsl_ctl "$leader" config set $kv >/dev/null || fail "config set $kv"
 done
 log "quiet; comparing once every member reported twice more"
 
