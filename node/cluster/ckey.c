@@ -345,8 +345,35 @@ static void fmt_duration(long long ms, char *out, size_t outlen)
 		snprintf(out, outlen, "%lldms", ms);
 }
 
+/* "whole[.fraction]" with at most `places` fraction digits: frac comes
+ * back in units of 10^-places; returns how many fraction digits were
+ * written, or -1. */
+static int parse_fixed(const char *s, int places, const char **end,
+		       long long *whole, long long *frac)
+{
+	const char *f;
+	int nd, i;
+
+	*frac = 0;
+	if (parse_uint(s, end, whole) < 0)
+		return -1;
+	if (**end != '.')
+		nd = 0;
+	else {
+		f = *end + 1;
+		if (parse_uint(f, end, frac) < 0)
+			return -1;
+		nd = (int)(*end - f);
+		if (nd > places)
+			return -1;
+	}
+	for (i = nd; i < places; i++)
+		*frac *= 10;
+	return nd;
+}
+
 /* "100GB", "1.5GB", "500MB", "64kB", "1000" (bytes); decimal units, as
- * the clouds bill egress. */
+ * the clouds bill egress. A fraction must name whole bytes. */
 static int parse_bytes(const char *s, long long *out)
 {
 	static const struct {
@@ -356,29 +383,22 @@ static int parse_bytes(const char *s, long long *out)
 		      { "MB", 1000000LL }, { "GB", 1000000000LL },
 		      { "TB", 1000000000000LL } };
 	const char *end;
-	long long whole, frac = 0, scale = 1;
-	size_t i, nd = 0;
+	long long whole, milli, scale = 1;
+	int nd;
+	size_t i;
 
-	if (parse_uint(s, &end, &whole) < 0)
+	nd = parse_fixed(s, 3, &end, &whole, &milli);
+	if (nd < 0)
 		return -1;
-	if (*end == '.') {
-		const char *f = end + 1;
-
-		if (parse_uint(f, &end, &frac) < 0)
-			return -1;
-		nd = (size_t)(end - f);
-		if (nd > 3)
-			return -1;
-		while (nd--)
-			scale *= 10;
-	}
+	while (nd--)
+		scale *= 10;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].unit) != 0)
 			continue;
 		if (whole > 1000000LL * 1000000000000LL / units[i].mul ||
-		    (scale > 1 && units[i].mul < scale))
+		    units[i].mul < scale)
 			return -1;
-		*out = whole * units[i].mul + frac * (units[i].mul / scale);
+		*out = whole * units[i].mul + milli * units[i].mul / 1000;
 		return 0;
 	}
 	return -1;
@@ -407,25 +427,10 @@ static void fmt_bytes(long long v, char *out, size_t outlen)
 static int parse_money(const char *s, long long *cents)
 {
 	const char *end;
-	long long whole, frac = 0;
-	size_t nd;
+	long long whole, frac;
 
-	if (parse_uint(s, &end, &whole) < 0)
-		return -1;
-	if (*end == '.') {
-		const char *f = end + 1;
-
-		if (parse_uint(f, &end, &frac) < 0)
-			return -1;
-		nd = (size_t)(end - f);
-		if (nd > 2)
-			return -1;
-		if (nd == 1)
-			frac *= 10;
-	}
-	if (*end)
-		return -1;
-	if (whole > 1000000)
+	if (parse_fixed(s, 2, &end, &whole, &frac) < 0 || *end ||
+	    whole > 1000000)
 		return -1;
 	*cents = whole * 100 + frac;
 	return 0;
@@ -435,24 +440,11 @@ static int parse_money(const char *s, long long *cents)
 static int parse_price(const char *s, long long *tenk)
 {
 	const char *end;
-	long long whole, frac = 0;
-	size_t nd = 0;
+	long long whole, frac;
 
-	if (parse_uint(s, &end, &whole) < 0)
+	if (parse_fixed(s, 4, &end, &whole, &frac) < 0 || *end ||
+	    whole > 1000000)
 		return -1;
-	if (*end == '.') {
-		const char *f = end + 1;
-
-		if (parse_uint(f, &end, &frac) < 0)
-			return -1;
-		nd = (size_t)(end - f);
-		if (nd > 4)
-			return -1;
-	}
-	if (*end || whole > 1000000)
-		return -1;
-	for (; nd < 4; nd++)
-		frac *= 10;
 	*tenk = whole * 10000 + frac;
 	return 0;
 }

@@ -94,6 +94,10 @@ static void good_values(void **state)
 	/* bytes: decimal units, the largest exact one */
 	assert_int_equal(chk("egress-allowance-gcp", "1.5GB", out), 0);
 	assert_string_equal(out, "1500MB");
+	assert_int_equal(chk("egress-allowance-gcp", "1.025kB", out), 0);
+	assert_string_equal(out, "1025B");
+	assert_int_equal(chk("egress-allowance-gcp", "2.05MB", out), 0);
+	assert_string_equal(out, "2050kB");
 	assert_int_equal(chk("egress-allowance-aws", "100000000000", out), 0);
 	assert_string_equal(out, "100GB");
 	assert_int_equal(chk("egress-allowance-aws", "0", out), 0);
