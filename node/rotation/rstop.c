@@ -139,12 +139,17 @@ static const struct fsm_member *member_named(const struct fsm *f,
 }
 
 /* "here" (this member has the provider's hook), "leader" (the leader is
- * asked), "none" (no leader and no hook here). */
+ * asked), "none": no leader, or m is the leader and this member lacks the
+ * hook: when the leader's turn comes, only it and this member are left
+ * running, and the leader never runs a hook against its own VM
+ * (rot_runner). */
 static const char *runner_of(struct rotation *r, const struct fsm_member *m)
 {
+	uint64_t leader = cluster_leader(r->cl);
+
 	if (rot_hook_path(r, m->provider))
 		return "here";
-	return cluster_leader(r->cl) ? "leader" : "none";
+	return !leader || m->id == leader ? "none" : "leader";
 }
 
 static void plan_member(struct rotation *r, const struct fsm_member *m,

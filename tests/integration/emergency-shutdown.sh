@@ -13,9 +13,10 @@
 #  - no quorum: n1 and n3 crash (kill -9), the run on n2 backs up (its
 #    own state when no leader answers), says the freeze was not committed,
 #    stops what its hook reaches (n2 itself last) and exits non-zero;
-#  - n2 without the hook: the leader runs the other member's stop and
-#    n2's own (relayed); the leader's own stop cannot run (no other
-#    running member has the hook): exit non-zero, naming it and why.
+#  - n2 without the hook: the dry run flags the leader's own stop; the
+#    leader runs the other member's stop and n2's own (relayed); the
+#    leader's own stop cannot run (no other running member has the
+#    hook): exit non-zero, naming it and why.
 set -euo pipefail
 here=$(dirname "$0")
 # shellcheck source-path=SCRIPTDIR
@@ -179,6 +180,12 @@ if [ "$l" = 2 ]; then
 	[ "$l" != 2 ] || lc_fail "n2 still leads"
 fi
 other=$((l == 1 ? 3 : 1))
+# the dry run already knows the leader's own stop cannot run
+es 2 --dry-run >"$LC_DIR/out" 2>&1 || lc_fail "dry run without the hook"
+grep -q "^  n$l fake stop (NO HOOK REACHABLE)" "$LC_DIR/out" ||
+	lc_fail "dry run: the leader's stop not flagged: $(cat "$LC_DIR/out")"
+grep -q "^  n$other fake stop (through the leader)" "$LC_DIR/out" ||
+	lc_fail "dry run: n$other's stop"
 : >"$hooklog"
 if es 2 --confirm "I UNDERSTAND" --backup "$LC_DIR/relay.bk" >"$LC_DIR/out" \
 	2>"$LC_DIR/err"; then
