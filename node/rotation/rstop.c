@@ -139,17 +139,22 @@ static const struct fsm_member *member_named(const struct fsm *f,
 }
 
 /* "here" (this member has the provider's hook), "leader" (the leader is
- * asked), "none": no leader, or m is the leader and this member lacks the
+ * asked), "none": no leader; or m is the leader and this member lacks the
  * hook: when the leader's turn comes, only it and this member are left
  * running, and the leader never runs a hook against its own VM
- * (rot_runner). */
+ * (rot_runner); or, asked of the leader (the one that hears who has
+ * which hook), no running member has m's provider hook now. */
 static const char *runner_of(struct rotation *r, const struct fsm_member *m)
 {
-	uint64_t leader = cluster_leader(r->cl);
+	uint64_t leader = cluster_leader(r->cl), peer;
 
 	if (rot_hook_path(r, m->provider))
 		return "here";
-	return !leader || m->id == leader ? "none" : "leader";
+	if (!leader || m->id == leader)
+		return "none";
+	if (cluster_is_leader(r->cl) && rot_runner(r, m, RHOOK_STOP, &peer) < 0)
+		return "none";
+	return "leader";
 }
 
 static void plan_member(struct rotation *r, const struct fsm_member *m,

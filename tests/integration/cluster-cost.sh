@@ -7,7 +7,8 @@
 # restart, nothing is counted twice, and the restarted member's new
 # replies are added; budget crossings run the alert hook once each, on
 # the leader only, and a hook that hangs is killed after its timeout
-# (docs/cost.md).
+# (docs/cost.md); with no provider hook anywhere, emergency-shutdown
+# --dry-run on the leader flags every step.
 set -euo pipefail
 here=$(dirname "$0")
 # shellcheck source-path=SCRIPTDIR
@@ -33,6 +34,14 @@ lc_join 3
 lc_wait_voters 3 30 || lc_fail "no three voters"
 lc_ctl 1 config set ledger-interval 5s >/dev/null || lc_fail "config set"
 lc_ctl 1 config set egress-allowance-other 1GB >/dev/null || lc_fail "config set"
+
+# No member has a provider hook: asked of the leader (it hears who has
+# which), the dry run flags every step instead of promising them.
+l=$(lc_wait_leader 10 1 2 3) || lc_fail "no leader"
+lc_ctl "$l" emergency-shutdown --dry-run >"$LC_DIR/dry" 2>&1 ||
+	lc_fail "dry run: $(cat "$LC_DIR/dry")"
+[ "$(grep -c '(NO HOOK REACHABLE' "$LC_DIR/dry")" = 3 ] ||
+	lc_fail "dry run on the leader, no hooks: $(cat "$LC_DIR/dry")"
 
 # ask I N: N client requests to member I, one at a time; all answered.
 ask() {
