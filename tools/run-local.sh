@@ -83,7 +83,15 @@ start_node() {
 	nohup setpriv --bounding-set=-sys_time --inh-caps=-sys_time \
 		"$build/node/ntpnode" "$cmd" -c "$d/ntpnode.conf" "${@:2}" \
 		</dev/null >>"$d/stdout" 2>>"$d/ntpnode.log" &
-	echo $! >"$(node_pidfile "$1")"
+	pid=$!
+	echo "$pid" >"$(node_pidfile "$1")"
+	# Until nohup and setpriv have exec'd ntpnode, node_pid does not
+	# recognise the PID, and the waits below took the member for dead.
+	for _ in $(seq 100); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ntpnode ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
 }
 
 # wait_member NAME: up to 30 s for its control socket (opened once it is a
