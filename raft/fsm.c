@@ -163,6 +163,17 @@ const struct fsm_member *fsm_member_find(const struct fsm *f, uint64_t id)
 	return member_find(f, id, &pos) ? &f->members[pos] : NULL;
 }
 
+const struct fsm_member *fsm_member_named(const struct fsm *f,
+					  const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < f->n_members; i++)
+		if (strcmp(f->members[i].name, name) == 0)
+			return &f->members[i];
+	return NULL;
+}
+
 int fsm_version_ok(const struct fsm *f, uint32_t version)
 {
 	unsigned i;

@@ -208,6 +208,9 @@ const char *fsm_config_get(const struct fsm *f, const char *key);
 unsigned fsm_member_count(const struct fsm *f);
 const struct fsm_member *fsm_member_at(const struct fsm *f, unsigned i);
 const struct fsm_member *fsm_member_find(const struct fsm *f, uint64_t id);
+/* By node-name (names are unique among members); NULL when none. */
+const struct fsm_member *fsm_member_named(const struct fsm *f,
+					  const char *name);
 unsigned fsm_token_count(const struct fsm *f);
 const struct fsm_token *fsm_token_at(const struct fsm *f, unsigned i);
 unsigned fsm_audit_count(const struct fsm *f);

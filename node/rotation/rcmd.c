@@ -35,17 +35,6 @@ static int provider_has_members(const struct fsm *f, const char *p)
 	return 0;
 }
 
-static const struct fsm_member *member_named(const struct fsm *f,
-					     const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < fsm_member_count(f); i++)
-		if (strcmp(fsm_member_at(f, i)->name, name) == 0)
-			return fsm_member_at(f, i);
-	return NULL;
-}
-
 /* TARGET -> "member:NAME" or "provider:NAME" in out. */
 static int resolve_target(const struct fsm *f, const char *arg, char *out,
 			  size_t len, char *err, size_t errlen)
@@ -54,7 +43,7 @@ static int resolve_target(const struct fsm *f, const char *arg, char *out,
 
 	if (strncmp(arg, "member:", 7) == 0) {
 		name = arg + 7;
-		if (!member_named(f, name)) {
+		if (!fsm_member_named(f, name)) {
 			snprintf(err, errlen, "unknown target '%.80s': no "
 				 "member is called '%.64s' (ntpctl cluster "
 				 "status lists them)", arg, name);
@@ -73,7 +62,7 @@ static int resolve_target(const struct fsm *f, const char *arg, char *out,
 		snprintf(out, len, "provider:%s", name);
 		return 0;
 	}
-	if (member_named(f, arg)) {
+	if (fsm_member_named(f, arg)) {
 		snprintf(out, len, "member:%s", arg);
 		return 0;
 	}

@@ -127,17 +127,6 @@ static void cmd_resume(void *arg, struct cl_req *req, int argc, char **argv)
 /* ---------------------------------------------------------------- */
 /* emergency-shutdown plan */
 
-static const struct fsm_member *member_named(const struct fsm *f,
-					     const char *name)
-{
-	unsigned i;
-
-	for (i = 0; i < fsm_member_count(f); i++)
-		if (strcmp(fsm_member_at(f, i)->name, name) == 0)
-			return fsm_member_at(f, i);
-	return NULL;
-}
-
 /* "here" (this member has the provider's hook), "leader" (the leader is
  * asked), "none": no leader; or m is the leader and this member lacks the
  * hook: when the leader's turn comes, only it and this member are left
@@ -391,7 +380,7 @@ static void cmd_es(void *arg, struct cl_req *req, int argc, char **argv)
 			      NULL, NULL);
 		return;
 	}
-	m = member_named(f, argv[1]);
+	m = fsm_member_named(f, argv[1]);
 	if (!m) {
 		snprintf(why, sizeof(why), "no member is called '%.64s'",
 			 argv[1]);

@@ -227,9 +227,12 @@ static void test_members_versions(void **state)
 	assert_true(fsm_version_ok(f, 1));
 	assert_int_equal(fsm_member_count(f), 1);
 	assert_string_equal(fsm_member_find(f, 9)->name, "gcp-1");
+	assert_int_equal(fsm_member_named(f, "gcp-1")->id, 9);
+	assert_null(fsm_member_named(f, "gcp-2"));
 	assert_int_equal(fsm_cmd_member_del(9, 3, &b, &n), 0);
 	assert_int_equal(apply_buf(f, b, n), FSM_OK);
 	assert_null(fsm_member_find(f, 9));
+	assert_null(fsm_member_named(f, "gcp-1"));
 	fsm_free(f);
 	/* Each command carries the lowest version that knows it: a member
 	 * of version 1 applies all but the key-pair token commands. */
