@@ -523,3 +523,20 @@ int clmem_teardown(void **state)
 	uv_loop_close(&loop);
 	return 0;
 }
+
+void form_cluster(int n)
+{
+	struct want w = { 0, n < 3 ? n : 3, n };
+	char *tok;
+	int i;
+
+	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
+	assert_true(run_until(ready_set, &nodes[0], 5000));
+	for (i = 1; i < n; i++) {
+		tok = new_token(0);
+		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
+		free(tok);
+		assert_true(run_until(ready_set, &nodes[i], 10000));
+	}
+	assert_true(run_until(roles_are, &w, 10000));
+}

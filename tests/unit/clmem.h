@@ -101,6 +101,9 @@ struct want {
 };
 
 int roles_are(void *arg);        /* struct want * */
+/* Node 0 inits, nodes 1..n-1 join with its tokens; returns once node 0
+ * sees a leader and min(n, 3) voters of n (asserts each step). */
+void form_cluster(int n);
 int ready_set(void *arg);        /* struct node *: start finished */
 int call_done(void *arg);        /* struct ctl_call *: answered */
 int leader_index(void);          /* -1: none */

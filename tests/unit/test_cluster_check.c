@@ -96,21 +96,10 @@ static void check_verdicts(void **state)
 	struct cluster_check c;
 	struct ctl_call *cc;
 	struct shows sh;
-	struct want w;
-	char *tok;
 	int i, l, f, s;
 
 	(void)state;
-	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
-	assert_true(run_until(ready_set, &nodes[0], 5000));
-	for (i = 1; i < 3; i++) {
-		tok = new_token(0);
-		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
-		free(tok);
-		assert_true(run_until(ready_set, &nodes[i], 10000));
-	}
-	w = (struct want){ 0, 3, 3 };
-	assert_true(run_until(roles_are, &w, 10000));
+	form_cluster(3);
 	for (i = 0; i < 3; i++)
 		cluster_set_ntp_port(nodes[i].cl, (uint16_t)(12300 +
 			cluster_self_id(nodes[i].cl) % 1000));

@@ -57,8 +57,6 @@ static void record_announce(void **state)
 {
 	struct rec_want rw;
 	struct fsm_member m;
-	struct want w;
-	char *tok;
 	void *buf;
 	size_t len;
 
@@ -66,14 +64,7 @@ static void record_announce(void **state)
 	snprintf(conf_instance[0], sizeof(conf_instance[0]), "vm-1");
 	snprintf(conf_instance[1], sizeof(conf_instance[1]), "vm-2");
 	snprintf(conf_provider[1], sizeof(conf_provider[1]), "fake");
-	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
-	assert_true(run_until(ready_set, &nodes[0], 5000));
-	tok = new_token(0);
-	assert_int_equal(node_start(1, CLUSTER_JOIN, tok), 0);
-	free(tok);
-	assert_true(run_until(ready_set, &nodes[1], 10000));
-	w = (struct want){ 0, 2, 2 };
-	assert_true(run_until(roles_are, &w, 10000));
+	form_cluster(2);
 	/* recorded at init and at join */
 	rw = (struct rec_want){ 0, "other", "vm-1", FSM_CMD_VERSION };
 	assert_true(record_is(&rw));
@@ -191,23 +182,14 @@ static int view_ok(void *arg)
 static void ext_api(void **state)
 {
 	struct ctl_call *c;
-	struct want w;
 	const void *buf;
 	size_t len;
 	void *cmd_buf;
-	char *tok;
 	int before;
 
 	(void)state;
 	memset(&ext, 0, sizeof(ext));
-	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
-	assert_true(run_until(ready_set, &nodes[0], 5000));
-	tok = new_token(0);
-	assert_int_equal(node_start(1, CLUSTER_JOIN, tok), 0);
-	free(tok);
-	assert_true(run_until(ready_set, &nodes[1], 10000));
-	w = (struct want){ 0, 2, 2 };
-	assert_true(run_until(roles_are, &w, 10000));
+	form_cluster(2);
 	assert_int_equal(cluster_self(nodes[0].cl), nodes[0].cl->self);
 	assert_true(cluster_is_leader(nodes[0].cl));
 	assert_int_equal(cluster_leader(nodes[1].cl), nodes[0].cl->self);

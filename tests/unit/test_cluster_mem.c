@@ -183,24 +183,11 @@ static void read_own_writes(void **state)
 	struct ctl_call *c;
 	char v[16], want[48];
 	const char *p;
-	int i, k, f, l;
+	int k, f, l;
 
 	(void)state;
 	l = 0;
-	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
-	assert_true(run_until(ready_set, &nodes[0], 5000));
-	for (i = 1; i < 3; i++) {
-		char *tok = new_token(0);
-
-		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
-		free(tok);
-		assert_true(run_until(ready_set, &nodes[i], 10000));
-	}
-	{
-		struct want w = { 0, 3, 3 };
-
-		assert_true(run_until(roles_are, &w, 10000));
-	}
+	form_cluster(3);
 	l = leader_index();
 	for (k = 0; k < 20; k++) {
 		f = (l + 1 + k % 2) % 3;      /* both followers, in turn */
@@ -242,20 +229,10 @@ static int leaderless(void *arg)
 
 static void join_waits_for_leader(void **state)
 {
-	struct want w = { 0, 3, 3 };
 	char *tok;
-	int i;
 
 	(void)state;
-	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
-	assert_true(run_until(ready_set, &nodes[0], 5000));
-	for (i = 1; i < 3; i++) {
-		tok = new_token(0);
-		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
-		free(tok);
-		assert_true(run_until(ready_set, &nodes[i], 10000));
-	}
-	assert_true(run_until(roles_are, &w, 10000));
+	form_cluster(3);
 	tok = new_token(leader_index());
 	node_stop(1);
 	node_stop(2);

@@ -95,11 +95,9 @@ static int nothing(void *arg)
 static void freeze_honoured(void **state)
 {
 	const struct fsm_rot *rec;
-	struct want w = { 0, 3, 3 };
 	uint64_t victim_id;
 	struct cluster_peer_view v;
 	int i, k, leader, victim;
-	char *tok;
 	FILE *f;
 
 	(void)state;
@@ -125,15 +123,7 @@ static void freeze_honoured(void **state)
 		snprintf(conf_instance[i], sizeof(conf_instance[i]), "i-%d", i);
 	}
 
-	assert_int_equal(node_start(0, CLUSTER_INIT, NULL), 0);
-	assert_true(run_until(ready_set, &nodes[0], 5000));
-	for (i = 1; i < 3; i++) {
-		tok = new_token(0);
-		assert_int_equal(node_start(i, CLUSTER_JOIN, tok), 0);
-		free(tok);
-		assert_true(run_until(ready_set, &nodes[i], 10000));
-	}
-	assert_true(run_until(roles_are, &w, 10000));
+	form_cluster(3);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(rotation_start(&rot[i], &loop, nodes[i].cl,
 						&rconf), 0);
