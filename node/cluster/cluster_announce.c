@@ -90,10 +90,8 @@ static void put_done(struct cluster *cl, struct cl_pend *p, int err,
 static void announce_put(struct cluster *cl, uint64_t id,
 			 const struct wanted *w, struct cl_req *r)
 {
-	const struct fsm_member *old = fsm_member_find(cl->fsm, id);
+	const struct fsm_member *old = cl_member_latest(cl, id);
 	struct fsm_member m;
-	void *buf;
-	size_t len;
 	int rc;
 
 	if (!old) {
@@ -106,16 +104,11 @@ static void announce_put(struct cluster *cl, uint64_t id,
 			cl_ok(r, "member record unchanged\n", NULL);
 		return;
 	}
-	if (fsm_cmd_member_put(&m, cl_wall_ms(), &buf, &len) < 0) {
-		if (r)
-			cl_fail(r, CTL_ERR, "out of memory");
-		return;
-	}
 	log_info("member %" PRIu64 " (%s) announces provider %s, region %s, "
 		 "instance-id %s, FSM version %u", id, old->name, m.provider,
 		 m.region[0] ? m.region : "-",
 		 m.instance_id[0] ? m.instance_id : "-", m.cmd_version);
-	rc = cl_propose(cl, buf, len, put_done, r, NULL);
+	rc = cl_propose_member(cl, &m, put_done, r, NULL);
 	if (rc && r)
 		cl_fail(r, CTL_ERR, "%s", cl_raft_err(rc));
 }

@@ -394,22 +394,23 @@ static void prune_one(struct cluster *cl, int rc, void *buf, size_t len)
 /* A member the operator named as a voter of the new configuration was
  * chosen to vote: a drained flag from the old cluster would have the role
  * policy move its vote away again. */
-static void prune_undrain(struct cluster *cl, const struct fsm_member *m,
-			  uint64_t now)
+static void prune_undrain(struct cluster *cl, uint64_t id)
 {
+	const struct fsm_member *m = cl_member_latest(cl, id);
+	struct cl_prune *p = cl->prune;
 	struct fsm_member u;
-	void *buf = NULL;
-	size_t len = 0;
-	int rc;
 
-	if (!m->drained)
+	if (!m || !m->drained)
 		return;
 	u = *m;    /* member_put replaces the whole record */
 	u.drained = 0;
 	log_info("restore/recover: member %" PRIu64 " (%s) votes in the new "
 		 "configuration: its drained flag is cleared", m->id, m->name);
-	rc = fsm_cmd_member_put(&u, now, &buf, &len);
-	prune_one(cl, rc, buf, len);
+	p->left++;
+	if (cl_propose_member(cl, &u, prune_done, NULL, NULL) != 0) {
+		p->left--;
+		p->failed++;
+	}
 }
 
 /* The leader's clean-up: every command proposed at once. */
@@ -438,7 +439,7 @@ static void prune_run(struct cluster *cl)
 		const struct fsm_member *m = fsm_member_at(cl->fsm, i);
 
 		if (in_conf(c, m->id)) {
-			prune_undrain(cl, m, now);
+			prune_undrain(cl, m->id);
 			continue;
 		}
 		log_info("restore/recover: removing the record of old member "

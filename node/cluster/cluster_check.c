@@ -286,10 +286,12 @@ static void record_done(struct cluster *cl, struct cl_pend *p, int err,
 		x->proposed = 0;
 }
 
+/* Proposes put as x's record, or else buf (taken). */
 static int propose_record(struct cluster *cl, struct cl_check_seen *x,
-			  void *buf, size_t len)
+			  const struct fsm_member *put, void *buf, size_t len)
 {
 	uint64_t *arg = malloc(sizeof(*arg));
+	int rc;
 
 	if (!arg) {
 		free(buf);
@@ -297,7 +299,9 @@ static int propose_record(struct cluster *cl, struct cl_check_seen *x,
 	}
 	*arg = x->id;
 	x->proposed = cl_now(cl);
-	if (cl_propose(cl, buf, len, record_done, NULL, arg) != 0) {
+	rc = put ? cl_propose_member(cl, put, record_done, NULL, arg) :
+	     cl_propose(cl, buf, len, record_done, NULL, arg);
+	if (rc != 0) {
 		x->proposed = 0;
 		return -EAGAIN;
 	}
@@ -308,10 +312,8 @@ static int propose_record(struct cluster *cl, struct cl_check_seen *x,
 static void refresh_record(struct cluster *cl, struct cl_check_seen *x,
 			   uint32_t port, uint32_t version)
 {
-	const struct fsm_member *old = fsm_member_find(cl->fsm, x->id);
+	const struct fsm_member *old = cl_member_latest(cl, x->id);
 	struct fsm_member m;
-	void *buf;
-	size_t len;
 
 	if (!old || ((!port || port == old->ntp_port) &&
 		     (!version || version <= old->cmd_version ||
@@ -322,11 +324,9 @@ static void refresh_record(struct cluster *cl, struct cl_check_seen *x,
 		m.ntp_port = port;
 	if (version > old->cmd_version && version <= FSM_CMD_VERSION)
 		m.cmd_version = version;
-	if (fsm_cmd_member_put(&m, cl_wall_ms(), &buf, &len) < 0)
-		return;
 	log_info("member %s (%" PRIu64 "): NTP port %u, command version %u "
 		 "recorded", m.name, m.id, m.ntp_port, m.cmd_version);
-	propose_record(cl, x, buf, len);
+	propose_record(cl, x, &m, NULL, 0);
 }
 
 /* A change between suspect and not, as the member itself reports it. */
@@ -344,7 +344,7 @@ static void record_verdict(struct cluster *cl, struct cl_check_seen *x,
 		return;
 	if (fsm_cmd_check(x->id, suspect, why, cl_wall_ms(), &buf, &len) < 0)
 		return;
-	propose_record(cl, x, buf, len);
+	propose_record(cl, x, NULL, buf, len);
 }
 
 static void leader_chores(struct cluster *cl)

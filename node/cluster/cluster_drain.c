@@ -195,15 +195,9 @@ static int put_drained(struct cluster *cl, const struct fsm_member *old,
 		       int on, cl_pend_fn done, struct cl_req *r, void *arg)
 {
 	struct fsm_member m = *old;    /* member_put replaces it all */
-	void *buf;
-	size_t len;
 
 	m.drained = on;
-	if (fsm_cmd_member_put(&m, cl_wall_ms(), &buf, &len) < 0) {
-		free(arg);
-		return RAFT_NOMEM;
-	}
-	return cl_propose(cl, buf, len, done, r, arg);
+	return cl_propose_member(cl, &m, done, r, arg);
 }
 
 /* NODE resolved to a member with a record; replies and returns NULL when
@@ -221,7 +215,7 @@ static const struct fsm_member *drain_target(struct cluster *cl,
 		return NULL;
 	}
 	id = cl_resolve_node(cl, argv[0]);
-	fm = id ? fsm_member_find(cl->fsm, id) : NULL;
+	fm = id ? cl_member_latest(cl, id) : NULL;
 	if (!fm) {
 		snprintf(msg, sizeof(msg), "no such member: %.64s (ntpctl "
 			 "cluster status lists them)", argv[0]);

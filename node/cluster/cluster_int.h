@@ -226,9 +226,20 @@ struct cl_pend {
 	cl_pend_fn done;
 	struct cl_req *req;        /* answered by done, may be NULL */
 	void *arg;
+	struct fsm_member *put;    /* cl_propose_member's record */
 };
 int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
 	       struct cl_req *req, void *arg);
+/* Member records: a member_put replaces the whole record, so a change
+ * built on the applied record while another put of the same member is
+ * still on its way would undo that one (a drain lost to a port refresh).
+ * On the leader every put goes through cl_propose_member, and every
+ * change starts from cl_member_latest: the newest record proposed and
+ * not applied yet, else the applied one (NULL: no such member). */
+const struct fsm_member *cl_member_latest(struct cluster *cl, uint64_t id);
+/* Proposes *m (copied) as its member's record; cl_propose's contract. */
+int cl_propose_member(struct cluster *cl, const struct fsm_member *m,
+		      cl_pend_fn done, struct cl_req *req, void *arg);
 int cl_change(struct cluster *cl, const struct raft_configuration *conf,
 	      cl_pend_fn done, struct cl_req *req, void *arg);
 /* Proposes buf (taken) and answers r with ok_text once it is applied, or

@@ -52,9 +52,6 @@ uint64_t cl_leader_hint(struct cluster *cl)
 int cl_put_self(struct cluster *cl, cl_pend_fn done)
 {
 	struct fsm_member me;
-	void *buf;
-	size_t len;
-	int rc;
 
 	memset(&me, 0, sizeof(me));
 	me.id = cl->self;
@@ -72,10 +69,7 @@ int cl_put_self(struct cluster *cl, cl_pend_fn done)
 	me.cmd_version = FSM_CMD_VERSION;
 	memcpy(me.idkey, ident_public(cl->ident), FSM_IDKEY_LEN);
 	cl_wg_fill_self(cl, &me);
-	rc = fsm_cmd_member_put(&me, cl_wall_ms(), &buf, &len);
-	if (rc < 0)
-		return rc;
-	return cl_propose(cl, buf, len, done, NULL, NULL);
+	return cl_propose_member(cl, &me, done, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- */

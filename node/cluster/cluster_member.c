@@ -319,8 +319,7 @@ static void join_token_done(struct cluster *cl, struct cl_pend *p, int err,
 			    int result)
 {
 	struct join_ctx *j = p->arg;
-	void *buf;
-	size_t len;
+	uint64_t id = j->id;
 	int rc;
 
 	if (err) {
@@ -343,14 +342,11 @@ static void join_token_done(struct cluster *cl, struct cl_pend *p, int err,
 		join_fail(p->req, j->id, "the join token is unknown or revoked");
 		return;
 	}
-	if (fsm_cmd_member_put(&j->m, cl_wall_ms(), &buf, &len) < 0) {
-		join_fail(p->req, j->id, "out of memory");
-		return;
-	}
 	p->arg = NULL;
-	rc = cl_propose(cl, buf, len, join_member_done, p->req, j);
+	/* j is free()d when the proposal fails */
+	rc = cl_propose_member(cl, &j->m, join_member_done, p->req, j);
 	if (rc)
-		join_later(p->req, j->id, rc);
+		join_later(p->req, id, rc);
 }
 
 void cl_join_handle(struct cluster *cl, struct cl_req *r, uint64_t joiner,

@@ -243,11 +243,13 @@ static void pend_finish(struct cluster *cl, struct cl_pend *p, int err,
 	if (p->done)
 		p->done(cl, p, err, result);
 	free(p->arg);
+	free(p->put);
 	free(p);
 }
 
-int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
-	       struct cl_req *req, void *arg)
+/* cl_propose, with put (taken, may be NULL) kept on the waiter. */
+static int propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
+		   struct cl_req *req, void *arg, struct fsm_member *put)
 {
 	struct raft *r = drv_raft(cl->drv);
 	struct cl_pend *p;
@@ -258,6 +260,7 @@ int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
 	if (!p) {
 		free(buf);
 		free(arg);
+		free(put);
 		return RAFT_NOMEM;
 	}
 	/* Registered first: a single voter applies inside drv_submit, which
@@ -267,17 +270,52 @@ int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
 	p->done = done;
 	p->req = req;
 	p->arg = arg;
+	p->put = put;
 	pend_add(cl, p);
 	rc = drv_submit(cl->drv, buf, len, &index, &term);
 	free(buf);
 	if (rc != 0) {
 		pend_unlink(cl, p);
 		free(p->arg);
+		free(p->put);
 		free(p);
 	} else {
 		cl_timing_kick(cl);
 	}
 	return rc;
+}
+
+int cl_propose(struct cluster *cl, void *buf, size_t len, cl_pend_fn done,
+	       struct cl_req *req, void *arg)
+{
+	return propose(cl, buf, len, done, req, arg, NULL);
+}
+
+const struct fsm_member *cl_member_latest(struct cluster *cl, uint64_t id)
+{
+	struct cl_pend *p;
+
+	/* newest first (pend_add pushes on the head) */
+	for (p = cl->reqs->pend; p; p = p->next)
+		if (p->put && p->put->id == id)
+			return p->put;
+	return fsm_member_find(cl->fsm, id);
+}
+
+int cl_propose_member(struct cluster *cl, const struct fsm_member *m,
+		      cl_pend_fn done, struct cl_req *req, void *arg)
+{
+	struct fsm_member *put = malloc(sizeof(*put));
+	void *buf;
+	size_t len;
+
+	if (!put || fsm_cmd_member_put(m, cl_wall_ms(), &buf, &len) < 0) {
+		free(put);
+		free(arg);
+		return RAFT_NOMEM;
+	}
+	*put = *m;
+	return propose(cl, buf, len, done, req, arg, put);
 }
 
 int cl_change(struct cluster *cl, const struct raft_configuration *conf,

@@ -564,10 +564,8 @@ static void announce_done(struct cluster *cl, struct cl_pend *p, int err,
 static int announce_put(struct cluster *cl, uint64_t id, const char *ep,
 			struct cl_req *r)
 {
-	const struct fsm_member *old = fsm_member_find(cl->fsm, id);
+	const struct fsm_member *old = cl_member_latest(cl, id);
 	struct fsm_member m;
-	void *buf;
-	size_t len;
 
 	if (!old || !old->overlay[0] || wgm_endpoint_check(ep) != 0 ||
 	    strlen(ep) > FSM_VALUE_MAX)
@@ -579,12 +577,10 @@ static int announce_put(struct cluster *cl, uint64_t id, const char *ep,
 	}
 	m = *old;
 	cl_copy(m.endpoint, sizeof(m.endpoint), ep);
-	if (fsm_cmd_member_put(&m, cl_wall_ms(), &buf, &len) < 0)
-		return -ENOMEM;
 	log_info("member %" PRIu64 " (%s) re-announces its WireGuard "
 		 "endpoint %s (was %s)", id, old->name, ep,
 		 old->endpoint[0] ? old->endpoint : "none");
-	return cl_propose(cl, buf, len, announce_done, r, NULL) == 0 ? 0 :
+	return cl_propose_member(cl, &m, announce_done, r, NULL) == 0 ? 0 :
 	       -EAGAIN;
 }
 

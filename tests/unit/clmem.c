@@ -379,8 +379,8 @@ int call_done(void *arg)
 }
 
 /* Runs ntpctl COMMAND on node i; the call is answered within 10 s. */
-struct ctl_call *cmd(int i, const char *command, int argc,
-			    const char **argv)
+struct ctl_call *cmd_start(int i, const char *command, int argc,
+			  const char **argv)
 {
 	struct ctl_call *c = calloc(1, sizeof(*c));
 	char *av[8];
@@ -396,6 +396,14 @@ struct ctl_call *cmd(int i, const char *command, int argc,
 	nodes[i].ctl.b[k].fn(nodes[i].ctl.b[k].arg, c, argc, av);
 	for (k = 0; k < argc; k++)
 		free(av[k]);
+	return c;
+}
+
+struct ctl_call *cmd(int i, const char *command, int argc,
+		     const char **argv)
+{
+	struct ctl_call *c = cmd_start(i, command, argc, argv);
+
 	assert_true(run_until(call_done, c, 10000));
 	return c;
 }

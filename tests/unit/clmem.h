@@ -87,6 +87,9 @@ int run_until(int (*cond)(void *), void *arg, int ms);
 /* Runs ntpctl COMMAND on node i; the call is answered within 10 s. */
 struct ctl_call *cmd(int i, const char *command, int argc,
 		     const char **argv);
+/* cmd without running the loop: the call may not be answered yet. */
+struct ctl_call *cmd_start(int i, const char *command, int argc,
+			   const char **argv);
 void call_free(struct ctl_call *c);
 /* A new token from node i's `token create`, to free. */
 char *new_token(int i);

@@ -3,7 +3,8 @@
  * cluster (clmem.h). record_announce: a member's record follows its
  * config (provider, instance id) and its build's FSM version
  * (node/cluster/cluster_announce.c); an instance id is written only once
- * every member applies version 3. ext_api: the API of cluster_ext.c:
+ * every member applies version 3. record_puts_chained: two changes of a
+ * record in flight at once both land. ext_api: the API of cluster_ext.c:
  * status parts and messages of a subsystem, observers, a config check,
  * proposals and the view of a member.
  */
@@ -98,6 +99,67 @@ static void record_announce(void **state)
 	stop_all();
 	memset(conf_instance, 0, sizeof(conf_instance));
 	memset(conf_provider, 0, sizeof(conf_provider));
+}
+
+struct drain_want {
+	int node, leader;
+	const char *region;
+};
+
+static int drained_in(void *arg)
+{
+	struct drain_want *w = arg;
+	const struct fsm_member *m;
+
+	m = fsm_member_find(nodes[w->leader].cl->fsm,
+			    nodes[w->node].cl->self);
+	return m && strcmp(m->region, w->region) == 0;
+}
+
+/* Two changes of one member's record in flight at once, a drain and the
+ * member's announce of a new region: a member_put replaces the whole
+ * record, so the second starts from the first (cl_member_latest) and the
+ * drain is not undone. */
+static void record_puts_chained(void **state)
+{
+	struct drain_want w;
+	struct ctl_call *c;
+	struct cluster *cl;
+	const char *name[1];
+	char ver[16], *fwd[4];
+	uint64_t id;
+	int l, f;
+
+	(void)state;
+	form_cluster(3);
+	l = leader_index();
+	assert_true(l >= 0);
+	f = (l + 1) % 3;
+	cl = nodes[l].cl;
+	id = nodes[f].cl->self;
+	name[0] = nodes[f].conf.node_name;
+	c = cmd_start(l, "node drain", 1, name);
+	/* proposed, not applied yet */
+	assert_false(fsm_member_find(cl->fsm, id)->drained);
+	assert_true(cl_member_latest(cl, id)->drained);
+	snprintf(ver, sizeof(ver), "%u", FSM_CMD_VERSION);
+	fwd[0] = "other";
+	fwd[1] = "elsewhere";
+	fwd[2] = "";
+	fwd[3] = ver;
+	assert_int_equal(cl_announce_forwarded(cl, cl_req_forwarded(cl, id, 0),
+					       "member announce", 4, fwd), 1);
+	w = (struct drain_want){ f, l, "elsewhere" };
+	assert_true(run_until(drained_in, &w, 5000));
+	assert_true(fsm_member_find(cl->fsm, id)->drained);
+	assert_true(run_until(call_done, c, 10000));
+	assert_int_equal(c->status, CTL_OK);
+	call_free(c);
+	/* the member announces its configured region back, drain kept */
+	w.region = nodes[f].conf.region;
+	assert_true(run_until(drained_in, &w, 5000));
+	assert_true(fsm_member_find(cl->fsm, id)->drained);
+	stop_all();
 }
 
 /* ---- the API for the subsystems above (cluster_ext.c) ---- */
@@ -234,11 +296,20 @@ static void ext_api(void **state)
 
 	stop_all();
 }
+/* a failed test leaves nothing running for the next one */
+static int stop_td(void **state)
+{
+	(void)state;
+	stop_all();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(record_announce),
-		cmocka_unit_test(ext_api),
+		cmocka_unit_test_teardown(record_announce, stop_td),
+		cmocka_unit_test_teardown(record_puts_chained, stop_td),
+		cmocka_unit_test_teardown(ext_api, stop_td),
 	};
 
 	return cmocka_run_group_tests(tests, clmem_setup, clmem_teardown);
