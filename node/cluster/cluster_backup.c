@@ -373,9 +373,11 @@ static int in_conf(const struct raft_configuration *c, uint64_t id)
 	return 0;
 }
 
-/* Proposes one clean-up command (buf from a builder that returned rc);
- * a command that cannot be built or proposed counts as failed. */
-static void prune_one(struct cluster *cl, int rc, void *buf, size_t len)
+/* Proposes one clean-up command: put as its member's record, else buf
+ * (from a builder that returned rc); a command that cannot be built or
+ * proposed counts as failed. */
+static void prune_one(struct cluster *cl, int rc, void *buf, size_t len,
+		      const struct fsm_member *put)
 {
 	struct cl_prune *p = cl->prune;
 
@@ -384,7 +386,8 @@ static void prune_one(struct cluster *cl, int rc, void *buf, size_t len)
 		return;
 	}
 	p->left++;
-	if (cl_propose(cl, buf, len, prune_done, NULL, NULL) != 0) {
+	if ((put ? cl_propose_member(cl, put, prune_done, NULL, NULL) :
+	     cl_propose(cl, buf, len, prune_done, NULL, NULL)) != 0) {
 		/* not proposed: done will not run for it */
 		p->left--;
 		p->failed++;
@@ -397,7 +400,6 @@ static void prune_one(struct cluster *cl, int rc, void *buf, size_t len)
 static void prune_undrain(struct cluster *cl, uint64_t id)
 {
 	const struct fsm_member *m = cl_member_latest(cl, id);
-	struct cl_prune *p = cl->prune;
 	struct fsm_member u;
 
 	if (!m || !m->drained)
@@ -406,11 +408,7 @@ static void prune_undrain(struct cluster *cl, uint64_t id)
 	u.drained = 0;
 	log_info("restore/recover: member %" PRIu64 " (%s) votes in the new "
 		 "configuration: its drained flag is cleared", m->id, m->name);
-	p->left++;
-	if (cl_propose_member(cl, &u, prune_done, NULL, NULL) != 0) {
-		p->left--;
-		p->failed++;
-	}
+	prune_one(cl, 0, NULL, 0, &u);
 }
 
 /* The leader's clean-up: every command proposed at once. */
@@ -446,14 +444,14 @@ static void prune_run(struct cluster *cl)
 			 "%" PRIu64 " (%s)", m->id, m->name);
 		buf = NULL;
 		rc = fsm_cmd_member_del(m->id, now, &buf, &len);
-		prune_one(cl, rc, buf, len);
+		prune_one(cl, rc, buf, len, NULL);
 	}
 	n = fsm_token_count(cl->fsm);
 	for (i = n; i-- > 0;) {
 		buf = NULL;
 		rc = fsm_cmd_token_revoke(fsm_token_at(cl->fsm, i)->id, now,
 					  &buf, &len);
-		prune_one(cl, rc, buf, len);
+		prune_one(cl, rc, buf, len, NULL);
 	}
 	prune_done(cl, NULL, 0, FSM_OK);    /* drops the hold */
 }
